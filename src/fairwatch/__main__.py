@@ -1,0 +1,3 @@
+from fairwatch.cli import main
+
+main()

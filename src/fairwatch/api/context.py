@@ -1,0 +1,41 @@
+"""What request handlers need, handed to them by the app (the api layer never imports the app)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fairwatch.clock import Clock
+from fairwatch.ingest import Pipeline
+from fairwatch.metrics import Metrics
+from fairwatch.model import Role
+from fairwatch.store import Store
+from fairwatch.stream import Hub
+
+
+@dataclass
+class Context:
+    """Everything a handler may touch."""
+
+    store: Store
+    pipeline: Pipeline
+    hub: Hub
+    clock: Clock
+    metrics: Metrics
+    version: str = "0.1.0"
+    extras: dict[str, Any] = field(default_factory=dict)
+    readiness: list[Callable[[], str | None]] = field(default_factory=list)
+    _token_cache: dict[str, tuple[Role, str]] = field(default_factory=dict)
+
+    def role_for_token(self, token: str) -> Role | None:
+        """The role of a bearer token, or None; valid tokens are cached by hash."""
+        digest = hashlib.sha256(token.encode()).hexdigest()
+        cached = self._token_cache.get(digest)
+        if cached is not None:
+            return cached[0]
+        role = self.store.token_role(digest)
+        if role is not None:
+            self._token_cache[digest] = (role, digest[:12])
+        return role

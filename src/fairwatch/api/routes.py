@@ -1,0 +1,301 @@
+"""The HTTP API (v1): the route table is `register`; handlers are thin and call the pipeline or the store."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, FastAPI, Request
+from starlette.responses import Response, StreamingResponse
+
+from fairwatch.alarms import Action
+from fairwatch.api.auth import Principal, requires
+from fairwatch.api.context import Context
+from fairwatch.api.errors import PayloadTooLarge, UnsupportedMediaType, json_response
+from fairwatch.api.serialize import alarm_json, audit_json, event_json, occurrence_json
+from fairwatch.errors import InvalidInput, NotFound, Problem
+from fairwatch.events import MAX_BODY, decode_body, validate_events
+from fairwatch.events.validate import EventsRefused, parse_time
+from fairwatch.model import AlarmState, Role, Severity
+from fairwatch.store import AlarmQuery
+
+EVENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["source", "type"],
+    "additionalProperties": False,
+    "properties": {
+        "id": {"type": "string", "maxLength": 128, "description": "Idempotency key; a UUID is assigned if absent"},
+        "source": {"type": "string", "maxLength": 128},
+        "type": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"},
+        "time": {"type": "string", "format": "date-time"},
+        "site": {"type": "string"},
+        "zone": {"type": "string"},
+        "value": {"type": "number"},
+        "location": {
+            "oneOf": [
+                {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
+                {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}}},
+            ]
+        },
+        "data": {"type": "object", "description": "At most 4 KiB serialized"},
+    },
+}
+
+router = APIRouter(prefix="/api/v1")
+
+
+def ctx_of(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+async def read_json_body(request: Request, limit: int = MAX_BODY) -> bytes:
+    """The raw body of a JSON request, refusing a wrong content type (415) or a body over `limit` (413)."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.split(";", 1)[0].strip().lower() != "application/json":
+        raise UnsupportedMediaType(f"Content-Type must be application/json (got {ctype or 'none'!r})")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"body of {declared} bytes exceeds the limit of {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"body exceeds the limit of {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/events",
+    status_code=202,
+    summary="Send events (one object or an array of up to 5,000)",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA, "maxItems": 5000}]}
+                }
+            },
+        },
+        "responses": {"202": {"description": "Committed: {accepted, duplicates}"}},
+    },
+)
+async def post_events(request: Request, _p: Principal = Depends(requires(Role.DEVICE))) -> Response:
+    ctx = ctx_of(request)
+    body = await read_json_body(request)
+    raw = decode_body(body)
+    now = ctx.clock.now()
+    try:
+        events = validate_events(raw, now)
+    except EventsRefused as exc:
+        ctx.metrics.events.labels("rejected").inc(len(raw))
+        ctx.metrics.refused.inc(exc.refused_by_policy)
+        raise
+    accepted, duplicates = await ctx.pipeline.submit(events)
+    return json_response({"accepted": accepted, "duplicates": duplicates}, 202)
+
+
+_MAX_LIMIT = 500
+
+
+def _csv(request: Request, name: str, allowed: set[str] | None = None) -> tuple[str, ...]:
+    values: list[str] = []
+    for raw in request.query_params.getlist(name):
+        values.extend(v.strip() for v in raw.split(",") if v.strip())
+    if allowed is not None:
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            message = f"must be one of {', '.join(sorted(allowed))}"
+            raise InvalidInput([Problem(name, bad[0], message)], "invalid query")
+    return tuple(values)
+
+
+def alarm_query(request: Request) -> AlarmQuery:
+    """Parse the alarm list filters; a bad value is a 422 naming the parameter."""
+    q = request.query_params
+    active: bool | None = None
+    if "active" in q:
+        if q["active"] not in ("true", "false"):
+            raise InvalidInput([Problem("active", q["active"], "must be true or false")], "invalid query")
+        active = q["active"] == "true"
+    since: float | None = None
+    if "since" in q:
+        since = parse_time(q["since"])
+        if since is None:
+            raise InvalidInput([Problem("since", q["since"], "must be an RFC 3339 timestamp")], "invalid query")
+    limit = 100
+    if "limit" in q:
+        if not q["limit"].isdigit() or not 1 <= int(q["limit"]) <= _MAX_LIMIT:
+            raise InvalidInput([Problem("limit", q["limit"], f"must be 1 to {_MAX_LIMIT}")], "invalid query")
+        limit = int(q["limit"])
+    after = _decode_cursor(q["cursor"]) if "cursor" in q else None
+    return AlarmQuery(
+        states=_csv(request, "state", {s.value for s in AlarmState}),
+        severities=_csv(request, "severity", {s.value for s in Severity}),
+        zones=_csv(request, "zone"),
+        types=_csv(request, "type"),
+        active=active,
+        since=since,
+        limit=limit,
+        after=after,
+    )
+
+
+def _encode_cursor(rank: int, first_seen: float, alarm_id: int) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps([rank, -first_seen, alarm_id])).decode().rstrip("=")
+
+
+def _decode_cursor(text: str) -> tuple[int, float, int]:
+    try:
+        rank, neg_first, alarm_id = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return int(rank), float(neg_first), int(alarm_id)
+    except Exception:
+        raise InvalidInput([Problem("cursor", text, "is not a cursor this server issued")], "invalid query") from None
+
+
+@router.get("/alarms", summary="List alarms, most severe first, then newest")
+async def list_alarms(request: Request, _p: Principal = Depends(requires(Role.VIEWER))) -> Response:
+    ctx = ctx_of(request)
+    query = alarm_query(request)
+    rows = ctx.store.list_alarms(query)
+    nxt = None
+    if len(rows) == query.limit:
+        last = rows[-1]
+        nxt = _encode_cursor(last.severity.rank, last.first_seen, last.id)
+    return json_response({"alarms": [alarm_json(a) for a in rows], "next": nxt})
+
+
+def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
+    """An alarm with its occurrences, the events that raised it, and its full history."""
+    alarm = ctx.store.get_alarm(alarm_id)
+    if alarm is None:
+        raise NotFound(f"alarm {alarm_id} not found")
+    occ = ctx.store.occurrences(alarm_id, limit=200)
+    ids: list[str] = []
+    for o in occ:
+        ids.extend(i for i in o.event_ids if i not in ids)
+    history = ctx.store.history(f"alarm:{alarm_id}")
+    body = alarm_json(alarm)
+    body["occurrences"] = [occurrence_json(o) for o in occ]
+    body["events"] = [event_json(e) for e in ctx.store.events_by_ids(ids[:200])]
+    body["history"] = [audit_json(r) for r in history]
+    body["comments"] = [
+        {"time": h["time"], "actor": h["actor"], "text": h["details"].get("text")}
+        for h in body["history"]
+        if h["action"] == "alarm-commented"
+    ]
+    return body
+
+
+@router.get("/alarms/{alarm_id}", summary="One alarm with occurrences, events and full history")
+async def get_alarm(alarm_id: int, request: Request, _p: Principal = Depends(requires(Role.VIEWER))) -> Response:
+    return json_response(alarm_detail(ctx_of(request), alarm_id))
+
+
+async def _act(request: Request, alarm_id: int, action: Action, principal: Principal) -> Response:
+    ctx = ctx_of(request)
+    params: dict[str, Any] = {}
+    if request.headers.get("content-length") not in (None, "0"):
+        raw = decode_body(await read_json_body(request, 64 * 1024))
+        if len(raw) != 1 or not isinstance(raw[0], dict):
+            raise InvalidInput([Problem("body", None, "must be a JSON object")], f"invalid {action.value} request")
+        params = raw[0]
+    alarms = ctx.pipeline.alarms
+    alarm = await ctx.pipeline.call(lambda txn, now: alarms.act(txn, alarm_id, action, principal.name, params, now))
+    return json_response(alarm_json(alarm))
+
+
+@router.post("/alarms/{alarm_id}/ack", summary="Acknowledge")
+async def ack(alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))) -> Response:
+    return await _act(request, alarm_id, Action.ACK, p)
+
+
+@router.post("/alarms/{alarm_id}/assign", summary="Assign to someone: {to}")
+async def assign(alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))) -> Response:
+    return await _act(request, alarm_id, Action.ASSIGN, p)
+
+
+@router.post("/alarms/{alarm_id}/comment", summary="Add a note: {text}")
+async def comment(alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))) -> Response:
+    return await _act(request, alarm_id, Action.COMMENT, p)
+
+
+@router.post("/alarms/{alarm_id}/resolve", summary="Resolve: {disposition, note}")
+async def resolve(alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))) -> Response:
+    return await _act(request, alarm_id, Action.RESOLVE, p)
+
+
+@router.post("/alarms/{alarm_id}/reopen", summary="Reopen a resolved alarm: {reason} (supervisor)")
+async def reopen(alarm_id: int, request: Request, p: Principal = Depends(requires(Role.SUPERVISOR))) -> Response:
+    return await _act(request, alarm_id, Action.REOPEN, p)
+
+
+@router.get("/stream", summary="Server-Sent Events: every alarm change; resumable with Last-Event-ID")
+async def stream(request: Request, _p: Principal = Depends(requires(Role.VIEWER))) -> Response:
+    ctx = ctx_of(request)
+    last = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
+    sub, missed, reset = ctx.hub.subscribe(last)
+
+    async def body() -> AsyncIterator[bytes]:
+        try:
+            yield b"retry: 1000\n\n"
+            if reset:
+                yield b"event: reset\ndata: {}\n\n"
+            for msg in missed:
+                yield msg.encode()
+            while not sub.dropped:
+                try:
+                    msg = await asyncio.wait_for(sub.queue.get(), timeout=15)
+                except TimeoutError:
+                    yield b": keep-alive\n\n"
+                    continue
+                yield msg.encode()
+        finally:
+            ctx.hub.unsubscribe(sub)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
+
+
+@router.get("/audit", summary="Audit records, oldest first (admin)")
+async def audit(request: Request, _p: Principal = Depends(requires(Role.ADMIN))) -> Response:
+    ctx = ctx_of(request)
+    start = request.query_params.get("after", "0")
+    if not start.isdigit():
+        raise InvalidInput([Problem("after", start, "must be a sequence number")], "invalid query")
+    records = []
+    for rec in ctx.store.iter_audit(int(start) + 1):
+        records.append(audit_json(rec))
+        if len(records) >= 1000:
+            break
+    return json_response({"records": records})
+
+
+async def healthz(_request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    ctx = ctx_of(request)
+    problems = [] if ctx.store.ping() else ["store unreachable"]
+    if not ctx.pipeline.running:
+        problems.append("writer not running")
+    problems.extend(p for p in (check() for check in ctx.readiness) if p)
+    if problems:
+        return json_response({"status": "unavailable", "problems": problems}, 503)
+    return json_response({"status": "ready"})
+
+
+def register(app: FastAPI) -> None:
+    """Attach the API routes to `app`."""
+    app.include_router(router)
+    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=True)
+    app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=True)
+    for route in (healthz, readyz):
+        route.public = True  # type: ignore[attr-defined]

@@ -1,0 +1,81 @@
+"""JSON shapes of alarms, events and audit records as the API and the stream show them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fairwatch.alarms import AlarmChange, allowed_actions
+from fairwatch.events.validate import rfc3339
+from fairwatch.model import Alarm, AuditRecord, Event
+from fairwatch.store import Occurrence
+
+
+def alarm_json(a: Alarm) -> dict[str, Any]:
+    """An alarm as the API shows it."""
+    return {
+        "id": a.id,
+        "rule": a.rule,
+        "type": a.type,
+        "severity": a.severity.value,
+        "state": a.state.value,
+        "active": a.active,
+        "site": a.site,
+        "zone": a.zone,
+        "group": a.group,
+        "count": a.count,
+        "first_seen": rfc3339(a.first_seen),
+        "last_seen": rfc3339(a.last_seen),
+        "updated": rfc3339(a.updated),
+        "assignee": a.assignee,
+        "disposition": a.disposition.value if a.disposition else None,
+        "explanation": a.explanation,
+        "sources": a.sources,
+        "version": a.version,
+        "allowed_actions": [x.value for x in allowed_actions(a.state)],
+    }
+
+
+def event_json(e: Event) -> dict[str, Any]:
+    """A stored event in the shape it was sent."""
+    out: dict[str, Any] = {"id": e.id, "source": e.source, "type": e.type, "time": rfc3339(e.time)}
+    for name in ("site", "zone", "value"):
+        value = getattr(e, name)
+        if value is not None:
+            out[name] = value
+    if e.location is not None:
+        out["location"] = e.location.as_dict()
+    if e.data:
+        out["data"] = e.data
+    out["received"] = rfc3339(e.received)
+    return out
+
+
+def audit_json(r: AuditRecord) -> dict[str, Any]:
+    """An audit record."""
+    return {
+        "seq": r.seq,
+        "time": rfc3339(r.time),
+        "actor": r.actor,
+        "action": r.action,
+        "object": r.object,
+        "details": r.details,
+        "prev_hash": r.prev_hash,
+        "hash": r.hash,
+    }
+
+
+def occurrence_json(o: Occurrence) -> dict[str, Any]:
+    """One decision recorded against an alarm."""
+    return {
+        "time": rfc3339(o.time),
+        "kind": o.kind,
+        "reason": o.reason,
+        "value": o.value,
+        "event_ids": list(o.event_ids),
+        "explanation": o.explanation,
+    }
+
+
+def change_json(c: AlarmChange) -> dict[str, Any]:
+    """A committed alarm change as streamed."""
+    return {"change": c.kind, "actor": c.actor, "time": rfc3339(c.time), "details": c.details, "alarm": alarm_json(c.alarm)}

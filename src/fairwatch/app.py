@@ -1,0 +1,133 @@
+"""Wiring: `App.build(settings)` opens the store, loads taxonomy, site and rules, and assembles the pipeline,
+stream hub and HTTP app. Embeddable in tests; `cli` only parses arguments and calls this."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from fastapi import FastAPI
+
+from fairwatch import __version__
+from fairwatch.alarms import AlarmChange, AlarmService
+from fairwatch.api import Context, create_api
+from fairwatch.api.serialize import change_json
+from fairwatch.clock import Clock, SystemClock
+from fairwatch.errors import ConfigError
+from fairwatch.ingest import Pipeline
+from fairwatch.metrics import Metrics
+from fairwatch.model import AuditEntry
+from fairwatch.rules.config import load_rules, parse_rules
+from fairwatch.rules.engine import Engine
+from fairwatch.settings import Settings
+from fairwatch.store import SqlStore, sqlite_url
+from fairwatch.stream import Hub
+
+log = logging.getLogger("fairwatch")
+
+
+@dataclass
+class App:
+    """A running Fairwatch: store, rule engine, writer, stream hub and the ASGI app."""
+
+    settings: Settings
+    store: SqlStore
+    clock: Clock
+    metrics: Metrics
+    hub: Hub
+    engine: Engine
+    alarms: AlarmService
+    pipeline: Pipeline
+    asgi: FastAPI
+    ctx: Context
+    rules_info: dict[str, Any] = field(default_factory=dict)
+    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, settings: Settings, clock: Clock | None = None) -> App:
+        """Assemble an app; raises ConfigError (after auditing it) when the rules file is invalid."""
+        clock = clock or SystemClock()
+        settings.data.mkdir(parents=True, exist_ok=True)
+        store = SqlStore(settings.database_url or sqlite_url(settings.data))
+        try:
+            ruleset, rules_info = _load_rules(settings.rules)
+        except ConfigError as exc:
+            with store.transaction() as txn:
+                details = {"path": str(settings.rules), "errors": exc.messages[:50]}
+                txn.append_audit(AuditEntry(clock.now(), "system", "rules-rejected", "rules", details))
+            store.close()
+            raise
+        engine = Engine(ruleset)
+        metrics = Metrics()
+        hub = Hub(epoch=int(clock.now() * 1000))
+        alarms = AlarmService(store)
+
+        def publish(changes: list[AlarmChange]) -> None:
+            for change in changes:
+                hub.publish("alarm", orjson.dumps(change_json(change)))
+
+        pipeline = Pipeline(
+            store,
+            engine,
+            alarms,
+            clock,
+            metrics,
+            publish,
+            queue_limit=settings.queue_limit,
+            batch_max=settings.batch_max,
+        )
+        ctx = Context(store=store, pipeline=pipeline, hub=hub, clock=clock, metrics=metrics, version=__version__)
+        asgi = create_api(ctx)
+        app = cls(settings, store, clock, metrics, hub, engine, alarms, pipeline, asgi, ctx, rules_info)
+        asgi.router.lifespan_context = app.lifespan
+        return app
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _asgi: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def start(self) -> None:
+        """Rebuild rule state, start the writer and the timer tick, and audit the start."""
+        replayed = self.pipeline.warm_up()
+        self.pipeline.start()
+        details = {"version": __version__, "replayed_events": replayed, **self.rules_info}
+        await self.pipeline.call(lambda txn, now: txn.append_audit(AuditEntry(now, "system", "rules-loaded", "rules", self.rules_info)))
+        await self.pipeline.call(lambda txn, now: txn.append_audit(AuditEntry(now, "system", "server-started", "server", details)))
+        self._tasks.append(asyncio.get_running_loop().create_task(self._ticker(), name="fairwatch-tick"))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.pipeline.stop()
+        self.store.close()
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.tick_seconds)
+            try:
+                await self.pipeline.tick()
+            except Exception:
+                log.exception("timer tick failed")
+
+
+def _load_rules(path: Path | None) -> tuple[Any, dict[str, Any]]:
+    if path is None:
+        return parse_rules("rules: []\n", "(no rules)"), {"path": None, "rules": 0}
+    ruleset = load_rules(path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return ruleset, {"path": str(path), "rules": len(ruleset.rules), "sha256": digest}

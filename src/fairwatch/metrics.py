@@ -1,0 +1,36 @@
+"""Prometheus metrics, one registry per running app so tests can build many apps in one process."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """The counters, gauges and histograms Fairwatch exports at /metrics."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.events = Counter("fairwatch_events_total", "Events by outcome", ["outcome"], registry=r)
+        self.refused = Counter(
+            "fairwatch_events_refused_by_policy_total", "Events refused by the person-data ban", registry=r
+        )
+        self.alarm_changes = Counter("fairwatch_alarm_changes_total", "Alarm changes by kind", ["kind"], registry=r)
+        self.alarms_open = Gauge("fairwatch_alarms_open", "Alarms not resolved", registry=r)
+        self.queue_depth = Gauge("fairwatch_ingest_queue_depth", "Events waiting for the writer", registry=r)
+        self.batch_size = Histogram(
+            "fairwatch_commit_batch_events",
+            "Events per group commit",
+            buckets=(1, 10, 50, 100, 500, 1000, 5000),
+            registry=r,
+        )
+        self.rule_seconds = Histogram(
+            "fairwatch_rule_evaluation_seconds",
+            "Rule evaluation time per committed batch",
+            buckets=(0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5),
+            registry=r,
+        )
+        self.notifications = Counter(
+            "fairwatch_notifications_total", "Notification attempts by channel and outcome", ["channel", "outcome"],
+            registry=r,
+        )

@@ -1,0 +1,157 @@
+"""Strict reading of composed YAML nodes; every error names file, line, rule and field path."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+
+from fairwatch import policy
+from fairwatch.rules.duration import Duration, parse_duration
+
+# The C loader is much faster on big files and keeps marks; fall back to pure Python without libyaml.
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+Node = yaml.Node
+DATA_KEY = "data.<key>"
+Scalar = str | int | float | bool
+
+
+def compose(text: str, filename: str) -> tuple[Node | None, str | None]:
+    """Compose one YAML document; return (root, None) or (None, error message with line)."""
+    try:
+        return yaml.compose(text, Loader=_LOADER), None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        return None, f"{filename}:{line}: invalid YAML: {exc.problem or exc.context}"
+    except yaml.YAMLError as exc:
+        return None, f"{filename}:1: invalid YAML: {exc}"
+
+
+def line_of(node: Node) -> int:
+    """The 1-based line where `node` starts."""
+    return int(node.start_mark.line) + 1
+
+
+def join(path: str, key: str) -> str:
+    """Extend a dotted field path."""
+    return f"{path}.{key}" if path else key
+
+
+@dataclass
+class Reader:
+    """Collects errors for one file; `rule`/`rule_id` name the rule being read for the message prefix."""
+
+    filename: str
+    errors: list[str] = field(default_factory=list)
+    rule: int | None = None
+    rule_id: str | None = None
+    _constructor: SafeConstructor = field(default_factory=SafeConstructor)
+
+    def error(self, node: Node, path: str, message: str) -> None:
+        """Record an error at `node`'s line for the field `path`."""
+        where = f"{self.filename}:{line_of(node)}: "
+        if self.rule is not None:
+            where += f"rule {self.rule} ({self.rule_id!r}): " if self.rule_id else f"rule {self.rule}: "
+        if path:
+            where += f"{path}: "
+        self.errors.append(where + message)
+
+    def value(self, node: Node) -> Any:
+        """The Python value of a scalar node (None for collections or an unknown tag)."""
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        try:
+            return self._constructor.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            return None
+
+    def describe(self, node: Node) -> str:
+        """How a bad value is shown in a message."""
+        if isinstance(node, yaml.MappingNode):
+            return "a mapping"
+        if isinstance(node, yaml.SequenceNode):
+            return "a list"
+        return repr(self.value(node))
+
+    def mapping(self, node: Node, path: str, allowed: Sequence[str]) -> dict[str, tuple[Node, Node]] | None:
+        """The entries of a mapping node by key; reports non-mappings, unknown and duplicate keys.
+
+        `allowed` may contain the placeholder `data.<key>`, which admits any `data.` key.
+        """
+        if not isinstance(node, yaml.MappingNode):
+            self.error(node, path, f"expected a mapping, got {self.describe(node)}")
+            return None
+        entries: dict[str, tuple[Node, Node]] = {}
+        for key_node, value_node in node.value:
+            key = self.value(key_node)
+            if not isinstance(key, str):
+                self.error(key_node, path, f"keys must be strings, got {self.describe(key_node)}")
+            elif key in entries:
+                first = line_of(entries[key][0])
+                self.error(key_node, path, f"duplicate key {key!r} (first at line {first})")
+            elif key in allowed or (DATA_KEY in allowed and is_data_key(key)):
+                entries[key] = (key_node, value_node)
+            else:
+                self.error(key_node, path, f"unknown key {key!r} (expected {one_of(allowed)})")
+        return entries
+
+    def require(self, node: Node, path: str, entries: dict[str, tuple[Node, Node]], keys: Sequence[str]) -> bool:
+        """Report each missing required key; True if all are present."""
+        missing = [k for k in keys if k not in entries]
+        for key in missing:
+            self.error(node, path, f"missing required key {key!r}")
+        return not missing
+
+    def string(self, node: Node, path: str) -> str | None:
+        """A non-empty string value, or None after reporting."""
+        value = self.value(node)
+        if not isinstance(value, str):
+            self.error(node, path, f"expected a string, got {self.describe(node)}")
+            return None
+        if not value:
+            self.error(node, path, "must not be empty")
+            return None
+        return value
+
+    def sequence(self, node: Node, path: str, what: str) -> list[Node] | None:
+        """The items of a sequence node, or None after reporting."""
+        if not isinstance(node, yaml.SequenceNode):
+            self.error(node, path, f"expected a list of {what}, got {self.describe(node)}")
+            return None
+        return list(node.value)
+
+    def duration(self, node: Node, path: str) -> Duration | None:
+        """A positive duration like `30s`, or None after reporting."""
+        value = self.value(node)
+        if not isinstance(value, str):
+            reason = "expected a number with a unit ms, s, m, h or d, e.g. 30s"
+            self.error(node, path, f"invalid duration {self.describe(node)} ({reason})")
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.error(node, path, f"invalid duration {value!r} ({exc})")
+            return None
+
+    def guard(self, node: Node, path: str, text: str) -> None:
+        """Report `text` if the rights guard refuses it (RIGHTS.md RS-2; there is no override)."""
+        violation = policy.check_text(text)
+        if violation is not None:
+            ground = str(violation.ground)
+            detail = f"{ground}: {violation.term!r} ({violation.reason})"
+            self.error(node, path, f"refused by the rights guard: {detail}")
+
+
+def is_data_key(key: str) -> bool:
+    """True for `data.<key>` with a non-empty key."""
+    return key.startswith("data.") and len(key) > 5
+
+
+def one_of(names: Sequence[str]) -> str:
+    """`a` or `one of a, b, c` for messages."""
+    return names[0] if len(names) == 1 else "one of " + ", ".join(names)

@@ -1,0 +1,26 @@
+"""Entry points that turn a rule file into a compiled RuleSet."""
+
+from __future__ import annotations
+
+from os import PathLike
+
+from fairwatch.errors import ConfigError
+from fairwatch.rules.config import KnownType, read_rules
+from fairwatch.rules.model import RuleSet, compile_rules
+
+
+def parse_rules(text: str, filename: str = "rules.yaml", known_type: KnownType | None = None) -> RuleSet:
+    """Check and compile rule-file text; raise ConfigError listing every problem (names use `filename`)."""
+    return compile_rules(read_rules(text, filename, known_type), filename)
+
+
+def load_rules(path: str | PathLike[str], known_type: KnownType | None = None) -> RuleSet:
+    """Read, check and compile a rule file; an unreadable file is a ConfigError too."""
+    filename = str(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError([f"{filename}:1: cannot read rule file: {reason}"]) from exc
+    return parse_rules(text, filename, known_type)

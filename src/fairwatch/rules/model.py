@@ -1,0 +1,211 @@
+"""Compiled rules: what the engine runs. Built from config objects by `compile_rules`; immutable."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fairwatch.model import Event, Severity
+from fairwatch.rules.conditions import AbsentWhen, AllWhen, ConditionConfig, MatcherConfig, Operand, SimpleWhen
+from fairwatch.rules.config import RuleConfig
+
+Getter = Callable[[Event], Any]
+Test = Callable[[Any], bool]
+
+
+class Kind(StrEnum):
+    """How a rule decides; see docs/rules.md for each kind's semantics."""
+
+    THRESHOLD = "threshold"  # plain `when`: every matching event raises
+    HELD = "held"  # `when` with `for`
+    COUNT = "count"  # `when` with `count`
+    ALL = "all"  # `when: {all: [...], within: D}`
+    ABSENT = "absent"  # `when: {absent: {...}}`
+
+
+SYMBOLS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!=", "in": "in"}
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """One compiled test of one event field; a missing field (None) never matches, not even `ne`."""
+
+    field: str
+    op: str
+    operand: Operand
+    get: Getter
+    test: Test
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """An event type and the matchers that must all hold."""
+
+    type: str
+    matchers: tuple[Matcher, ...] = ()
+
+    def matches(self, event: Event) -> bool:
+        """True if every matcher holds for `event` (its type is checked by the engine's index)."""
+        for matcher in self.matchers:
+            value = matcher.get(event)
+            if value is None or not matcher.test(value):
+                return False
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One compiled rule. Durations are in seconds; `*_text` keep the written form for explanations."""
+
+    index: int  # position in the rule set, 0-based; orders decisions
+    id: str
+    alarm_type: str
+    severity: Severity
+    kind: Kind
+    when: tuple[Condition, ...]  # one condition, or the parts of `all`
+    group_by: tuple[str, ...] = ()
+    getters: tuple[Getter, ...] = ()
+    description: str = ""
+    for_s: float = 0.0  # held `for`, or absent `for`
+    for_text: str = ""
+    within_s: float = 0.0  # count or all window
+    within_text: str = ""
+    count_op: str = "gte"
+    count_threshold: int = 0
+    clear: Condition | None = None
+    clear_for_s: float = 0.0
+    clear_for_text: str = ""
+
+    @property
+    def key_prefix(self) -> str:
+        """The constant start of this rule's dedup keys."""
+        return f"{self.id}|"
+
+    def event_types(self) -> tuple[str, ...]:
+        """Every event type this rule listens to, without repeats, in order of appearance."""
+        types = [c.type for c in self.when]
+        if self.clear is not None:
+            types.append(self.clear.type)
+        return tuple(dict.fromkeys(types))
+
+    def horizon(self) -> float:
+        """Seconds of event history that determine this rule's state (see Engine.horizon)."""
+        if self.kind is Kind.ABSENT:
+            return 2 * self.for_s  # also remember groups that went silent shortly before a restart
+        return self.for_s + self.within_s + self.clear_for_s
+
+
+@dataclass(frozen=True, slots=True)
+class RuleSet:
+    """The compiled rules of one file, in file order."""
+
+    rules: tuple[Rule, ...] = ()
+    source: str = ""
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(self.rules)
+
+    def get(self, rule_id: str) -> Rule | None:
+        """The rule with this id, or None."""
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+
+def compile_rules(configs: Sequence[RuleConfig], source: str = "") -> RuleSet:
+    """Compile checked config objects into runtime rules."""
+    return RuleSet(tuple(_compile_rule(i, c) for i, c in enumerate(configs)), source)
+
+
+def _compile_rule(index: int, config: RuleConfig) -> Rule:
+    head: dict[str, Any] = {
+        "index": index,
+        "id": config.id,
+        "alarm_type": config.alarm,
+        "severity": config.severity,
+        "description": config.description,
+        "group_by": config.group_by,
+        "getters": tuple(getter(k) for k in config.group_by),
+    }
+    if config.clear is not None:
+        clear_for = config.clear.for_
+        head["clear"] = compile_condition(config.clear.condition)
+        head["clear_for_s"] = clear_for.seconds if clear_for else 0.0
+        head["clear_for_text"] = clear_for.text if clear_for else ""
+    return Rule(**head, **_compile_when(config))
+
+
+def _compile_when(config: RuleConfig) -> dict[str, Any]:
+    when = config.when
+    if isinstance(when, AllWhen):
+        parts = tuple(compile_condition(p) for p in when.parts)
+        return {"kind": Kind.ALL, "when": parts, "within_s": when.within.seconds, "within_text": when.within.text}
+    if isinstance(when, AbsentWhen):
+        condition = compile_condition(when.condition)
+        return {"kind": Kind.ABSENT, "when": (condition,), "for_s": when.for_.seconds, "for_text": when.for_.text}
+    return _compile_simple(when)
+
+
+def _compile_simple(when: SimpleWhen) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": Kind.THRESHOLD, "when": (compile_condition(when.condition),)}
+    if when.for_ is not None:
+        out.update(kind=Kind.HELD, for_s=when.for_.seconds, for_text=when.for_.text)
+    if when.count is not None:
+        count = when.count
+        out.update(kind=Kind.COUNT, count_op=count.op, count_threshold=count.threshold)
+        out.update(within_s=count.within.seconds, within_text=count.within.text)
+    return out
+
+
+def compile_condition(config: ConditionConfig) -> Condition:
+    """One compiled matcher per (field, operator) pair."""
+    matchers = [_compile_op(m, op, operand) for m in config.matchers for op, operand in m.ops]
+    return Condition(config.type, tuple(matchers))
+
+
+def _compile_op(config: MatcherConfig, op: str, operand: Operand) -> Matcher:
+    return Matcher(config.field, op, operand, getter(config.field), _test(op, operand))
+
+
+def getter(field: str) -> Getter:
+    """Read one event field by its rule-file name (`zone`, `value`, `data.<key>`, ...)."""
+    if field.startswith("data."):
+        key = field[5:]
+        return lambda event: event.data.get(key)
+    return operator.attrgetter(field)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def _test(op: str, operand: Operand) -> Test:
+    if op in _COMPARE:
+        compare, bound = _COMPARE[op], operand
+        return lambda v: _is_number(v) and compare(v, bound)
+    if op == "eq":
+        return lambda v: _same(v, operand)
+    if op == "ne":
+        return lambda v: not _same(v, operand)
+    assert isinstance(operand, tuple)
+    if all(isinstance(x, str) for x in operand):
+        strings = frozenset(operand)
+        return lambda v: isinstance(v, str) and v in strings
+    return lambda v: any(_same(v, x) for x in operand)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _same(value: Any, operand: Any) -> bool:
+    """Equality where booleans never equal numbers (YAML `true` is not `1`)."""
+    return bool(value == operand) and isinstance(value, bool) == isinstance(operand, bool)

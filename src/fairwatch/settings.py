@@ -1,0 +1,96 @@
+"""One table of settings: name, type, default, help. Each is read from `FAIRWATCH_<NAME>` and may be overridden by the CLI."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from fairwatch.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Runtime settings; docs/settings.md is generated from `SETTINGS_HELP` and a test keeps it true."""
+
+    host: str = "127.0.0.1"
+    port: int = 8470
+    data: Path = Path("./fairwatch-data")
+    site: Path | None = None
+    rules: Path | None = None
+    taxonomy: Path | None = None
+    mqtt_url: str | None = None
+    mqtt_topics: str = "fairwatch/events/#"
+    frigate_prefix: str | None = None
+    database_url: str | None = None
+    event_retention_days: int = 30
+    alarm_retention_days: int = 365
+    queue_limit: int = 200_000
+    batch_max: int = 5_000
+    tick_seconds: float = 1.0
+    secure_cookies: bool = False
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A copy with the non-None values applied."""
+        return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+SETTINGS_HELP: dict[str, str] = {
+    "host": "Address the HTTP server listens on.",
+    "port": "TCP port of the HTTP server.",
+    "data": "Directory for the SQLite database, the deployment key and other state.",
+    "site": "Site file (YAML): zones with polygons, area, capacity; devices.",
+    "rules": "Rules file (YAML). An invalid file stops `serve` with exit code 2.",
+    "taxonomy": "Site additions to the built-in alarm taxonomy (YAML).",
+    "mqtt_url": "MQTT broker to ingest from, mqtt://[user:pass@]host:port.",
+    "mqtt_topics": "Comma-separated MQTT topic filters to subscribe to.",
+    "frigate_prefix": "Topic prefix of a Frigate NVR on the same broker (e.g. frigate).",
+    "database_url": "SQLAlchemy URL of the store; default sqlite in the data directory.",
+    "event_retention_days": "Raw events older than this are purged (maximum 400).",
+    "alarm_retention_days": "Resolved alarms older than this are purged (maximum 3650).",
+    "queue_limit": "Events waiting for the writer before ingest answers 503 with Retry-After.",
+    "batch_max": "Most events the writer commits in one transaction.",
+    "tick_seconds": "How often timers (for, absence, clear) are evaluated.",
+    "secure_cookies": "Mark console session cookies Secure (set when served behind TLS).",
+}
+
+_BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+
+
+def from_env(environ: dict[str, str] | None = None) -> Settings:
+    """Settings from `FAIRWATCH_*` variables; a bad value is an error naming the variable and the value."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    errors: list[str] = []
+    for f in fields(Settings):
+        raw = env.get("FAIRWATCH_" + f.name.upper())
+        if raw is None or raw == "":
+            continue
+        try:
+            values[f.name] = _cast(str(f.type), raw)
+        except ValueError as exc:
+            errors.append(f"FAIRWATCH_{f.name.upper()}: {exc} (got {raw!r})")
+    if errors:
+        raise ConfigError(errors)
+    return Settings(**values)
+
+
+def _cast(type_name: str, raw: str) -> Any:
+    if type_name.startswith("int"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValueError("must be an integer") from None
+    if type_name.startswith("float"):
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError("must be a number") from None
+    if type_name.startswith("bool"):
+        if raw.lower() not in _BOOL:
+            raise ValueError("must be true or false")
+        return _BOOL[raw.lower()]
+    if type_name.startswith("Path"):
+        return Path(raw)
+    return raw

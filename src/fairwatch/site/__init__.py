@@ -1,0 +1,10 @@
+"""Venue sites: the plan, zones (polygons in plan metres, with capacity and area) and installed devices.
+
+Owns strict parsing of site files (docs/sites.md) and spatial queries: which zones hold a point, where a plan
+point lies on the globe.
+"""
+
+from fairwatch.site.config import load_site, parse_site
+from fairwatch.site.model import Device, DeviceKind, GeoRef, Plan, Site, Zone
+
+__all__ = ["Device", "DeviceKind", "GeoRef", "Plan", "Site", "Zone", "load_site", "parse_site"]

@@ -1,0 +1,459 @@
+"""`SqlStore`: the Store protocol on SQLAlchemy Core, for SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, create_engine, delete, event, func, select, tuple_, update
+from sqlalchemy.engine import Engine, Row
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.pool import NullPool, StaticPool
+
+from fairwatch.audit import canonical_json, chain
+from fairwatch.errors import StoreUnavailable
+from fairwatch.model import (
+    Alarm,
+    AlarmState,
+    AuditEntry,
+    AuditRecord,
+    Disposition,
+    Event,
+    Location,
+    Role,
+    Severity,
+)
+from fairwatch.store import schema
+from fairwatch.store.base import AlarmQuery, Occurrence, User
+
+log = logging.getLogger(__name__)
+
+_EVENT_COLS = ("eid", "source", "type", "time", "received", "site", "zone", "value", "location", "data")
+
+
+def sqlite_url(data_dir: Path) -> str:
+    """The default store: one SQLite file in the data directory."""
+    return f"sqlite:///{(data_dir / 'fairwatch.db').resolve()}"
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")  # acknowledged means durable
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # IMMEDIATE takes the write lock up front, so the audit head read inside is consistent across processes.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class SqlStore:
+    """Store on one SQLAlchemy engine. Writes are serialised by the caller's single writer task."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.dialect = url.split(":", 1)[0].split("+", 1)[0]
+        try:
+            if self.dialect == "sqlite":
+                memory = ":memory:" in url or url.rstrip("/") == "sqlite:"
+                self.engine = create_engine(
+                    url,
+                    poolclass=StaticPool if memory else NullPool,
+                    connect_args={"check_same_thread": False},
+                )
+                _configure_sqlite(self.engine)
+            else:
+                self.engine = create_engine(url, pool_size=4, pool_pre_ping=True)
+            schema.metadata.create_all(self.engine)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable(f"cannot open store {self._safe_url()}: {exc}") from exc
+        self._read = self.engine.connect() if self.dialect == "sqlite" else None
+
+    def _safe_url(self) -> str:
+        return self.url.split("@")[-1] if "@" in self.url else self.url
+
+    @contextmanager
+    def transaction(self) -> Iterator[SqlTxn]:
+        """One write transaction; commits on success, rolls back on any exception."""
+        try:
+            with self.engine.begin() as conn:
+                yield SqlTxn(conn, self.dialect)
+        except OperationalError as exc:
+            raise StoreUnavailable(f"store write failed: {exc.orig}") from exc
+
+    @contextmanager
+    def _reader(self) -> Iterator[Connection]:
+        if self._read is not None:
+            yield self._read
+            if self._read.in_transaction():
+                self._read.rollback()
+        else:
+            with self.engine.connect() as conn:
+                yield conn
+
+    def close(self) -> None:
+        if self._read is not None:
+            self._read.close()
+        self.engine.dispose()
+
+    def ping(self) -> bool:
+        try:
+            with self._reader() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except SQLAlchemyError:
+            return False
+
+    # -- alarms ---------------------------------------------------------------------------------------------
+    def open_alarms(self) -> list[Alarm]:
+        q = select(schema.alarms).where(schema.alarms.c.state != AlarmState.RESOLVED.value)
+        with self._reader() as conn:
+            return [_alarm(r) for r in conn.execute(q)]
+
+    def list_alarms(self, query: AlarmQuery) -> list[Alarm]:
+        a = schema.alarms.c
+        q = select(schema.alarms)
+        if query.states:
+            q = q.where(a.state.in_(query.states))
+        if query.severities:
+            q = q.where(a.severity.in_(query.severities))
+        if query.zones:
+            q = q.where(a.zone.in_(query.zones))
+        if query.types:
+            q = q.where(a.type.in_(query.types))
+        if query.active is not None:
+            q = q.where(a.active == query.active)
+        if query.since is not None:
+            q = q.where(a.last_seen >= query.since)
+        if query.after is not None:
+            rank, neg_first, last_id = query.after
+            q = q.where(tuple_(a.severity_rank, -a.first_seen, -a.id) > tuple_(rank, neg_first, -last_id))
+        q = q.order_by(a.severity_rank, a.first_seen.desc(), a.id.desc()).limit(query.limit)
+        with self._reader() as conn:
+            return [_alarm(r) for r in conn.execute(q)]
+
+    def get_alarm(self, alarm_id: int) -> Alarm | None:
+        with self._reader() as conn:
+            row = conn.execute(select(schema.alarms).where(schema.alarms.c.id == alarm_id)).first()
+        return _alarm(row) if row else None
+
+    def occurrences(self, alarm_id: int, limit: int = 100) -> list[Occurrence]:
+        o = schema.occurrences.c
+        q = select(schema.occurrences).where(o.alarm_id == alarm_id).order_by(o.id.desc()).limit(limit)
+        with self._reader() as conn:
+            rows = list(conn.execute(q))
+        return [
+            Occurrence(
+                r.alarm_id, r.time, r.kind, r.reason, r.value, tuple(orjson.loads(r.event_ids)), r.explanation
+            )
+            for r in reversed(rows)
+        ]
+
+    # -- events ---------------------------------------------------------------------------------------------
+    def events_by_ids(self, ids: Sequence[str]) -> list[Event]:
+        if not ids:
+            return []
+        q = select(schema.events).where(schema.events.c.eid.in_(list(ids))).order_by(schema.events.c.seq)
+        with self._reader() as conn:
+            return [_event(r) for r in conn.execute(q)]
+
+    def iter_events(self, since: float | None = None, until: float | None = None) -> Iterator[Event]:
+        e = schema.events.c
+        last = 0
+        while True:
+            q = select(schema.events).where(e.seq > last)
+            if since is not None:
+                q = q.where(e.time >= since)
+            if until is not None:
+                q = q.where(e.time < until)
+            q = q.order_by(e.seq).limit(5000)
+            with self._reader() as conn:
+                rows = list(conn.execute(q))
+            if not rows:
+                return
+            last = rows[-1].seq
+            yield from (_event(r) for r in rows)
+
+    def count_events(self) -> int:
+        with self._reader() as conn:
+            return int(conn.execute(select(func.count()).select_from(schema.events)).scalar_one())
+
+    # -- audit ----------------------------------------------------------------------------------------------
+    def history(self, obj: str) -> list[AuditRecord]:
+        a = schema.audit.c
+        with self._reader() as conn:
+            rows = conn.execute(select(schema.audit).where(a.object == obj).order_by(a.seq))
+            return [_audit(r) for r in rows]
+
+    def iter_audit(self, start_seq: int = 1) -> Iterator[AuditRecord]:
+        a = schema.audit.c
+        last = start_seq - 1
+        while True:
+            q = select(schema.audit).where(a.seq > last).order_by(a.seq).limit(5000)
+            with self._reader() as conn:
+                rows = list(conn.execute(q))
+            if not rows:
+                return
+            last = rows[-1].seq
+            yield from (_audit(r) for r in rows)
+
+    def audit_head(self) -> AuditRecord | None:
+        with self._reader() as conn:
+            row = conn.execute(select(schema.audit).order_by(schema.audit.c.seq.desc()).limit(1)).first()
+        return _audit(row) if row else None
+
+    # -- access ---------------------------------------------------------------------------------------------
+    def token_role(self, token_hash: str) -> Role | None:
+        t = schema.tokens.c
+        with self._reader() as conn:
+            row = conn.execute(select(t.role).where(t.hash == token_hash, t.revoked.is_(None))).first()
+        return Role(row.role) if row else None
+
+    def get_user(self, name: str) -> User | None:
+        with self._reader() as conn:
+            row = conn.execute(select(schema.users).where(schema.users.c.name == name)).first()
+        return _user(row) if row else None
+
+    def list_users(self) -> list[User]:
+        with self._reader() as conn:
+            return [_user(r) for r in conn.execute(select(schema.users).order_by(schema.users.c.name))]
+
+    def get_kv(self, key: str) -> str | None:
+        with self._reader() as conn:
+            row = conn.execute(select(schema.kv.c.value).where(schema.kv.c.key == key)).first()
+        return str(row.value) if row else None
+
+
+class SqlTxn:
+    """The write side of one transaction."""
+
+    def __init__(self, conn: Connection, dialect: str) -> None:
+        self.conn = conn
+        self.dialect = dialect
+        self._head: AuditRecord | None = None
+        self._head_loaded = False
+
+    def existing_event_keys(self, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        if not keys:
+            return set()
+        e = schema.events.c
+        found: set[tuple[str, str]] = set()
+        ids = list({k[0] for k in keys})
+        for i in range(0, len(ids), 900):
+            q = select(e.eid, e.source).where(e.eid.in_(ids[i : i + 900]))
+            found.update((r.eid, r.source) for r in self.conn.execute(q))
+        return found
+
+    def insert_events(self, events: Sequence[Event]) -> None:
+        if events:
+            self.conn.execute(schema.events.insert(), [_event_row(ev) for ev in events])
+
+    def insert_alarm(self, alarm: Alarm) -> int:
+        row = _alarm_row(alarm)
+        del row["id"]
+        result = self.conn.execute(schema.alarms.insert().values(**row))
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def update_alarm(self, alarm: Alarm) -> None:
+        row = _alarm_row(alarm)
+        self.conn.execute(update(schema.alarms).where(schema.alarms.c.id == alarm.id).values(**row))
+
+    def get_alarm(self, alarm_id: int) -> Alarm | None:
+        row = self.conn.execute(select(schema.alarms).where(schema.alarms.c.id == alarm_id)).first()
+        return _alarm(row) if row else None
+
+    def open_alarm_for_key(self, key: str) -> Alarm | None:
+        a = schema.alarms.c
+        q = select(schema.alarms).where(a.key == key, a.state != AlarmState.RESOLVED.value)
+        row = self.conn.execute(q).first()
+        return _alarm(row) if row else None
+
+    def insert_occurrences(self, rows: Sequence[Occurrence]) -> None:
+        if not rows:
+            return
+        self.conn.execute(
+            schema.occurrences.insert(),
+            [
+                {
+                    "alarm_id": o.alarm_id,
+                    "time": o.time,
+                    "kind": o.kind,
+                    "reason": o.reason,
+                    "value": o.value,
+                    "event_ids": orjson.dumps(list(o.event_ids)).decode(),
+                    "explanation": o.explanation,
+                }
+                for o in rows
+            ],
+        )
+
+    def append_audit(self, entry: AuditEntry) -> AuditRecord:
+        if not self._head_loaded:
+            if self.dialect == "postgresql":
+                self.conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242470)")
+            row = self.conn.execute(select(schema.audit).order_by(schema.audit.c.seq.desc()).limit(1)).first()
+            self._head = _audit(row) if row else None
+            self._head_loaded = True
+        rec = chain(self._head, entry)
+        self.conn.execute(
+            schema.audit.insert().values(
+                seq=rec.seq,
+                time=rec.time,
+                actor=rec.actor,
+                action=rec.action,
+                object=rec.object,
+                details=canonical_json(rec.details).decode(),
+                prev_hash=rec.prev_hash,
+                hash=rec.hash,
+            )
+        )
+        self._head = rec
+        return rec
+
+    def insert_token(self, name: str, role: Role, token_hash: str, now: float) -> int:
+        result = self.conn.execute(
+            schema.tokens.insert().values(name=name, role=role.value, hash=token_hash, created=now)
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def upsert_user(self, user: User) -> None:
+        u = schema.users.c
+        values = {
+            "role": user.role.value,
+            "password_hash": user.password_hash,
+            "created": user.created,
+            "disabled": user.disabled,
+        }
+        done = self.conn.execute(update(schema.users).where(u.name == user.name).values(**values))
+        if done.rowcount == 0:
+            self.conn.execute(schema.users.insert().values(name=user.name, **values))
+
+    def delete_events_before(self, when: float) -> int:
+        return int(self.conn.execute(delete(schema.events).where(schema.events.c.time < when)).rowcount)
+
+    def delete_resolved_alarms_before(self, when: float) -> int:
+        a = schema.alarms.c
+        old = select(a.id).where(a.state == AlarmState.RESOLVED.value, a.updated < when)
+        self.conn.execute(delete(schema.occurrences).where(schema.occurrences.c.alarm_id.in_(old)))
+        done = self.conn.execute(
+            delete(schema.alarms).where(a.state == AlarmState.RESOLVED.value, a.updated < when)
+        )
+        return int(done.rowcount)
+
+    def set_kv(self, key: str, value: str) -> None:
+        k = schema.kv.c
+        done = self.conn.execute(update(schema.kv).where(k.key == key).values(value=value))
+        if done.rowcount == 0:
+            self.conn.execute(schema.kv.insert().values(key=key, value=value))
+
+
+# -- row mapping -------------------------------------------------------------------------------------------
+def _event_row(ev: Event) -> dict[str, Any]:
+    return {
+        "eid": ev.id,
+        "source": ev.source,
+        "type": ev.type,
+        "time": ev.time,
+        "received": ev.received,
+        "site": ev.site,
+        "zone": ev.zone,
+        "value": ev.value,
+        "location": orjson.dumps(ev.location.as_dict()).decode() if ev.location else None,
+        "data": orjson.dumps(ev.data).decode() if ev.data else None,
+    }
+
+
+def _event(r: Row[Any]) -> Event:
+    loc = orjson.loads(r.location) if r.location else None
+    return Event(
+        id=r.eid,
+        source=r.source,
+        type=r.type,
+        time=r.time,
+        received=r.received,
+        site=r.site,
+        zone=r.zone,
+        value=r.value,
+        location=Location(**loc) if loc else None,
+        data=orjson.loads(r.data) if r.data else {},
+    )
+
+
+def _alarm_row(a: Alarm) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "key": a.key,
+        "rule": a.rule,
+        "type": a.type,
+        "severity": a.severity.value,
+        "severity_rank": a.severity.rank,
+        "state": a.state.value,
+        "active": a.active,
+        "site": a.site,
+        "zone": a.zone,
+        "group_json": orjson.dumps(a.group).decode(),
+        "count": a.count,
+        "first_seen": a.first_seen,
+        "last_seen": a.last_seen,
+        "assignee": a.assignee,
+        "disposition": a.disposition.value if a.disposition else None,
+        "updated": a.updated,
+        "version": a.version,
+        "explanation": a.explanation,
+        "sources_json": orjson.dumps(a.sources).decode(),
+    }
+
+
+def _alarm(r: Row[Any]) -> Alarm:
+    return Alarm(
+        id=int(r.id),
+        key=r.key,
+        rule=r.rule,
+        type=r.type,
+        severity=Severity(r.severity),
+        state=AlarmState(r.state),
+        active=bool(r.active),
+        site=r.site,
+        zone=r.zone,
+        group=orjson.loads(r.group_json),
+        count=r.count,
+        first_seen=r.first_seen,
+        last_seen=r.last_seen,
+        assignee=r.assignee,
+        disposition=Disposition(r.disposition) if r.disposition else None,
+        updated=r.updated,
+        version=r.version,
+        explanation=r.explanation,
+        sources=orjson.loads(r.sources_json),
+    )
+
+
+def _audit(r: Row[Any]) -> AuditRecord:
+    return AuditRecord(
+        seq=int(r.seq),
+        time=r.time,
+        actor=r.actor,
+        action=r.action,
+        object=r.object,
+        details=orjson.loads(r.details),
+        prev_hash=r.prev_hash,
+        hash=r.hash,
+    )
+
+
+def _user(r: Row[Any]) -> User:
+    return User(r.name, Role(r.role), r.password_hash, r.created, bool(r.disabled))
