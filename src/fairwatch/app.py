@@ -24,8 +24,8 @@ from fairwatch.errors import ConfigError
 from fairwatch.ingest import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import AuditEntry
-from fairwatch.rules.config import load_rules, parse_rules
-from fairwatch.rules.engine import Engine
+from fairwatch.rules import load_rules, parse_rules
+from fairwatch.rules import Engine
 from fairwatch.settings import Settings
 from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.stream import Hub

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +17,8 @@ from fairwatch.app import App
 from fairwatch.audit import verify_chain
 from fairwatch.clock import SystemClock
 from fairwatch.errors import ConfigError, InvalidInput
-from fairwatch.rules.config import load_rules
+from fairwatch.model import Role
+from fairwatch.rules import load_rules
 from fairwatch.settings import Settings, from_env
 from fairwatch.store import SqlStore, sqlite_url
 
@@ -76,6 +78,59 @@ def serve(
     settings = _settings(host=host, port=port, data=data, site=site, rules=rules)
     app = build_or_exit(settings)
     serve_app(app, settings.host, settings.port, [f"Fairwatch listening on http://{settings.host}:{settings.port}/"])
+
+
+def _demo_file(name: str) -> Path:
+    return Path(str(resources.files("fairwatch.sim") / "demo" / name))
+
+
+@cli.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Listen address (FAIRWATCH_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port (FAIRWATCH_PORT).")] = None,
+    data: DataOpt = None,
+    scenario: Annotated[str, typer.Option(help="Simulator scenario: riverside, quiet or burst.")] = "riverside",
+) -> None:
+    """Serve the bundled Riverside Festival with its rules and a simulator feeding it."""
+    settings = _settings(host=host, port=port, data=data).with_overrides(
+        site=_demo_file("riverside.site.yaml"), rules=_demo_file("riverside.rules.yaml")
+    )
+    app = build_or_exit(settings)
+    now = SystemClock().now()
+    with app.store.transaction() as txn:
+        operator = create_token(txn, "demo-operator", Role.OPERATOR, "demo", now)
+        device = create_token(txn, "demo-simulator", Role.DEVICE, "demo", now)
+    url = f"http://{settings.host}:{settings.port}"
+    banner = [
+        f"Fairwatch demo (Riverside Festival) on {url}/",
+        f"  operator token: {operator}",
+        f"  try: curl -H 'Authorization: Bearer {operator}' {url}/api/v1/alarms",
+        f"  simulator scenario '{scenario}' is feeding events; every demo rule fires within 3 minutes.",
+    ]
+    asyncio.run(_serve_with_simulator(app, settings.host, settings.port, url, device, scenario, banner))
+
+
+async def _serve_with_simulator(
+    app: App, host: str, port: int, url: str, token: str, scenario: str, banner: list[str]
+) -> None:
+    from fairwatch.sim import run as run_simulator
+
+    config = uvicorn.Config(app.asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        if serving.done():
+            return
+        await asyncio.sleep(0.05)
+    for line in banner:
+        typer.echo(line)
+    stop = asyncio.Event()
+    sim = asyncio.create_task(
+        run_simulator(url, token, scenario, clock=SystemClock(), sleep=asyncio.sleep, stop=stop)
+    )
+    await serving
+    stop.set()
+    sim.cancel()
 
 
 @rules_cli.command("check")

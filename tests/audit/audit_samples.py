@@ -51,9 +51,9 @@ def replace(log: list[AuditRecord], seq: int, record: AuditRecord) -> list[Audit
     return [*log[: seq - 1], record, *log[seq:]]
 
 
-def edit(log: list[AuditRecord], seq: int, **changes: object) -> list[AuditRecord]:
-    """A copy of `log` with fields of one record changed in place (hashes left as they were)."""
-    return replace(log, seq, dataclasses.replace(at(log, seq), **changes))  # type: ignore[arg-type]
+def edit(log: list[AuditRecord], where: int, /, **changes: object) -> list[AuditRecord]:
+    """A copy of `log` with fields of the record at seq `where` changed (hashes left as they were)."""
+    return replace(log, where, dataclasses.replace(at(log, where), **changes))  # type: ignore[arg-type]
 
 
 def delete(log: list[AuditRecord], seq: int) -> list[AuditRecord]:
@@ -61,9 +61,9 @@ def delete(log: list[AuditRecord], seq: int) -> list[AuditRecord]:
     return [*log[: seq - 1], *log[seq:]]
 
 
-def renumber(records: list[AuditRecord], first_seq: int) -> list[AuditRecord]:
-    """Give records consecutive seqs from `first_seq`, keeping their hashes (a careless cover-up)."""
-    return [dataclasses.replace(r, seq=first_seq + i) for i, r in enumerate(records)]
+def renumber(records: list[AuditRecord], first_seq: int) -> Iterator[AuditRecord]:
+    """Give records consecutive seqs from `first_seq`, keeping their hashes (a careless cover-up); lazy."""
+    return (dataclasses.replace(r, seq=first_seq + i) for i, r in enumerate(records))
 
 
 def forged_after(prev: AuditRecord, actor: str = "intruder") -> AuditRecord:

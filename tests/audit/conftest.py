@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from audit_samples import BIG, build
 
 from fairwatch.model import AuditRecord
+from tests.audit.audit_samples import BIG, build
 
 
 @pytest.fixture(scope="session")

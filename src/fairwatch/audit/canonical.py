@@ -17,7 +17,7 @@ def canonical_json(obj: Any) -> bytes:
     try:
         data = orjson.dumps(obj, option=_OPTIONS)
     except TypeError as exc:  # orjson.JSONEncodeError subclasses TypeError
-        raise InvalidInput([Problem("$", None, str(exc))], "not canonical JSON") from exc
+        raise InvalidInput([Problem("$", type(obj).__name__, str(exc))], "not canonical JSON") from exc
     if b"null" in data:  # NaN and infinity come out as null; only then is the slow walk needed
         _check_finite(obj, "$")
     return data

@@ -41,8 +41,13 @@ def record_hash(
 
 
 def _hash_bytes(hex_hash: str) -> bytes:
-    raw = bytes.fromhex(hex_hash) if len(hex_hash) == 64 else b""
-    if len(raw) != 32:
+    # the round trip admits only 64 lowercase hex digits: the chain compares hashes as strings,
+    # so "AB.." and "ab.." must not both pass
+    try:
+        raw = bytes.fromhex(hex_hash)
+    except (ValueError, TypeError):
+        raw = b""
+    if len(raw) != 32 or raw.hex() != hex_hash:
         raise ValueError(f"not a SHA-256 hex digest: {hex_hash!r}")
     return raw
 
@@ -76,12 +81,21 @@ class VerifyResult:
 
 
 class ChainVerifier:
-    """Checks records one at a time, holding only the previous hash; stops caring after the first problem."""
+    """Checks records one at a time, holding only the previous hash; stops at the first problem."""
 
-    __slots__ = ("checked", "expected_seq", "first_bad_seq", "last_hash", "problem", "start_is_genesis")
+    __slots__ = (
+        "_last_raw",
+        "checked",
+        "expected_seq",
+        "first_bad_seq",
+        "last_hash",
+        "problem",
+        "start_is_genesis",
+    )
 
     def __init__(self, start_prev_hash: str = GENESIS_HASH, start_seq: int = 1) -> None:
         self.last_hash = start_prev_hash
+        self._last_raw: bytes | None = None  # raw form of last_hash once a record has been verified
         self.expected_seq = start_seq
         self.start_is_genesis = start_prev_hash == GENESIS_HASH and start_seq == 1
         self.checked = 0
@@ -92,34 +106,38 @@ class ChainVerifier:
         """Check the next record; False (and `problem` set) when it does not extend the verified prefix."""
         if self.problem is not None:
             return False
-        problem = self._problem(record)
-        if problem is not None:
+        outcome = self._check(record)
+        if isinstance(outcome, str):
             self.first_bad_seq = self.expected_seq
-            self.problem = f"seq {self.expected_seq}: {problem}"
+            self.problem = f"seq {self.expected_seq}: {outcome}"
             return False
-        self.last_hash = record.hash
+        self.last_hash, self._last_raw = record.hash, outcome
         self.expected_seq += 1
         self.checked += 1
         return True
 
-    def _problem(self, record: AuditRecord) -> str | None:
+    def _check(self, record: AuditRecord) -> bytes | str:
+        """The record's raw hash if it extends the chain, else what is wrong with it."""
         seq = self.expected_seq
         if record.seq != seq:
             return _seq_problem(seq, record.seq)
         if record.prev_hash != self.last_hash:
-            if self.checked == 0 and self.start_is_genesis:
-                return "prev_hash is not the genesis hash (record inserted, deleted or reordered)"
-            why = "record inserted, deleted or reordered"
-            return f"prev_hash does not match the hash of seq {seq - 1} ({why})"
+            return self._prev_problem(seq)
         try:
-            actual = record_hash(
-                record.prev_hash, seq, record.time, record.actor, record.action, record.object, record.details
+            prev_raw = self._last_raw if self._last_raw is not None else _hash_bytes(self.last_hash)
+            content = record_bytes(
+                seq, record.time, record.actor, record.action, record.object, record.details
             )
         except (ValueError, TypeError, InvalidInput) as exc:
             return f"record cannot be hashed ({exc}) (record edited)"
-        if actual != record.hash:
-            return "hash mismatch (record edited)"
-        return None
+        raw = hashlib.sha256(prev_raw + content).digest()
+        return raw if raw.hex() == record.hash else "hash mismatch (record edited)"
+
+    def _prev_problem(self, seq: int) -> str:
+        why = "record inserted, deleted or reordered"
+        if self.checked == 0 and self.start_is_genesis:
+            return f"prev_hash is not the genesis hash ({why})"
+        return f"prev_hash does not match the hash of seq {seq - 1} ({why})"
 
     def result(self) -> VerifyResult:
         """The verdict so far."""

@@ -48,9 +48,9 @@ def _load_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (ValueError, TypeError) as exc:
-        raise ConfigError([f"{path}: not an unencrypted PEM PKCS8 private key ({exc})"]) from exc
+        raise ConfigError([f"{path}: not an unencrypted PEM PKCS8 private key"]) from exc
     if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError([f"{path}: not an Ed25519 key (found {type(key).__name__})"])
+        raise ConfigError([f"{path}: holds a private key that is not Ed25519"])
     return key
 
 

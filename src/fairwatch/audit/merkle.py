@@ -38,6 +38,24 @@ class CompactRange:
         self._nodes: list[tuple[int, bytes]] = []  # (height, hash); heights strictly decrease
         self.size = 0
 
+    @classmethod
+    def resume(cls, size: int, hashes: Sequence[bytes]) -> CompactRange:
+        """Rebuild from a saved `size` and `hashes`, so a store need not rehash the whole log to extend it."""
+        if size < 0:
+            raise ValueError(f"tree size must be >= 0, got {size}")
+        if len(hashes) != size.bit_count():
+            raise ValueError(f"a tree of size {size} has {size.bit_count()} subtree roots, got {len(hashes)}")
+        compact = cls()
+        heights = [h for h in range(size.bit_length() - 1, -1, -1) if size >> h & 1]
+        compact._nodes = list(zip(heights, hashes, strict=True))
+        compact.size = size
+        return compact
+
+    @property
+    def hashes(self) -> list[bytes]:
+        """The perfect subtrees' roots, largest first: with `size`, all that `resume` needs."""
+        return [digest for _, digest in self._nodes]
+
     def append(self, data: bytes) -> None:
         """Add one leaf (its data, not its hash)."""
         height, digest = 0, leaf_hash(data)

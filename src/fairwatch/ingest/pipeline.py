@@ -16,7 +16,7 @@ from fairwatch.clock import Clock
 from fairwatch.errors import FairwatchError, Overloaded, StoreUnavailable
 from fairwatch.metrics import Metrics
 from fairwatch.model import Decision, Event
-from fairwatch.rules.engine import Engine, EngineState
+from fairwatch.rules import Engine, EngineState
 from fairwatch.store import Store, Txn
 
 log = logging.getLogger(__name__)

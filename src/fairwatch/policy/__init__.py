@@ -1,54 +1,33 @@
-"""The rights guard (RIGHTS.md): protected-ground text check, person-data ban, closed hazard classes. Pure.
-
-TEMPORARY INTERFACE STUB: the policy helper replaces this file with the real implementation.
+"""The rights guard (RIGHTS.md): the protected-ground text check, the person-data ban and the closed hazard
+classes. Pure: it reads only its own packaged lexicon data, once, at import.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
-
-from fairwatch.errors import Problem
-
-
-class Ground(StrEnum):
-    """Protected grounds from RIGHTS.md."""
-
-    RELIGION = "religion_or_belief"
-    POLITICAL = "political_opinion"
-    ASSEMBLY = "peaceful_assembly"
-    ASSOCIATION = "association"
-    PETITION = "petitioning"
-    ETHNICITY = "ethnicity"
-    SEXUALITY = "sexual_orientation_or_gender_identity"
-    HEALTH = "health_status"
-    BIOMETRIC = "biometric_identification"
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """Why a text was refused."""
-
-    ground: Ground
-    term: str
-    reason: str
-
-
-HAZARD_CLASSES = frozenset(
-    {
-        "fire", "medical", "crowd_safety", "structural", "weather", "violence", "weapon", "intrusion",
-        "missing_person", "traffic", "hazardous_material", "technical", "other_safety",
-    }
+from fairwatch.policy.grounds import (
+    GROUND_REASONS,
+    HAZARD_CLASS_ORDER,
+    HAZARD_CLASSES,
+    POLICY_VERSION,
+    Ground,
+    Violation,
 )
+from fairwatch.policy.lexicon import LANGUAGES, lexicon_sha256
+from fairwatch.policy.matcher import check_text, explain
+from fairwatch.policy.normalize import fold
+from fairwatch.policy.person import check_event
 
-
-def check_text(text: str) -> Violation | None:
-    """Return the first protected ground `text` targets, or None."""
-    return None
-
-
-def check_event(event_type: str, data: Mapping[str, Any], index: int | None = None) -> list[Problem]:
-    """Problems for an event whose type or data keys carry person attributes (RS-4)."""
-    return []
+__all__ = [
+    "GROUND_REASONS",
+    "HAZARD_CLASSES",
+    "HAZARD_CLASS_ORDER",
+    "LANGUAGES",
+    "POLICY_VERSION",
+    "Ground",
+    "Violation",
+    "check_event",
+    "check_text",
+    "explain",
+    "fold",
+    "lexicon_sha256",
+]

@@ -32,6 +32,44 @@ def compose(text: str, filename: str) -> tuple[Node | None, str | None]:
         return None, f"{filename}:1: invalid YAML: {exc}"
 
 
+_STANDARD_TAGS = frozenset(
+    "tag:yaml.org,2002:" + t
+    for t in (
+        "str",
+        "int",
+        "float",
+        "bool",
+        "null",
+        "map",
+        "seq",
+        "timestamp",
+        "binary",
+        "set",
+        "omap",
+        "pairs",
+    )
+)
+
+
+def foreign_tags(node: Node) -> list[Node]:
+    """Nodes carrying a tag outside YAML's standard types (e.g. `!!python/object`), in document order."""
+    found: list[Node] = []
+    stack = [node]
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:  # anchors make the node graph shared, never cyclic for safe tags
+            continue
+        seen.add(id(current))
+        if current.tag not in _STANDARD_TAGS:
+            found.append(current)
+        if isinstance(current, yaml.MappingNode):
+            stack.extend(n for pair in reversed(current.value) for n in reversed(pair))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(reversed(current.value))
+    return found
+
+
 def line_of(node: Node) -> int:
     """The 1-based line where `node` starts."""
     return int(node.start_mark.line) + 1
@@ -47,7 +85,7 @@ class Reader:
     """Collects errors for one file; `rule`/`rule_id` name the rule being read for the message prefix."""
 
     filename: str
-    errors: list[str] = field(default_factory=list)
+    found: list[tuple[int, str]] = field(default_factory=list)  # (line, message), in reading order
     rule: int | None = None
     rule_id: str | None = None
     _constructor: SafeConstructor = field(default_factory=SafeConstructor)
@@ -59,7 +97,21 @@ class Reader:
             where += f"rule {self.rule} ({self.rule_id!r}): " if self.rule_id else f"rule {self.rule}: "
         if path:
             where += f"{path}: "
-        self.errors.append(where + message)
+        self.found.append((line_of(node), where + message))
+
+    def file_error(self, line: int, message: str) -> None:
+        """Record an error that belongs to the file, not to a rule."""
+        self.found.append((line, f"{self.filename}:{line}: {message}"))
+
+    @property
+    def count(self) -> int:
+        """How many errors so far; compare before and after reading a part."""
+        return len(self.found)
+
+    @property
+    def errors(self) -> list[str]:
+        """Every message, by line (stable, so messages on one line keep their reading order)."""
+        return [message for _, message in sorted(self.found, key=lambda item: item[0])]
 
     def value(self, node: Node) -> Any:
         """The Python value of a scalar node (None for collections or an unknown tag)."""
@@ -76,6 +128,8 @@ class Reader:
             return "a mapping"
         if isinstance(node, yaml.SequenceNode):
             return "a list"
+        if node.tag not in _STANDARD_TAGS:
+            return f"{node.tag} {node.value!r}"
         return repr(self.value(node))
 
     def mapping(self, node: Node, path: str, allowed: Sequence[str]) -> dict[str, tuple[Node, Node]] | None:
@@ -100,7 +154,9 @@ class Reader:
                 self.error(key_node, path, f"unknown key {key!r} (expected {one_of(allowed)})")
         return entries
 
-    def require(self, node: Node, path: str, entries: dict[str, tuple[Node, Node]], keys: Sequence[str]) -> bool:
+    def require(
+        self, node: Node, path: str, entries: dict[str, tuple[Node, Node]], keys: Sequence[str]
+    ) -> bool:
         """Report each missing required key; True if all are present."""
         missing = [k for k in keys if k not in entries]
         for key in missing:

@@ -85,39 +85,49 @@ class ClearConfig:
 Entries = dict[str, tuple[Node, Node]]
 
 
-def read_when(reader: Reader, node: Node) -> When | None:
-    """Read a `when` mapping in one of its three shapes: simple, `all` or `absent`."""
+def shape(reader: Reader, node: Node) -> str | None:
+    """Which form a `when` mapping has: 'all', 'absent', 'count' or 'simple' (None: not a mapping)."""
     if not isinstance(node, yaml.MappingNode):
-        reader.error(node, "when", f"expected a mapping, got {reader.describe(node)}")
         return None
     keys = {reader.value(key) for key, _ in node.value}
-    if "all" in keys:
+    return next((k for k in ("all", "absent", "count") if k in keys), "simple")
+
+
+def read_when(reader: Reader, node: Node) -> When | None:
+    """Read a `when` mapping in one of its forms: simple (maybe with for or count), `all` or `absent`."""
+    form = shape(reader, node)
+    if form is None:
+        reader.error(node, "when", f"expected a mapping, got {reader.describe(node)}")
+        return None
+    if form == "all":
         return _read_all(reader, node)
-    if "absent" in keys:
+    if form == "absent":
         return _read_absent(reader, node)
     return _read_simple(reader, node)
 
 
-def read_clear(reader: Reader, entry: tuple[Node, Node], when: When | None) -> ClearConfig | None:
-    """Read `clear`; it is only allowed where the rule cannot clear itself."""
+def read_clear(
+    reader: Reader, entry: tuple[Node, Node], when_node: Node | None, when: When | None
+) -> ClearConfig | None:
+    """Read `clear`, allowed only where the rule cannot clear itself; its type defaults to the when-type."""
     key_node, node = entry
-    if isinstance(when, SimpleWhen) and when.count is not None:
-        reader.error(key_node, "clear", "not allowed with count (the rule clears when the window count drops)")
-        return None
-    if isinstance(when, AbsentWhen):
-        reader.error(key_node, "clear", "not allowed with absent (the rule clears when the event returns)")
+    form = shape(reader, when_node) if when_node is not None else None
+    if form in ("count", "absent"):
+        reason = "the window count drops" if form == "count" else "the event returns"
+        reader.error(key_node, "clear", f"not allowed with {form} (the rule clears when {reason})")
         return None
     entries = reader.mapping(node, "clear", (*MATCH_KEYS, "for"))
     if entries is None:
         return None
-    default = when.condition.type if isinstance(when, SimpleWhen) else None
-    if isinstance(when, AllWhen) and "type" not in entries:
+    if form == "all" and "type" not in entries:
         reader.error(node, "clear", "missing required key 'type' (needed when 'when' uses all)")
         return None
-    errors_before = len(reader.errors)
+    errors_before = reader.count
+    # Without a valid `when` there is no type to default to; its own errors are reported already.
+    default = when.condition.type if isinstance(when, SimpleWhen) else "?"
     condition = _condition(reader, node, "clear", entries, default)
     for_ = reader.duration(entries["for"][1], "clear.for") if "for" in entries else None
-    if condition is None or len(reader.errors) > errors_before:
+    if condition is None or reader.count > errors_before:
         return None
     return ClearConfig(condition, for_)
 
@@ -126,13 +136,13 @@ def _read_simple(reader: Reader, node: Node) -> SimpleWhen | None:
     entries = reader.mapping(node, "when", (*MATCH_KEYS, "for", "count"))
     if entries is None:
         return None
-    errors_before = len(reader.errors)
+    errors_before = reader.count
     condition = _condition(reader, node, "when", entries)
     for_ = reader.duration(entries["for"][1], "when.for") if "for" in entries else None
     count = _read_count(reader, entries["count"][1]) if "count" in entries else None
     if "for" in entries and "count" in entries:
         reader.error(entries["count"][0], "when", "'for' and 'count' cannot be combined")
-    if condition is None or len(reader.errors) > errors_before:
+    if condition is None or reader.count > errors_before:
         return None
     return SimpleWhen(condition, for_, count)
 
@@ -151,7 +161,9 @@ def _read_count(reader: Reader, node: Node) -> CountConfig | None:
     if len(ops) > 1:
         reader.error(entries[ops[1]][0], path, f"expected exactly {one_of(COUNT_OPERATORS)}, got both")
         return None
-    threshold = _threshold(reader, entries[ops[0]][1], join(path, ops[0]), minimum=1 if ops[0] == "gte" else 0)
+    threshold = _threshold(
+        reader, entries[ops[0]][1], join(path, ops[0]), minimum=1 if ops[0] == "gte" else 0
+    )
     if threshold is None or within is None:
         return None
     return CountConfig(ops[0], threshold, within)
@@ -170,7 +182,7 @@ def _read_all(reader: Reader, node: Node) -> AllWhen | None:
     entries = reader.mapping(node, "when", ("all", "within"))
     if entries is None:
         return None
-    errors_before = len(reader.errors)
+    errors_before = reader.count
     reader.require(node, "when", entries, ("within",))
     within = reader.duration(entries["within"][1], "when.within") if "within" in entries else None
     all_node = entries["all"][1]
@@ -178,7 +190,7 @@ def _read_all(reader: Reader, node: Node) -> AllWhen | None:
     if items is not None and len(items) < 2:
         reader.error(all_node, "when.all", f"expected at least 2 conditions, got {len(items)}")
     parts = [_read_part(reader, item, f"when.all[{i}]") for i, item in enumerate(items or ())]
-    if within is None or len(reader.errors) > errors_before:
+    if within is None or reader.count > errors_before:
         return None
     return AllWhen(tuple(p for p in parts if p is not None), within)
 
@@ -197,11 +209,11 @@ def _read_absent(reader: Reader, node: Node) -> AbsentWhen | None:
     inner_entries = reader.mapping(inner, path, (*MATCH_KEYS, "for"))
     if inner_entries is None:
         return None
-    errors_before = len(reader.errors)
+    errors_before = reader.count
     reader.require(inner, path, inner_entries, ("for",))
     condition = _condition(reader, inner, path, inner_entries)
     for_ = reader.duration(inner_entries["for"][1], "when.absent.for") if "for" in inner_entries else None
-    if condition is None or for_ is None or len(reader.errors) > errors_before:
+    if condition is None or for_ is None or reader.count > errors_before:
         return None
     return AbsentWhen(condition, for_)
 
@@ -245,13 +257,19 @@ def _matcher(reader: Reader, field: str, node: Node, path: str) -> MatcherConfig
     return MatcherConfig(field, tuple(op for op in ops if op is not None))
 
 
-def _operator(reader: Reader, key_node: Node, node: Node, path: str, field: str) -> tuple[str, Operand] | None:
+def _operator(
+    reader: Reader, key_node: Node, node: Node, path: str, field: str
+) -> tuple[str, Operand] | None:
     op = reader.value(key_node)
     if not isinstance(op, str) or op not in OPERATORS:
-        reader.error(key_node, path, f"unknown operator {reader.describe(key_node)} (expected {one_of(OPERATORS)})")
+        reader.error(
+            key_node, path, f"unknown operator {reader.describe(key_node)} (expected {one_of(OPERATORS)})"
+        )
         return None
     if field in STRING_FIELDS and op not in STRING_OPERATORS:
-        reader.error(key_node, path, f"operator {op!r} does not apply to {field} (expected {one_of(STRING_OPERATORS)})")
+        reader.error(
+            key_node, path, f"operator {op!r} does not apply to {field} (expected {one_of(STRING_OPERATORS)})"
+        )
         return None
     if op != "in":
         operand = _operand(reader, node, join(path, op), field, op)

@@ -10,9 +10,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import yaml
+
 from fairwatch.errors import ConfigError
 from fairwatch.model import Severity
-from fairwatch.rules._nodes import DATA_KEY, Node, Reader, compose, is_data_key, line_of, one_of
+from fairwatch.rules._nodes import DATA_KEY, Node, Reader, compose, foreign_tags, is_data_key, line_of, one_of
 from fairwatch.rules.conditions import (
     AbsentWhen,
     AllWhen,
@@ -63,12 +65,16 @@ class RuleConfig:
     clear: ClearConfig | None = None
 
 
-def read_rules(text: str, filename: str = "rules.yaml", known_type: KnownType | None = None) -> list[RuleConfig]:
+def read_rules(
+    text: str, filename: str = "rules.yaml", known_type: KnownType | None = None
+) -> list[RuleConfig]:
     """Parse and check a rule file; raise ConfigError listing every problem found."""
     reader = Reader(filename)
     root, syntax_error = compose(text, filename)
     if syntax_error is not None:
         raise ConfigError([syntax_error])
+    for node in foreign_tags(root) if root is not None else ():
+        reader.file_error(line_of(node), f"unsupported YAML tag {node.tag!r}")
     rules = _read_file(reader, root, known_type)
     if reader.errors:
         raise ConfigError(reader.errors)
@@ -77,7 +83,7 @@ def read_rules(text: str, filename: str = "rules.yaml", known_type: KnownType | 
 
 def _read_file(reader: Reader, root: Node | None, known_type: KnownType | None) -> list[RuleConfig]:
     if root is None:
-        reader.errors.append(f"{reader.filename}:1: expected a mapping with key 'rules', got an empty document")
+        reader.file_error(1, "expected a mapping with key 'rules', got an empty document")
         return []
     entries = reader.mapping(root, "", ("rules",))
     if entries is None or not reader.require(root, "", entries, ("rules",)):
@@ -97,9 +103,14 @@ def _read_file(reader: Reader, root: Node | None, known_type: KnownType | None) 
 
 
 def _read_rule(
-    reader: Reader, node: Node, index: int, known_type: KnownType | None, first_seen: dict[str, tuple[int, int]]
+    reader: Reader,
+    node: Node,
+    index: int,
+    known_type: KnownType | None,
+    first_seen: dict[str, tuple[int, int]],
 ) -> RuleConfig | None:
-    errors_before = len(reader.errors)
+    errors_before = reader.count
+    reader.rule_id = _peek_id(reader, node)
     entries = reader.mapping(node, "", RULE_KEYS)
     if entries is None:
         return None
@@ -110,11 +121,20 @@ def _read_rule(
     description = _read_description(reader, entries)
     when = read_when(reader, entries["when"][1]) if "when" in entries else None
     group_by = _read_group_by(reader, entries["group_by"][1]) if "group_by" in entries else ()
-    clear = read_clear(reader, entries["clear"], when) if "clear" in entries else None
-    if not present or len(reader.errors) > errors_before:
+    when_node = entries["when"][1] if "when" in entries else None
+    clear = read_clear(reader, entries["clear"], when_node, when) if "clear" in entries else None
+    if not present or reader.count > errors_before:
         return None
     assert rule_id and alarm and severity and when is not None
     return RuleConfig(index, line_of(node), rule_id, alarm, severity, when, description, group_by, clear)
+
+
+def _peek_id(reader: Reader, node: Node) -> str | None:
+    """The rule's id if it has a string one, so that every message about the rule can name it."""
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    ids = [reader.value(v) for k, v in node.value if reader.value(k) == "id"]
+    return ids[0] if ids and isinstance(ids[0], str) and ids[0] else None
 
 
 def _read_id(
@@ -132,14 +152,18 @@ def _read_id(
         reader.error(node, "id", f"invalid rule id {rule_id!r} ({reason})")
     if rule_id in first_seen:
         rule_no, line = first_seen[rule_id]
-        reader.error(node, "id", f"duplicate rule id {rule_id!r} (first defined by rule {rule_no} at line {line})")
+        reader.error(
+            node, "id", f"duplicate rule id {rule_id!r} (first defined by rule {rule_no} at line {line})"
+        )
     else:
         first_seen[rule_id] = (index, line_of(node))
     reader.guard(node, "id", rule_id)
     return rule_id
 
 
-def _read_alarm(reader: Reader, entries: dict[str, tuple[Node, Node]], known_type: KnownType | None) -> str | None:
+def _read_alarm(
+    reader: Reader, entries: dict[str, tuple[Node, Node]], known_type: KnownType | None
+) -> str | None:
     if "alarm" not in entries:
         return None
     node = entries["alarm"][1]
@@ -162,7 +186,9 @@ def _read_severity(reader: Reader, entries: dict[str, tuple[Node, Node]]) -> Sev
     value = reader.value(node)
     if isinstance(value, str) and value in SEVERITIES:
         return Severity(value)
-    reader.error(node, "severity", f"invalid severity {reader.describe(node)} (expected {one_of(SEVERITIES)})")
+    reader.error(
+        node, "severity", f"invalid severity {reader.describe(node)} (expected {one_of(SEVERITIES)})"
+    )
     return None
 
 
@@ -194,5 +220,3 @@ def _read_group_by(reader: Reader, node: Node) -> tuple[str, ...]:
         else:
             reader.error(item, path, f"unknown group key {key!r} (expected {one_of(GROUP_KEYS)})")
     return tuple(keys)
-
-

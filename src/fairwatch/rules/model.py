@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import operator
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -9,7 +10,15 @@ from enum import StrEnum
 from typing import Any
 
 from fairwatch.model import Event, Severity
-from fairwatch.rules.conditions import AbsentWhen, AllWhen, ConditionConfig, MatcherConfig, Operand, SimpleWhen
+from fairwatch.rules.conditions import (
+    AbsentWhen,
+    AllWhen,
+    ConditionConfig,
+    MatcherConfig,
+    Operand,
+    SimpleWhen,
+    When,
+)
 from fairwatch.rules.config import RuleConfig
 
 Getter = Callable[[Event], Any]
@@ -26,6 +35,7 @@ class Kind(StrEnum):
     ABSENT = "absent"  # `when: {absent: {...}}`
 
 
+SCOPE_FIELDS = frozenset({"source", "site", "zone"})
 SYMBOLS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!=", "in": "in"}
 
 
@@ -42,18 +52,40 @@ class Matcher:
 
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """An event type and the matchers that must all hold."""
+    """An event type and the matchers that must all hold.
+
+    The matchers on source, site and zone are the condition's *scope*: an event outside the scope is not a
+    sample of this condition at all, while an event inside it that fails another matcher is a false sample
+    (it resets a `for` timer or clears a held alarm).
+    """
 
     type: str
     matchers: tuple[Matcher, ...] = ()
+    scope: tuple[Matcher, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    rest: tuple[Matcher, ...] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Split once here: matching is on the hot path.
+        object.__setattr__(self, "scope", tuple(m for m in self.matchers if m.field in SCOPE_FIELDS))
+        object.__setattr__(self, "rest", tuple(m for m in self.matchers if m.field not in SCOPE_FIELDS))
 
     def matches(self, event: Event) -> bool:
         """True if every matcher holds for `event` (its type is checked by the engine's index)."""
-        for matcher in self.matchers:
-            value = matcher.get(event)
-            if value is None or not matcher.test(value):
-                return False
-        return True
+        return _all_hold(self.matchers, event)
+
+    def sample(self, event: Event) -> bool | None:
+        """None if `event` is outside the scope, else whether every other matcher holds too."""
+        if not _all_hold(self.scope, event):
+            return None
+        return _all_hold(self.rest, event)
+
+
+def _all_hold(matchers: tuple[Matcher, ...], event: Event) -> bool:
+    for matcher in matchers:
+        value = matcher.get(event)
+        if value is None or not matcher.test(value):
+            return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +165,7 @@ def _compile_rule(index: int, config: RuleConfig) -> Rule:
     }
     if config.clear is not None:
         clear_for = config.clear.for_
-        head["clear"] = compile_condition(config.clear.condition)
+        head["clear"] = compile_condition(_inherit(config.clear.condition, config.when))
         head["clear_for_s"] = clear_for.seconds if clear_for else 0.0
         head["clear_for_text"] = clear_for.text if clear_for else ""
     return Rule(**head, **_compile_when(config))
@@ -143,10 +175,20 @@ def _compile_when(config: RuleConfig) -> dict[str, Any]:
     when = config.when
     if isinstance(when, AllWhen):
         parts = tuple(compile_condition(p) for p in when.parts)
-        return {"kind": Kind.ALL, "when": parts, "within_s": when.within.seconds, "within_text": when.within.text}
+        return {
+            "kind": Kind.ALL,
+            "when": parts,
+            "within_s": when.within.seconds,
+            "within_text": when.within.text,
+        }
     if isinstance(when, AbsentWhen):
         condition = compile_condition(when.condition)
-        return {"kind": Kind.ABSENT, "when": (condition,), "for_s": when.for_.seconds, "for_text": when.for_.text}
+        return {
+            "kind": Kind.ABSENT,
+            "when": (condition,),
+            "for_s": when.for_.seconds,
+            "for_text": when.for_.text,
+        }
     return _compile_simple(when)
 
 
@@ -159,6 +201,16 @@ def _compile_simple(when: SimpleWhen) -> dict[str, Any]:
         out.update(kind=Kind.COUNT, count_op=count.op, count_threshold=count.threshold)
         out.update(within_s=count.within.seconds, within_text=count.within.text)
     return out
+
+
+def _inherit(clear: ConditionConfig, when: When) -> ConditionConfig:
+    """A clear on the when-type also gets the when's scope matchers (source/site/zone) it does not set
+    itself, so that `clear: {value: {lt: 3}}` only listens where the alarm was raised."""
+    if not isinstance(when, SimpleWhen) or clear.type != when.condition.type:
+        return clear
+    own = {m.field for m in clear.matchers}
+    extra = tuple(m for m in when.condition.matchers if m.field in SCOPE_FIELDS and m.field not in own)
+    return ConditionConfig(clear.type, clear.matchers + extra)
 
 
 def compile_condition(config: ConditionConfig) -> Condition:

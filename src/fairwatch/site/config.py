@@ -296,12 +296,12 @@ def _device(
 def _items(r: _Reader, top: LineDict, key: str, *, required: bool) -> list[tuple[int, int, Any]]:
     """(1-based index, line, value) of each item of the list under `key`."""
     r.item = ""
-    value = top.get(key)
-    if value is None and not required:
-        return []
+    if key not in top:
+        return []  # a missing required list was reported with the file's keys
+    value = top[key]
     if not isinstance(value, LineList) or (required and not value):
         what = "a non-empty list" if required else "a list"
-        r.error(top.lines.get(key, top.line), key, f"must be {what} (got {value!r})")
+        r.error(top.lines[key], key, f"must be {what} (got {value!r})")
         return []
     return [(i + 1, value.lines[i], item) for i, item in enumerate(value)]
 

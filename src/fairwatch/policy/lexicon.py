@@ -1,0 +1,189 @@
+"""The protected-ground lexicon: packaged data files parsed once at import into match indexes.
+
+File format (docs/rights.md): `[ground]` headers, one rule per line. A rule is one part (a strong term,
+rejected wherever it appears as a word) or parts joined by ` + ` (a combination, rejected only when one
+alternative of every part occurs within `gap` words of the next; ` +3 ` sets the gap). `a|b` lists
+alternatives; `stem*` also matches longer words, `*x` matches word endings. `[safe]` lists phrases whose
+words never count towards a combination ("assembly point").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.resources.abc import Traversable
+
+from pypinyin import Style, lazy_pinyin
+
+from fairwatch.policy.grounds import Ground
+from fairwatch.policy.normalize import fold, has_han, leet_key, tokens
+
+DEFAULT_GAP = 1
+_SAFE = "safe"
+_COMBO_RE = re.compile(r"\s\+(\d*)\s")
+_MIN_PINYIN = 4  # shorter pinyin strings collide with too many ordinary words
+
+
+@dataclass(frozen=True, slots=True)
+class Alt:
+    """One alternative of a rule part: the text as written, its folded key and whether words must end there."""
+
+    text: str
+    key: str
+    left: bool
+    right: bool
+    pinyin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A strong term (one part) or a combination (several parts); `ground` is None for a safe phrase."""
+
+    ground: Ground | None
+    lang: str
+    line: int
+    parts: tuple[tuple[Alt, ...], ...]
+    gap: int
+    order: int
+
+
+@dataclass(frozen=True, slots=True)
+class Use:
+    """Where a key is used: rule, part index and alternative."""
+
+    rule: Rule
+    part: int
+    alt: Alt
+
+
+@dataclass
+class Index:
+    """Keys by their first two characters, and the rules using each key."""
+
+    bigrams: dict[str, list[str]] = field(default_factory=dict)
+    uses: dict[str, list[Use]] = field(default_factory=dict)
+
+    def add(self, key: str, use: Use) -> None:
+        if key not in self.uses:
+            self.uses[key] = []
+            self.bigrams.setdefault(key[:2], []).append(key)
+        self.uses[key].append(use)
+
+
+class LexiconError(ValueError):
+    """A packaged lexicon file is malformed (caught by the policy tests, never at a customer site)."""
+
+
+def _alt(text: str, where: str) -> Alt:
+    left = not text.startswith("*")
+    right = not text.endswith("*")
+    bare = text.strip("*").strip()
+    key = "".join(tokens(fold(bare)))
+    if len(key) < 2:
+        raise LexiconError(f"{where}: term {text!r} folds to {key!r}, too short to match safely")
+    return Alt(bare, key, left, right)
+
+
+def _pinyin_alt(alt: Alt) -> Alt | None:
+    if not has_han(alt.text):
+        return None
+    syllables = lazy_pinyin(fold(alt.text), style=Style.NORMAL, v_to_u=True, errors="ignore")
+    key = "".join(tokens(fold("".join(syllables))))
+    if len(key) < _MIN_PINYIN or not key.isascii():
+        return None
+    return Alt(alt.text, key, True, True, pinyin=True)
+
+
+def _parse_rule(body: str, ground: Ground | None, lang: str, where: str, order: int, line: int) -> Rule:
+    flags = {w for w in body.split() if w.startswith("@")}
+    if flags - {"@nopinyin"}:
+        raise LexiconError(f"{where}: unknown flag(s) {sorted(flags - {'@nopinyin'})}")
+    body = " ".join(w for w in body.split() if not w.startswith("@"))
+    gaps = [int(g) for g in _COMBO_RE.findall(f" {body} ") if g]
+    parts = []
+    for chunk in _COMBO_RE.split(f" {body} ")[::2]:
+        alts = [_alt(a.strip(), where) for a in chunk.split("|") if a.strip()]
+        if not alts:
+            raise LexiconError(f"{where}: empty part in {body!r}")
+        if lang == "zh" and "@nopinyin" not in flags:
+            alts += [p for p in map(_pinyin_alt, alts) if p is not None]
+        parts.append(tuple(alts))
+    return Rule(ground, lang, line, tuple(parts), max(gaps, default=DEFAULT_GAP), order)
+
+
+def parse(text: str, lang: str, start_order: int = 0) -> list[Rule]:
+    """Rules in one lexicon file; `lang` is the file's language code."""
+    rules: list[Rule] = []
+    ground: Ground | None | str = ""
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.split(" #", 1)[0].strip()
+        where = f"lexicon/{lang}.txt:{number}"
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            name = line[1:-1].strip()
+            if name != _SAFE and name not in Ground.__members__.values():
+                raise LexiconError(f"{where}: unknown section [{name}]")
+            ground = None if name == _SAFE else Ground(name)
+            continue
+        if ground == "":
+            raise LexiconError(f"{where}: rule before any [ground] section")
+        assert not isinstance(ground, str) or isinstance(ground, Ground)
+        rules.append(_parse_rule(line, ground, lang, where, start_order + len(rules), number))
+    return rules
+
+
+def _data_files() -> list[tuple[str, Traversable]]:
+    root = resources.files("fairwatch.policy")
+    found = []
+    for folder in ("lexicon", "data"):
+        for item in root.joinpath(folder).iterdir():
+            if item.is_file() and item.name.endswith(".txt"):
+                found.append((f"{folder}/{item.name}", item))
+    return sorted(found, key=lambda pair: pair[0])
+
+
+def lexicon_sha256() -> str:
+    """SHA-256 over every packaged lexicon data file (name and bytes, in name order); stable across runs."""
+    return _SHA256
+
+
+def _sha256() -> str:
+    digest = hashlib.sha256()
+    for name, item in _data_files():
+        data = item.read_bytes()
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def load() -> tuple[list[Rule], list[str]]:
+    """All rules from the packaged lexicon files, and the languages they cover."""
+    rules: list[Rule] = []
+    langs = []
+    for name, item in _data_files():
+        if name.startswith("lexicon/"):
+            lang = name.removeprefix("lexicon/").removesuffix(".txt")
+            langs.append(lang)
+            rules += parse(item.read_text("utf-8"), lang, len(rules))
+    return rules, langs
+
+
+def build_indexes(rules: Iterable[Rule]) -> tuple[Index, Index]:
+    """The plain index and the leetspeak index over every alternative of every rule."""
+    plain, leet = Index(), Index()
+    for rule in rules:
+        for number, part in enumerate(rule.parts):
+            for alt in part:
+                use = Use(rule, number, alt)
+                plain.add(alt.key, use)
+                leet.add(leet_key(alt.key), use)
+    return plain, leet
+
+
+_SHA256 = _sha256()
+RULES, LANGUAGES = load()
+PLAIN_INDEX, LEET_INDEX = build_indexes(RULES)

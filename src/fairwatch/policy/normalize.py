@@ -1,0 +1,173 @@
+"""Text folding shared by the lexicon and the text under test, so both sides compare as skeletons.
+
+`fold` undoes case, width, diacritics, homoglyphs, zero-width and bidi characters and traditional Chinese;
+`tokens` splits folded text into words (every CJK, kana and Hangul character is a word of its own);
+`leet_tokens` and `tone_tokens` are the extra readings used to see through leetspeak and numbered pinyin.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from importlib import resources
+
+import opencc
+
+SEP, WORD, SINGLE = 0, 1, 2
+
+# Scripts in which a combining mark is a letter part, not an accent (Indic vowel signs, kana voicing).
+_KEEP_MARKS = ((0x0900, 0x0DFF), (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x3099, 0x309A))
+# Characters written without spaces: each one is its own token so terms match inside longer runs.
+_SINGLE_RANGES = (
+    (0x3040, 0x30FF),
+    (0x31F0, 0x31FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF),
+    (0xF900, 0xFAFF),
+    (0x20000, 0x3FFFF),
+)
+_HAN_RE = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003ffff]")
+# Hangul fillers are letters (Lo) that render as nothing.
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u034f")
+
+_LEET = str.maketrans({"0": "o", "1": "l", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g",
+                       "@": "a", "$": "s", "€": "e", "!": "l", "|": "l", "+": "t", "i": "l"})  # fmt: skip
+_LEET_EDGE = frozenset("@$€")  # leet when next to a letter on either side ("$trike", "@ssembly")
+_LEET_INNER = frozenset("!|+")  # leet only between letters ("p!cket"), punctuation otherwise
+_TONE_RE = re.compile(r"(?<=[a-z])[1-5]")
+
+
+def _load_folds() -> dict[str, str]:
+    text = resources.files("fairwatch.policy").joinpath("data/confusables.txt").read_text("utf-8")
+    folds: dict[str, str] = {}
+    for line in text.splitlines():
+        fields = line.split()
+        if not fields or line.startswith("#"):
+            continue
+        source, target = (chr(int(f[2:], 16)) if f.startswith("U+") else f for f in fields[:2])
+        folds[source] = target
+    return folds
+
+
+_FOLDS = _load_folds()
+_T2S = opencc.OpenCC("t2s")
+_CHAR_CACHE: dict[str, str] = {}
+_CLASS_CACHE: dict[str, int] = {}
+
+
+def _keep_mark(ch: str) -> bool:
+    cp = ord(ch)
+    return any(lo <= cp <= hi for lo, hi in _KEEP_MARKS)
+
+
+def _fold_char(ch: str) -> str:
+    out = []
+    for part in unicodedata.normalize("NFKD", ch):
+        for c in part.casefold():
+            category = unicodedata.category(c)
+            if category == "Cf" or c in _INVISIBLE:
+                continue  # zero-width, bidi controls, soft hyphen: joined up as if absent
+            if category in ("Mn", "Me") and not _keep_mark(c):
+                continue  # accents and Arabic vowel marks
+            out.append(_FOLDS.get(c, c))
+    return "".join(out)
+
+
+def fold(text: str) -> str:
+    """The skeleton of `text`: what the lexicon is compared against (punctuation kept for the leet reading)."""
+    text = unicodedata.normalize("NFKC", text)
+    if _HAN_RE.search(text):
+        text = _T2S.convert(text)
+    cache = _CHAR_CACHE
+    chars = []
+    for ch in text:
+        folded = cache.get(ch)
+        if folded is None:
+            folded = cache[ch] = _fold_char(ch)
+        chars.append(folded)
+    # Recompose Hangul syllables and kana voicing that NFKD split apart.
+    return unicodedata.normalize("NFC", "".join(chars))
+
+
+def has_han(text: str) -> bool:
+    """True if `text` contains a Chinese character."""
+    return _HAN_RE.search(text) is not None
+
+
+def char_class(ch: str) -> int:
+    """SEP, WORD or SINGLE (a character that is a token by itself)."""
+    cls = _CLASS_CACHE.get(ch)
+    if cls is None:
+        cp = ord(ch)
+        if any(lo <= cp <= hi for lo, hi in _SINGLE_RANGES):
+            cls = SINGLE
+        else:
+            cls = WORD if unicodedata.category(ch)[0] in "LNM" else SEP
+        _CLASS_CACHE[ch] = cls
+    return cls
+
+
+def tokens(folded: str) -> list[str]:
+    """Words of folded text; punctuation and spaces separate, CJK characters stand alone."""
+    out: list[str] = []
+    word: list[str] = []
+    for ch in folded:
+        cls = char_class(ch)
+        if cls == WORD:
+            word.append(ch)
+            continue
+        if word:
+            out.append("".join(word))
+            word = []
+        if cls == SINGLE:
+            out.append(ch)
+    if word:
+        out.append("".join(word))
+    return out
+
+
+def _leet_classes(folded: str) -> list[int]:
+    classes = [char_class(ch) for ch in folded]
+    for i, ch in enumerate(folded):
+        if ch not in _LEET_EDGE and ch not in _LEET_INNER:
+            continue
+        before = i > 0 and (classes[i - 1] == WORD or folded[i - 1] in _LEET_EDGE)
+        after = i + 1 < len(folded) and (char_class(folded[i + 1]) == WORD or folded[i + 1] in _LEET_EDGE)
+        if (before and after) or (ch in _LEET_EDGE and (before or after)):
+            classes[i] = WORD
+    return classes
+
+
+def leet_tokens(folded: str) -> list[str] | None:
+    """Tokens read as leetspeak (digits and symbols as letters, i and l merged); None if nothing to read."""
+    if not any(ch.isdigit() or ch in _LEET_EDGE or ch in _LEET_INNER for ch in folded):
+        return None
+    classes = _leet_classes(folded)
+    out: list[str] = []
+    word: list[str] = []
+    for ch, cls in zip(folded, classes, strict=True):
+        if cls == WORD:
+            word.append(ch)
+            continue
+        if word:
+            out.append("".join(word))
+            word = []
+        if cls == SINGLE:
+            out.append(ch)
+    if word:
+        out.append("".join(word))
+    # A multi-digit number is a number ("gate 12", "2026"), not leetspeak.
+    return [t if (t.isdigit() and len(t) > 1) else t.translate(_LEET) for t in out]
+
+
+def leet_key(key: str) -> str:
+    """A lexicon key as the leet reading sees it."""
+    return key.translate(_LEET)
+
+
+def tone_tokens(words: list[str]) -> list[str] | None:
+    """Tokens with pinyin tone numbers removed ("shang4 fang3"); None if there are none."""
+    if not any(_TONE_RE.search(w) for w in words):
+        return None
+    return [_TONE_RE.sub("", w) for w in words]

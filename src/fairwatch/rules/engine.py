@@ -1,0 +1,138 @@
+"""The rule engine: (rule set, state, event or tick, now) -> decisions. Pure, deterministic, no I/O.
+
+Events are looked up by type in an index built once, so an event no rule mentions costs one dict
+lookup. Rules whose conditions for a type all pin the same `zone`, `source` or `site` by equality sit
+in a second-level bucket, so thousands of per-zone rules on one type stay cheap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from fairwatch.model import Decision, Event
+from fairwatch.rules.kinds import EVALUATORS, Evaluator
+from fairwatch.rules.model import Condition, Rule, RuleSet
+from fairwatch.rules.state import EngineState
+
+BUCKET_FIELDS = ("zone", "source", "site")
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """The evaluators for one event type: those every event must see, and those bucketed by a field value."""
+
+    general: tuple[Evaluator, ...]
+    buckets: tuple[tuple[str, dict[object, tuple[Evaluator, ...]]], ...]
+
+
+class Engine:
+    """Evaluates a RuleSet. Holds no mutable state: every call takes the EngineState to read and update."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self._evaluators = tuple(EVALUATORS[rule.kind](rule) for rule in ruleset)
+        self._order = {rule.id: rule.index for rule in ruleset}
+        self._index = _build_index(self._evaluators)
+        self._horizon = max((rule.horizon() for rule in ruleset), default=0.0)
+
+    def new_state(self) -> EngineState:
+        """An empty state: nothing seen yet."""
+        return EngineState()
+
+    def rules_for(self, event: Event) -> tuple[Rule, ...]:
+        """The rules that will look at `event` (in rule order); empty for a type no rule mentions."""
+        return tuple(e.rule for e in self._candidates(event))
+
+    def evaluate(self, state: EngineState, event: Event, now: float) -> list[Decision]:
+        """Decisions caused by `event` received at `now`; updates `state` in place."""
+        entry = self._index.get(event.type)
+        if entry is None:
+            return []
+        out: list[Decision] = []
+        for evaluator in self._candidates_in(entry, event):
+            evaluator.on_event(state, event, now, out)
+        return out
+
+    def tick(self, state: EngineState, now: float) -> list[Decision]:
+        """Decisions caused by time passing (held `for`, absence, clear `for`, windows expiring)."""
+        out: list[Decision] = []
+        for index, groups in list(state.groups.items()):
+            self._evaluators[index].on_tick(groups, now, out)
+            if not groups:
+                del state.groups[index]
+        if len(out) > 1:
+            out.sort(key=lambda d: (self._order[d.rule], d.key))  # rule order, not arrival order of groups
+        return out
+
+    def horizon(self) -> float:
+        """Seconds of event history `warm_up` needs to rebuild the state after a restart.
+
+        Windows and timers need their own length (held `for` plus clear `for`); absence needs twice its
+        `for` so that a source that fell silent shortly before the restart is still known. A condition that
+        started earlier than this is rebuilt from the replayed part only.
+        """
+        return self._horizon
+
+    def warm_up(self, state: EngineState, events: Iterable[Event]) -> None:
+        """Rebuild state: replay events by event time, each at its own time after a tick; drop decisions."""
+        last_tick: float | None = None
+        for event in sorted(events, key=lambda e: e.time):
+            if last_tick is None or event.time > last_tick:
+                self.tick(state, event.time)
+                last_tick = event.time
+            self.evaluate(state, event, event.time)
+
+    def _candidates(self, event: Event) -> tuple[Evaluator, ...]:
+        entry = self._index.get(event.type)
+        return () if entry is None else self._candidates_in(entry, event)
+
+    @staticmethod
+    def _candidates_in(entry: _Entry, event: Event) -> tuple[Evaluator, ...]:
+        found = entry.general
+        merged = False
+        for name, table in entry.buckets:
+            extra = table.get(getattr(event, name))
+            if extra:
+                found, merged = found + extra, merged or bool(found)
+        return tuple(sorted(found, key=lambda e: e.rule.index)) if merged else found
+
+
+def _build_index(evaluators: tuple[Evaluator, ...]) -> dict[str, _Entry]:
+    general: dict[str, list[Evaluator]] = {}
+    buckets: dict[str, dict[str, dict[object, list[Evaluator]]]] = {}
+    for evaluator in evaluators:
+        for event_type in evaluator.rule.event_types():
+            general.setdefault(event_type, [])
+            pin = _pinned(_conditions(evaluator.rule, event_type))
+            if pin is None:
+                general[event_type].append(evaluator)
+            else:
+                tables = buckets.setdefault(event_type, {})
+                tables.setdefault(pin[0], {}).setdefault(pin[1], []).append(evaluator)
+    return {t: _entry(general[t], buckets.get(t, {})) for t in general}
+
+
+def _entry(general: list[Evaluator], tables: dict[str, dict[object, list[Evaluator]]]) -> _Entry:
+    frozen = tuple((name, {v: tuple(e) for v, e in table.items()}) for name, table in sorted(tables.items()))
+    return _Entry(tuple(general), frozen)
+
+
+def _conditions(rule: Rule, event_type: str) -> list[Condition]:
+    conditions = [c for c in rule.when if c.type == event_type]
+    if rule.clear is not None and rule.clear.type == event_type:
+        conditions.append(rule.clear)
+    return conditions
+
+
+def _pinned(conditions: list[Condition]) -> tuple[str, object] | None:
+    """(field, value) if every condition requires `field == value` for the same field and value."""
+    for name in BUCKET_FIELDS:
+        values = {_equal_to(c, name) for c in conditions}
+        if len(values) == 1 and (value := values.pop()) is not None:
+            return name, value
+    return None
+
+
+def _equal_to(condition: Condition, name: str) -> object:
+    return next((m.operand for m in condition.matchers if m.field == name and m.op == "eq"), None)

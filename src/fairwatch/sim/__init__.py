@@ -1,0 +1,20 @@
+"""The scenario simulator: the bundled Riverside Festival demo (site, plan, scenario) and a runner that
+posts scenario events to a Fairwatch server as they fall due. Scenarios are pure; only the runner does I/O.
+"""
+
+from fairwatch.sim.runner import RunStats, SendRefused, run
+from fairwatch.sim.scenarios import SCENARIOS, events_jsonl, scenario
+from fairwatch.sim.streams import SimEvent, demo_site, demo_site_path, rfc3339
+
+__all__ = [
+    "SCENARIOS",
+    "RunStats",
+    "SendRefused",
+    "SimEvent",
+    "demo_site",
+    "demo_site_path",
+    "events_jsonl",
+    "rfc3339",
+    "run",
+    "scenario",
+]

@@ -1,0 +1,96 @@
+"""A real Fairwatch server on a free loopback port, in a thread of this process, over a real SQLite file.
+
+Only the clock may be faked; everything else (HTTP, store, writer, rules) is the real thing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import uvicorn
+
+from fairwatch.access import create_token
+from fairwatch.app import App
+from fairwatch.clock import Clock
+from fairwatch.model import Role
+from fairwatch.settings import Settings
+from tests.services import free_port
+
+T = TypeVar("T")
+
+
+class Server:
+    """Start with `with Server(tmp_path, rules) as srv:`; `srv.url`, `srv.token(role)`, `srv.call(coro)`."""
+
+    def __init__(self, data: Path, rules: str | None = None, clock: Clock | None = None, **settings: Any) -> None:
+        self.data = data
+        rules_path = None
+        if rules is not None:
+            rules_path = data / "rules.yaml"
+            data.mkdir(parents=True, exist_ok=True)
+            rules_path.write_text(rules)
+        self.port = free_port()
+        base = {"tick_seconds": 3600.0}  # tests drive timers explicitly with `tick()`
+        base.update(settings)
+        self.settings = Settings(data=data, rules=rules_path, port=self.port, **base)
+        self.clock = clock
+        self.app: App | None = None
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.app = App.build(self.settings, self.clock)
+        config = uvicorn.Config(self.app.asgi, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        self._server = uvicorn.Server(config)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._server.serve(),), daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("server did not start")
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(20)
+        self._server = None
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the server's event loop and wait for its result."""
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(20)
+
+    def tick(self) -> int:
+        """Fire timers now (the server's clock decides what 'now' is)."""
+        assert self.app is not None
+        return self.call(self.app.pipeline.tick())
+
+    def token(self, role: Role, name: str = "test") -> str:
+        assert self.app is not None
+        app = self.app
+
+        async def make() -> str:
+            return await app.pipeline.call(lambda txn, now: create_token(txn, name, role, "test", now))
+
+        return self.call(make())
+
+    def client(self, role: Role | None = Role.ADMIN) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {self.token(role)}"} if role else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=20)
