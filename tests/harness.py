@@ -55,7 +55,7 @@ class Server:
 
     def start(self) -> None:
         self.app = App.build(self.settings, self.clock)
-        config = uvicorn.Config(self.app.asgi, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(self.app.entry, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
         self._server = uvicorn.Server(config)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._server.serve(),), daemon=True)

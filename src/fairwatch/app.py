@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fairwatch import __version__
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.api import Context, create_api
+from fairwatch.api.fastpath import Entry
 from fairwatch.api.serialize import change_json
 from fairwatch.clock import Clock, SystemClock
 from fairwatch.errors import ConfigError
@@ -47,6 +48,7 @@ class App:
     pipeline: Pipeline
     asgi: FastAPI
     ctx: Context
+    entry: Entry  # what the HTTP server runs: the ingest fast path in front of `asgi`
     rules_info: dict[str, Any] = field(default_factory=dict)
     _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -69,9 +71,16 @@ class App:
         hub = Hub(epoch=int(clock.now() * 1000))
         alarms = AlarmService(store)
 
+        listeners: list[Any] = []
+
         def publish(changes: list[AlarmChange]) -> None:
             for change in changes:
                 hub.publish("alarm", orjson.dumps(change_json(change)))
+            for listener in listeners:
+                try:
+                    listener(changes)
+                except Exception:
+                    log.exception("alarm change listener failed")
 
         pipeline = Pipeline(
             store,
@@ -83,9 +92,13 @@ class App:
             queue_limit=settings.queue_limit,
             batch_max=settings.batch_max,
         )
-        ctx = Context(store=store, pipeline=pipeline, hub=hub, clock=clock, metrics=metrics, version=__version__)
+        ctx = Context(
+            store=store, pipeline=pipeline, hub=hub, clock=clock, metrics=metrics, settings=settings, version=__version__
+        )
+        ctx.change_listeners = listeners
         asgi = create_api(ctx)
-        app = cls(settings, store, clock, metrics, hub, engine, alarms, pipeline, asgi, ctx, rules_info)
+        # Extensions: each installs its routes and registers start/stop hooks and change listeners on ctx.
+        app = cls(settings, store, clock, metrics, hub, engine, alarms, pipeline, asgi, ctx, Entry(asgi), rules_info)
         asgi.router.lifespan_context = app.lifespan
         return app
 
@@ -105,8 +118,15 @@ class App:
         await self.pipeline.call(lambda txn, now: txn.append_audit(AuditEntry(now, "system", "rules-loaded", "rules", self.rules_info)))
         await self.pipeline.call(lambda txn, now: txn.append_audit(AuditEntry(now, "system", "server-started", "server", details)))
         self._tasks.append(asyncio.get_running_loop().create_task(self._ticker(), name="fairwatch-tick"))
+        for hook in self.ctx.on_start:
+            await hook()
 
     async def stop(self) -> None:
+        for hook in reversed(self.ctx.on_stop):
+            try:
+                await hook()
+            except Exception:
+                log.exception("stop hook failed")
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

@@ -49,7 +49,7 @@ def _store(settings: Settings) -> SqlStore:
 
 def serve_app(app: App, host: str, port: int, banner: list[str] | None = None) -> None:
     """Run `app` under uvicorn until interrupted."""
-    config = uvicorn.Config(app.asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(app.entry, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     for line in banner or []:
         typer.echo(line)
@@ -115,7 +115,7 @@ async def _serve_with_simulator(
 ) -> None:
     from fairwatch.sim import run as run_simulator
 
-    config = uvicorn.Config(app.asgi, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(app.entry, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:

@@ -173,6 +173,7 @@ def test_key_file_created_0600_and_reloaded(tmp_path: Path, open_umask: None) ->
     path = tmp_path / "keys" / "audit.pem"
     created = load_or_create_key(path)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
     assert path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----\n")
     content = path.read_bytes()
     reloaded = load_or_create_key(path)

@@ -18,7 +18,7 @@ def ev(
     source: str = "sensor-1",
     id: str | None = None,
     site: str | None = "riverside",
-    **data: Any,
+    data: dict[str, Any] | None = None,
 ) -> Event:
     """An event at event time `t`; its id defaults to something unique and readable."""
     return Event(
@@ -30,7 +30,7 @@ def ev(
         site=site,
         zone=zone,
         value=value,
-        data=dict(data),
+        data=dict(data or {}),
     )
 
 

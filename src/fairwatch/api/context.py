@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
 from fairwatch.ingest import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
+from fairwatch.settings import Settings
 from fairwatch.store import Store
 from fairwatch.stream import Hub
 
@@ -24,9 +26,14 @@ class Context:
     hub: Hub
     clock: Clock
     metrics: Metrics
+    settings: Settings = field(default_factory=Settings)
     version: str = "0.1.0"
     extras: dict[str, Any] = field(default_factory=dict)
-    readiness: list[Callable[[], str | None]] = field(default_factory=list)
+    # Extensions (console, notifiers, MQTT ...) register here instead of editing the app:
+    readiness: list[Callable[[], str | None]] = field(default_factory=list)  # a problem text, or None when ready
+    on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # after the writer started
+    on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # before the writer stops
+    change_listeners: list[Callable[[list[AlarmChange]], None]] = field(default_factory=list)  # after each commit
     _token_cache: dict[str, tuple[Role, str]] = field(default_factory=dict)
 
     def role_for_token(self, token: str) -> Role | None:

@@ -87,6 +87,11 @@ async def read_json_body(request: Request, limit: int = MAX_BODY) -> bytes:
     },
 )
 async def post_events(request: Request, _p: Principal = Depends(requires(Role.DEVICE))) -> Response:
+    return await ingest_events(request)
+
+
+async def ingest_events(request: Request) -> Response:
+    """Validate a body of events, hand them to the writer and answer once they are committed."""
     ctx = ctx_of(request)
     body = await read_json_body(request)
     raw = decode_body(body)

@@ -25,6 +25,7 @@ DEFAULT_GAP = 1
 _SAFE = "safe"
 _COMBO_RE = re.compile(r"\s\+(\d*)\s")
 _MIN_PINYIN = 4  # shorter pinyin strings collide with too many ordinary words
+_GROUND_NAMES = frozenset(g.value for g in Ground)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,8 @@ def _alt(text: str, where: str) -> Alt:
     left = not text.startswith("*")
     right = not text.endswith("*")
     bare = text.strip("*").strip()
+    if "*" in bare:
+        raise LexiconError(f"{where}: '*' only marks the start or end of a term, not the middle of {text!r}")
     key = "".join(tokens(fold(bare)))
     if len(key) < 2:
         raise LexiconError(f"{where}: term {text!r} folds to {key!r}, too short to match safely")
@@ -117,21 +120,20 @@ def _parse_rule(body: str, ground: Ground | None, lang: str, where: str, order: 
 def parse(text: str, lang: str, start_order: int = 0) -> list[Rule]:
     """Rules in one lexicon file; `lang` is the file's language code."""
     rules: list[Rule] = []
-    ground: Ground | None | str = ""
+    section: str | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()
         where = f"lexicon/{lang}.txt:{number}"
         if not line or line.startswith("#"):
             continue
         if line.startswith("[") and line.endswith("]"):
-            name = line[1:-1].strip()
-            if name != _SAFE and name not in Ground.__members__.values():
-                raise LexiconError(f"{where}: unknown section [{name}]")
-            ground = None if name == _SAFE else Ground(name)
+            section = line[1:-1].strip()
+            if section != _SAFE and section not in _GROUND_NAMES:
+                raise LexiconError(f"{where}: unknown section [{section}]")
             continue
-        if ground == "":
+        if section is None:
             raise LexiconError(f"{where}: rule before any [ground] section")
-        assert not isinstance(ground, str) or isinstance(ground, Ground)
+        ground = None if section == _SAFE else Ground(section)
         rules.append(_parse_rule(line, ground, lang, where, start_order + len(rules), number))
     return rules
 

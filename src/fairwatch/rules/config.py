@@ -216,7 +216,8 @@ def _read_group_by(reader: Reader, node: Node) -> tuple[str, ...]:
             reader.error(item, path, f"duplicate group key {key!r}")
         elif key in GROUP_KEYS or is_data_key(key):
             keys.append(key)
-            reader.guard(item, path, key)
+            if is_data_key(key):
+                reader.guard(item, path, key[5:])
         else:
             reader.error(item, path, f"unknown group key {key!r} (expected {one_of(GROUP_KEYS)})")
     return tuple(keys)

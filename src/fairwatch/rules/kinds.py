@@ -178,7 +178,11 @@ class Threshold(Clearable):
 class Held(Clearable):
     """`when` with `for`: raise once the condition has held `for` (by `now`), then on every true sample."""
 
-    __slots__ = ()
+    __slots__ = ("horizon",)
+
+    def __init__(self, rule: Rule) -> None:
+        super().__init__(rule)
+        self.horizon = rule.horizon()
 
     def on_event(self, state: EngineState, event: Event, now: float, out: Out) -> None:
         """A when-type event is a true or false sample (or outside the scope); others may be clear samples."""
@@ -190,11 +194,10 @@ class Held(Clearable):
                 self.clear_event(state, event, now, out)
             return
         key, values = self.group(event)
-        groups = self.groups(state) if truth else state.groups.get(rule.index, {})
+        groups = self.groups(state)
         group = groups.get(key)
         if group is None:
-            if not truth:
-                return  # a false sample for a group we know nothing about changes nothing
+            # Kept even for a false sample: its time makes an older true sample arriving later stale.
             group = groups[key] = HeldGroup(values)
         if truth:
             self._true(group, key, event, now, out)
@@ -214,19 +217,18 @@ class Held(Clearable):
         rule = self.rule
         if event.time < group.latest:
             return
-        group.since = None
-        if rule.clear is not None and rule.clear.type == event.type:
+        group.latest, group.since = event.time, None
+        if rule.clear is None:
+            if group.firing:
+                self.emit_clear(group, key, event, now, out)  # without `clear`, a false sample ends it
+        elif rule.clear.type == event.type:
             self.clear_sample(group, key, event, now, out)
-            return
-        group.latest = event.time
-        if group.firing and rule.clear is None:
-            group.firing = False
-            text = explain.cleared(rule, event, group.values)
-            out.append(
-                self.decide(
-                    CLEAR, Reason.CLEARED, key, group.values, now, event, (event.id,), text, event.value
-                )
-            )
+
+    def emit_clear(self, group: FiringGroup, key: str, event: Event, now: float, out: Out) -> None:
+        """Stop firing; the condition must hold for `for` again before the next raise."""
+        assert isinstance(group, HeldGroup)
+        group.since = None
+        super().emit_clear(group, key, event, now, out)
 
     def _raise(self, group: HeldGroup, key: str, event: Event, now: float, out: Out) -> None:
         group.firing = True
@@ -248,7 +250,8 @@ class Held(Clearable):
                 self._raise(group, key, event, now, out)
             else:
                 self.tick_clear(group, key, now, out)
-            if not group.firing and group.since is None:
+            # An idle group is forgotten once its newest sample is older than the rule's horizon.
+            if not group.firing and group.since is None and now - group.latest >= self.horizon:
                 del groups[key]
 
 

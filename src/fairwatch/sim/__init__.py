@@ -2,15 +2,18 @@
 posts scenario events to a Fairwatch server as they fall due. Scenarios are pure; only the runner does I/O.
 """
 
+from fairwatch.sim.bundle import demo_file, demo_rules_path, demo_site, demo_site_path
 from fairwatch.sim.runner import RunStats, SendRefused, run
 from fairwatch.sim.scenarios import SCENARIOS, events_jsonl, scenario
-from fairwatch.sim.streams import SimEvent, demo_site, demo_site_path, rfc3339
+from fairwatch.sim.streams import SimEvent, rfc3339
 
 __all__ = [
     "SCENARIOS",
     "RunStats",
     "SendRefused",
     "SimEvent",
+    "demo_file",
+    "demo_rules_path",
     "demo_site",
     "demo_site_path",
     "events_jsonl",

@@ -92,7 +92,9 @@ def active(seed: int, kind: str, target: str, t: float) -> list[Incident]:
     """Incidents of `kind` on `target` in progress at `t` seconds after start."""
     hour = int(t // HOUR)
     hours = sorted({0, hour - 1, hour})  # hour 0 also holds the showcase's incidents from before start
-    return [i for h in hours for i in incidents(seed, h) if i.kind == kind and i.target == target and i.covers(t)]
+    return [
+        i for h in hours for i in incidents(seed, h) if i.kind == kind and i.target == target and i.covers(t)
+    ]
 
 
 def caused(site: Site, start: float, inc: Incident) -> list[SimEvent]:
@@ -137,8 +139,11 @@ def _panic(site: Site, start: float, inc: Incident) -> list[SimEvent]:
 def _lightning(site: Site, start: float, inc: Incident) -> list[SimEvent]:
     station = site.device(inc.target)
     step = inc.length / (len(STRIKES_KM) - 1)
-    times = [start + inc.at + n * step for n in range(len(STRIKES_KM))]
-    return [(t, device_event(site.id, station, "weather.lightning", t, km)) for t, km in zip(times, STRIKES_KM)]
+    out: list[SimEvent] = []
+    for n, km in enumerate(STRIKES_KM):
+        t = start + inc.at + n * step
+        out.append((t, device_event(site.id, station, "weather.lightning", t, km)))
+    return out
 
 
 _MAKERS = {"fire": _fire, "medical": _medical, "panic": _panic, "lightning": _lightning}

@@ -8,12 +8,12 @@ import random
 from collections.abc import Callable, Iterator
 
 from fairwatch.errors import NotFound
+from fairwatch.sim.bundle import demo_site
 from fairwatch.sim.riverside import HEARTBEAT_EVERY, Riverside
 from fairwatch.sim.streams import (
     SimEvent,
     Stream,
     Wobble,
-    demo_site,
     device_event,
     merge,
     sampled,

@@ -7,29 +7,15 @@ import math
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator
-from functools import cache
-from importlib import resources
 from operator import itemgetter
-from pathlib import Path
 from typing import Any
 
-from fairwatch.site import Device, Site, load_site
+from fairwatch.site import Device
 
 SimEvent = tuple[float, dict[str, Any]]
 """(send_at in Unix seconds, event as the JSON dict posted to /api/v1/events)."""
 
 Stream = Iterator[SimEvent]
-
-
-def demo_site_path() -> Path:
-    """Path of the bundled Riverside Festival site file."""
-    return Path(str(resources.files("fairwatch.sim") / "demo" / "riverside.site.yaml"))
-
-
-@cache
-def demo_site() -> Site:
-    """The bundled Riverside Festival site, parsed once."""
-    return load_site(demo_site_path())
 
 
 def rfc3339(t: float) -> str:

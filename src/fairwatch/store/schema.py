@@ -124,6 +124,16 @@ users = Table(
     Column("disabled", Boolean, nullable=False, default=False),
 )
 
+# Console sessions: only the SHA-256 of the session id is stored, so a copy of the database signs nobody in.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("user_name", String(64), nullable=False),
+    Column("created", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+)
+
 kv = Table(
     "kv",
     metadata,

@@ -28,7 +28,7 @@ from fairwatch.model import (
     Severity,
 )
 from fairwatch.store import schema
-from fairwatch.store.base import AlarmQuery, Occurrence, User
+from fairwatch.store.base import AlarmQuery, Occurrence, Session, User
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,8 @@ class SqlStore:
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"cannot open store {self._safe_url()}: {exc}") from exc
         self._read = self.engine.connect() if self.dialect == "sqlite" else None
+        # The single writer keeps one connection open: no reconnect (and PRAGMAs) per transaction.
+        self._write = self.engine.connect() if self.dialect == "sqlite" else None
 
     def _safe_url(self) -> str:
         return self.url.split("@")[-1] if "@" in self.url else self.url
@@ -86,8 +88,12 @@ class SqlStore:
     def transaction(self) -> Iterator[SqlTxn]:
         """One write transaction; commits on success, rolls back on any exception."""
         try:
-            with self.engine.begin() as conn:
-                yield SqlTxn(conn, self.dialect)
+            if self._write is not None:
+                with self._write.begin():
+                    yield SqlTxn(self._write, self.dialect)
+            else:
+                with self.engine.begin() as conn:
+                    yield SqlTxn(conn, self.dialect)
         except OperationalError as exc:
             raise StoreUnavailable(f"store write failed: {exc.orig}") from exc
 
@@ -102,6 +108,8 @@ class SqlStore:
                 yield conn
 
     def close(self) -> None:
+        if self._write is not None:
+            self._write.close()
         if self._read is not None:
             self._read.close()
         self.engine.dispose()
@@ -233,6 +241,27 @@ class SqlStore:
             row = conn.execute(select(schema.kv.c.value).where(schema.kv.c.key == key)).first()
         return str(row.value) if row else None
 
+    # -- console sessions and recent history -----------------------------------------------------------------
+    def get_session(self, id_hash: str) -> Session | None:
+        s = schema.sessions.c
+        with self._reader() as conn:
+            row = conn.execute(select(schema.sessions).where(s.id_hash == id_hash)).first()
+        return Session(row.id_hash, row.user_name, row.created, row.last_seen) if row else None
+
+    def audit_since(self, since: float, limit: int = 5000) -> list[AuditRecord]:
+        """Audit records at or after `since`, oldest first, at most `limit` (the newest ones)."""
+        a = schema.audit.c
+        q = select(schema.audit).where(a.time >= since).order_by(a.seq.desc()).limit(limit)
+        with self._reader() as conn:
+            return [_audit(r) for r in reversed(list(conn.execute(q)))]
+
+    def history_since(self, obj: str, since: float) -> list[AuditRecord]:
+        """Audit records of one object at or after `since`, oldest first."""
+        a = schema.audit.c
+        q = select(schema.audit).where(a.object == obj, a.time >= since).order_by(a.seq)
+        with self._reader() as conn:
+            return [_audit(r) for r in conn.execute(q)]
+
 
 class SqlTxn:
     """The write side of one transaction."""
@@ -359,6 +388,26 @@ class SqlTxn:
         done = self.conn.execute(update(schema.kv).where(k.key == key).values(value=value))
         if done.rowcount == 0:
             self.conn.execute(schema.kv.insert().values(key=key, value=value))
+
+    def insert_session(self, session: Session) -> None:
+        self.conn.execute(
+            schema.sessions.insert().values(
+                id_hash=session.id_hash, user_name=session.user, created=session.created, last_seen=session.last_seen
+            )
+        )
+
+    def touch_session(self, id_hash: str, now: float) -> None:
+        s = schema.sessions.c
+        self.conn.execute(update(schema.sessions).where(s.id_hash == id_hash, s.last_seen < now).values(last_seen=now))
+
+    def delete_session(self, id_hash: str) -> int:
+        return int(self.conn.execute(delete(schema.sessions).where(schema.sessions.c.id_hash == id_hash)).rowcount)
+
+    def delete_sessions_before(self, idle_before: float, created_before: float) -> int:
+        """Remove sessions idle since before `idle_before` or created before `created_before`."""
+        s = schema.sessions.c
+        stale = (s.last_seen < idle_before) | (s.created < created_before)
+        return int(self.conn.execute(delete(schema.sessions).where(stale)).rowcount)
 
 
 # -- row mapping -------------------------------------------------------------------------------------------
