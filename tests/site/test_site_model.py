@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -78,6 +79,32 @@ def test_plan_to_geo(georef: GeoRef, point: tuple[float, float], expected: tuple
     lat, lon = plan_to_geo(georef, *point)
     assert lat == pytest.approx(expected[0], abs=1e-5)
     assert lon == pytest.approx(expected[1], abs=1e-5)
+
+
+def enu_to_geo(origin: GeoRef, east: float, north: float) -> tuple[float, float]:
+    """Exact reference: a point on the local tangent plane -> ECEF -> geodetic (Bowring iteration)."""
+    a, e2 = 6_378_137.0, 6.694_379_990_14e-3
+    phi, lam = math.radians(origin.lat), math.radians(origin.lon)
+    n0 = a / math.sqrt(1 - e2 * math.sin(phi) ** 2)
+    x = n0 * math.cos(phi) * math.cos(lam) - math.sin(lam) * east - math.sin(phi) * math.cos(lam) * north
+    y = n0 * math.cos(phi) * math.sin(lam) + math.cos(lam) * east - math.sin(phi) * math.sin(lam) * north
+    z = n0 * (1 - e2) * math.sin(phi) + math.cos(phi) * north
+    p, lat = math.hypot(x, y), phi
+    for _ in range(10):
+        n = a / math.sqrt(1 - e2 * math.sin(lat) ** 2)
+        height = p / math.cos(lat) - n
+        lat = math.atan2(z, p * (1 - e2 * n / (n + height)))
+    return math.degrees(lat), math.degrees(math.atan2(y, x))
+
+
+@pytest.mark.parametrize("bearing", [0, 45, 90, 135, 180, 225, 270, 315])
+def test_to_geo_is_within_15_cm_at_1_km(bearing: int) -> None:
+    origin = GeoRef(51.501, -0.12)
+    east, north = 1000 * math.sin(math.radians(bearing)), 1000 * math.cos(math.radians(bearing))
+    lat, lon = plan_to_geo(origin, east, north)
+    ref_lat, ref_lon = enu_to_geo(origin, east, north)
+    metres = math.hypot((lat - ref_lat) * 111_257.0, (lon - ref_lon) * 69_440.0)  # degree lengths at 51.5° N
+    assert metres < 0.15
 
 
 def test_to_geo_uses_the_site_georef(site: Site) -> None:
