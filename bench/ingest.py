@@ -55,8 +55,12 @@ class Server:
 
     def start(self) -> None:
         cli = [sys.executable, "-m", "fairwatch"]
-        made = subprocess.run([*cli, "token", "create", "--role", "operator", "--name", "bench", "--data", str(self.data)],
-                              capture_output=True, text=True, check=True)
+        made = subprocess.run(
+            [*cli, "token", "create", "--role", "operator", "--name", "bench", "--data", str(self.data)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         self.token = made.stdout.strip()
         cmd = [*cli, "serve", "--data", str(self.data), "--rules", str(RULES), "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -94,8 +98,13 @@ def event(trigger: bool = False) -> dict[str, object]:
     n = next(_ids)
     if trigger:
         return {"id": f"p{n}", "source": "panic-bench", "type": "panic.pressed", "zone": "food-court"}
-    return {"id": f"b{n}", "source": f"counter-{n % 40}", "type": "crowd.density", "zone": ZONES[n % 6],
-            "value": 1.0 + (n % 20) / 10}
+    return {
+        "id": f"b{n}",
+        "source": f"counter-{n % 40}",
+        "type": "crowd.density",
+        "zone": ZONES[n % 6],
+        "value": 1.0 + (n % 20) / 10,
+    }
 
 
 async def batches(srv: Server, size: int, clients: int, seconds: float) -> tuple[float, float]:
@@ -144,8 +153,12 @@ def singles(srv: Server, seconds: int) -> tuple[float, float, str]:
     script = Path(tempfile.mkstemp(suffix=".lua")[1])
     script.write_text(WRK_SCRIPT.replace("TOKEN", srv.token))
     cpu0, t0 = srv.cpu_seconds(), time.monotonic()
-    out = subprocess.run(["wrk", "-t2", "-c64", f"-d{seconds}s", "-s", str(script), srv.url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["wrk", "-t2", "-c64", f"-d{seconds}s", "-s", str(script), srv.url],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     elapsed = time.monotonic() - t0
     cpu = 100 * (srv.cpu_seconds() - cpu0) / elapsed
     rate = next(float(line.split()[1]) for line in out.splitlines() if line.startswith("Requests/sec"))
@@ -161,8 +174,10 @@ async def latency(srv: Server, rate: int, seconds: float) -> tuple[float, float,
     ready = asyncio.Event()
 
     async def listen() -> None:
-        async with httpx.AsyncClient(timeout=None) as http, http.stream("GET", srv.url + "/api/v1/stream",
-                                                                      headers=headers) as r:
+        async with (
+            httpx.AsyncClient(timeout=None) as http,
+            http.stream("GET", srv.url + "/api/v1/stream", headers=headers) as r,
+        ):
             ready.set()
             async for line in r.aiter_lines():
                 if line.startswith("data: ") and b"panic-bench" in line.encode():
@@ -203,7 +218,7 @@ async def soak(srv: Server, total: int) -> list[tuple[int, float]]:
     step = total // 10
     done = 0
     while done < total:
-        rate, _ = await batches(srv, 1000, 4, 0.0001)  # at least one batch per client
+        await batches(srv, 1000, 4, 0.0001)  # at least one batch per client
         done += 4000
         if done // step > (done - 4000) // step:
             samples.append((done, srv.rss_mb()))
@@ -280,6 +295,8 @@ def write_report(f: dict[str, object]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="short run, no report")
     asyncio.run(main(parser.parse_args().quick))

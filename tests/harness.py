@@ -28,7 +28,9 @@ T = TypeVar("T")
 class Server:
     """Start with `with Server(tmp_path, rules) as srv:`; `srv.url`, `srv.token(role)`, `srv.call(coro)`."""
 
-    def __init__(self, data: Path, rules: str | None = None, clock: Clock | None = None, **settings: Any) -> None:
+    def __init__(
+        self, data: Path, rules: str | None = None, clock: Clock | None = None, **settings: Any
+    ) -> None:
         self.data = data
         rules_path = None
         if rules is not None:
@@ -36,7 +38,7 @@ class Server:
             data.mkdir(parents=True, exist_ok=True)
             rules_path.write_text(rules)
         self.port = free_port()
-        base = {"tick_seconds": 3600.0}  # tests drive timers explicitly with `tick()`
+        base: dict[str, Any] = {"tick_seconds": 3600.0}  # tests drive timers explicitly with `tick()`
         base.update(settings)
         self.settings = Settings(data=data, rules=rules_path, port=self.port, **base)
         self.clock = clock
@@ -55,10 +57,14 @@ class Server:
 
     def start(self) -> None:
         self.app = App.build(self.settings, self.clock)
-        config = uvicorn.Config(self.app.entry, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            self.app.entry, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self._server = uvicorn.Server(config)
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._server.serve(),), daemon=True)
+        self._thread = threading.Thread(
+            target=self._loop.run_until_complete, args=(self._server.serve(),), daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 20
         while not self._server.started:

@@ -31,7 +31,8 @@ def check_name(name: str, field: str = "name") -> str:
     """A token or user name: 1-64 of letters, digits, _ . @ -."""
     if not NAME_RE.match(name):
         raise InvalidInput(
-            [Problem(field, name, "must be 1-64 characters of letters, digits, '_', '.', '@', '-'")], "invalid name"
+            [Problem(field, name, "must be 1-64 characters of letters, digits, '_', '.', '@', '-'")],
+            "invalid name",
         )
     return name
 
@@ -46,7 +47,9 @@ def create_token(txn: Txn, name: str, role: Role, actor: str, now: float) -> str
     check_name(name)
     token = "fw_" + secrets.token_urlsafe(32)
     token_id = txn.insert_token(name, role, token_hash(token), now)
-    txn.append_audit(AuditEntry(now, actor, "token-created", f"token:{token_id}", {"name": name, "role": role.value}))
+    txn.append_audit(
+        AuditEntry(now, actor, "token-created", f"token:{token_id}", {"name": name, "role": role.value})
+    )
     return token
 
 

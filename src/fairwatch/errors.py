@@ -1,16 +1,16 @@
 """One exception hierarchy for Fairwatch; `api.errors` maps it to HTTP responses.
 
-    FairwatchError
-    ├── InvalidInput            bad event, request or file; carries a list of Problems   -> 422 / exit 2
-    │   ├── BadJSON             body is not JSON; names line and column                    -> 400
-    │   └── ConfigError         a YAML file (rules, site, taxonomy) is invalid              -> exit 2
-    ├── PolicyViolation         the rights guard refused it; names the ground               -> 422
-    ├── NotFound                no such alarm, user, ...                                    -> 404
-    ├── Conflict                illegal state transition; names state and allowed actions   -> 409
-    ├── Unauthorized            missing or invalid credentials                              -> 401
-    ├── Forbidden               the role may not do this                                    -> 403
-    ├── Overloaded              the writer queue is full; retry later                       -> 503
-    └── StoreUnavailable        the database failed; translated from driver errors          -> 503
+FairwatchError
+├── InvalidInput            bad event, request or file; carries a list of Problems   -> 422 / exit 2
+│   ├── BadJSON             body is not JSON; names line and column                    -> 400
+│   └── ConfigError         a YAML file (rules, site, taxonomy) is invalid              -> exit 2
+├── PolicyViolation         the rights guard refused it; names the ground               -> 422
+├── NotFound                no such alarm, user, ...                                    -> 404
+├── Conflict                illegal state transition; names state and allowed actions   -> 409
+├── Unauthorized            missing or invalid credentials                              -> 401
+├── Forbidden               the role may not do this                                    -> 403
+├── Overloaded              the writer queue is full; retry later                       -> 503
+└── StoreUnavailable        the database failed; translated from driver errors          -> 503
 """
 
 from __future__ import annotations

@@ -23,6 +23,13 @@ class Settings:
     mqtt_url: str | None = None
     mqtt_topics: str = "fairwatch/events/#"
     frigate_prefix: str | None = None
+    mqtt_client_id: str | None = None
+    mqtt_ca_file: Path | None = None
+    mqtt_cert_file: Path | None = None
+    mqtt_key_file: Path | None = None
+    mqtt_max_inflight: int = 1000
+    mqtt_deadletter_prefix: str = "fairwatch/deadletter"
+    metrics_public: bool = False
     database_url: str | None = None
     event_retention_days: int = 30
     alarm_retention_days: int = 365
@@ -30,10 +37,28 @@ class Settings:
     batch_max: int = 5_000
     tick_seconds: float = 1.0
     secure_cookies: bool = False
+    notify: Path | None = None
+    notify_interval: float = 0.5
+    cap_sender: str = ""
+    cap_public_severities: str = "critical,high"
+
+    def __post_init__(self) -> None:
+        # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
+        errors = [
+            f"{name}: must be between 1 and {limit} days (got {getattr(self, name)!r})"
+            for name, limit in RETENTION_LIMITS.items()
+            if not 1 <= getattr(self, name) <= limit
+        ]
+        if errors:
+            raise ConfigError(errors)
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with the non-None values applied."""
         return replace(self, **{k: v for k, v in values.items() if v is not None})
+
+
+# The longest any deployment may keep raw events and resolved alarms (RIGHTS.md RS-5).
+RETENTION_LIMITS: dict[str, int] = {"event_retention_days": 400, "alarm_retention_days": 3650}
 
 
 SETTINGS_HELP: dict[str, str] = {
@@ -43,9 +68,16 @@ SETTINGS_HELP: dict[str, str] = {
     "site": "Site file (YAML): zones with polygons, area, capacity; devices.",
     "rules": "Rules file (YAML). An invalid file stops `serve` with exit code 2.",
     "taxonomy": "Site additions to the built-in alarm taxonomy (YAML).",
-    "mqtt_url": "MQTT broker to ingest from, mqtt://[user:pass@]host:port.",
+    "mqtt_url": "MQTT broker to ingest from: mqtt://[user:pass@]host[:port], or mqtts:// for TLS.",
     "mqtt_topics": "Comma-separated MQTT topic filters to subscribe to.",
     "frigate_prefix": "Topic prefix of a Frigate NVR on the same broker (e.g. frigate).",
+    "mqtt_client_id": "MQTT client id of the persistent session; default fairwatch-<hash of the data directory>.",
+    "mqtt_ca_file": "CA certificates (PEM) to verify an mqtts:// broker; default the system store.",
+    "mqtt_cert_file": "Client certificate (PEM) for mqtts:// brokers that require one.",
+    "mqtt_key_file": "Private key (PEM) of the MQTT client certificate.",
+    "mqtt_max_inflight": "Most unacknowledged QoS 1 messages the broker may send (MQTT 5 Receive Maximum).",
+    "mqtt_deadletter_prefix": "Invalid MQTT payloads are republished under <prefix>/<original topic>.",
+    "metrics_public": "Serve /metrics without a token (default: viewer role or higher).",
     "database_url": "SQLAlchemy URL of the store; default sqlite in the data directory.",
     "event_retention_days": "Raw events older than this are purged (maximum 400).",
     "alarm_retention_days": "Resolved alarms older than this are purged (maximum 3650).",
@@ -53,6 +85,10 @@ SETTINGS_HELP: dict[str, str] = {
     "batch_max": "Most events the writer commits in one transaction.",
     "tick_seconds": "How often timers (for, absence, clear) are evaluated.",
     "secure_cookies": "Mark console session cookies Secure (set when served behind TLS).",
+    "notify": "Notification routes and receivers (YAML): webhook, e-mail, MQTT; see docs/integrations.md.",
+    "notify_interval": "Seconds between checks for due notification retries and reminders; 0 turns it off.",
+    "cap_sender": "CAP sender id, globally unique (fairwatch@venue.example); default fairwatch@<host name>.",
+    "cap_public_severities": "Alarm severities (comma-separated) published without login at /feeds/cap.atom.",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

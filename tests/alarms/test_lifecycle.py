@@ -29,7 +29,9 @@ TABLE = [
 ]
 
 
-@pytest.mark.parametrize(("state", "action", "after"), TABLE, ids=[f"{s.value}-{a.value}" for s, a, _ in TABLE])
+@pytest.mark.parametrize(
+    ("state", "action", "after"), TABLE, ids=[f"{s.value}-{a.value}" for s, a, _ in TABLE]
+)
 def test_transition(state: AlarmState, action: Action, after: AlarmState | None) -> None:
     if after is not None:
         assert transition(state, action) is after
@@ -38,6 +40,8 @@ def test_transition(state: AlarmState, action: Action, after: AlarmState | None)
     with pytest.raises(Conflict) as info:
         transition(state, action)
     names = ", ".join(a.value for a in allowed_actions(state))
-    assert str(info.value) == f"cannot {action.value} an alarm that is {state.value}; allowed actions: {names}"
+    assert (
+        str(info.value) == f"cannot {action.value} an alarm that is {state.value}; allowed actions: {names}"
+    )
     assert info.value.state == state.value
     assert info.value.allowed == [a.value for a in allowed_actions(state)]

@@ -14,7 +14,6 @@ import pytest
 
 from fairwatch.audit import verify_chain
 from fairwatch.clock import FakeClock
-from fairwatch.events.validate import rfc3339
 from fairwatch.model import Role
 from fairwatch.store import SqlStore, sqlite_url
 from tests.harness import Server
@@ -76,7 +75,9 @@ def test_trigger_raises_one_alarm_and_repeats_count(srv: Server, op: httpx.Clien
     assert op.post("/api/v1/events", json=[hot(1), hot(2)]).json() == {"accepted": 2, "duplicates": 0}
     assert op.post("/api/v1/events", json=hot(2)).json() == {"accepted": 0, "duplicates": 1}
     [alarm] = op.get("/api/v1/alarms").json()["alarms"]
-    assert {k: alarm[k] for k in ("rule", "type", "severity", "state", "active", "zone", "group", "count")} == {
+    assert {
+        k: alarm[k] for k in ("rule", "type", "severity", "state", "active", "zone", "group", "count")
+    } == {
         "rule": "hot",
         "type": "fire.high_temperature",
         "severity": "high",
@@ -122,7 +123,9 @@ def test_operator_actions_and_history(srv: Server, op: httpx.Client) -> None:
     assert detail["occurrences"][0]["reason"] == "threshold"
     actor = detail["history"][1]["actor"]
     assert actor.startswith("token:")
-    assert rows(srv, "SELECT state, assignee, disposition FROM alarms") == [("resolved", "steward-7", "handled")]
+    assert rows(srv, "SELECT state, assignee, disposition FROM alarms") == [
+        ("resolved", "steward-7", "handled")
+    ]
 
 
 def test_reopen_needs_a_supervisor_and_a_free_key(srv: Server, op: httpx.Client) -> None:
@@ -130,9 +133,14 @@ def test_reopen_needs_a_supervisor_and_a_free_key(srv: Server, op: httpx.Client)
     aid = op.get("/api/v1/alarms").json()["alarms"][0]["id"]
     op.post(f"/api/v1/alarms/{aid}/resolve", json={"disposition": "false_alarm"})
     r = op.post(f"/api/v1/alarms/{aid}/reopen", json={"reason": "again"})
-    assert (r.status_code, r.json()["message"]) == (403, "role 'operator' may not do this; needs 'supervisor' or higher")
+    assert (r.status_code, r.json()["message"]) == (
+        403,
+        "role 'operator' may not do this; needs 'supervisor' or higher",
+    )
     with srv.client(Role.SUPERVISOR) as sup:
-        assert sup.post(f"/api/v1/alarms/{aid}/reopen", json={"reason": "smoke again"}).json()["state"] == "open"
+        assert (
+            sup.post(f"/api/v1/alarms/{aid}/reopen", json={"reason": "smoke again"}).json()["state"] == "open"
+        )
         sup.post(f"/api/v1/alarms/{aid}/resolve", json={"disposition": "handled"})
         op.post("/api/v1/events", json=hot(2))  # a new alarm for the same key
         r = sup.post(f"/api/v1/alarms/{aid}/reopen", json={"reason": "x"})
@@ -143,8 +151,18 @@ def test_reopen_needs_a_supervisor_and_a_free_key(srv: Server, op: httpx.Client)
 @pytest.mark.parametrize(
     ("path", "body", "status", "problem"),
     [
-        ("resolve", {}, 422, ("disposition", None, "required field is missing (one of handled, false_alarm, duplicate, test)")),
-        ("resolve", {"disposition": "fixed"}, 422, ("disposition", "fixed", "must be one of handled, false_alarm, duplicate, test")),
+        (
+            "resolve",
+            {},
+            422,
+            ("disposition", None, "required field is missing (one of handled, false_alarm, duplicate, test)"),
+        ),
+        (
+            "resolve",
+            {"disposition": "fixed"},
+            422,
+            ("disposition", "fixed", "must be one of handled, false_alarm, duplicate, test"),
+        ),
         ("assign", {}, 422, ("to", None, "required field is missing")),
         ("comment", {"text": 5}, 422, ("text", 5, "must be a string")),
         ("ack", {"why": "x"}, 422, ("why", "x", "unknown field for ack")),
@@ -177,7 +195,9 @@ def test_unknown_alarm_is_404(op: httpx.Client) -> None:
     ids=["missing", "invalid", "wrong-scheme"],
 )
 def test_credentials(srv: Server, headers: dict[str, str], content: bytes, status: int, message: str) -> None:
-    r = httpx.post(srv.url + "/api/v1/events", content=content, headers={"Content-Type": "application/json", **headers})
+    r = httpx.post(
+        srv.url + "/api/v1/events", content=content, headers={"Content-Type": "application/json", **headers}
+    )
     assert (r.status_code, r.json()["message"]) == (status, message)
 
 
@@ -185,16 +205,29 @@ def test_device_may_send_but_not_read(srv: Server) -> None:
     with srv.client(Role.DEVICE) as dev:
         assert dev.post("/api/v1/events", json=hot()).status_code == 202
         r = dev.get("/api/v1/alarms")
-        assert (r.status_code, r.json()["message"]) == (403, "role 'device' may not do this; needs 'viewer' or higher")
+        assert (r.status_code, r.json()["message"]) == (
+            403,
+            "role 'device' may not do this; needs 'viewer' or higher",
+        )
 
 
 def test_transport_errors(srv: Server, op: httpx.Client) -> None:
     r = op.post("/api/v1/events", content=b"{}", headers={"Content-Type": "text/plain"})
-    assert (r.status_code, r.json()["message"]) == (415, "Content-Type must be application/json (got 'text/plain')")
+    assert (r.status_code, r.json()["message"]) == (
+        415,
+        "Content-Type must be application/json (got 'text/plain')",
+    )
     big = b"[" + b" " * (4 * 1024 * 1024) + b"]"
     r = op.post("/api/v1/events", content=big, headers={"Content-Type": "application/json"})
-    assert (r.status_code, r.json()["message"]) == (413, "body of 4194306 bytes exceeds the limit of 4194304 bytes")
-    r = op.post("/api/v1/events", content=b'[{"source": "a",\n "type": }]', headers={"Content-Type": "application/json"})
+    assert (r.status_code, r.json()["message"]) == (
+        413,
+        "body of 4194306 bytes exceeds the limit of 4194304 bytes",
+    )
+    r = op.post(
+        "/api/v1/events",
+        content=b'[{"source": "a",\n "type": }]',
+        headers={"Content-Type": "application/json"},
+    )
     assert r.status_code == 400
     assert r.json()["message"].startswith("invalid JSON at line 2, column 10: ")
     r = op.post("/api/v1/events", json=[hot(1), {"source": "x", "type": "Bad"}, hot(3, value="hot")])  # type: ignore[arg-type]
@@ -328,7 +361,11 @@ def test_every_route_declares_a_role(srv: Server) -> None:
 
     assert srv.app is not None
     for route in srv.app.asgi.routes:
-        if not isinstance(route, APIRoute) or route.path.startswith("/api/v1/docs") or route.path.endswith("openapi.json"):
+        if (
+            not isinstance(route, APIRoute)
+            or route.path.startswith("/api/v1/docs")
+            or route.path.endswith("openapi.json")
+        ):
             continue
         roles = [getattr(d.call, "required_role", None) for d in route.dependant.dependencies]
         assert any(roles) or getattr(route.endpoint, "public", False), f"{route.path} has no role rule"

@@ -29,11 +29,24 @@ TOTAL, BATCH, CLIENTS = 20_000, 100, 4
 
 
 def fairwatch(*args: str, data: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "fairwatch", *args, "--data", str(data)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "fairwatch", *args, "--data", str(data)], capture_output=True, text=True
+    )
 
 
 def start(data: Path, rules: Path, port: int) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "fairwatch", "serve", "--data", str(data), "--rules", str(rules), "--port", str(port)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "fairwatch",
+        "serve",
+        "--data",
+        str(data),
+        "--rules",
+        str(rules),
+        "--port",
+        str(port),
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -54,7 +67,13 @@ def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
     token = fairwatch("token", "create", "--role", "device", "--name", "crash", data=data).stdout.strip()
     assert token.startswith("fw_")
     events = [
-        {"id": f"c{i}", "source": f"s{i % 20}", "type": "crowd.density", "zone": f"z{i % 6}", "value": (i % 50) / 10}
+        {
+            "id": f"c{i}",
+            "source": f"s{i % 20}",
+            "type": "crowd.density",
+            "zone": f"z{i % 6}",
+            "value": (i % 50) / 10,
+        }
         for i in range(TOTAL)
     ]
     pending = [events[i : i + BATCH] for i in range(0, TOTAL, BATCH)]
@@ -101,7 +120,9 @@ def test_sigkill_loses_nothing_acknowledged(tmp_path: Path) -> None:
 
     assert killed_at < TOTAL and sum(acked) == TOTAL
     with sqlite3.connect(data / "fairwatch.db") as conn:
-        stored, distinct = conn.execute("SELECT count(*), count(DISTINCT eid || '|' || source) FROM events").fetchone()
+        stored, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT eid || '|' || source) FROM events"
+        ).fetchone()
         open_per_key = conn.execute(
             "SELECT max(n) FROM (SELECT count(*) AS n FROM alarms WHERE state != 'resolved' GROUP BY key)"
         ).fetchone()[0]

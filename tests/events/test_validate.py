@@ -33,7 +33,13 @@ def test_full_event_is_built() -> None:
         "data": {"door": "B"},
     }
     [ev] = validate_events([raw], NOW + 10)
-    assert (ev.id, ev.source, ev.type, ev.time, ev.received) == ("9f1c", "gate3-counter", "crowd.density", NOW, NOW + 10)
+    assert (ev.id, ev.source, ev.type, ev.time, ev.received) == (
+        "9f1c",
+        "gate3-counter",
+        "crowd.density",
+        NOW,
+        NOW + 10,
+    )
     assert (ev.site, ev.zone, ev.value, ev.data) == ("riverside", "main-stage", 4.6, {"door": "B"})
     assert ev.location is not None and ev.location.as_dict() == {"x": 120.5, "y": 40.2}
 
@@ -87,7 +93,9 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [(c[1], c[2]) for c in CASES if c[2]], ids=[c[0] for c in CASES if c[2]])
+@pytest.mark.parametrize(
+    ("raw", "expected"), [(c[1], c[2]) for c in CASES if c[2]], ids=[c[0] for c in CASES if c[2]]
+)
 def test_single_problem(raw: dict[str, Any], expected: list[Any]) -> None:
     assert problems([raw]) == expected
 

@@ -11,6 +11,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from starlette.applications import Starlette
@@ -147,9 +148,12 @@ async def test_fast_streams_go_in_batches() -> None:
 async def test_a_refused_batch_stops_the_run() -> None:
     recorder = Recorder(replies=[401])
     clock = FakeClock(START)
-    async with serving(recorder, free_socket()) as url:
+    async with serving(recorder, free_socket()) as url, httpx.AsyncClient() as client:
         with pytest.raises(SendRefused) as info:
-            await run(url, "wrong", "quiet", clock=clock, sleep=FakeSleep(clock), duration=10.0)
+            await run(
+                url, "wrong", "quiet", clock=clock, sleep=FakeSleep(clock), duration=10.0, client=client
+            )
+        assert not client.is_closed  # a caller's client is left open
     assert info.value.status == 401
     assert str(info.value) == 'server refused the batch with HTTP 401: {"detail":"no"}'
     assert len(recorder.bodies) == 1

@@ -29,14 +29,34 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
 
 
 def ev(i: int, source: str = "s1", **kw: object) -> Event:
-    base: dict[str, object] = {"id": f"e{i}", "source": source, "type": "t.x", "time": 100.0 + i, "received": 200.0}
+    base: dict[str, object] = {
+        "id": f"e{i}",
+        "source": source,
+        "type": "t.x",
+        "time": 100.0 + i,
+        "received": 200.0,
+    }
     base.update(kw)
     return Event(**base)  # type: ignore[arg-type]
 
 
 def alarm(key: str, severity: Severity = Severity.HIGH, first: float = 10.0, **kw: object) -> Alarm:
-    a = Alarm(0, key, "r1", "fire.suspected", severity, AlarmState.OPEN, True, "site", "zone-a", {"zone": "zone-a"},
-              1, first, first, updated=first)
+    a = Alarm(
+        0,
+        key,
+        "r1",
+        "fire.suspected",
+        severity,
+        AlarmState.OPEN,
+        True,
+        "site",
+        "zone-a",
+        {"zone": "zone-a"},
+        1,
+        first,
+        first,
+        updated=first,
+    )
     for k, v in kw.items():
         setattr(a, k, v)
     return a
@@ -102,7 +122,10 @@ def test_alarm_listing_order_filters_and_cursor(store: SqlStore) -> None:
     last = page1[-1]
     page2 = store.list_alarms(AlarmQuery(limit=2, after=(last.severity.rank, -last.first_seen, last.id)))
     assert [a.key for a in page1 + page2] == order
-    assert [a.key for a in store.list_alarms(AlarmQuery(severities=("critical",)))] == ["crit-new", "crit-old"]
+    assert [a.key for a in store.list_alarms(AlarmQuery(severities=("critical",)))] == [
+        "crit-new",
+        "crit-old",
+    ]
     assert [a.key for a in store.list_alarms(AlarmQuery(since=3.0))] == ["crit-new", "high"]
     got = store.get_alarm(ids["high"])
     assert got is not None and got.group == {"zone": "zone-a"} and got.state is AlarmState.OPEN
@@ -111,7 +134,9 @@ def test_alarm_listing_order_filters_and_cursor(store: SqlStore) -> None:
 def test_occurrences_in_order(store: SqlStore) -> None:
     with store.transaction() as txn:
         aid = txn.insert_alarm(alarm("k"))
-        txn.insert_occurrences([Occurrence(aid, float(i), "raise", "threshold", 1.0, (f"e{i}",), "x") for i in range(3)])
+        txn.insert_occurrences(
+            [Occurrence(aid, float(i), "raise", "threshold", 1.0, (f"e{i}",), "x") for i in range(3)]
+        )
     assert [o.event_ids for o in store.occurrences(aid)] == [("e0",), ("e1",), ("e2",)]
 
 

@@ -38,7 +38,9 @@ def test_serve_refuses_invalid_rules_and_audits_it(tmp_path: Path) -> None:
 
 
 def test_token_create_prints_only_the_token_and_stores_its_hash(tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["token", "create", "--role", "device", "--name", "gate-3", "--data", str(tmp_path)])
+    result = runner.invoke(
+        cli, ["token", "create", "--role", "device", "--name", "gate-3", "--data", str(tmp_path)]
+    )
     assert result.exit_code == 0
     token = result.stdout.strip()
     assert result.stdout == token + "\n" and token.startswith("fw_")

@@ -15,7 +15,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "settings.md"
 
 def test_every_setting_is_documented() -> None:
     assert {f.name for f in fields(Settings)} == set(SETTINGS_HELP)
-    assert DOC.read_text() == settings_markdown(), "regenerate: python -m fairwatch.settings > docs/settings.md"
+    assert DOC.read_text() == settings_markdown(), (
+        "regenerate: python -m fairwatch.settings > docs/settings.md"
+    )
 
 
 def test_env_values_are_cast() -> None:
@@ -27,7 +29,10 @@ def test_env_values_are_cast() -> None:
     ("env", "message"),
     [
         ({"FAIRWATCH_PORT": "http"}, "FAIRWATCH_PORT: must be an integer (got 'http')"),
-        ({"FAIRWATCH_SECURE_COOKIES": "maybe"}, "FAIRWATCH_SECURE_COOKIES: must be true or false (got 'maybe')"),
+        (
+            {"FAIRWATCH_SECURE_COOKIES": "maybe"},
+            "FAIRWATCH_SECURE_COOKIES: must be true or false (got 'maybe')",
+        ),
         ({"FAIRWATCH_TICK_SECONDS": "soon"}, "FAIRWATCH_TICK_SECONDS: must be a number (got 'soon')"),
     ],
     ids=["int", "bool", "float"],

@@ -30,10 +30,14 @@ class Context:
     version: str = "0.1.0"
     extras: dict[str, Any] = field(default_factory=dict)
     # Extensions (console, notifiers, MQTT ...) register here instead of editing the app:
-    readiness: list[Callable[[], str | None]] = field(default_factory=list)  # a problem text, or None when ready
+    readiness: list[Callable[[], str | None]] = field(
+        default_factory=list
+    )  # a problem text, or None when ready
     on_start: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # after the writer started
     on_stop: list[Callable[[], Awaitable[None]]] = field(default_factory=list)  # before the writer stops
-    change_listeners: list[Callable[[list[AlarmChange]], None]] = field(default_factory=list)  # after each commit
+    change_listeners: list[Callable[[list[AlarmChange]], None]] = field(
+        default_factory=list
+    )  # after each commit
     _token_cache: dict[str, tuple[Role, str]] = field(default_factory=dict)
 
     def role_for_token(self, token: str) -> Role | None:

@@ -41,13 +41,21 @@ def error_body(exc: FairwatchError) -> tuple[int, dict[str, Any], dict[str, str]
     """Status, JSON body and headers for a Fairwatch error."""
     headers: dict[str, str] = {}
     if isinstance(exc, BadJSON):
-        return 400, {"error": "bad_json", "message": exc.detail, "line": exc.line, "column": exc.column}, headers
+        return (
+            400,
+            {"error": "bad_json", "message": exc.detail, "line": exc.line, "column": exc.column},
+            headers,
+        )
     if isinstance(exc, InvalidInput | PolicyViolation):
         problems = [p.as_dict() for p in exc.problems]
         summary = exc.summary if isinstance(exc, InvalidInput) else "refused by the rights guard"
         return 422, {"error": "invalid", "message": summary, "problems": problems}, headers
     if isinstance(exc, Conflict):
-        return 409, {"error": "conflict", "message": str(exc), "state": exc.state, "allowed": exc.allowed}, headers
+        return (
+            409,
+            {"error": "conflict", "message": str(exc), "state": exc.state, "allowed": exc.allowed},
+            headers,
+        )
     if isinstance(exc, Overloaded):
         headers["Retry-After"] = str(exc.retry_after)
         return 503, {"error": "overloaded", "message": str(exc)}, headers
@@ -95,7 +103,9 @@ def install(app: FastAPI) -> None:
 
     async def on_http(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        return json_response({"error": "http", "message": exc.detail}, exc.status_code, dict(exc.headers or {}))
+        return json_response(
+            {"error": "http", "message": exc.detail}, exc.status_code, dict(exc.headers or {})
+        )
 
     app.add_exception_handler(FairwatchError, on_fairwatch)
     app.add_exception_handler(RequestValidationError, on_validation)

@@ -78,4 +78,10 @@ def occurrence_json(o: Occurrence) -> dict[str, Any]:
 
 def change_json(c: AlarmChange) -> dict[str, Any]:
     """A committed alarm change as streamed."""
-    return {"change": c.kind, "actor": c.actor, "time": rfc3339(c.time), "details": c.details, "alarm": alarm_json(c.alarm)}
+    return {
+        "change": c.kind,
+        "actor": c.actor,
+        "time": rfc3339(c.time),
+        "details": c.details,
+        "alarm": alarm_json(c.alarm),
+    }

@@ -42,7 +42,9 @@ def decode_body(body: bytes) -> list[Any]:
         return [doc]
     if isinstance(doc, list):
         if not doc:
-            raise InvalidInput([Problem("body", [], "empty batch: send at least one event")], "invalid events")
+            raise InvalidInput(
+                [Problem("body", [], "empty batch: send at least one event")], "invalid events"
+            )
         if len(doc) > MAX_BATCH:
             message = f"batch of {len(doc)} events exceeds the limit of {MAX_BATCH}"
             raise InvalidInput([Problem("body", len(doc), message)], "invalid events")
@@ -81,7 +83,9 @@ def _check(item: dict[str, Any], index: int, now: float) -> list[Problem]:
     if not _ALLOWED_SET.issuperset(item):
         for key in item:
             if key not in _ALLOWED_SET:
-                problems.append(Problem(key, _short(item[key]), f"unknown field (allowed: {_ALLOWED_TEXT})", index))
+                problems.append(
+                    Problem(key, _short(item[key]), f"unknown field (allowed: {_ALLOWED_TEXT})", index)
+                )
     _need_text(item, "source", index, problems, required=True)
     typ = item.get("type")
     if typ is None:
@@ -105,7 +109,9 @@ def _check(item: dict[str, Any], index: int, now: float) -> list[Problem]:
     return problems
 
 
-def _need_text(item: dict[str, Any], name: str, index: int, problems: list[Problem], *, required: bool) -> None:
+def _need_text(
+    item: dict[str, Any], name: str, index: int, problems: list[Problem], *, required: bool
+) -> None:
     value = item.get(name)
     if value is None:
         if required:
@@ -114,7 +120,9 @@ def _need_text(item: dict[str, Any], name: str, index: int, problems: list[Probl
     if not isinstance(value, str) or not value.strip():
         problems.append(Problem(name, _short(value), "must be a non-empty string", index))
     elif len(value) > 128:
-        problems.append(Problem(name, _short(value), f"must be at most 128 characters (got {len(value)})", index))
+        problems.append(
+            Problem(name, _short(value), f"must be at most 128 characters (got {len(value)})", index)
+        )
 
 
 def _check_time(value: Any, index: int, now: float, problems: list[Problem]) -> None:
@@ -140,7 +148,7 @@ def parse_time(value: Any) -> float | None:
 
 
 def _check_location(loc: Any, index: int, problems: list[Problem]) -> None:
-    shape = "must be {\"lat\": ..., \"lon\": ...} or {\"x\": ..., \"y\": ...} with finite numbers"
+    shape = 'must be {"lat": ..., "lon": ...} or {"x": ..., "y": ...} with finite numbers'
     if not isinstance(loc, dict) or set(loc) not in ({"lat", "lon"}, {"x", "y"}):
         problems.append(Problem("location", _short(loc), shape, index))
         return
@@ -160,7 +168,9 @@ def _check_data(data: Any, index: int, problems: list[Problem]) -> None:
         return
     size = len(orjson.dumps(data))
     if size > MAX_DATA_BYTES:
-        problems.append(Problem("data", None, f"must be at most {MAX_DATA_BYTES} bytes serialized (got {size})", index))
+        problems.append(
+            Problem("data", None, f"must be at most {MAX_DATA_BYTES} bytes serialized (got {size})", index)
+        )
     for key, val in data.items():
         if _depth(val) > 1:
             problems.append(Problem(f"data.{key}", None, "nests deeper than 2 levels", index))

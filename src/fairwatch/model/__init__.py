@@ -135,7 +135,7 @@ class Decision:
 class Alarm:
     """One alarm: an open alarm per dedup key; resolved ones stay for history."""
 
-    id: str
+    id: int
     key: str
     rule: str
     type: str

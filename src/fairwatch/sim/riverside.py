@@ -13,7 +13,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from fairwatch.sim.incidents import FIRST_LATER, HOUR, active, caused, incidents
-from fairwatch.sim.streams import SimEvent, Stream, Wobble, device_event, merge, plateau, sampled, ticks
+from fairwatch.sim.streams import (
+    SimEvent,
+    Stream,
+    Wobble,
+    device_event,
+    heartbeats,
+    merge,
+    plateau,
+    sampled,
+    stagger,
+    ticks,
+)
 from fairwatch.site import Device, DeviceKind, Site
 
 HEARTBEAT_EVERY = 30.0
@@ -80,9 +91,12 @@ class Riverside:
 
     def events(self) -> Stream:
         """Every stream of the scenario merged in send order (ids not yet assigned)."""
-        streams: list[Stream] = [self.warm_start(), self.incident_events()]
+        streams = [
+            self.warm_start(),
+            self.incident_events(),
+            heartbeats(self.site, self.start, HEARTBEAT_EVERY, self.silent),
+        ]
         for i, device in enumerate(self.site.devices):
-            streams.append(self.heartbeats(i, device))
             if device.kind in SERIES:
                 streams.append(self.series(i, device, SERIES[device.kind]))
             elif device.kind is DeviceKind.GATE:
@@ -116,15 +130,11 @@ class Riverside:
 
     # -- streams --
 
-    def _phase(self, index: int, every: float) -> float:
-        """Stagger devices evenly so they do not all report at the same instant."""
-        return round(index * every / self._n, 3)
-
     def warm_start(self) -> Stream:
         """The last 8 minutes of heartbeats, all sent at start, with their real (past) event times."""
         history: list[tuple[float, Device]] = []
         for i, device in enumerate(self.site.devices):
-            first = self._phase(i, HEARTBEAT_EVERY) - WARM_START
+            first = stagger(i, self._n, HEARTBEAT_EVERY) - WARM_START
             for k in range(int(WARM_START / HEARTBEAT_EVERY)):
                 rel = first + k * HEARTBEAT_EVERY
                 if not self.silent(device.id, rel):
@@ -134,16 +144,6 @@ class Riverside:
         history.sort(key=lambda item: -item[0])
         sid, start = self.site.id, self.start
         return iter([(start, device_event(sid, d, "heartbeat", start + rel)) for rel, d in history])
-
-    def heartbeats(self, index: int, device: Device) -> Stream:
-        """A heartbeat every 30 s while the device is not silent."""
-
-        def make(rel: float) -> SimEvent | None:
-            if self.silent(device.id, rel):
-                return None
-            return self.start + rel, device_event(self.site.id, device, "heartbeat", self.start + rel)
-
-        return sampled(ticks(self._phase(index, HEARTBEAT_EVERY), HEARTBEAT_EVERY), make)
 
     def series(self, index: int, device: Device, series: Series) -> Stream:
         """A device's numeric readings: the true value plus smooth sensor noise."""
@@ -157,7 +157,7 @@ class Riverside:
             t = self.start + rel
             return t, device_event(self.site.id, device, series.type, t, value)
 
-        return sampled(ticks(self._phase(index, series.every), series.every), make)
+        return sampled(ticks(stagger(index, self._n, series.every), series.every), make)
 
     def gate_status(self, index: int, device: Device) -> Stream:
         """gate.status every 10 s: data.state is 'blocked' during a gate incident, else 'open'."""
@@ -169,7 +169,7 @@ class Riverside:
             t = self.start + rel
             return t, device_event(self.site.id, device, "gate.status", t, data={"state": state})
 
-        return sampled(ticks(self._phase(index, GATE_EVERY), GATE_EVERY), make)
+        return sampled(ticks(stagger(index, self._n, GATE_EVERY), GATE_EVERY), make)
 
     def incident_events(self) -> Stream:
         """The point events incidents cause, hour by hour, in time order."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,30 +56,20 @@ async def run(
     client: httpx.AsyncClient | None = None,
 ) -> RunStats:
     """Post scenario events to `{url}/api/v1/events` as they fall due, until `stop` or `duration` ends it."""
-    stop = stop or asyncio.Event()
+    stop = stop if stop is not None else asyncio.Event()
     start = clock.now()
     sender = _Sender(url.rstrip("/") + "/api/v1/events", token, sleep, stop)
-    end = None if duration is None else start + duration
+    events = scenario(scenario_name, start, seed)
+    if duration is not None:
+        events = itertools.takewhile(lambda item: item[0] < start + duration, events)
     async with _client(client) as http:
-        await _loop(http, sender, scenario(scenario_name, start, seed), clock, batch_window, end)
+        await _loop(http, sender, events, clock, batch_window)
     return sender.stats
 
 
-def _client(client: httpx.AsyncClient | None) -> httpx.AsyncClient | _Borrowed:
-    return _Borrowed(client) if client is not None else httpx.AsyncClient(timeout=10.0)
-
-
-class _Borrowed:
-    """Use a caller's client without closing it."""
-
-    def __init__(self, client: httpx.AsyncClient) -> None:
-        self._client = client
-
-    async def __aenter__(self) -> httpx.AsyncClient:
-        return self._client
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
+def _client(client: httpx.AsyncClient | None) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    """Our own client (closed at the end), or the caller's (left open)."""
+    return nullcontext(client) if client is not None else httpx.AsyncClient(timeout=10.0)
 
 
 async def _loop(
@@ -86,21 +78,21 @@ async def _loop(
     events: Iterator[SimEvent],
     clock: Clock,
     batch_window: float,
-    end: float | None,
 ) -> None:
-    pending = next(events)
-    while not sender.stop.is_set() and (end is None or pending[0] < end):
+    pending = next(events, None)
+    while pending is not None and not sender.stop.is_set():
         now = clock.now()
         batch: list[dict[str, Any]] = []
-        while pending[0] <= now and (end is None or pending[0] < end) and len(batch) < MAX_BATCH:
+        while pending is not None and pending[0] <= now and len(batch) < MAX_BATCH:
             batch.append(pending[1])
-            pending = next(events)
+            pending = next(events, None)
         if batch:
             await sender.post(http, batch)
             if len(batch) == MAX_BATCH:
                 continue  # more may be due already (the warm start); no pause
-        # Waiting at least `batch_window` lets a fast stream gather into batches.
-        await sender.pause(max(batch_window, pending[0] - clock.now()))
+        if pending is not None:
+            # Waiting at least `batch_window` lets a fast stream gather into batches.
+            await sender.pause(max(batch_window, pending[0] - clock.now()))
 
 
 class _Sender:

@@ -15,8 +15,10 @@ from fairwatch.sim.streams import (
     Stream,
     Wobble,
     device_event,
+    heartbeats,
     merge,
     sampled,
+    stagger,
     ticks,
     with_ids,
 )
@@ -28,22 +30,6 @@ BURST_RATE = 5000.0  # events per second
 
 def _riverside(site: Site, start: float, seed: int) -> Stream:
     return Riverside(site, start, seed).events()
-
-
-def _heartbeats(site: Site, start: float) -> Stream:
-    """Every device every 30 s, staggered."""
-    n = len(site.devices)
-
-    def stream(i: int) -> Stream:
-        device = site.devices[i]
-        first = start + i * HEARTBEAT_EVERY / n
-
-        def make(t: float) -> SimEvent:
-            return t, device_event(site.id, device, "heartbeat", t)
-
-        return sampled(ticks(first, HEARTBEAT_EVERY), make)
-
-    return merge(stream(i) for i in range(n))
 
 
 def _quiet(site: Site, start: float, seed: int) -> Stream:
@@ -58,9 +44,9 @@ def _quiet(site: Site, start: float, seed: int) -> Stream:
             value = round(0.35 + noise.next(), 2)
             return t, device_event(site.id, device, "crowd.density", t, value)
 
-        return sampled(ticks(start + i * QUIET_EVERY / len(counters), QUIET_EVERY), make)
+        return sampled(ticks(start + stagger(i, len(counters), QUIET_EVERY), QUIET_EVERY), make)
 
-    return merge([_heartbeats(site, start), *(stream(i) for i in range(len(counters)))])
+    return merge([heartbeats(site, start, HEARTBEAT_EVERY), *(stream(i) for i in range(len(counters)))])
 
 
 def _burst(site: Site, start: float, seed: int) -> Stream:
@@ -73,7 +59,7 @@ def _burst(site: Site, start: float, seed: int) -> Stream:
         device = counters[k % len(counters)]
         return t, device_event(site.id, device, "crowd.density", t, round(rng.uniform(0.2, 2.5), 2))
 
-    return merge([_heartbeats(site, start), map(make, itertools.count())])
+    return merge([heartbeats(site, start, HEARTBEAT_EVERY), map(make, itertools.count())])
 
 
 ScenarioFactory = Callable[[Site, float, int], Stream]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
-from fairwatch.site import Device
+from fairwatch.site import Device, Site
 
 SimEvent = tuple[float, dict[str, Any]]
 """(send_at in Unix seconds, event as the JSON dict posted to /api/v1/events)."""
@@ -59,6 +59,27 @@ def device_event(
     """An event from a site device: source, zone and location come from the site file."""
     loc = device.location.as_dict() if device.location is not None else None
     return event(site, device.id, type_, t, zone=device.zone, location=loc, value=value, data=data)
+
+
+def stagger(index: int, count: int, every: float) -> float:
+    """Offset of device `index` of `count` within a period, so they do not all report at the same instant."""
+    return round(index * every / count, 3)
+
+
+def heartbeats(
+    site: Site, start: float, every: float, silent: Callable[[str, float], bool] | None = None
+) -> Stream:
+    """A heartbeat from every device every `every` s, staggered; none while `silent(device, t - start)`."""
+
+    def stream(i: int, device: Device) -> Stream:
+        def make(t: float) -> SimEvent | None:
+            if silent is not None and silent(device.id, t - start):
+                return None
+            return t, device_event(site.id, device, "heartbeat", t)
+
+        return sampled(ticks(start + stagger(i, len(site.devices), every), every), make)
+
+    return merge(stream(i, d) for i, d in enumerate(site.devices))
 
 
 def ticks(first: float, every: float) -> Iterator[float]:

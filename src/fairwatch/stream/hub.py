@@ -16,7 +16,15 @@ class Message:
     data: bytes
 
     def encode(self) -> bytes:
-        return b"id: " + self.id.encode() + b"\nevent: " + self.event.encode() + b"\ndata: " + self.data + b"\n\n"
+        return (
+            b"id: "
+            + self.id.encode()
+            + b"\nevent: "
+            + self.event.encode()
+            + b"\ndata: "
+            + self.data
+            + b"\n\n"
+        )
 
 
 @dataclass(eq=False)
