@@ -6,6 +6,7 @@ Only the clock may be faked; everything else (HTTP, store, writer, rules) is the
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 import time
 from collections.abc import Coroutine
@@ -20,7 +21,6 @@ from fairwatch.app import App
 from fairwatch.clock import Clock
 from fairwatch.model import Role
 from fairwatch.settings import Settings
-from tests.services import free_port
 
 T = TypeVar("T")
 
@@ -37,7 +37,9 @@ class Server:
             rules_path = data / "rules.yaml"
             data.mkdir(parents=True, exist_ok=True)
             rules_path.write_text(rules)
-        self.port = free_port()
+        # Bind now and hand the socket to uvicorn: no window in which another process can take the port.
+        self._sock = _bind(0)
+        self.port = int(self._sock.getsockname()[1])
         base: dict[str, Any] = {"tick_seconds": 3600.0}  # tests drive timers explicitly with `tick()`
         base.update(settings)
         self.settings = Settings(data=data, rules=rules_path, port=self.port, **base)
@@ -56,6 +58,8 @@ class Server:
         self.stop()
 
     def start(self) -> None:
+        if self._sock.fileno() == -1:  # closed by the previous run: take the same port again
+            self._sock = _bind(self.port)
         self.app = App.build(self.settings, self.clock)
         config = uvicorn.Config(
             self.app.entry, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
@@ -63,7 +67,9 @@ class Server:
         self._server = uvicorn.Server(config)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(
-            target=self._loop.run_until_complete, args=(self._server.serve(),), daemon=True
+            target=self._loop.run_until_complete,
+            args=(self._server.serve(sockets=[self._sock]),),
+            daemon=True,
         )
         self._thread.start()
         deadline = time.monotonic() + 20
@@ -100,3 +106,10 @@ class Server:
     def client(self, role: Role | None = Role.ADMIN) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token(role)}"} if role else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=20)
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    return sock

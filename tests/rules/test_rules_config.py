@@ -707,3 +707,9 @@ def test_rights_guard_refusal_is_the_only_error_for_an_otherwise_valid_rule() ->
         "rules.yaml:2: rule 1 ('unauthorised-assembly'): id: refused by the rights guard: "
         f"peaceful_assembly: {verdict.term!r} ({verdict.reason})"
     ]
+
+
+def test_compiling_one_text_twice_gives_equal_rule_sets() -> None:
+    text = (EXAMPLES / "riverside.yaml").read_text(encoding="utf-8")
+    assert parse_rules(text) == parse_rules(text)
+    assert parse_rules(text) != parse_rules(text.replace("gt: 4.0", "gt: 4.5"))

@@ -131,6 +131,14 @@ HELD_CASES: list[Case] = [
         [At(ev(0, "smoke.detected")), Tick(30), At(ev(40, "smoke.cleared")), Tick(1000)],
         [(30, R, HELD, MAIN), (40, C, CLEARED, MAIN)],
     ),
+    # Timers that came due between ticks fire before the event is applied, so decisions do not depend on
+    # how often the caller ticks.
+    (
+        "due-raise-fires-before-a-false-sample",
+        DENSITY,
+        [d(0), d(70, value=3.0)],
+        [(70, R, HELD, MAIN), (70, C, CLEARED, MAIN)],
+    ),
     (
         "event-outside-scope-is-not-a-sample",
         PINNED,
@@ -188,6 +196,12 @@ THRESHOLD_CASES: list[Case] = [
         HOT_CLEAR,
         [t(0, 60), t(10, 30), t(40, 60), t(50, 30), Tick(70), Tick(110)],
         [(0, R, THRESHOLD, MAIN), (40, R, THRESHOLD, MAIN), (110, C, CLEARED, MAIN)],
+    ),
+    (
+        "due-clear-fires-before-a-new-match",
+        HOT_CLEAR,
+        [t(0, 60), t(10, 30), t(80, 60)],
+        [(0, R, THRESHOLD, MAIN), (80, C, CLEARED, MAIN), (80, R, THRESHOLD, MAIN)],
     ),
     (
         "stale-clear-sample-ignored",
@@ -317,6 +331,12 @@ ABSENT_CASES: list[Case] = [
         SILENT,
         [hb(0), hb(100, source="cam-2"), Tick(300), Tick(400)],
         [(300, R, ABSENT, CAM), (400, R, ABSENT, "r|source=cam-2")],
+    ),
+    (
+        "due-absence-fires-before-a-late-return",
+        SILENT,
+        [hb(0), hb(320)],
+        [(320, R, ABSENT, CAM), (320, C, RETURNED, CAM)],
     ),
     (
         "stale-heartbeat-does-not-move-back",

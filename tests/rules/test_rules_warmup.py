@@ -33,7 +33,18 @@ def test_horizon_per_kind(body: str, seconds: float) -> None:
 
 
 def test_horizon_of_a_rule_set_is_its_longest() -> None:
-    assert Engine(load_rules(RIVERSIDE)).horizon() == 1200.0  # heat-stress: 10m for + 10m clear
+    text = "rules:\n" + "".join(
+        f"  - {{id: r{i}, alarm: x.y, severity: low, when: {when}}}\n"
+        for i, when in enumerate(
+            [
+                "{type: t, for: 10m}",
+                "{absent: {type: hb, for: 5m}}",
+                "{type: t, count: {gte: 2, within: 11m}}",
+                "{type: t}",
+            ]
+        )
+    )
+    assert Engine(parse_rules(text)).horizon() == 660.0
     assert Engine(parse_rules("rules: []\n")).horizon() == 0.0
 
 

@@ -32,6 +32,7 @@ def compose(text: str, filename: str) -> tuple[Node | None, str | None]:
         return None, f"{filename}:1: invalid YAML: {exc}"
 
 
+_STR = "tag:yaml.org,2002:str"
 _STANDARD_TAGS = frozenset(
     "tag:yaml.org,2002:" + t
     for t in (
@@ -89,6 +90,7 @@ class Reader:
     rule: int | None = None
     rule_id: str | None = None
     _constructor: SafeConstructor = field(default_factory=SafeConstructor)
+    _verdicts: dict[str, Any] = field(default_factory=dict)
 
     def error(self, node: Node, path: str, message: str) -> None:
         """Record an error at `node`'s line for the field `path`."""
@@ -117,6 +119,8 @@ class Reader:
         """The Python value of a scalar node (None for collections or an unknown tag)."""
         if not isinstance(node, yaml.ScalarNode):
             return None
+        if node.tag == _STR:
+            return node.value  # the common case, without the constructor's bookkeeping
         try:
             return self._constructor.construct_object(node, deep=True)
         except yaml.YAMLError:
@@ -196,7 +200,9 @@ class Reader:
 
     def guard(self, node: Node, path: str, text: str) -> None:
         """Report `text` if the rights guard refuses it (RIGHTS.md RS-2; there is no override)."""
-        violation = policy.check_text(text)
+        if text not in self._verdicts:  # rule files repeat texts (alarm types, event types) a lot
+            self._verdicts[text] = policy.check_text(text)
+        violation = self._verdicts[text]
         if violation is not None:
             ground = str(violation.ground)
             detail = f"{ground}: {violation.term!r} ({violation.reason})"

@@ -147,7 +147,7 @@ def _read_id(
     if rule_id is None:
         return None
     reader.rule_id = rule_id
-    if not RULE_ID.match(rule_id):
+    if not RULE_ID.fullmatch(rule_id):
         reason = "expected lowercase letters, digits, '_', '.' or '-', starting with a letter or digit"
         reader.error(node, "id", f"invalid rule id {rule_id!r} ({reason})")
     if rule_id in first_seen:
@@ -171,7 +171,7 @@ def _read_alarm(
     if alarm is None:
         return None
     reader.guard(node, "alarm", alarm)
-    if not ALARM_TYPE.match(alarm):
+    if not ALARM_TYPE.fullmatch(alarm):
         reason = "expected class.name in lowercase letters, digits and '_', e.g. fire.suspected"
         reader.error(node, "alarm", f"invalid alarm type {alarm!r} ({reason})")
     elif known_type is not None and not known_type(alarm):

@@ -22,7 +22,7 @@ class Duration:
 
 def parse_duration(text: str) -> Duration:
     """Parse `text` like `30s`; raise ValueError with the reason if it is not a positive duration."""
-    match = _PATTERN.match(text.strip())
+    match = _PATTERN.fullmatch(text.strip())
     if match is None:
         raise ValueError("expected a number with a unit ms, s, m, h or d, e.g. 30s")
     seconds = float(match.group(1)) * _UNITS[match.group(2)]

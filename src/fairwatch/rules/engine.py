@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fairwatch.model import Decision, Event
-from fairwatch.rules.kinds import EVALUATORS, Evaluator
+from fairwatch.rules.evaluator import Evaluator
+from fairwatch.rules.kinds import EVALUATORS
 from fairwatch.rules.model import Condition, Rule, RuleSet
 from fairwatch.rules.state import EngineState
 

@@ -46,8 +46,9 @@ class Matcher:
     field: str
     op: str
     operand: Operand
-    get: Getter
-    test: Test
+    # Compiled from the three above; left out of equality so two compilations of one file compare equal.
+    get: Getter = dataclasses.field(repr=False, compare=False)
+    test: Test = dataclasses.field(repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +100,7 @@ class Rule:
     kind: Kind
     when: tuple[Condition, ...]  # one condition, or the parts of `all`
     group_by: tuple[str, ...] = ()
-    getters: tuple[Getter, ...] = ()
+    getters: tuple[Getter, ...] = dataclasses.field(default=(), repr=False, compare=False)
     description: str = ""
     for_s: float = 0.0  # held `for`, or absent `for`
     for_text: str = ""
@@ -110,11 +111,6 @@ class Rule:
     clear: Condition | None = None
     clear_for_s: float = 0.0
     clear_for_text: str = ""
-
-    @property
-    def key_prefix(self) -> str:
-        """The constant start of this rule's dedup keys."""
-        return f"{self.id}|"
 
     def event_types(self) -> tuple[str, ...]:
         """Every event type this rule listens to, without repeats, in order of appearance."""
