@@ -3,8 +3,9 @@
 File format (docs/rights.md): `[ground]` headers, one rule per line. A rule is one part (a strong term,
 rejected wherever it appears as a word) or parts joined by ` + ` (a combination, rejected only when one
 alternative of every part occurs within `gap` words of the next; ` +3 ` sets the gap). `a|b` lists
-alternatives; `stem*` also matches longer words, `*x` matches word endings. `[safe]` lists phrases whose
-words never count towards a combination ("assembly point").
+alternatives; `stem*` also matches longer words, `*x` matches word endings. `@ordered` makes a
+combination's parts count only in the order written; `@nopinyin` keeps a Chinese term from matching its
+pinyin. `[safe]` lists phrases whose words never count towards a combination ("assembly point").
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ from fairwatch.policy.grounds import Ground
 from fairwatch.policy.normalize import fold, has_han, leet_key, tokens
 
 DEFAULT_GAP = 1
+MIN_SPLIT_STEM = 8
 _SAFE = "safe"
 _COMBO_RE = re.compile(r"\s\+(\d*)\s")
 _MIN_PINYIN = 4  # shorter pinyin strings collide with too many ordinary words
 _GROUND_NAMES = frozenset(g.value for g in Ground)
+_FLAGS = frozenset({"@nopinyin", "@ordered"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +41,11 @@ class Alt:
     right: bool
     pinyin: bool = False
 
+    @property
+    def short_stem(self) -> bool:
+        """A stem too short to spell across words on its own: ordinary word pairs would spell it by accident."""
+        return not (self.left and self.right) and len(self.key) < MIN_SPLIT_STEM
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -49,6 +57,7 @@ class Rule:
     parts: tuple[tuple[Alt, ...], ...]
     gap: int
     order: int
+    ordered: bool = False  # the parts must appear in the order written
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,15 +71,15 @@ class Use:
 
 @dataclass
 class Index:
-    """Keys by their first two characters, and the rules using each key."""
+    """Keys by their first three characters (two for two-character keys), and the rules using each key."""
 
-    bigrams: dict[str, list[str]] = field(default_factory=dict)
+    prefixes: dict[str, list[str]] = field(default_factory=dict)
     uses: dict[str, list[Use]] = field(default_factory=dict)
 
     def add(self, key: str, use: Use) -> None:
         if key not in self.uses:
             self.uses[key] = []
-            self.bigrams.setdefault(key[:2], []).append(key)
+            self.prefixes.setdefault(key[:3], []).append(key)
         self.uses[key].append(use)
 
 
@@ -102,8 +111,8 @@ def _pinyin_alt(alt: Alt) -> Alt | None:
 
 def _parse_rule(body: str, ground: Ground | None, lang: str, where: str, order: int, line: int) -> Rule:
     flags = {w for w in body.split() if w.startswith("@")}
-    if flags - {"@nopinyin"}:
-        raise LexiconError(f"{where}: unknown flag(s) {sorted(flags - {'@nopinyin'})}")
+    if flags - _FLAGS:
+        raise LexiconError(f"{where}: unknown flag(s) {sorted(flags - _FLAGS)}")
     body = " ".join(w for w in body.split() if not w.startswith("@"))
     gaps = [int(g) for g in _COMBO_RE.findall(f" {body} ") if g]
     parts = []
@@ -114,7 +123,8 @@ def _parse_rule(body: str, ground: Ground | None, lang: str, where: str, order: 
         if lang == "zh" and "@nopinyin" not in flags:
             alts += [p for p in map(_pinyin_alt, alts) if p is not None]
         parts.append(tuple(alts))
-    return Rule(ground, lang, line, tuple(parts), max(gaps, default=DEFAULT_GAP), order)
+    gap = max(gaps, default=DEFAULT_GAP)
+    return Rule(ground, lang, line, tuple(parts), gap, order, ordered="@ordered" in flags)
 
 
 def parse(text: str, lang: str, start_order: int = 0) -> list[Rule]:
@@ -136,6 +146,11 @@ def parse(text: str, lang: str, start_order: int = 0) -> list[Rule]:
         ground = None if section == _SAFE else Ground(section)
         rules.append(_parse_rule(line, ground, lang, where, start_order + len(rules), number))
     return rules
+
+
+def _lexicon_order(name: str) -> tuple[int, str]:
+    # English, then Chinese, then the rest: on a tie between languages the reason names the likelier one.
+    return ({"lexicon/en.txt": 0, "lexicon/zh.txt": 1}.get(name, 2), name)
 
 
 def _data_files() -> list[tuple[str, Traversable]]:
@@ -166,7 +181,7 @@ def load() -> tuple[list[Rule], list[str]]:
     """All rules from the packaged lexicon files, and the languages they cover."""
     rules: list[Rule] = []
     langs = []
-    for name, item in _data_files():
+    for name, item in sorted(_data_files(), key=lambda pair: _lexicon_order(pair[0])):
         if name.startswith("lexicon/"):
             lang = name.removeprefix("lexicon/").removesuffix(".txt")
             langs.append(lang)
@@ -174,18 +189,20 @@ def load() -> tuple[list[Rule], list[str]]:
     return rules, langs
 
 
-def build_indexes(rules: Iterable[Rule]) -> tuple[Index, Index]:
-    """The plain index and the leetspeak index over every alternative of every rule."""
-    plain, leet = Index(), Index()
+def build_indexes(rules: Iterable[Rule]) -> tuple[Index, Index, Index]:
+    """The plain, leetspeak and pinyin-only indexes over every alternative of every rule."""
+    plain, leet, pinyin = Index(), Index(), Index()
     for rule in rules:
         for number, part in enumerate(rule.parts):
             for alt in part:
                 use = Use(rule, number, alt)
                 plain.add(alt.key, use)
                 leet.add(leet_key(alt.key), use)
-    return plain, leet
+                if alt.pinyin or rule.ground is None:
+                    pinyin.add(alt.key, use)
+    return plain, leet, pinyin
 
 
 _SHA256 = _sha256()
 RULES, LANGUAGES = load()
-PLAIN_INDEX, LEET_INDEX = build_indexes(RULES)
+PLAIN_INDEX, LEET_INDEX, PINYIN_INDEX = build_indexes(RULES)

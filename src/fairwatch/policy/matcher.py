@@ -2,19 +2,19 @@
 
 Text is folded (normalize.fold) and split into words; a lexicon key matches where the concatenation of
 whole consecutive words spells it, so "falun gong", "falungong", "f a l u n-g o n g" all match but
-"difficult" never matches "cult". The text is read three ways: plain, as leetspeak and without pinyin tone
-numbers. When several rules match, the longest match wins, so "protest banner" names expression, not assembly.
+"difficult" never matches "cult". The text is read three ways: plain, as leetspeak, and as run-together or
+tone-numbered pinyin (against the Chinese terms only). When several rules match, the longest match wins, so "protest banner" names expression, not assembly.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import product
+from itertools import pairwise, product
 
 from fairwatch.policy.grounds import GROUND_REASONS, Ground, Violation
-from fairwatch.policy.lexicon import LEET_INDEX, PLAIN_INDEX, RULES, Index, Rule
-from fairwatch.policy.normalize import fold, leet_tokens, tokens, tone_tokens
+from fairwatch.policy.lexicon import LEET_INDEX, PINYIN_INDEX, PLAIN_INDEX, RULES, Index, Rule
+from fairwatch.policy.normalize import fold, leet_tokens, pinyin_tokens, tokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,7 @@ class _Span:
     end: int  # one past the last character
     text: str  # the alternative as written
     pinyin: bool
+    bounded: bool  # matched a whole word, not a stem
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,23 +34,33 @@ class _Match:
     spans: tuple[_Span, ...]
 
     @property
-    def rank(self) -> tuple[int, int, int]:
+    def rank(self) -> tuple[int, int, int, int]:
+        """Longest first, then earliest, then whole words over stems, then lexicon order."""
         start = min(s.start for s in self.spans)
-        return (max(s.end for s in self.spans) - start, -start, -self.rule.order)
+        bounded = sum(s.bounded for s in self.spans)
+        return (max(s.end for s in self.spans) - start, -start, bounded, -self.rule.order)
 
 
-def _spans(words: list[str], index: Index) -> dict[tuple[int, int], list[_Span]]:
-    """Every boundary-respecting occurrence of an index key, grouped by (rule order, part)."""
-    compact = "".join(words)
+def _layout(words: list[str]) -> tuple[str, list[int], set[int]]:
+    """The words run together, the word each character belongs to, and where words start (and the end)."""
     word_of: list[int] = []
     starts = set()
     for number, word in enumerate(words):
         starts.add(len(word_of))
         word_of.extend([number] * len(word))
-    starts.add(len(compact))
+    starts.add(len(word_of))
+    return "".join(words), word_of, starts
+
+
+def _spans(words: list[str], index: Index) -> dict[tuple[int, int], list[_Span]]:
+    """Every boundary-respecting occurrence of an index key, grouped by (rule order, part)."""
+    compact, word_of, starts = _layout(words)
     found: dict[tuple[int, int], list[_Span]] = {}
+    prefixes = index.prefixes
     for i in range(len(compact) - 1):
-        for key in index.bigrams.get(compact[i : i + 2], ()):
+        two = prefixes.get(compact[i : i + 2], ())
+        three = prefixes.get(compact[i : i + 3], ()) if i + 3 <= len(compact) else ()
+        for key in (*two, *three):
             if not compact.startswith(key, i):
                 continue
             end = i + len(key)
@@ -57,17 +68,27 @@ def _spans(words: list[str], index: Index) -> dict[tuple[int, int], list[_Span]]
                 alt = use.alt
                 if (alt.left and i not in starts) or (alt.right and end not in starts):
                     continue
-                span = _Span(word_of[i], word_of[end - 1], i, end, alt.text, alt.pinyin)
+                if alt.short_stem and len(use.rule.parts) == 1 and word_of[i] != word_of[end - 1]:
+                    continue  # "union is" must not spell the strong stem "unionis*"
+                span = _Span(
+                    word_of[i], word_of[end - 1], i, end, alt.text, alt.pinyin, alt.left and alt.right
+                )
                 found.setdefault((use.rule.order, use.part), []).append(span)
     return found
 
 
 def _combination(rule: Rule, parts: list[list[_Span]]) -> tuple[_Span, ...] | None:
     """One span per part, none overlapping, each within `rule.gap` words of the next; None if impossible."""
-    for choice in product(*parts):
-        ordered = sorted(choice, key=lambda s: s.first)
-        if all(0 <= b.first - a.last - 1 <= rule.gap for a, b in zip(ordered, ordered[1:], strict=False)):
-            return choice
+    # Only spans near an anchor can combine with it: this keeps a long hostile text from costing
+    # len(part) ** parts tries.
+    reach = sum(max(s.last - s.first + 1 for s in p) + rule.gap for p in parts)
+    for anchor in parts[0]:
+        near = [[s for s in p if abs(s.first - anchor.first) <= reach] for p in parts[1:]]
+        for rest in product(*near):
+            choice = (anchor, *rest)
+            ordered = choice if rule.ordered else sorted(choice, key=lambda s: s.first)
+            if all(0 <= b.first - a.last - 1 <= rule.gap for a, b in pairwise(ordered)):
+                return choice
     return None
 
 
@@ -82,7 +103,10 @@ def _matches(words: list[str], index: Index) -> list[_Match]:
         parts = [found.get((order, n), []) for n in range(len(rule.parts))]
         if len(parts) > 1:
             # A word inside a safe phrase ("assembly point") never counts towards a combination.
-            parts = [[s for s in p if not any(m.first <= s.first and s.last <= m.last for m in safe)] for p in parts]
+            parts = [
+                [s for s in p if not any(m.first <= s.first and s.last <= m.last for m in safe)]
+                for p in parts
+            ]
         if all(parts):
             spans = _combination(rule, parts)
             if spans is not None:
@@ -95,7 +119,7 @@ def _violation(match: _Match) -> Violation:
     assert rule.ground is not None
     term = " + ".join(span.text for span in match.spans)
     via = ", pinyin" if any(span.pinyin for span in match.spans) else ""
-    return Violation(rule.ground, term, f"{GROUND_REASONS[rule.ground]} ({rule.lang} lexicon{via})")
+    return Violation(rule.ground, term, f"{GROUND_REASONS[rule.ground]}; {rule.lang} lexicon{via}")
 
 
 def _readings(text: str) -> list[tuple[list[str], Index]]:
@@ -105,20 +129,28 @@ def _readings(text: str) -> list[tuple[list[str], Index]]:
     leet = leet_tokens(folded)
     if leet is not None:
         readings.append((leet, LEET_INDEX))
-    toneless = tone_tokens(words)
-    if toneless is not None:
-        readings.append((toneless, PLAIN_INDEX))
+    pinyin = pinyin_tokens(words)
+    if pinyin is not None:
+        readings.append((pinyin, PINYIN_INDEX))
     return readings
 
 
-@lru_cache(maxsize=8192)
 def check_text(text: str) -> Violation | None:
     """Return the protected ground `text` targets (the longest match), or None if it may be used."""
+    # Names and labels repeat (every rule load checks the same ones); long texts are not worth keeping.
+    return _check_cached(text) if len(text) <= _CACHE_MAX_LEN else _check(text)
+
+
+def _check(text: str) -> Violation | None:
     for words, index in _readings(text):
         matches = _matches(words, index)
         if matches:
             return _violation(max(matches, key=lambda m: m.rank))
     return None
+
+
+_CACHE_MAX_LEN = 200
+_check_cached = lru_cache(maxsize=8192)(_check)
 
 
 def explain(text: str) -> list[Violation]:

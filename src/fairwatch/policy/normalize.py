@@ -2,7 +2,7 @@
 
 `fold` undoes case, width, diacritics, homoglyphs, zero-width and bidi characters and traditional Chinese;
 `tokens` splits folded text into words (every CJK, kana and Hangul character is a word of its own);
-`leet_tokens` and `tone_tokens` are the extra readings used to see through leetspeak and numbered pinyin.
+`leet_tokens` and `pinyin_tokens` are the extra readings that see through leetspeak and run-together pinyin.
 """
 
 from __future__ import annotations
@@ -166,8 +166,59 @@ def leet_key(key: str) -> str:
     return key.translate(_LEET)
 
 
-def tone_tokens(words: list[str]) -> list[str] | None:
-    """Tokens with pinyin tone numbers removed ("shang4 fang3"); None if there are none."""
-    if not any(_TONE_RE.search(w) for w in words):
+def _load_syllables() -> frozenset[str]:
+    text = resources.files("fairwatch.policy").joinpath("data/pinyin_syllables.txt").read_text("utf-8")
+    return frozenset(w for line in text.splitlines() if not line.startswith("#") for w in line.split())
+
+
+_SYLLABLES = _load_syllables()
+_MAX_SYLLABLE = max(map(len, _SYLLABLES))
+_PINYIN_WORD_RE = re.compile(r"[a-z]{4,}")
+
+
+def _ends(word: str) -> list[bool]:
+    """ends[i]: word[:i] is a sequence of pinyin syllables."""
+    ends = [True] + [False] * len(word)
+    for i in range(len(word)):
+        if ends[i]:
+            for n in range(1, min(_MAX_SYLLABLE, len(word) - i) + 1):
+                if word[i : i + n] in _SYLLABLES:
+                    ends[i + n] = True
+    return ends
+
+
+def _starts(word: str) -> list[bool]:
+    """starts[i]: word[i:] is a sequence of pinyin syllables."""
+    starts = [False] * len(word) + [True]
+    for i in range(len(word) - 1, -1, -1):
+        starts[i] = any(
+            word[i : i + n] in _SYLLABLES and starts[i + n]
+            for n in range(1, min(_MAX_SYLLABLE, len(word) - i) + 1)
+        )
+    return starts
+
+
+def syllables(word: str) -> list[str] | None:
+    """`word` split wherever some reading of it as run-together pinyin has a syllable break; None if none."""
+    if not _PINYIN_WORD_RE.fullmatch(word):
         return None
-    return [_TONE_RE.sub("", w) for w in words]
+    ends = _ends(word)
+    if not ends[-1]:
+        return None
+    starts = _starts(word)
+    cuts = [i for i in range(1, len(word)) if ends[i] and starts[i]]
+    return [word[a:b] for a, b in zip([0, *cuts], [*cuts, len(word)], strict=True)]
+
+
+def pinyin_tokens(words: list[str]) -> list[str] | None:
+    """Words read as pinyin: split at tone numbers ("shang4fang3") and at syllable breaks ("shangfang")."""
+    out: list[str] = []
+    changed = False
+    for word in words:
+        for part in _TONE_RE.split(word) if _TONE_RE.search(word) else [word]:
+            if not part:
+                continue
+            pieces = syllables(part)
+            changed = changed or part != word or (pieces is not None and len(pieces) > 1)
+            out.extend(pieces or [part])
+    return out if changed else None

@@ -56,9 +56,7 @@ _key_cache: dict[str, Ground | None] = {}
 
 def _ngrams(name: str) -> list[str]:
     words = [w.lower() for w in _WORD_RE.findall(name)]
-    return [
-        "".join(words[i : i + n]) for n in range(1, _MAX_NGRAM + 1) for i in range(len(words) - n + 1)
-    ]
+    return ["".join(words[i : i + n]) for n in range(1, _MAX_NGRAM + 1) for i in range(len(words) - n + 1)]
 
 
 def _judge(name: str, banned: dict[str, Ground], exact: frozenset[str]) -> Ground | None:
@@ -91,7 +89,9 @@ def key_ground(key: str) -> Ground | None:
     return _cached(_key_cache, key, _KEYS)
 
 
-def _check_data(data: Mapping[Any, Any], path: str, index: int | None, depth: int, out: list[Problem]) -> None:
+def _check_data(
+    data: Mapping[Any, Any], path: str, index: int | None, depth: int, out: list[Problem]
+) -> None:
     cache = _key_cache
     for raw_key, value in data.items():
         key = raw_key if type(raw_key) is str else str(raw_key)

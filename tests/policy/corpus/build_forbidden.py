@@ -276,7 +276,9 @@ LATIN: dict[str, Callable[[str], str]] = {
     "plain": lambda t: t,
     "case": lambda t: "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(t)),
     "spacing": lambda t: _per_word(t, " ".join),
-    "split": lambda t: _per_word(t, lambda w: w[: len(w) // 2] + " " + w[len(w) // 2 :] if len(w) >= 5 else w),
+    "split": lambda t: _per_word(
+        t, lambda w: w[: len(w) // 2] + " " + w[len(w) // 2 :] if len(w) >= 5 else w
+    ),
     "punctuation": lambda t: "_".join(".".join(w) if len(w) >= 3 else w for w in t.split(" ")),
     "zero-width": lambda t: _between_letters(t, _ZERO_WIDTH),
     "bidi": lambda t: _between_letters(t, _BIDI),
@@ -332,8 +334,10 @@ def entries() -> list[tuple[str, str, str, str]]:
             out.append((lang, ground, "no-accents", _strip_accents(text)))
         if lang in ("ru", "uk", "fa", "ar", "hi", "ja", "ko"):
             out.append((lang, ground, "zero-width", _between_letters(text, _ZERO_WIDTH)))
-    seen: set[str] = set()
-    return [e for e in out if not (e[3] in seen or seen.add(e[3]))]
+    unique: dict[str, tuple[str, str, str, str]] = {}
+    for entry in out:
+        unique.setdefault(entry[3], entry)
+    return list(unique.values())
 
 
 def main() -> None:

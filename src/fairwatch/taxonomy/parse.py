@@ -1,0 +1,205 @@
+"""Strict parsing of taxonomy files (the built-in catalogue and site additions; docs/rights.md).
+
+Every problem in a file is collected and raised together as one ConfigError. Each message names the file,
+line, type (1-based, with its id when known), field and bad value:
+`taxonomy.yaml:7: type 2 ('crowd_safety.x'): cap_category: unknown category 'Foo' (expected one of Geo, ...)`.
+A hazard class outside the closed list is not a syntax error but a refusal: see `screen`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from fairwatch.errors import ConfigError
+from fairwatch.model import Severity
+from fairwatch.policy import HAZARD_CLASSES
+from fairwatch.taxonomy._yaml import LineDict, LineList, load_yaml
+from fairwatch.taxonomy.model import CAP_CATEGORIES, STATUSES, AlarmType, Origin, Status
+
+KEYS: tuple[str, ...] = ("id", "names", "description", "severity", "hazard_class", "cap_category", "status")
+REQUIRED: tuple[str, ...] = KEYS[:-1]
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z0-9][a-z0-9_]*$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One parsed type with where it came from; `lines[field]` is the line of each field's value."""
+
+    source: str
+    index: int  # 1-based position in the file
+    line: int
+    type: AlarmType
+    lines: dict[str, int]
+
+
+def describe(value: Any) -> str:
+    """A value as messages show it."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else repr(value)
+
+
+@dataclass
+class _Item:
+    """Reads one list item, collecting problems prefixed with its file, line and position."""
+
+    source: str
+    index: int
+    data: LineDict
+    errors: list[str]
+    label: str = ""
+    bad: bool = False
+
+    def error(self, line: int, message: str) -> None:
+        self.errors.append(f"{self.source}:{line}: type {self.index}{self.label}: {message}")
+        self.bad = True
+
+    def line(self, key: str) -> int:
+        line: int = self.data.lines.get(key, self.data.line)
+        return line
+
+    def text(self, key: str) -> str:
+        value = self.data.get(key)
+        if key not in self.data:
+            return ""
+        if not isinstance(value, str):
+            self.error(self.line(key), f"{key}: expected a string (got {describe(value)})")
+            return ""
+        if not value.strip():
+            self.error(self.line(key), f"{key}: must not be empty")
+        return value
+
+    def choice(self, key: str, allowed: tuple[str, ...], what: str) -> str:
+        value = self.text(key)
+        if value and value not in allowed:
+            expected = ", ".join(allowed)
+            self.error(self.line(key), f"{key}: unknown {what} '{value}' (expected one of {expected})")
+        return value
+
+
+@dataclass
+class _Reader:
+    source: str
+    errors: list[str] = field(default_factory=list)
+    first_line: dict[str, int] = field(default_factory=dict)
+
+    def top(self, data: Any) -> LineList | None:
+        if not isinstance(data, LineDict):
+            got = describe(data)
+            self.errors.append(f"{self.source}:1: expected a mapping with the key 'taxonomy' (got {got})")
+            return None
+        for key in data:
+            if key != "taxonomy":
+                self.errors.append(
+                    f"{self.source}:{data.key_lines[key]}: unknown key '{key}' (expected taxonomy)"
+                )
+        if "taxonomy" not in data:
+            self.errors.append(f"{self.source}:{data.line}: missing key 'taxonomy'")
+            return None
+        types = data["taxonomy"]
+        if not isinstance(types, LineList):
+            line = data.lines["taxonomy"]
+            self.errors.append(
+                f"{self.source}:{line}: taxonomy: expected a list of alarm types (got {describe(types)})"
+            )
+            return None
+        return types
+
+    def entry(self, raw: Any, index: int, line: int, origin: Origin) -> Entry | None:
+        if not isinstance(raw, LineDict):
+            self.errors.append(
+                f"{self.source}:{line}: type {index}: expected a mapping (got {describe(raw)})"
+            )
+            return None
+        item = _Item(self.source, index, raw, self.errors)
+        if isinstance(raw.get("id"), str):
+            item.label = f" ('{raw['id']}')"
+        for key in raw:
+            if key not in KEYS:
+                item.error(raw.key_lines[key], f"unknown key '{key}' (expected one of {', '.join(KEYS)})")
+        for key in REQUIRED:
+            if key not in raw:
+                item.error(raw.line, f"missing key '{key}'")
+        return self._build(item, origin)
+
+    def _build(self, item: _Item, origin: Origin) -> Entry | None:
+        type_id = self._id(item)
+        names = self._names(item)
+        description = item.text("description")
+        severity = item.choice("severity", SEVERITIES, "severity")
+        hazard_class = item.text("hazard_class")
+        cap_category = item.choice("cap_category", CAP_CATEGORIES, "category")
+        status = item.choice("status", STATUSES, "status") if "status" in item.data else "active"
+        prefix = type_id.split(".", 1)[0]
+        if type_id and hazard_class in HAZARD_CLASSES and prefix != hazard_class:
+            item.error(item.line("id"), f"id: prefix '{prefix}' does not match hazard_class '{hazard_class}'")
+        if item.bad:
+            return None
+        alarm_type = AlarmType(
+            type_id,
+            names,
+            description,
+            Severity(severity),
+            hazard_class,
+            cap_category,
+            cast(Status, status),
+            origin,
+        )
+        lines = {key: item.line(key) for key in KEYS}
+        lines.update({f"names.{k}": item.data["names"].lines[k] for k in names})
+        return Entry(self.source, item.index, item.data.line, alarm_type, lines)
+
+    def _id(self, item: _Item) -> str:
+        type_id = item.text("id")
+        if type_id and not ID_RE.match(type_id):
+            reason = "expected <hazard_class>.<name> in lower case letters, digits and _"
+            item.error(item.line("id"), f"id: invalid id '{type_id}' ({reason})")
+            return ""
+        if type_id in self.first_line:
+            first = self.first_line[type_id]
+            item.error(item.line("id"), f"id: duplicate id '{type_id}' (first defined at line {first})")
+        elif type_id:
+            self.first_line[type_id] = item.line("id")
+        return type_id
+
+    def _names(self, item: _Item) -> dict[str, str]:
+        names = item.data.get("names")
+        if "names" not in item.data:
+            return {}
+        if not isinstance(names, LineDict) or not names:
+            got = "an empty mapping" if isinstance(names, LineDict) else describe(names)
+            item.error(item.line("names"), f"names: expected a mapping of language code to name (got {got})")
+            return {}
+        out = {}
+        for lang, name in names.items():
+            line = names.lines[lang]
+            if not LANG_RE.match(lang):
+                reason = "expected a code like en, de, pt-BR"
+                item.error(names.key_lines[lang], f"names: invalid language code '{lang}' ({reason})")
+            elif not isinstance(name, str) or not name.strip():
+                got = describe(name) if not isinstance(name, str) else "an empty string"
+                item.error(line, f"names.{lang}: expected a name (got {got})")
+            else:
+                out[lang] = name
+        return out
+
+
+def read_entries(text: str, source: str, origin: Origin = "site") -> list[Entry]:
+    """Every type in a taxonomy file, strictly checked; raises ConfigError listing every problem."""
+    reader = _Reader(source)
+    types = reader.top(load_yaml(text, source))
+    entries = []
+    if types is not None:
+        for number, (raw, line) in enumerate(zip(types, types.lines, strict=True), start=1):
+            entry = reader.entry(raw, number, line, origin)
+            if entry is not None:
+                entries.append(entry)
+    if reader.errors:
+        raise ConfigError(reader.errors)
+    return entries

@@ -1,0 +1,112 @@
+"""check_text: the RIGHTS.md examples exactly as written there, and how matching behaves."""
+
+from __future__ import annotations
+
+import pytest
+
+from fairwatch.policy import Ground, Violation, check_text, explain
+
+# RIGHTS.md, "Examples", verbatim.
+RIGHTS_EXAMPLES = [
+    ("Crowd density > 4 persons/m² in zone B", None),
+    ("Egress blocked at gate 3", None),
+    ("Unauthorised assembly detected", Ground.ASSEMBLY),
+    ("非法集会", Ground.ASSEMBLY),
+    ("Protest banner detected", Ground.POLITICAL),  # expression
+    ("扬言上访", Ground.PETITION),
+    ("Falun Gong and other cults", Ground.RELIGION),
+    ("Strike picket at depot", Ground.ASSOCIATION),
+    ("Watchlist face match", Ground.BIOMETRIC),
+]
+
+
+@pytest.mark.parametrize(("text", "ground"), RIGHTS_EXAMPLES, ids=[t for t, _ in RIGHTS_EXAMPLES])
+def test_rights_md_examples_hold_as_written(text: str, ground: Ground | None) -> None:
+    violation = check_text(text)
+    assert (violation.ground if violation else None) == ground
+
+
+# The vendor alarm types quoted in RIGHTS.md, "Why".
+VENDOR_TYPES = [
+    ("法轮功等邪教类", Ground.RELIGION),
+    ("宗教", Ground.RELIGION),
+    ("非法集会、游行、示威", Ground.ASSEMBLY),
+    ("聚众扰乱公共秩序", Ground.ASSEMBLY),
+    ("扬言上访", Ground.PETITION),
+    ("上访类", Ground.PETITION),
+    ("religion", Ground.RELIGION),
+    ("unlawful assembly, procession, demonstration", Ground.ASSEMBLY),
+    ("gathering crowds to disrupt order", Ground.ASSEMBLY),
+    ("threatening to petition", Ground.PETITION),
+    ("petitioner class", Ground.PETITION),
+    ("political status", Ground.POLITICAL),
+    ("ethnicity", Ground.ETHNICITY),
+]
+
+
+@pytest.mark.parametrize(("text", "ground"), VENDOR_TYPES, ids=[t for t, _ in VENDOR_TYPES])
+def test_vendor_alarm_types_from_rights_md_are_rejected(text: str, ground: Ground) -> None:
+    violation = check_text(text)
+    assert violation is not None and violation.ground == ground
+
+
+VIOLATIONS = [
+    # id, text, expected violation: the term is the lexicon's spelling, whatever the text's
+    ("strong", "Falun Gong", Violation(Ground.RELIGION, "falun gong", "targets people for their religion or belief; en lexicon")),
+    ("combination", "Unauthorised assembly", Violation(Ground.ASSEMBLY, "unauthorised + assembly", "targets peaceful assembly; en lexicon")),
+    ("longest-wins", "Protest banner", Violation(Ground.POLITICAL, "protest + banner", "targets political opinion or expression; en lexicon")),
+    ("traditional", "上訪", Violation(Ground.PETITION, "上访", "targets petitioning the authorities; zh lexicon")),
+    ("pinyin", "shàng fǎng", Violation(Ground.PETITION, "上访", "targets petitioning the authorities; zh lexicon, pinyin")),
+    ("leet", "P3T1T10N", Violation(Ground.PETITION, "petition", "targets petitioning the authorities; en lexicon")),
+    ("other-language", "Streikposten", Violation(Ground.ASSOCIATION, "streik", "targets association or trade union activity; de lexicon")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in VIOLATIONS], ids=[c[0] for c in VIOLATIONS])
+def test_violation_names_ground_lexicon_term_and_reason(text: str, expected: Violation) -> None:
+    assert check_text(text) == expected
+
+
+BEHAVIOUR = [
+    # id, text, rejected?
+    ("word-inside-longer-word", "Difficult access to stage", False),  # "cult"
+    ("petition-inside-competition", "Competition finish line", False),
+    ("gap-too-wide", "Unauthorised drone over gathering", False),  # 2 words between the parts
+    ("gap-one-word", "Illegal public assembly", True),
+    ("either-order", "Reunión ilegal", True),
+    ("safe-phrase-masks-combination", "Unauthorised person assembly point", False),
+    ("safe-phrase-not-strong", "Protest at assembly point", True),
+    ("religious-word-alone", "St Mary's Church car park", False),
+    ("people-by-religion", "Christian gathering", True),
+    ("ordered-combination", "Black man seen at gate", True),
+    ("ordered-combination-reversed", "Lost person, black jacket", False),
+    ("crowd-risk-score", "Crush risk score for people in zone B", False),
+    ("person-risk-score", "Person risk score above 80", True),
+    ("short-stem-not-across-words", "The union is closed", False),
+    ("short-stem-inside-word", "Protestors", True),
+    ("pinyin-everyday-word", "Guoji exhibition centre", False),  # 国籍 is @nopinyin: guoji is also 国际
+    ("fullwidth", "ｐｒｏｔｅｓｔ", True),
+    ("math-alphanumerics", "𝐩𝐫𝐨𝐭𝐞𝐬𝐭", True),
+    ("soft-hyphen", "pro\u00adtest", True),
+    ("number-is-not-leet", "Gate 1337 closed", False),
+    ("parts-far-apart-in-long-text", "gathering x x " * 200 + "crowds x x " * 200 + "disrupt " * 200, False),
+    ("term-deep-in-long-text", "word " * 5000 + "protest", True),
+    ("empty", "", False),
+    ("punctuation-only", "!!! ??? ...", False),
+]
+
+
+@pytest.mark.parametrize(("text", "rejected"), [c[1:] for c in BEHAVIOUR], ids=[c[0] for c in BEHAVIOUR])
+def test_matching_behaviour(text: str, rejected: bool) -> None:
+    assert (check_text(text) is not None) == rejected, explain(text)
+
+
+def test_explain_lists_every_match_longest_first() -> None:
+    found = explain("Protest banner at strike picket")
+    assert [(v.ground, v.term, v.reason.rsplit("; ", 1)[1]) for v in found] == [
+        (Ground.POLITICAL, "protest + banner", "en lexicon"),
+        (Ground.POLITICAL, "protestbanner", "de lexicon"),  # German compound, spelled across two words
+        (Ground.ASSOCIATION, "strike + picket", "en lexicon"),
+        (Ground.ASSEMBLY, "protest", "en lexicon"),
+        (Ground.ASSOCIATION, "picket", "en lexicon"),
+    ]
