@@ -1,6 +1,16 @@
 """The system of record: events, alarms, audit log, tokens and users behind the `Store` protocol (SQLite, PostgreSQL)."""
 
-from fairwatch.store.base import AlarmQuery, Occurrence, Session, Store, Txn, User
+from fairwatch.store.base import AlarmQuery, Occurrence, Session, Store, StoredCheckpoint, Txn, User
 from fairwatch.store.sql import SqlStore, sqlite_url
 
-__all__ = ["AlarmQuery", "Occurrence", "Session", "SqlStore", "Store", "Txn", "User", "sqlite_url"]
+__all__ = [
+    "AlarmQuery",
+    "Occurrence",
+    "Session",
+    "SqlStore",
+    "Store",
+    "StoredCheckpoint",
+    "Txn",
+    "User",
+    "sqlite_url",
+]

@@ -140,3 +140,66 @@ kv = Table(
     Column("key", String(128), primary_key=True),
     Column("value", Text, nullable=False),
 )
+
+# Signed Merkle checkpoints of the audit log (RS-8). `last_hash` is the chain hash of record `size`, where
+# verification can resume; `compact` holds the CompactRange's subtree roots (hex, comma-separated), so the
+# next checkpoint extends the tree without rehashing the whole log.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("size", _BigPK, primary_key=True, autoincrement=False),
+    Column("root", String(64), nullable=False),
+    Column("time", Float, nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("signature", Text, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+    Column("compact", Text, nullable=False),
+)
+
+# The notification log (notify/): one row per (alarm change, receiver), kept in the store so a restart resumes
+# pending deliveries and never repeats delivered ones. `key` is the idempotency key (alarm:version:receiver).
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("key", String(300), nullable=False, unique=True),
+    Column("alarm_id", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("receiver", String(128), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("payload", Text, nullable=False),  # JSON: the change as receivers see it
+    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt", Float, nullable=False),
+    Column("last_error", Text),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+# Only pending rows are ever looked up by due time; delivered history does not bloat that index.
+Index(
+    "ix_notifications_due",
+    notifications.c.next_attempt,
+    sqlite_where=text("status = 'pending'"),
+    postgresql_where=text("status = 'pending'"),
+)
+Index("ix_notifications_alarm", notifications.c.alarm_id, notifications.c.receiver, notifications.c.id)
+
+# CAP 1.2 messages as issued (notify/cap.py): kept verbatim so every later read returns the same bytes and
+# Updates/Cancels can reference them.
+cap_messages = Table(
+    "cap_messages",
+    metadata,
+    Column("identifier", String(128), primary_key=True),
+    Column("alarm_id", BigInteger, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("msg_type", String(16), nullable=False),
+    Column("sent", Float, nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("site", String(128)),
+    Column("zone", String(128)),
+    Column("public", Boolean, nullable=False),
+    Column("xml", Text, nullable=False),
+)
+Index("ix_cap_messages_alarm", cap_messages.c.alarm_id, cap_messages.c.sent)
+Index("ix_cap_messages_sent", cap_messages.c.sent)

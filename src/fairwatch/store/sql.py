@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
-from fairwatch.audit import canonical_json, chain
+from fairwatch.audit import Checkpoint, canonical_json, chain
 from fairwatch.errors import StoreUnavailable
 from fairwatch.model import (
     Alarm,
@@ -27,8 +27,16 @@ from fairwatch.model import (
     Role,
     Severity,
 )
-from fairwatch.store import schema
-from fairwatch.store.base import AlarmQuery, Occurrence, Session, User
+from fairwatch.store import outbox, schema
+from fairwatch.store.base import (
+    AlarmQuery,
+    CapMessage,
+    Notification,
+    Occurrence,
+    Session,
+    StoredCheckpoint,
+    User,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +61,9 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # IMMEDIATE takes the write lock up front, so the audit head read inside is consistent across processes.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # The writer's IMMEDIATE takes the write lock up front, so the audit head read inside is consistent across
+        # processes; readers use a plain (deferred) BEGIN and never wait for the writer.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("fairwatch_writer") else "BEGIN")
 
 
 class SqlStore:
@@ -80,6 +89,8 @@ class SqlStore:
         self._read = self.engine.connect() if self.dialect == "sqlite" else None
         # The single writer keeps one connection open: no reconnect (and PRAGMAs) per transaction.
         self._write = self.engine.connect() if self.dialect == "sqlite" else None
+        if self._write is not None:
+            self._write.info["fairwatch_writer"] = True
 
     def _safe_url(self) -> str:
         return self.url.split("@")[-1] if "@" in self.url else self.url
@@ -241,6 +252,68 @@ class SqlStore:
             row = conn.execute(select(schema.kv.c.value).where(schema.kv.c.key == key)).first()
         return str(row.value) if row else None
 
+    # -- transparency and retention ----------------------------------------------------------------------------
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The signed checkpoint of the largest size, or None before the first."""
+        c = schema.checkpoints.c
+        with self._reader() as conn:
+            row = conn.execute(select(schema.checkpoints).order_by(c.size.desc()).limit(1)).first()
+        return _checkpoint(row) if row else None
+
+    def audit_hashes(self, start_seq: int, end_seq: int) -> Iterator[tuple[int, str]]:
+        """(seq, hash) of the records start_seq..end_seq in seq order, on a connection of its own.
+
+        Safe from a worker thread, and on SQLite it never takes the write lock, so long proofs do not stall
+        the writer (every statement reads its own WAL snapshot; the log is append-only, so pages agree).
+        """
+        a = schema.audit.c
+        last = start_seq - 1
+        raw = self.engine.raw_connection()
+        try:
+            while last < end_seq:
+                q = select(a.seq, a.hash).where(a.seq > last, a.seq <= end_seq).order_by(a.seq).limit(20_000)
+                sql = str(q.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
+                cur = raw.cursor()
+                cur.execute(sql)
+                rows = cur.fetchall()
+                cur.close()
+                if not rows:
+                    return
+                last = int(rows[-1][0])
+                yield from ((int(seq), str(digest)) for seq, digest in rows)
+        finally:
+            raw.close()
+
+    def count_events_before(self, when: float) -> int:
+        """How many events a purge with cut-off `when` would delete."""
+        q = select(func.count()).select_from(schema.events).where(schema.events.c.time < when)
+        with self._reader() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def count_resolved_alarms_before(self, when: float) -> int:
+        """How many resolved alarms a purge with cut-off `when` would delete."""
+        a = schema.alarms.c
+        q = select(func.count()).select_from(schema.alarms)
+        q = q.where(a.state == AlarmState.RESOLVED.value, a.updated < when)
+        with self._reader() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def integrity_problems(self) -> list[str]:
+        """What SQLite's `PRAGMA quick_check` finds wrong with the database file; always [] elsewhere."""
+        if self.dialect != "sqlite":
+            return []
+        raw = self.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute("PRAGMA quick_check")
+            found = [str(row[0]) for row in cur.fetchall()]
+            cur.close()
+        except Exception as exc:  # a damaged file can fail the check itself
+            return [f"quick_check failed: {exc}"]
+        finally:
+            raw.close()
+        return [] if found == ["ok"] else found
+
     # -- console sessions and recent history -----------------------------------------------------------------
     def get_session(self, id_hash: str) -> Session | None:
         s = schema.sessions.c
@@ -261,6 +334,31 @@ class SqlStore:
         q = select(schema.audit).where(a.object == obj, a.time >= since).order_by(a.seq)
         with self._reader() as conn:
             return [_audit(r) for r in conn.execute(q)]
+
+    # -- notification log and CAP messages (SQL in store/outbox.py) -----------------------------------------
+    def due_notifications(self, now: float, limit: int = 100) -> list[Notification]:
+        with self._reader() as conn:
+            return outbox.due_notifications(conn, now, limit)
+
+    def notifications_for(self, alarm_id: int) -> list[Notification]:
+        with self._reader() as conn:
+            return outbox.notifications_for(conn, alarm_id)
+
+    def last_notified(self, alarm_ids: Sequence[int]) -> dict[tuple[int, str], float]:
+        with self._reader() as conn:
+            return outbox.last_notified(conn, alarm_ids)
+
+    def cap_messages(self, alarm_id: int) -> list[CapMessage]:
+        with self._reader() as conn:
+            return outbox.cap_messages(conn, alarm_id)
+
+    def cap_message(self, identifier: str) -> CapMessage | None:
+        with self._reader() as conn:
+            return outbox.cap_message(conn, identifier)
+
+    def recent_cap_messages(self, limit: int = 100) -> list[CapMessage]:
+        with self._reader() as conn:
+            return outbox.recent_cap_messages(conn, limit)
 
 
 class SqlTxn:
@@ -389,25 +487,59 @@ class SqlTxn:
         if done.rowcount == 0:
             self.conn.execute(schema.kv.insert().values(key=key, value=value))
 
+    def insert_checkpoint(self, stored: StoredCheckpoint) -> None:
+        cp = stored.checkpoint
+        self.conn.execute(
+            schema.checkpoints.insert().values(
+                size=cp.size,
+                root=cp.root,
+                time=cp.time,
+                key_id=cp.key_id,
+                signature=cp.signature,
+                last_hash=stored.last_hash,
+                compact=",".join(h.hex() for h in stored.compact),
+            )
+        )
+
     def insert_session(self, session: Session) -> None:
         self.conn.execute(
             schema.sessions.insert().values(
-                id_hash=session.id_hash, user_name=session.user, created=session.created, last_seen=session.last_seen
+                id_hash=session.id_hash,
+                user_name=session.user,
+                created=session.created,
+                last_seen=session.last_seen,
             )
         )
 
     def touch_session(self, id_hash: str, now: float) -> None:
         s = schema.sessions.c
-        self.conn.execute(update(schema.sessions).where(s.id_hash == id_hash, s.last_seen < now).values(last_seen=now))
+        self.conn.execute(
+            update(schema.sessions).where(s.id_hash == id_hash, s.last_seen < now).values(last_seen=now)
+        )
 
     def delete_session(self, id_hash: str) -> int:
-        return int(self.conn.execute(delete(schema.sessions).where(schema.sessions.c.id_hash == id_hash)).rowcount)
+        return int(
+            self.conn.execute(delete(schema.sessions).where(schema.sessions.c.id_hash == id_hash)).rowcount
+        )
 
     def delete_sessions_before(self, idle_before: float, created_before: float) -> int:
         """Remove sessions idle since before `idle_before` or created before `created_before`."""
         s = schema.sessions.c
         stale = (s.last_seen < idle_before) | (s.created < created_before)
         return int(self.conn.execute(delete(schema.sessions).where(stale)).rowcount)
+
+    # -- notification log and CAP messages (SQL in store/outbox.py) -----------------------------------------
+    def insert_notifications(self, rows: Sequence[Notification]) -> int:
+        return outbox.insert_notifications(self.conn, rows)
+
+    def update_notifications(self, rows: Sequence[Notification]) -> None:
+        outbox.update_notifications(self.conn, rows)
+
+    def cap_messages_for(self, alarm_id: int) -> list[CapMessage]:
+        return outbox.cap_messages(self.conn, alarm_id)
+
+    def insert_cap_message(self, message: CapMessage) -> bool:
+        return outbox.insert_cap_message(self.conn, message)
 
 
 # -- row mapping -------------------------------------------------------------------------------------------
@@ -479,7 +611,7 @@ def _alarm(r: Row[Any]) -> Alarm:
         site=r.site,
         zone=r.zone,
         group=orjson.loads(r.group_json),
-        count=r.count,
+        count=r._mapping["count"],
         first_seen=r.first_seen,
         last_seen=r.last_seen,
         assignee=r.assignee,
@@ -502,6 +634,12 @@ def _audit(r: Row[Any]) -> AuditRecord:
         prev_hash=r.prev_hash,
         hash=r.hash,
     )
+
+
+def _checkpoint(r: Row[Any]) -> StoredCheckpoint:
+    cp = Checkpoint(int(r.size), r.root, float(r.time), r.key_id, r.signature)
+    compact = tuple(bytes.fromhex(h) for h in r.compact.split(",") if h)
+    return StoredCheckpoint(cp, r.last_hash, compact)
 
 
 def _user(r: Row[Any]) -> User:

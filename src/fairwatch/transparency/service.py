@@ -1,0 +1,271 @@
+"""The running transparency service: checks at start, checkpoints and purges on a timer, export and proofs.
+
+It sits below the API and the pipeline in the layers, so it sees them only through the `Host` protocol
+(which `api.Context` satisfies); every write goes through the host's single writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from fairwatch.alarms import AlarmService
+from fairwatch.audit import Checkpoint, key_id, load_or_create_key, public_key_b64
+from fairwatch.clock import Clock
+from fairwatch.errors import InvalidInput, NotFound, Problem
+from fairwatch.model import AuditEntry
+from fairwatch.policy import HAZARD_CLASS_ORDER, POLICY_VERSION, lexicon_sha256
+from fairwatch.rules import Engine, Rule
+from fairwatch.settings import Settings
+from fairwatch.store import Store, Txn
+from fairwatch.transparency import checkpoints, export, retention
+from fairwatch.transparency.compliance import Compliance, decide, integrity_check, policy_check
+from fairwatch.transparency.proofs import Proven, Range, consistency_ranges, inclusion_ranges, prove
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+PROOF_CACHE = 128
+
+
+class Writer(Protocol):
+    """What the service needs of the pipeline."""
+
+    @property
+    def alarms(self) -> AlarmService: ...
+    @property
+    def engine(self) -> Engine: ...
+    async def call(self, fn: Callable[[Txn, float], T]) -> T: ...
+
+
+class Host(Protocol):
+    """What the service needs of the app's context (`api.Context` has all of it)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def pipeline(self) -> Writer: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def extras(self) -> dict[str, Any]: ...
+    @property
+    def on_start(self) -> list[Callable[[], Awaitable[None]]]: ...
+    @property
+    def on_stop(self) -> list[Callable[[], Awaitable[None]]]: ...
+
+
+def key_path(settings: Settings) -> Path:
+    """Where the deployment's signing key lives."""
+    return settings.data / "keys" / "deployment.key"
+
+
+class Transparency:
+    """Owns the deployment key, the compliance verdict, the type history and the checkpoint timer."""
+
+    def __init__(self, host: Host, current_types: Iterable[Mapping[str, Any]], rules: Sequence[Rule]) -> None:
+        self.host = host
+        self.current = {str(t["id"]): dict(t) for t in current_types}
+        self.rules = tuple(rules)
+        self.site_types = frozenset(i for i, t in self.current.items() if t.get("origin") != "builtin")
+        self.key: Ed25519PrivateKey | None = None
+        self.compliance = Compliance(0.0)
+        self.types: dict[str, dict[str, Any]] = {}
+        self.latest: Checkpoint | None = None
+        self._head: export.Head | None = None
+        self._last_purge: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._proofs: OrderedDict[tuple[Any, ...], Proven] = OrderedDict()
+        self._proving = asyncio.Semaphore(1)
+        self._signing = asyncio.Lock()
+        self._linking = asyncio.Lock()
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load or create the key, run the checks, record the types, sign a first checkpoint, start the timer."""
+        store = self.host.store
+        self.key = load_or_create_key(key_path(self.host.settings))
+        stored = store.latest_checkpoint()
+        self.latest = stored.checkpoint if stored is not None else None
+        integrity = integrity_check(store, self.key.public_key())
+        policy = policy_check(self.current.values(), self.rules)
+        await self._apply(decide(self.host.clock.now(), policy, integrity, self.site_types))
+        await self._record_types()
+        self._head = export.Head.loads(store.get_kv(export.HEAD_KEY))
+        self._last_purge = retention.last_purge(store)
+        await self.maybe_checkpoint(force=True)
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="fairwatch-transparency")
+
+    async def stop(self) -> None:
+        """Stop the timer."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        # the tick setting paces timers everywhere; both checks are one indexed read when nothing is due
+        while True:
+            await asyncio.sleep(self.host.settings.tick_seconds)
+            for job in (self.maybe_checkpoint, self.maybe_purge):
+                try:
+                    await job()
+                except Exception:
+                    log.exception("transparency job %s failed", job.__name__)
+
+    async def _record_types(self) -> None:
+        """Add to the audit log whatever changed in the taxonomy since it was last recorded."""
+        store = self.host.store
+        history = export.fold_history(store.history(export.TAXONOMY_OBJECT))
+        change = export.history_change(history, self.current)
+        if change is not None:
+            details = {"policy_version": POLICY_VERSION, **change}
+            entry = (export.RECORDED, export.TAXONOMY_OBJECT, details)
+            await self.host.pipeline.call(
+                lambda txn, now: txn.append_audit(AuditEntry(now, "system", *entry))
+            )
+            history = export.fold_history(store.history(export.TAXONOMY_OBJECT))
+        self.types = history
+
+    async def _apply(self, compliance: Compliance) -> None:
+        """Make a verdict current: block its types in the alarm service and audit it."""
+        self.compliance = compliance
+        blocked = self.host.pipeline.alarms.blocked_types
+        blocked.clear()
+        blocked.update(compliance.blocked)
+        details = compliance.as_dict()
+        if not compliance.ok:
+            log.error(
+                "non-compliant: %s", "; ".join(compliance.policy_problems + compliance.integrity_problems)
+            )
+        await self.host.pipeline.call(
+            lambda txn, now: txn.append_audit(
+                AuditEntry(now, "system", "compliance-checked", "compliance", details)
+            )
+        )
+
+    # -- timers ----------------------------------------------------------------------------------------------
+    async def maybe_checkpoint(self, force: bool = False) -> Checkpoint | None:
+        """Sign a checkpoint when one is due, or when anything is new with `force`; never over a log found broken."""
+        async with self._signing:
+            key, store = self.key, self.host.store
+            if key is None or self.compliance.integrity_problems:
+                return None
+            head = store.audit_head()
+            at = self.host.clock.now()
+            if not checkpoints.checkpoint_due(head.seq if head else 0, self.latest, at, force):
+                return None
+            outcome = checkpoints.prepare(store, key, at)
+            if outcome.problem is not None:
+                problem = f"audit log: {outcome.problem}"
+                await self._apply(self.compliance.with_integrity_problem(problem, self.site_types))
+                return None
+            stored = outcome.stored
+            if stored is None:
+                return None
+            self.latest = await self.host.pipeline.call(lambda txn, now: checkpoints.record(txn, stored, now))
+            return self.latest
+
+    async def maybe_purge(self) -> retention.PurgeReport | None:
+        """Run the daily retention purge when due; returns what it deleted, or None."""
+        if not retention.purge_due(self._last_purge, self.host.clock.now()):
+            return None
+        settings = self.host.settings
+        report = await self.host.pipeline.call(
+            lambda txn, now: retention.purge(txn, retention.Cutoffs.at(settings, now))
+        )
+        self._last_purge = report.cutoffs.now
+        log.info(retention.describe(report))
+        return report
+
+    # -- the export ------------------------------------------------------------------------------------------
+    def body(self) -> dict[str, Any]:
+        """The current export without its link to the previous one."""
+        key = self.key
+        deployment = {"key_id": key_id(key), "public_key": public_key_b64(key)} if key else {}
+        policy = {
+            "version": POLICY_VERSION,
+            "lexicon_sha256": lexicon_sha256(),
+            "hazard_classes": HAZARD_CLASS_ORDER,
+        }
+        return export.body(self.types, policy, deployment, self.latest, self.compliance.as_dict())
+
+    async def document(self) -> bytes:
+        """The export's bytes; when its content changed, the new link is stored first."""
+        async with self._linking:
+            data, head = export.link(self.body(), self._head)
+            if head != self._head:
+                await self.host.pipeline.call(lambda txn, _now: self._store_link(txn, head))
+                self._head = head
+        return data
+
+    @staticmethod
+    def _store_link(txn: Txn, head: export.Head) -> None:
+        txn.set_kv(export.HEAD_KEY, head.dumps())
+        txn.set_kv(export.LINK_PREFIX + head.sha256, head.previous or "")
+
+    # -- proofs ----------------------------------------------------------------------------------------------
+    def log_size(self) -> int:
+        """How many audit records there are now."""
+        head = self.host.store.audit_head()
+        return head.seq if head else 0
+
+    async def head(self) -> dict[str, Any]:
+        """The live log's size and (unsigned) Merkle root, computed from the records themselves."""
+        size = self.log_size()
+        proven = await self._prove(size, [], [size])
+        return {"size": size, "root": proven.prefixes[size].hex()}
+
+    async def inclusion(self, seq: int, size: int | None) -> dict[str, Any]:
+        """RFC 6962 inclusion proof of record `seq` in the tree of the first `size` records."""
+        if size is None:
+            size = self.latest.size if self.latest is not None else self.log_size()
+        self._within("size", size)
+        if not 1 <= seq <= size:
+            raise InvalidInput([Problem("seq", seq, f"must be between 1 and size ({size})")], "invalid query")
+        proven = await self._prove(size, inclusion_ranges(seq - 1, size), [size])
+        proof = [h.hex() for h in proven.ranges]
+        return {"seq": seq, "size": size, "root": proven.prefixes[size].hex(), "proof": proof}
+
+    async def consistency(self, first: int, second: int | None) -> dict[str, Any]:
+        """RFC 6962 consistency proof from the tree of `first` records to that of `second` (default: all)."""
+        size = self.log_size() if second is None else second
+        self._within("to", size)
+        if first > size:
+            raise InvalidInput([Problem("from", first, f"must not exceed to ({size})")], "invalid query")
+        proven = await self._prove(size, consistency_ranges(first, size), [first, size])
+        return {
+            "from": first,
+            "to": size,
+            "root_from": proven.prefixes[first].hex(),
+            "root_to": proven.prefixes[size].hex(),
+            "proof": [h.hex() for h in proven.ranges],
+        }
+
+    def _within(self, name: str, size: int) -> None:
+        have = self.log_size()
+        if size > have:
+            raise NotFound(f"{name}={size} is beyond the audit log, which has {have} records")
+
+    async def _prove(self, size: int, ranges: list[Range], prefixes: list[int]) -> Proven:
+        """Proofs read the first `size` records once, in a worker thread, one at a time; results are cached."""
+        key = (size, tuple(ranges), tuple(sorted(set(prefixes))))
+        async with self._proving:
+            cached = self._proofs.get(key)
+            if cached is None:
+                leaves = self.host.store.audit_hashes(1, size)
+                cached = await asyncio.to_thread(prove, leaves, size, ranges, prefixes)
+                self._proofs[key] = cached
+                if len(self._proofs) > PROOF_CACHE:
+                    self._proofs.popitem(last=False)
+            self._proofs.move_to_end(key)
+        return cached
