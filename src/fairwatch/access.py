@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -12,6 +13,15 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from fairwatch.errors import InvalidInput, Problem
 from fairwatch.model import AuditEntry, Role
 from fairwatch.store import Txn, User
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller: a token (devices, integrations) or a console session user."""
+
+    name: str
+    role: Role
+    via: str  # "token" or "session"
+
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 MIN_PASSWORD = 10

@@ -6,22 +6,12 @@ Every route declares the least role it needs with `requires(role)`; a route with
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 from fastapi import Request
 
+from fairwatch.access import Principal
 from fairwatch.errors import Forbidden, Unauthorized
 from fairwatch.model import Role
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """An authenticated caller."""
-
-    name: str
-    role: Role
-    via: str  # "token" or "session"
-
 
 SessionLookup = Callable[[Request], Principal | None]
 

@@ -11,8 +11,9 @@ import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
 from starlette.responses import Response, StreamingResponse
 
+from fairwatch.access import Principal
 from fairwatch.alarms import Action
-from fairwatch.api.auth import Principal, requires
+from fairwatch.api.auth import requires
 from fairwatch.api.context import Context
 from fairwatch.api.errors import PayloadTooLarge, UnsupportedMediaType, json_response
 from fairwatch.api.serialize import alarm_json, audit_json, event_json, occurrence_json

@@ -1,2 +1,23 @@
-"""x"""
-import fairwatch.api.auth
+"""The operator console: sign-in with server-side sessions, the live alarm queue, the venue map, alarm detail and
+the shift handover, as Jinja2 pages whose small dependency-free scripts read the JSON API and its event stream."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from fairwatch.console.render import STATIC
+from fairwatch.console.routes import Console, build_router
+from fairwatch.console.sessions import ConsoleContext
+
+
+def install(asgi: FastAPI, ctx: ConsoleContext) -> None:
+    """Mount the console on `asgi` and let sessions authenticate the API and its stream."""
+    console = Console(ctx)
+    ctx.extras["session_lookup"] = console.sessions.lookup
+    ctx.extras["html_error"] = console.html_error
+    asgi.include_router(build_router(console))
+    asgi.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
+
+
+__all__ = ["install"]

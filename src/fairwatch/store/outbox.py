@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, exists, func, select, update
+from sqlalchemy import Connection, and_, delete, exists, func, select, text, update
 from sqlalchemy.engine import Row
 
 from fairwatch.store import schema
@@ -61,13 +61,24 @@ def due_notifications(conn: Connection, now: float, limit: int) -> list[Notifica
             earlier.c.id < _N.c.id,
         )
     )
+    # The literal (not a bound parameter) lets SQLite use the partial index on pending rows.
+    pending = text("notifications.status = 'pending'")
     q = (
         select(_N)
-        .where(_N.c.status == "pending", _N.c.next_attempt <= now, ~blocked)
+        .where(pending, _N.c.next_attempt <= now, ~blocked)
         .order_by(_N.c.next_attempt, _N.c.id)
         .limit(limit)
     )
     return [_notification(r) for r in conn.execute(q)]
+
+
+def delete_before(conn: Connection, when: float) -> int:
+    """Retention: finished notification rows last updated before `when`, and CAP messages sent before `when`
+    whose alarm is gone (purged); returns how many rows were deleted. Pending rows are kept."""
+    done = conn.execute(delete(_N).where(_N.c.status != "pending", _N.c.updated < when)).rowcount
+    alarms = schema.alarms.c
+    orphan = ~exists().where(alarms.id == _C.c.alarm_id)
+    return int(done) + int(conn.execute(delete(_C).where(_C.c.sent < when, orphan)).rowcount)
 
 
 def notifications_for(conn: Connection, alarm_id: int) -> list[Notification]:

@@ -541,6 +541,9 @@ class SqlTxn:
     def insert_cap_message(self, message: CapMessage) -> bool:
         return outbox.insert_cap_message(self.conn, message)
 
+    def delete_notifications_before(self, when: float) -> int:
+        return outbox.delete_before(self.conn, when)
+
 
 # -- row mapping -------------------------------------------------------------------------------------------
 def _event_row(ev: Event) -> dict[str, Any]:

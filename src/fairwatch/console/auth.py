@@ -1,0 +1,142 @@
+"""Pure decisions of console sign-in: session lifetime, sign-in throttling, CSRF tokens and who may do what.
+
+Nothing here reads the clock or the store; callers pass `now` and the facts, so tests drive it with plain numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from fairwatch.model import Role
+
+IDLE_TIMEOUT = 30 * 60  # seconds without a request before a session ends
+ABSOLUTE_TIMEOUT = 12 * 3600  # a session never outlives one long shift
+TOUCH_INTERVAL = 60  # last_seen is written at most once a minute: one write per minute, not per request
+MAX_FAILURES = 5  # failed sign-ins per account ...
+FAILURE_WINDOW = 15 * 60  # ... within this many seconds before the account is throttled
+
+BAD_CREDENTIALS = "Unknown user or wrong password."
+CSRF_REFUSED = "CSRF token missing or invalid: reload the page and try again."
+SIGNED_OUT = "You signed out."
+
+
+class SessionState(StrEnum):
+    """Whether a session may still be used, and if not, why."""
+
+    VALID = "valid"
+    IDLE = "idle"  # no request for IDLE_TIMEOUT
+    EXPIRED = "expired"  # older than ABSOLUTE_TIMEOUT
+
+
+ENDED_MESSAGES = {
+    SessionState.IDLE: "Your session ended after 30 minutes without activity. Sign in again.",
+    SessionState.EXPIRED: "Your session reached its 12-hour limit. Sign in again.",
+}
+
+
+def session_state(created: float, last_seen: float, now: float) -> SessionState:
+    """The state of a session created at `created` and last used at `last_seen`."""
+    if now - created >= ABSOLUTE_TIMEOUT:
+        return SessionState.EXPIRED
+    if now - last_seen >= IDLE_TIMEOUT:
+        return SessionState.IDLE
+    return SessionState.VALID
+
+
+def needs_touch(last_seen: float, now: float) -> bool:
+    """True when the session's last_seen is stale enough to be written again."""
+    return now - last_seen >= TOUCH_INTERVAL
+
+
+def new_session_id() -> str:
+    """A fresh session id (256 random bits); it lives only in the user's cookie."""
+    return secrets.token_urlsafe(32)
+
+
+def session_hash(session_id: str) -> str:
+    """How a session id is stored: its SHA-256, so a copy of the database signs nobody in."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def csrf_token(session_id: str) -> str:
+    """The CSRF token of a session: derived from the (HttpOnly) id, so nothing else needs storing."""
+    return hmac.new(session_id.encode(), b"fairwatch-console-csrf", hashlib.sha256).hexdigest()
+
+
+def csrf_ok(session_id: str, sent: str | None) -> bool:
+    """True when `sent` is the session's CSRF token (constant-time comparison)."""
+    return sent is not None and hmac.compare_digest(csrf_token(session_id), sent)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One sign-in attempt on an account: when, whether it succeeded, and whether a failure counts."""
+
+    time: float
+    ok: bool
+    counted: bool = True  # attempts refused while throttled do not extend the lockout
+
+
+def retry_at(attempts: Sequence[Attempt], now: float) -> float | None:
+    """When the account may try again, or None when it is not throttled; a success clears earlier failures."""
+    failures: list[float] = []
+    for attempt in sorted(attempts, key=lambda a: a.time):
+        if attempt.time <= now - FAILURE_WINDOW:
+            continue
+        if attempt.ok:
+            failures.clear()
+        elif attempt.counted:
+            failures.append(attempt.time)
+    if len(failures) < MAX_FAILURES:
+        return None
+    return failures[-MAX_FAILURES] + FAILURE_WINDOW
+
+
+def throttled_message(until: float, now: float, timezone: str = "UTC") -> str:
+    """What a throttled account is told: how long to wait and the local clock time it may retry."""
+    minutes = max(1, math.ceil((until - now) / 60))
+    local = datetime.fromtimestamp(until, UTC).astimezone(ZoneInfo(timezone))
+    unit = "minute" if minutes == 1 else "minutes"
+    return (
+        f"Too many failed sign-ins for this account. "
+        f"Try again in {minutes} {unit} (after {local:%H:%M} {local.tzname()})."
+    )
+
+
+# The least role for each alarm action; mirrors the API's route table (a test checks they agree).
+ACTION_ROLES: dict[str, Role] = {
+    "ack": Role.OPERATOR,
+    "assign": Role.OPERATOR,
+    "comment": Role.OPERATOR,
+    "resolve": Role.OPERATOR,
+    "reopen": Role.SUPERVISOR,
+}
+
+
+def actions_for(role: Role) -> list[str]:
+    """The alarm actions a user with `role` may take (the alarm's state narrows them further)."""
+    return [action for action, needed in ACTION_ROLES.items() if role.allows(needed)]
+
+
+def role_refusal(role: Role, needed: Role) -> str | None:
+    """Why `role` may not do something that needs `needed`, or None when it may."""
+    if role.allows(needed):
+        return None
+    return f"role '{role.value}' may not do this; needs '{needed.value}' or higher"
+
+
+def safe_next(target: str | None) -> str:
+    """A same-site path to return to after sign-in; anything else (other hosts, schemes) becomes '/'."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if target.startswith(("/signin", "/signout")):
+        return "/"
+    return target

@@ -1,0 +1,172 @@
+// One alarm: its facts, the events that raised it, its full history, and the actions its state and your role allow.
+
+import { ApiError, act, api, can, config, el, fmtTime, humanType, live, onKeys, zoneName } from "./common.js";
+import { VenueMap } from "./map.js";
+
+const id = config.alarm_id;
+let alarm = null;
+const $ = (x) => document.getElementById(x);
+const message = $("act-message");
+const map = config.site ? new VenueMap($("map"), config.site, { planUrl: config.plan_url }) : null;
+if (!map) $("map").replaceChildren(el("p", { class: "empty", text: "No site plan is configured." }));
+
+function say(kind, text) {
+  message.className = `message ${kind}`;
+  message.textContent = text;
+  message.hidden = false;
+}
+
+const DONE = { ack: "Acknowledged.", assign: "Assigned.", comment: "Comment added.", resolve: "Resolved.", reopen: "Reopened." };
+
+function summary(h) {
+  const d = h.details || {};
+  switch (h.action) {
+    case "alarm-raised": return ["Raised", d.explanation || ""];
+    case "alarm-acknowledged": return ["Acknowledged", ""];
+    case "alarm-assigned": return ["Assigned", `to ${d.to}`];
+    case "alarm-commented": return ["Comment", d.text || ""];
+    case "alarm-resolved": return ["Resolved", `as ${String(d.disposition || "").replaceAll("_", " ")}${d.note ? ` — ${d.note}` : ""}`];
+    case "alarm-reopened": return ["Reopened", d.reason || ""];
+    case "alarm-escalated": return ["Escalated", `from ${d.from} to ${d.to}`];
+    case "alarm-cleared": return ["Condition cleared", ""];
+    case "alarm-reactivated": return ["Condition active again", ""];
+    default: return [h.action, ""];
+  }
+}
+
+function facts(a) {
+  const rows = [
+    ["Type", el("span", { class: "mono", text: a.type })],
+    ["Severity", el("span", { class: `sev sev-${a.severity}`, text: a.severity })],
+    ["State", `${a.state === "open" ? "unacknowledged" : a.state}${a.disposition ? ` (${a.disposition.replaceAll("_", " ")})` : ""}`],
+    ["Condition", a.active ? "still present" : "cleared"],
+    ["Zone", zoneName(a.zone)],
+    ["First seen", fmtTime(a.first_seen)],
+    ["Last seen", fmtTime(a.last_seen)],
+    ["Count", String(a.count)],
+    ["Assignee", a.assignee || "—"],
+    ["Rule", el("span", { class: "mono", text: a.rule })],
+    ...(a.site ? [["Site", a.site]] : []),
+    ["Sources", a.sources.length ? a.sources.join(", ") : "—"],
+    ["Why", a.explanation || "—"],
+  ];
+  const wide = new Set(["Sources", "Why"]); // long values take the whole row
+  $("facts").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k, class: wide.has(k) ? "wide" : null }), el("dd", { class: wide.has(k) ? "wide" : null }, v)]));
+}
+
+function timeline(list, items) {
+  list.replaceChildren(...items.map(([time, what, by, text]) => el("li", {},
+    el("time", { datetime: time, text: fmtTime(time) }),
+    el("div", {}, el("span", { class: "act", text: what }), " ", el("span", { class: "by", text: `by ${by}` }),
+      text ? el("div", { class: "txt", text }) : null))));
+}
+
+function render(a) {
+  $("alarm-head").className = `detail-head sev-${a.severity}`;
+  $("a-sev").className = `sev sev-${a.severity}`;
+  $("a-sev").textContent = a.severity;
+  $("alarm-title").textContent = `#${a.id} ${humanType(a.type)}`;
+  $("a-state").className = `state state-${a.state}`;
+  $("a-state").textContent = a.state === "open" ? "Unacknowledged" : a.state[0].toUpperCase() + a.state.slice(1);
+  $("a-sub").textContent = `${zoneName(a.zone)} · first seen ${fmtTime(a.first_seen)} · ${a.count}×`;
+  document.title = `#${a.id} ${humanType(a.type)} · Fairwatch`;
+  facts(a);
+  renderActions(a);
+  timeline($("history"), a.history.map((h) => [h.time, ...summaryRow(h)]));
+  timeline($("comments"), a.comments.map((c) => [c.time, "Comment", c.actor, c.text]));
+  if (!a.comments.length) $("comments").replaceChildren(el("li", { class: "muted", text: "No comments yet." }));
+  $("events").replaceChildren(...a.events.map((e) => el("tr", {},
+    el("td", { text: fmtTime(e.time) }), el("td", { class: "mono", text: e.source }), el("td", { class: "mono", text: e.type }),
+    el("td", { class: "num", text: e.value ?? "—" }), el("td", { text: zoneName(e.zone) }))));
+  if (!a.events.length) $("events").replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No stored events (they may have been purged)." })));
+  if (map) {
+    map.update([a], a.id);
+    map.focus(a);
+  }
+}
+
+function summaryRow(h) {
+  const [what, text] = summary(h);
+  return [what, h.actor, text];
+}
+
+function renderActions(a) {
+  let any = false;
+  for (const row of document.querySelectorAll(".action-row[data-when]")) {
+    row.hidden = !can(a, row.dataset.when);
+    any = any || !row.hidden;
+  }
+  const none = $("act-none");
+  none.hidden = any;
+  none.textContent = config.actions.length
+    ? `No actions are possible on a ${a.state} alarm.`
+    : `Your role (${config.role}) can look at alarms but not act on them.`;
+  const select = $("assign-to");
+  if (!select) return;
+  const people = [...new Set([...(config.users || []), ...(a.assignee ? [a.assignee] : [])])];
+  select.replaceChildren(...people.map((u) => el("option", { value: u, text: u, selected: u === (a.assignee || config.user) })));
+}
+
+async function load() {
+  try {
+    alarm = await api(`/api/v1/alarms/${id}`);
+    render(alarm);
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) say("error", err.detail);
+  }
+}
+
+async function run(action, body, button) {
+  button.disabled = true;
+  message.hidden = true;
+  try {
+    await act(id, action, body);
+    say("ok", DONE[action]);
+    await load();
+    return true;
+  } catch (err) {
+    say("error", err instanceof ApiError ? err.detail : String(err));
+    return false;
+  } finally {
+    button.disabled = false;
+  }
+}
+
+if (config.actions.length) wireActions();
+
+function wireActions() {
+  $("do-ack").addEventListener("click", (e) => run("ack", undefined, e.currentTarget));
+  $("do-assign").addEventListener("click", (e) => run("assign", { to: $("assign-to").value }, e.currentTarget));
+  $("do-comment").addEventListener("click", async (e) => {
+    if (await run("comment", { text: $("comment-text").value.trim() }, e.currentTarget)) $("comment-text").value = "";
+  });
+  $("do-resolve").addEventListener("click", async (e) => {
+    const body = { disposition: $("resolve-disp").value };
+    const note = $("resolve-text").value.trim();
+    if (note) body.note = note;
+    if (await run("resolve", body, e.currentTarget)) $("resolve-text").value = "";
+  });
+  $("do-reopen").addEventListener("click", async (e) => {
+    if (await run("reopen", { reason: $("reopen-reason").value.trim() }, e.currentTarget)) $("reopen-reason").value = "";
+  });
+}
+
+const visibleRow = (when) => document.querySelector(`.action-row[data-when="${when}"]`)?.hidden === false;
+onKeys({
+  a: () => visibleRow("ack") && $("do-ack").click(),
+  r: () => visibleRow("resolve") && $("resolve-disp").focus(),
+  c: () => visibleRow("comment") && $("comment-text").focus(),
+  Escape: () => document.activeElement?.blur(),
+  u: () => location.assign("/"),
+});
+
+let timer = null;
+live({
+  onChange(change) {
+    if (change.alarm.id !== id) return;
+    clearTimeout(timer);
+    timer = setTimeout(load, 150); // a burst of changes becomes one reload
+  },
+  onReset: load,
+});
+load();

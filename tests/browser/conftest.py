@@ -1,0 +1,66 @@
+"""Browser fixtures: one headless Debian Chromium per test module, driven by Playwright (no browser download)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+
+from fairwatch.access import save_user
+from fairwatch.model import Role
+from tests.harness import Server
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SITE = Path(__file__).parents[2] / "src" / "fairwatch" / "sim" / "demo" / "riverside.site.yaml"
+IMG = Path(__file__).parents[2] / "docs" / "img"
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian chromium is not installed (make browser)")
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield launched
+        launched.close()
+
+
+def add_user(srv: Server, name: str, role: Role, password: str = PASSWORD) -> None:
+    """Create a console user through the server's writer."""
+    assert srv.app is not None
+    pipeline = srv.app.pipeline
+
+    async def save() -> None:
+        await pipeline.call(lambda txn, now: save_user(txn, name, role, password, "test", now))
+
+    srv.call(save())
+
+
+def new_page(browser: Browser, srv: Server) -> Page:
+    """A page in a fresh browser context (its own cookies) at the control-room screen size."""
+    context = browser.new_context(viewport=VIEWPORT, base_url=srv.url, reduced_motion="reduce")
+    context.set_default_timeout(5000)
+    return context.new_page()
+
+
+def sign_in(page: Page, name: str, password: str = PASSWORD, path: str = "/") -> None:
+    """Sign in through the form, the way a person does."""
+    page.goto(path)
+    expect(page).to_have_url(re.compile(r"/signin\?next="))
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: url.split("?")[0].endswith(path))

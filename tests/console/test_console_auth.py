@@ -1,0 +1,174 @@
+"""The pure rules of console sign-in: session lifetime, throttling, CSRF tokens, roles and redirects."""
+
+from __future__ import annotations
+
+import pytest
+
+from fairwatch.console import auth
+from fairwatch.console.auth import Attempt, SessionState
+from fairwatch.model import Role
+
+T0 = 1_783_000_000.0  # 2026-07-02 13:46:40 UTC
+
+
+@pytest.mark.parametrize(
+    ("created", "last_seen", "now", "expected"),
+    [
+        (T0, T0, T0, SessionState.VALID),
+        (T0, T0, T0 + 29 * 60 + 59, SessionState.VALID),
+        (T0, T0, T0 + 30 * 60, SessionState.IDLE),
+        (T0, T0 + 11 * 3600, T0 + 11 * 3600 + 60, SessionState.VALID),
+        (T0, T0 + 12 * 3600 - 1, T0 + 12 * 3600, SessionState.EXPIRED),
+        (T0, T0, T0 + 13 * 3600, SessionState.EXPIRED),
+    ],
+    ids=[
+        "fresh",
+        "idle-just-under-30min",
+        "idle-30min",
+        "active-at-11h",
+        "absolute-12h-despite-activity",
+        "both",
+    ],
+)
+def test_session_state(created: float, last_seen: float, now: float, expected: SessionState) -> None:
+    assert auth.session_state(created, last_seen, now) is expected
+
+
+@pytest.mark.parametrize(
+    ("last_seen", "now", "expected"),
+    [(T0, T0 + 59, False), (T0, T0 + 60, True)],
+    ids=["within-a-minute", "a-minute-later"],
+)
+def test_last_seen_is_written_at_most_once_a_minute(last_seen: float, now: float, expected: bool) -> None:
+    assert auth.needs_touch(last_seen, now) is expected
+
+
+def fails(*minutes_ago: float, now: float = T0) -> list[Attempt]:
+    return [Attempt(now - m * 60, ok=False) for m in minutes_ago]
+
+
+@pytest.mark.parametrize(
+    ("attempts", "expected"),
+    [
+        ([], None),
+        (fails(4, 3, 2, 1), None),
+        (fails(10, 4, 3, 2, 1), T0 - 10 * 60 + 15 * 60),
+        (fails(14, 12, 10, 8, 6, 1), T0 - 12 * 60 + 15 * 60),  # the fifth most recent decides
+        (fails(20, 4, 3, 2, 1), None),  # one fell out of the window
+        ([*fails(10, 9, 8, 7), Attempt(T0 - 6 * 60, ok=True), *fails(5)], None),  # success clears
+        ([*fails(10, 9, 8, 7, 6), Attempt(T0 - 60, ok=False, counted=False)], T0 - 10 * 60 + 15 * 60),
+        (
+            [*fails(10, 9, 8, 7), Attempt(T0 - 60, ok=False, counted=False)],
+            None,
+        ),  # refused tries do not count
+    ],
+    ids=[
+        "no-attempts",
+        "four-failures",
+        "five-failures",
+        "six-failures",
+        "sliding-window",
+        "success-resets",
+        "throttled-try-does-not-extend",
+        "throttled-try-is-not-a-fifth",
+    ],
+)
+def test_retry_at(attempts: list[Attempt], expected: float | None) -> None:
+    assert auth.retry_at(attempts, T0) == expected
+
+
+@pytest.mark.parametrize(
+    ("until", "timezone", "expected"),
+    [
+        (
+            T0 + 5 * 60,
+            "UTC",
+            "Too many failed sign-ins for this account. Try again in 5 minutes (after 13:51 UTC).",
+        ),
+        (
+            T0 + 30,
+            "UTC",
+            "Too many failed sign-ins for this account. Try again in 1 minute (after 13:47 UTC).",
+        ),
+        (
+            T0 + 14 * 60 + 1,
+            "Europe/London",
+            "Too many failed sign-ins for this account. Try again in 15 minutes (after 15:00 BST).",
+        ),
+    ],
+    ids=["minutes-utc", "under-a-minute", "site-timezone"],
+)
+def test_throttled_message(until: float, timezone: str, expected: str) -> None:
+    assert auth.throttled_message(until, T0, timezone) == expected
+
+
+def test_csrf_token_belongs_to_its_session() -> None:
+    sid, other = auth.new_session_id(), auth.new_session_id()
+    token = auth.csrf_token(sid)
+    assert (auth.csrf_ok(sid, token), auth.csrf_ok(other, token), auth.csrf_ok(sid, None)) == (
+        True,
+        False,
+        False,
+    )
+    assert token not in sid and auth.session_hash(sid) not in (sid, token)
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.VIEWER, []),
+        (Role.OPERATOR, ["ack", "assign", "comment", "resolve"]),
+        (Role.SUPERVISOR, ["ack", "assign", "comment", "resolve", "reopen"]),
+        (Role.ADMIN, ["ack", "assign", "comment", "resolve", "reopen"]),
+    ],
+    ids=["viewer", "operator", "supervisor", "admin"],
+)
+def test_actions_for_role(role: Role, expected: list[str]) -> None:
+    assert auth.actions_for(role) == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "needed", "expected"),
+    [
+        (Role.VIEWER, Role.OPERATOR, "role 'viewer' may not do this; needs 'operator' or higher"),
+        (Role.OPERATOR, Role.SUPERVISOR, "role 'operator' may not do this; needs 'supervisor' or higher"),
+        (Role.SUPERVISOR, Role.ADMIN, "role 'supervisor' may not do this; needs 'admin' or higher"),
+        (Role.OPERATOR, Role.OPERATOR, None),
+        (Role.ADMIN, Role.VIEWER, None),
+    ],
+    ids=["viewer-acts", "operator-reopens", "supervisor-admins", "operator-acts", "admin-reads"],
+)
+def test_role_refusal(role: Role, needed: Role, expected: str | None) -> None:
+    assert auth.role_refusal(role, needed) == expected
+
+
+def test_action_roles_match_the_api_route_table() -> None:
+    """The console offers an action only to roles the API admits for it."""
+    from fastapi.routing import APIRoute
+
+    from fairwatch.api.routes import router
+
+    declared = {}
+    for route in router.routes:
+        if isinstance(route, APIRoute) and route.path.startswith("/api/v1/alarms/{alarm_id}/"):
+            roles = [getattr(d.call, "required_role", None) for d in route.dependant.dependencies]
+            declared[route.path.rsplit("/", 1)[1]] = next(r for r in roles if r is not None)
+    assert declared == auth.ACTION_ROLES
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        (None, "/"),
+        ("/alarms/7", "/alarms/7"),
+        ("/?zone=main-stage", "/?zone=main-stage"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example", "/"),
+        ("/signin?next=/", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+    ids=["none", "page", "query", "other-host", "scheme-relative", "backslash", "signin-loop", "script"],
+)
+def test_safe_next(target: str | None, expected: str) -> None:
+    assert auth.safe_next(target) == expected
