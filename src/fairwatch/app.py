@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,18 +18,24 @@ from fastapi import FastAPI
 from fairwatch import __version__
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.api import Context, create_api
+from fairwatch.api.auth import requires
 from fairwatch.api.fastpath import Entry
 from fairwatch.api.serialize import change_json
 from fairwatch.clock import Clock, SystemClock
-from fairwatch.errors import ConfigError
+from fairwatch.console import install as install_console
+from fairwatch.errors import ConfigError, PolicyViolation
 from fairwatch.ingest import Pipeline
+from fairwatch.ingest.install import install as install_ingest
 from fairwatch.metrics import Metrics
 from fairwatch.model import AuditEntry
-from fairwatch.rules import load_rules, parse_rules
-from fairwatch.rules import Engine
+from fairwatch.notify import install as install_notify
+from fairwatch.rules import Engine, load_rules, parse_rules
 from fairwatch.settings import Settings
+from fairwatch.site import Site, load_site
 from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.stream import Hub
+from fairwatch.taxonomy import Taxonomy
+from fairwatch.transparency import install as install_transparency
 
 log = logging.getLogger("fairwatch")
 
@@ -58,15 +64,23 @@ class App:
         clock = clock or SystemClock()
         settings.data.mkdir(parents=True, exist_ok=True)
         store = SqlStore(settings.database_url or sqlite_url(settings.data))
+        what, path = "taxonomy", settings.taxonomy
         try:
-            ruleset, rules_info = _load_rules(settings.rules)
-        except ConfigError as exc:
+            taxonomy = Taxonomy.from_file(path) if path else Taxonomy.builtin()
+            what, path = "site", settings.site
+            site = load_site(path) if path else None
+            what, path = "rules", settings.rules
+            ruleset, rules_info = _load_rules(path, taxonomy.is_active, site)
+        except (ConfigError, PolicyViolation) as exc:
+            messages = exc.messages if isinstance(exc, ConfigError) else [str(p) for p in exc.problems]
             with store.transaction() as txn:
-                details = {"path": str(settings.rules), "errors": exc.messages[:50]}
-                txn.append_audit(AuditEntry(clock.now(), "system", "rules-rejected", "rules", details))
+                details = {"path": str(path), "errors": messages[:50]}
+                txn.append_audit(AuditEntry(clock.now(), "system", f"{what}-rejected", what, details))
             store.close()
-            raise
-        engine = Engine(ruleset)
+            raise (
+                exc if isinstance(exc, ConfigError) else ConfigError([f"{path}: {m}" for m in messages])
+            ) from exc
+        engine = Engine(ruleset, site)
         metrics = Metrics()
         hub = Hub(epoch=int(clock.now() * 1000))
         alarms = AlarmService(store)
@@ -93,12 +107,27 @@ class App:
             batch_max=settings.batch_max,
         )
         ctx = Context(
-            store=store, pipeline=pipeline, hub=hub, clock=clock, metrics=metrics, settings=settings, version=__version__
+            store=store,
+            pipeline=pipeline,
+            hub=hub,
+            clock=clock,
+            metrics=metrics,
+            settings=settings,
+            version=__version__,
         )
         ctx.change_listeners = listeners
         asgi = create_api(ctx)
         # Extensions: each installs its routes and registers start/stop hooks and change listeners on ctx.
-        app = cls(settings, store, clock, metrics, hub, engine, alarms, pipeline, asgi, ctx, Entry(asgi), rules_info)
+        ctx.extras["taxonomy"] = taxonomy
+        if site is not None:
+            ctx.extras["site"] = site
+        install_console(asgi, ctx)
+        install_transparency(asgi, ctx)
+        install_ingest(asgi, ctx, requires)  # MQTT, Frigate, Alertmanager, /metrics
+        install_notify(asgi, ctx, requires)  # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
+        app = cls(
+            settings, store, clock, metrics, hub, engine, alarms, pipeline, asgi, ctx, Entry(asgi), rules_info
+        )
         asgi.router.lifespan_context = app.lifespan
         return app
 
@@ -115,8 +144,14 @@ class App:
         replayed = self.pipeline.warm_up()
         self.pipeline.start()
         details = {"version": __version__, "replayed_events": replayed, **self.rules_info}
-        await self.pipeline.call(lambda txn, now: txn.append_audit(AuditEntry(now, "system", "rules-loaded", "rules", self.rules_info)))
-        await self.pipeline.call(lambda txn, now: txn.append_audit(AuditEntry(now, "system", "server-started", "server", details)))
+        await self.pipeline.call(
+            lambda txn, now: txn.append_audit(
+                AuditEntry(now, "system", "rules-loaded", "rules", self.rules_info)
+            )
+        )
+        await self.pipeline.call(
+            lambda txn, now: txn.append_audit(AuditEntry(now, "system", "server-started", "server", details))
+        )
         self._tasks.append(asyncio.get_running_loop().create_task(self._ticker(), name="fairwatch-tick"))
         for hook in self.ctx.on_start:
             await hook()
@@ -145,9 +180,11 @@ class App:
                 log.exception("timer tick failed")
 
 
-def _load_rules(path: Path | None) -> tuple[Any, dict[str, Any]]:
+def _load_rules(
+    path: Path | None, known_type: Callable[[str], bool], site: Site | None
+) -> tuple[Any, dict[str, Any]]:
     if path is None:
-        return parse_rules("rules: []\n", "(no rules)"), {"path": None, "rules": 0}
-    ruleset = load_rules(path)
+        return parse_rules("rules: []\n", "(no rules)", site=site), {"path": None, "rules": 0}
+    ruleset = load_rules(path, known_type, site)  # the site resolves and checks the zones rules name
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return ruleset, {"path": str(path), "rules": len(ruleset.rules), "sha256": digest}

@@ -4,32 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import sys
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 import uvicorn
 
-from fairwatch.access import create_token, parse_role
+from fairwatch.access import create_token, parse_role, save_user
 from fairwatch.app import App
 from fairwatch.audit import verify_chain
 from fairwatch.clock import SystemClock
-from fairwatch.errors import ConfigError, InvalidInput
+from fairwatch.errors import ConfigError, InvalidInput, PolicyViolation, Problem
 from fairwatch.model import Role
 from fairwatch.rules import load_rules
 from fairwatch.settings import Settings, from_env
 from fairwatch.store import SqlStore, sqlite_url
+from fairwatch.taxonomy import Taxonomy, check_taxonomy_file
+from fairwatch.transparency import retention
+from fairwatch.transparency import verify as witness_verify
 
-cli = typer.Typer(help="Fairwatch: an alarm platform for control rooms that cannot be turned against people.",
-                  no_args_is_help=True, add_completion=False)
+cli = typer.Typer(
+    help="Fairwatch: an alarm platform for control rooms that cannot be turned against people.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 rules_cli = typer.Typer(help="Rule files.", no_args_is_help=True)
 token_cli = typer.Typer(help="API tokens.", no_args_is_help=True)
 audit_cli = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 cli.add_typer(rules_cli, name="rules")
 cli.add_typer(token_cli, name="token")
 cli.add_typer(audit_cli, name="audit")
+taxonomy_cli = typer.Typer(
+    help="Alarm types: the built-in catalogue and site additions.", no_args_is_help=True
+)
+cli.add_typer(taxonomy_cli, name="taxonomy")
+transparency_cli = typer.Typer(help="Witness a deployment's public export.", no_args_is_help=True)
+cli.add_typer(transparency_cli, name="transparency")
+user_cli = typer.Typer(help="Console users (people who sign in to the web console).", no_args_is_help=True)
+cli.add_typer(user_cli, name="user")
 
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Data directory (FAIRWATCH_DATA).")]
 
@@ -49,7 +63,9 @@ def _store(settings: Settings) -> SqlStore:
 
 def serve_app(app: App, host: str, port: int, banner: list[str] | None = None) -> None:
     """Run `app` under uvicorn until interrupted."""
-    config = uvicorn.Config(app.entry, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app.entry, host=host, port=port, log_level="warning", lifespan="on", access_log=False
+    )
     server = uvicorn.Server(config)
     for line in banner or []:
         typer.echo(line)
@@ -66,6 +82,10 @@ def build_or_exit(settings: Settings) -> App:
         raise typer.Exit(2) from None
 
 
+_MQTT_HELP = "MQTT broker to ingest from, like mqtt://user:pass@host:1883 or mqtts://host (FAIRWATCH_MQTT_URL)."
+_FRIGATE_HELP = "Frigate NVR topic prefix on that broker, e.g. frigate (FAIRWATCH_FRIGATE_PREFIX)."
+
+
 @cli.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (FAIRWATCH_HOST).")] = None,
@@ -73,15 +93,29 @@ def serve(
     data: DataOpt = None,
     site: Annotated[Path | None, typer.Option(help="Site file (FAIRWATCH_SITE).")] = None,
     rules: Annotated[Path | None, typer.Option(help="Rules file (FAIRWATCH_RULES).")] = None,
+    mqtt: Annotated[str | None, typer.Option("--mqtt", help=_MQTT_HELP)] = None,
+    frigate_prefix: Annotated[str | None, typer.Option(help=_FRIGATE_HELP)] = None,
+    notify: Annotated[Path | None, typer.Option(help="Notification routes file (FAIRWATCH_NOTIFY).")] = None,
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="Site additions to the taxonomy (FAIRWATCH_TAXONOMY).")
+    ] = None,
 ) -> None:
     """Run the server."""
-    settings = _settings(host=host, port=port, data=data, site=site, rules=rules)
+    settings = _settings(
+        host=host,
+        port=port,
+        data=data,
+        site=site,
+        rules=rules,
+        taxonomy=taxonomy,
+        mqtt_url=mqtt,
+        frigate_prefix=frigate_prefix,
+        notify=notify,
+    )
     app = build_or_exit(settings)
-    serve_app(app, settings.host, settings.port, [f"Fairwatch listening on http://{settings.host}:{settings.port}/"])
-
-
-def _demo_file(name: str) -> Path:
-    return Path(str(resources.files("fairwatch.sim") / "demo" / name))
+    serve_app(
+        app, settings.host, settings.port, [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
+    )
 
 
 @cli.command()
@@ -89,20 +123,27 @@ def demo(
     host: Annotated[str | None, typer.Option(help="Listen address (FAIRWATCH_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (FAIRWATCH_PORT).")] = None,
     data: DataOpt = None,
-    scenario: Annotated[str, typer.Option(help="Simulator scenario: riverside, quiet or burst.")] = "riverside",
+    scenario: Annotated[
+        str, typer.Option(help="Simulator scenario: riverside, quiet or burst.")
+    ] = "riverside",
 ) -> None:
     """Serve the bundled Riverside Festival with its rules and a simulator feeding it."""
+    from fairwatch.sim import demo_rules_path, demo_site_path
+
     settings = _settings(host=host, port=port, data=data).with_overrides(
-        site=_demo_file("riverside.site.yaml"), rules=_demo_file("riverside.rules.yaml")
+        site=demo_site_path(), rules=demo_rules_path()
     )
     app = build_or_exit(settings)
     now = SystemClock().now()
     with app.store.transaction() as txn:
         operator = create_token(txn, "demo-operator", Role.OPERATOR, "demo", now)
         device = create_token(txn, "demo-simulator", Role.DEVICE, "demo", now)
+        console_password = secrets.token_urlsafe(12)
+        save_user(txn, "operator", Role.SUPERVISOR, console_password, "demo", now)
     url = f"http://{settings.host}:{settings.port}"
     banner = [
         f"Fairwatch demo (Riverside Festival) on {url}/",
+        f"  console: {url}/  user: operator  password: {console_password}",
         f"  operator token: {operator}",
         f"  try: curl -H 'Authorization: Bearer {operator}' {url}/api/v1/alarms",
         f"  simulator scenario '{scenario}' is feeding events; every demo rule fires within 3 minutes.",
@@ -115,7 +156,9 @@ async def _serve_with_simulator(
 ) -> None:
     from fairwatch.sim import run as run_simulator
 
-    config = uvicorn.Config(app.entry, host=host, port=port, log_level="warning", lifespan="on", access_log=False)
+    config = uvicorn.Config(
+        app.entry, host=host, port=port, log_level="warning", lifespan="on", access_log=False
+    )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
     while not server.started:
@@ -133,16 +176,130 @@ async def _serve_with_simulator(
     sim.cancel()
 
 
-@rules_cli.command("check")
-def rules_check(path: Path) -> None:
-    """Validate a rules file; print every error with file:line; exit 2 when invalid."""
+@cli.command()
+def simulate(
+    url: Annotated[str, typer.Option(help="Base URL of a Fairwatch server.")],
+    token: Annotated[str, typer.Option(help="A token of role device or higher.")],
+    scenario: Annotated[str, typer.Option(help="riverside, quiet or burst.")] = "riverside",
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    seed: Annotated[int, typer.Option(help="Scenario seed (same seed, same events).")] = 1,
+) -> None:
+    """Feed a server with a simulated scenario until interrupted (or for --duration seconds)."""
+    from fairwatch.sim import SCENARIOS, run
+
+    if scenario not in SCENARIOS:
+        typer.echo(
+            f"scenario: unknown scenario {scenario!r} (expected one of {', '.join(sorted(SCENARIOS))})",
+            err=True,
+        )
+        raise typer.Exit(2)
+    stats = asyncio.run(
+        run(url, token, scenario, clock=SystemClock(), sleep=asyncio.sleep, duration=duration, seed=seed)
+    )
+    typer.echo(f"sent {stats.sent} events in {stats.batches} batches ({stats.retries} retries)")
+
+
+TaxonomyOpt = Annotated[
+    Path | None,
+    typer.Option("--taxonomy", help="Site additions to the built-in taxonomy (FAIRWATCH_TAXONOMY)."),
+]
+
+
+def _taxonomy_or_exit(path: Path | None) -> Taxonomy:
     try:
-        ruleset = load_rules(path)
+        return Taxonomy.from_file(path) if path else Taxonomy.builtin()
+    except ConfigError as exc:
+        for message in exc.messages:
+            typer.echo(message, err=True)
+    except PolicyViolation as exc:
+        for problem in exc.problems:
+            typer.echo(f"{path}: {problem}", err=True)
+    raise typer.Exit(2)
+
+
+@rules_cli.command("check")
+def rules_check(path: Path, taxonomy: TaxonomyOpt = None) -> None:
+    """Validate a rules file against the taxonomy; print every error with file:line; exit 2 when invalid."""
+    known = _taxonomy_or_exit(taxonomy or _settings().taxonomy)
+    try:
+        ruleset = load_rules(path, known.is_active)
     except ConfigError as exc:
         for message in exc.messages:
             typer.echo(message, err=True)
         raise typer.Exit(2) from None
     typer.echo(f"{path}: {len(ruleset.rules)} rules OK")
+
+
+@taxonomy_cli.command("check")
+def taxonomy_check(path: Path) -> None:
+    """Check a taxonomy file: one REJECTED line per refused type; exit 0 all pass, 1 any rejected, 2 malformed."""
+    try:
+        result = check_taxonomy_file(path)
+    except ConfigError as exc:
+        for message in exc.messages:
+            typer.echo(message, err=True)
+        raise typer.Exit(2) from None
+    for line in result.lines():
+        typer.echo(line)
+    typer.echo(f"{path}: {len(result.accepted)} accepted, {len(result.rejected)} rejected", err=True)
+    raise typer.Exit(result.exit_code)
+
+
+@rules_cli.command("test")
+def rules_test(files: Annotated[list[Path], typer.Argument(help="Rule test files (YAML).")]) -> None:
+    """Run rule test files: PASS/FAIL per test; exit 1 if a test fails, 2 if a file is malformed."""
+    from fairwatch.replay.command import rules_test as run_tests
+
+    _emit(run_tests(files))
+
+
+@cli.command("replay")
+def replay(
+    rules: Annotated[Path, typer.Option("--rules", help="The rules to replay.")],
+    events: Annotated[
+        Path | None, typer.Option("--events", help="JSON-lines file of events (the HTTP contract).")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="Replay stored events from this RFC 3339 time.")] = None,
+    until: Annotated[str | None, typer.Option(help="... up to this RFC 3339 time (exclusive).")] = None,
+    data: DataOpt = None,
+    against: Annotated[
+        Path | None, typer.Option("--against", help="Rules to compare with (default FAIRWATCH_RULES).")
+    ] = None,
+    site: Annotated[
+        Path | None, typer.Option(help="Site file the rules name zones of (FAIRWATCH_SITE).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Replay recorded events through rules with simulated time: alarms, diff and alarm-load report."""
+    from fairwatch.replay.command import replay_command
+
+    settings = _settings(data=data, site=site)
+    try:
+        output = replay_command(
+            rules,
+            events=events,
+            since=since,
+            until=until,
+            data=settings.data,
+            against=against or settings.rules,
+            json=as_json,
+            site=settings.site,
+        )
+    except ConfigError as exc:
+        for message in exc.messages:
+            typer.echo(message, err=True)
+        raise typer.Exit(2) from None
+    _emit(output)
+
+
+def _emit(output: Any) -> None:
+    """Print a command's Output (fairwatch.replay.command) and exit with its code."""
+    for line in output.out:
+        typer.echo(line)
+    for line in output.err:
+        typer.echo(line, err=True)
+    if output.code:
+        raise typer.Exit(output.code)
 
 
 @token_cli.command("create")
@@ -166,6 +323,40 @@ def token_create(
     typer.echo(token)
 
 
+@user_cli.command("create")
+def user_create(
+    name: Annotated[str, typer.Argument(help="Sign-in name: letters, digits, _ . @ -")],
+    role: Annotated[str, typer.Option(help="viewer, operator, supervisor or admin")],
+    data: DataOpt = None,
+) -> None:
+    """Create a console user, or give an existing one a new password and role (clears a sign-in lockout).
+
+    The password is read from stdin when stdin is not a terminal; otherwise it is asked for twice."""
+    settings = _settings(data=data)
+    try:
+        parsed = parse_role(role)
+        if parsed is Role.DEVICE:
+            raise InvalidInput([Problem("role", role, "is for API tokens, not people")], "invalid role")
+        password = _read_password()
+        store = _store(settings)
+        try:
+            with store.transaction() as txn:
+                save_user(txn, name, parsed, password, "cli", SystemClock().now())
+        finally:
+            store.close()
+    except InvalidInput as exc:
+        for p in exc.problems:
+            typer.echo(f"{p.field}: {p.message} (got {p.value!r})", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"user {name} saved with role {parsed.value}")
+
+
+def _read_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
 @audit_cli.command("verify")
 def audit_verify(data: DataOpt = None) -> None:
     """Walk the hash chain; name the first bad seq. Exit 1 when the log was tampered with."""
@@ -180,7 +371,44 @@ def audit_verify(data: DataOpt = None) -> None:
     raise typer.Exit(1)
 
 
+@cli.command()
+def purge(
+    data: DataOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be deleted.")] = False,
+) -> None:
+    """Delete events and resolved alarms older than their retention; audited as `events-purged`."""
+    settings = _settings(data=data)
+    store = _store(settings)
+    cutoffs = retention.Cutoffs.at(settings, SystemClock().now())
+    try:
+        if dry_run:
+            report = retention.dry_run(store, cutoffs)
+        else:
+            with store.transaction() as txn:
+                report = retention.purge(txn, cutoffs, actor="cli")
+    finally:
+        store.close()
+    typer.echo(retention.describe(report, dry=dry_run))
+
+
+@transparency_cli.command("verify")
+def transparency_verify(
+    url: Annotated[str, typer.Argument(help="Base URL, or the URL of /.well-known/alarm-taxonomy.json.")],
+    witness: Annotated[Path, typer.Option("--witness", help="Where this witness keeps what it saw.")],
+) -> None:
+    """Check a deployment's signed export against what this witness saw before. Exit 1 naming what is wrong."""
+    report = witness_verify(url, witness)
+    if report.ok:
+        typer.echo(report.summary)
+        return
+    for problem in report.problems:
+        typer.echo(f"FAILED: {problem}", err=True)
+    raise typer.Exit(1)
+
+
 def main() -> None:
     """Entry point of the `fairwatch` command."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
     cli()

@@ -51,13 +51,18 @@ class AlarmService:
         self.store = store
         self.open: dict[str, Alarm] = {a.key: a for a in store.open_alarms()}
         self._staged = _Staged()
+        # RS-9: types the policy or integrity check at start refused; their RAISE decisions are dropped.
+        self.blocked_types: set[str] = set()
 
     # -- decisions from rules --------------------------------------------------------------------------------
     def apply_decisions(self, txn: Txn, decisions: Sequence[tuple[Decision, str | None]], now: float) -> None:
         """Open, repeat, escalate or clear alarms for rule decisions; `str` is the triggering event's source."""
         occurrences: list[tuple[Alarm, Decision]] = []
         dirty: dict[int, Alarm] = {}
+        blocked = self.blocked_types
         for decision, source in decisions:
+            if blocked and decision.kind is DecisionKind.RAISE and decision.alarm_type in blocked:
+                continue
             alarm = self._current(decision.key)
             if decision.kind is DecisionKind.RAISE:
                 if alarm is None:

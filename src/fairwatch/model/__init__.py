@@ -129,6 +129,10 @@ class Decision:
     site: str | None = None
     value: float | None = None
     explanation: str = ""
+    # Corroboration (`all`/`any` rules): the independent sources that confirmed it and the CAP certainty
+    # they support (Observed, Likely, Possible); empty for other kinds of rule.
+    sources: tuple[str, ...] = ()
+    certainty: str = ""
 
 
 @dataclass(slots=True)

@@ -1,0 +1,176 @@
+"""Wires the field's protocols into a running app: MQTT ingest (with the Frigate adapter), the Alertmanager webhook
+receiver and the Prometheus `/metrics` endpoint.
+
+The ingest layer sits below the API, so it cannot import the API's role check; the app hands it in as `requires`
+(`fairwatch.api.auth.requires`), keeping one implementation of authentication.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+import orjson
+from fastapi import Depends, FastAPI, Request
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+
+from fairwatch.clock import Clock
+from fairwatch.errors import BadJSON, ConfigError, InvalidInput
+from fairwatch.events import MAX_BODY, validate_events
+from fairwatch.events.validate import EventsRefused
+from fairwatch.ingest.adapters import alertmanager, frigate
+from fairwatch.ingest.mqtt import MqttIngest, Route, events_route, parse_broker, topic_filters
+from fairwatch.ingest.pipeline import Pipeline
+from fairwatch.metrics import Metrics
+from fairwatch.model import Role
+from fairwatch.settings import Settings
+
+Requires = Callable[[Role], Callable[..., Awaitable[Any]]]
+ALERTMANAGER_PATH = "/api/v1/adapters/alertmanager"
+
+
+class Host(Protocol):
+    """What ingest needs of the app's context (`api.Context` has all of it)."""
+
+    @property
+    def pipeline(self) -> Pipeline: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def extras(self) -> dict[str, Any]: ...
+    @property
+    def readiness(self) -> list[Callable[[], str | None]]: ...
+    @property
+    def on_start(self) -> list[Callable[[], Awaitable[None]]]: ...
+    @property
+    def on_stop(self) -> list[Callable[[], Awaitable[None]]]: ...
+
+
+def install(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
+    """Add the Alertmanager receiver and /metrics; start MQTT ingest with the app when `mqtt_url` is set."""
+    _add_alertmanager(asgi, ctx, requires)
+    _add_metrics(asgi, ctx, requires)
+    ingest = build_mqtt(ctx)
+    if ingest is not None:
+        ctx.extras["mqtt"] = ingest
+        ctx.readiness.append(ingest.readiness)
+        ctx.on_start.append(ingest.start)
+        ctx.on_stop.append(ingest.stop)
+
+
+def build_mqtt(ctx: Host) -> MqttIngest | None:
+    """The MQTT subscriber the settings ask for, or None; a bad broker URL or topic is a ConfigError."""
+    s = ctx.settings
+    if s.mqtt_url is None:
+        if s.frigate_prefix:
+            raise ConfigError(["frigate_prefix: needs mqtt_url (Frigate is read from its MQTT broker)"])
+        return None
+    broker = parse_broker(s)
+    routes: list[Route] = []
+    if s.frigate_prefix:
+        dropped = ctx.metrics.identity_dropped
+        routes += frigate.routes(s.frigate_prefix, lambda name: dropped.labels("frigate", name).inc())
+    routes += [events_route(f) for f in topic_filters(s.mqtt_topics)]
+    return MqttIngest(
+        broker,
+        routes,
+        ctx.pipeline.submit,
+        ctx.clock,
+        ctx.metrics,
+        deadletter_prefix=s.mqtt_deadletter_prefix,
+        batch_events=s.batch_max,
+    )
+
+
+# -- Alertmanager -----------------------------------------------------------------------------------------------
+def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
+    async def receive_alertmanager(request: Request, _p: Any = Depends(requires(Role.DEVICE))) -> Response:
+        body = await _json_body(request)
+        if isinstance(body, Response):
+            return body
+        now = ctx.clock.now()
+        try:
+            raw = alertmanager.from_webhook(body)
+            events = validate_events(raw, now)
+        except EventsRefused as exc:
+            _count_rejected(ctx.metrics, len(body["alerts"]), exc.refused_by_policy)
+            raise
+        except InvalidInput:
+            _count_rejected(ctx.metrics, 1, 0)
+            raise
+        accepted, duplicates = await ctx.pipeline.submit(events)
+        return _json({"accepted": accepted, "duplicates": duplicates}, 202)
+
+    asgi.add_api_route(
+        ALERTMANAGER_PATH,
+        receive_alertmanager,
+        methods=["POST"],
+        status_code=202,
+        summary="Prometheus Alertmanager webhook receiver (version 4): one event per alert",
+        tags=["adapters"],
+    )
+
+
+def _count_rejected(metrics: Metrics, count: int, refused: int) -> None:
+    metrics.events.labels("rejected").inc(count)
+    metrics.rejected_by_transport.labels("alertmanager").inc(count)
+    metrics.refused.inc(refused)
+
+
+async def _json_body(request: Request) -> Any:
+    """The parsed JSON body, or an error response for a wrong content type (415) or size (413)."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.split(";", 1)[0].strip().lower() != "application/json":
+        message = f"Content-Type must be application/json (got {ctype or 'none'!r})"
+        return _json({"error": "unsupported_media_type", "message": message}, 415)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            return _json(
+                {"error": "too_large", "message": f"body exceeds the limit of {MAX_BODY} bytes"}, 413
+            )
+        chunks.append(chunk)
+    try:
+        return orjson.loads(b"".join(chunks))
+    except orjson.JSONDecodeError as exc:
+        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+
+
+def _json(body: Any, status: int) -> Response:
+    return Response(orjson.dumps(body), status, media_type="application/json")
+
+
+# -- /metrics ---------------------------------------------------------------------------------------------------
+def _add_metrics(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
+    registry = ctx.metrics.registry
+
+    def render() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    if ctx.settings.metrics_public:
+
+        async def metrics_public() -> Response:
+            return render()
+
+        metrics_public.public = True  # type: ignore[attr-defined]
+        endpoint: Callable[..., Awaitable[Response]] = metrics_public
+    else:
+
+        async def metrics(_p: Any = Depends(requires(Role.VIEWER))) -> Response:
+            return render()
+
+        endpoint = metrics
+    asgi.add_api_route(
+        "/metrics",
+        endpoint,
+        methods=["GET"],
+        summary="Prometheus metrics (text format)",
+        include_in_schema=True,
+    )

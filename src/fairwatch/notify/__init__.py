@@ -1,0 +1,25 @@
+"""Notifications out: routes alarm changes to receivers (webhook, e-mail, MQTT) through a durable notification
+log with one retry stage, and issues OASIS CAP 1.2 messages and a public Atom feed for alarms."""
+
+from fairwatch.notify.cap_issuer import CapIssuer
+from fairwatch.notify.config import load_notify, parse_notify
+from fairwatch.notify.install import NotifyService, install
+from fairwatch.notify.model import NotifyConfig, Receiver, Route
+from fairwatch.notify.notifier import DeliveryError, Notifier, Permanent, Retryable
+from fairwatch.notify.pipeline import Dispatcher
+
+__all__ = [
+    "CapIssuer",
+    "DeliveryError",
+    "Dispatcher",
+    "Notifier",
+    "NotifyConfig",
+    "NotifyService",
+    "Permanent",
+    "Receiver",
+    "Retryable",
+    "Route",
+    "install",
+    "load_notify",
+    "parse_notify",
+]

@@ -1,0 +1,283 @@
+"""Notification files: strict YAML -> `NotifyConfig` (docs/integrations.md, "Out").
+
+Every problem in a file is collected and raised together as one ConfigError; each message names file, line,
+item (`route 2`, `receiver 1 ('ops')`), field path and the bad value.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import yaml
+from jinja2 import Template, TemplateSyntaxError
+
+from fairwatch.errors import ConfigError
+from fairwatch.model import Severity
+from fairwatch.notify._channels import CHANNEL_READERS
+from fairwatch.notify._reader import Entries, Node, Reader, compose, join, line_of, one_of
+from fairwatch.notify.model import (
+    CHANGE_KINDS,
+    CHANNELS,
+    DEFAULT_CHANGES,
+    NotifyConfig,
+    Receiver,
+    RetryPolicy,
+    Route,
+)
+from fairwatch.notify.templates import DEFAULTS, TEMPLATE_KEYS, Templates, compile_template
+
+TOP_KEYS = ("repeat_interval", "retry", "templates", "receivers", "routes")
+ROUTE_KEYS = ("name", "type", "severity", "zone", "site", "changes", "receivers", "repeat_interval")
+RECEIVER_KEYS = ("name", *CHANNELS, "templates")
+RETRY_KEYS = ("max_attempts", "initial", "max")
+SEVERITIES = tuple(s.value for s in Severity)
+# Receiver names appear in idempotency keys (`alarm:version:receiver`), so no colons or spaces.
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
+_SEVERITY_AT_LEAST = re.compile(r"^>=\s*(\S+)$")
+
+_TopTemplates = dict[tuple[str, str], Template]
+
+
+def load_notify(path: Path, environ: Mapping[str, str] | None = None) -> NotifyConfig:
+    """Read and check a notification file; ConfigError lists every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read notification file: {exc.strerror}"]) from None
+    return parse_notify(text, str(path), environ)
+
+
+def parse_notify(
+    text: str, filename: str = "notify.yaml", environ: Mapping[str, str] | None = None
+) -> NotifyConfig:
+    """Parse and check a notification file's text; ConfigError lists every problem."""
+    reader = Reader(filename, os.environ if environ is None else environ)
+    root, syntax_error = compose(text, filename)
+    if syntax_error is not None:
+        raise ConfigError([syntax_error])
+    config = _read_file(reader, root, filename)
+    if reader.found or config is None:
+        raise ConfigError(reader.errors or [f"{filename}:1: invalid notification file"])
+    return config
+
+
+def _read_file(reader: Reader, root: Node | None, filename: str) -> NotifyConfig | None:
+    if root is None:
+        reader.found.append(
+            (1, f"{filename}:1: expected a mapping with keys receivers and routes, got an empty file")
+        )
+        return None
+    entries = reader.mapping(root, "", TOP_KEYS)
+    if entries is None or not reader.require(root, "", entries, ("receivers", "routes")):
+        return None
+    repeat = (
+        reader.duration(entries["repeat_interval"][1], "repeat_interval")
+        if "repeat_interval" in entries
+        else None
+    )
+    retry = _read_retry(reader, entries["retry"][1]) if "retry" in entries else RetryPolicy()
+    shared = _read_templates(reader, entries["templates"][1], "templates") if "templates" in entries else {}
+    receivers = _read_receivers(reader, entries["receivers"][1], shared)
+    routes = _read_routes(reader, entries["routes"][1], receivers, repeat)
+    return NotifyConfig(receivers, tuple(routes), retry or RetryPolicy(), filename)
+
+
+# -- receivers ---------------------------------------------------------------------------------------------
+def _read_receivers(reader: Reader, node: Node, shared: _TopTemplates) -> dict[str, Receiver]:
+    items = reader.sequence(node, "receivers", "receivers")
+    found: dict[str, Receiver] = {}
+    first_line: dict[str, int] = {}
+    for index, item in enumerate(items or [], start=1):
+        name = _peek_name(reader, item)
+        reader.item = f"receiver {index} ({name!r})" if name else f"receiver {index}"
+        receiver = _read_receiver(reader, item, shared)
+        if receiver is not None and receiver.name in first_line:
+            message = f"duplicate receiver name {receiver.name!r} (first at line {first_line[receiver.name]})"
+            reader.error(item, "name", message)
+        elif receiver is not None:
+            found[receiver.name] = receiver
+            first_line[receiver.name] = line_of(item)
+    reader.item = ""
+    return found
+
+
+def _peek_name(reader: Reader, node: Node) -> str | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key_node, value_node in node.value:
+        if reader.value(key_node) == "name":
+            value = reader.value(value_node)
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _read_receiver(reader: Reader, node: Node, shared: _TopTemplates) -> Receiver | None:
+    errors_before = len(reader.found)
+    entries = reader.mapping(node, "", RECEIVER_KEYS)
+    if entries is None or not reader.require(node, "", entries, ("name",)):
+        return None
+    name = _read_name(reader, entries["name"][1])
+    channels = [c for c in CHANNELS if c in entries]
+    if len(channels) != 1:
+        got = ", ".join(channels) if channels else "none"
+        reader.error(node, "", f"expected exactly one of {', '.join(CHANNELS)} (got {got})")
+        return None
+    channel = channels[0]
+    config = CHANNEL_READERS[channel](reader, entries[channel][1], channel)
+    own = _read_templates(reader, entries["templates"][1], "templates") if "templates" in entries else {}
+    if name is None or config is None or len(reader.found) > errors_before:
+        return None
+    return Receiver(name, channel, config, _templates_for(channel, own, shared))
+
+
+def _read_name(reader: Reader, node: Node) -> str | None:
+    name = reader.string(node, "name")
+    if name is not None and not NAME_RE.match(name):
+        reader.error(
+            node, "name", f"invalid name {name!r} (lowercase letters, digits, '_', '.', '-'; at most 64)"
+        )
+        return None
+    return name
+
+
+# -- templates ---------------------------------------------------------------------------------------------
+def _read_templates(reader: Reader, node: Node, path: str) -> _TopTemplates:
+    entries = reader.mapping(node, path, tuple(TEMPLATE_KEYS))
+    out: _TopTemplates = {}
+    for channel, (_key_node, value_node) in (entries or {}).items():
+        inner = reader.mapping(value_node, join(path, channel), TEMPLATE_KEYS[channel])
+        for key, (_k, source_node) in (inner or {}).items():
+            where = join(join(path, channel), key)
+            source = reader.string(source_node, where)
+            if source is None:
+                continue
+            try:
+                out[(channel, key)] = compile_template(source)
+            except TemplateSyntaxError as exc:
+                reader.error(
+                    source_node, where, f"invalid template: {exc.message} (template line {exc.lineno})"
+                )
+    return out
+
+
+def _templates_for(channel: str, own: _TopTemplates, shared: _TopTemplates) -> Templates:
+    def pick(key: tuple[str, str]) -> Template | None:
+        return own.get(key) or shared.get(key)
+
+    return Templates(
+        pick(("email", "subject")) or DEFAULTS.email_subject,
+        pick(("email", "body")) or DEFAULTS.email_body,
+        pick(("mqtt", "payload")),
+        pick(("webhook", "body")),
+    )
+
+
+# -- routes ------------------------------------------------------------------------------------------------
+def _read_routes(
+    reader: Reader, node: Node, receivers: dict[str, Receiver], repeat: float | None
+) -> list[Route]:
+    items = reader.sequence(node, "routes", "routes")
+    routes: list[Route] = []
+    for index, item in enumerate(items or [], start=1):
+        name = _peek_name(reader, item)
+        reader.item = f"route {index} ({name!r})" if name else f"route {index}"
+        route = _read_route(reader, item, index, receivers, repeat)
+        if route is not None:
+            routes.append(route)
+    reader.item = ""
+    return routes
+
+
+def _read_route(
+    reader: Reader, node: Node, index: int, receivers: dict[str, Receiver], repeat: float | None
+) -> Route | None:
+    errors_before = len(reader.found)
+    entries = reader.mapping(node, "", ROUTE_KEYS)
+    if entries is None or not reader.require(node, "", entries, ("receivers",)):
+        return None
+    name = reader.string(entries["name"][1], "name") if "name" in entries else None
+    if name is not None:
+        reader.guard(entries["name"][1], "name", name)
+    types = _globs(reader, entries, "type")
+    severities = _severities(reader, entries["severity"][1]) if "severity" in entries else None
+    changes = _changes(reader, entries["changes"][1]) if "changes" in entries else DEFAULT_CHANGES
+    names = _route_receivers(reader, entries["receivers"][1], receivers)
+    if "repeat_interval" in entries:
+        repeat = reader.duration(entries["repeat_interval"][1], "repeat_interval")
+    zones, sites = _globs(reader, entries, "zone"), _globs(reader, entries, "site")
+    if len(reader.found) > errors_before:
+        return None
+    return Route(index, names, name, types, severities, zones, sites, changes, repeat)
+
+
+def _globs(reader: Reader, entries: Entries, key: str) -> tuple[str, ...]:
+    if key not in entries:
+        return ()
+    patterns = reader.strings(entries[key][1], key) or ()
+    for pattern in patterns:
+        reader.guard(entries[key][1], key, pattern)
+    return patterns
+
+
+def _severities(reader: Reader, node: Node) -> frozenset[Severity] | None:
+    value = reader.value(node)
+    if isinstance(value, str) and (match := _SEVERITY_AT_LEAST.match(value.strip())):
+        least = _severity(reader, node, match.group(1))
+        return None if least is None else frozenset(s for s in Severity if s.rank <= least.rank)
+    if isinstance(value, str):
+        one = _severity(reader, node, value)
+        return None if one is None else frozenset({one})
+    items = reader.sequence(node, "severity", "severities or '>= <severity>'")
+    found = [_severity(reader, item, reader.value(item)) for item in items or []]
+    return frozenset(s for s in found if s is not None) or None
+
+
+def _severity(reader: Reader, node: Node, value: object) -> Severity | None:
+    if isinstance(value, str) and value in SEVERITIES:
+        return Severity(value)
+    shown = repr(value) if isinstance(value, str) else reader.describe(node)
+    reader.error(node, "severity", f"unknown severity {shown} (expected {one_of(SEVERITIES)})")
+    return None
+
+
+def _changes(reader: Reader, node: Node) -> frozenset[str]:
+    kinds = reader.strings(node, "changes") or ()
+    for kind in kinds:
+        if kind not in CHANGE_KINDS:
+            reader.error(node, "changes", f"unknown change kind {kind!r} (expected {one_of(CHANGE_KINDS)})")
+    return frozenset(k for k in kinds if k in CHANGE_KINDS)
+
+
+def _route_receivers(reader: Reader, node: Node, receivers: dict[str, Receiver]) -> tuple[str, ...]:
+    names = reader.strings(node, "receivers") or ()
+    for name in names:
+        if name not in receivers:
+            defined = ", ".join(receivers) or "none"
+            reader.error(node, "receivers", f"unknown receiver {name!r} (defined: {defined})")
+    return names
+
+
+def _read_retry(reader: Reader, node: Node) -> RetryPolicy | None:
+    entries = reader.mapping(node, "retry", RETRY_KEYS)
+    if entries is None:
+        return None
+    default = RetryPolicy()
+    attempts = default.max_attempts
+    if "max_attempts" in entries:
+        attempts = reader.integer(entries["max_attempts"][1], "retry.max_attempts", 1, 100) or 0
+    initial = (
+        reader.duration(entries["initial"][1], "retry.initial") if "initial" in entries else default.initial
+    )
+    maximum = reader.duration(entries["max"][1], "retry.max") if "max" in entries else default.maximum
+    if not attempts or initial is None or maximum is None:
+        return None
+    if maximum < initial:
+        reader.error(entries["max"][1], "retry.max", f"must not be shorter than retry.initial ({initial:g}s)")
+        return None
+    return RetryPolicy(attempts, initial, maximum)
+
+
+__all__ = ["load_notify", "parse_notify"]

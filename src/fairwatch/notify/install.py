@@ -1,0 +1,207 @@
+"""Wiring: `install(asgi, ctx, requires)` registers the CAP issuer, the notification dispatcher (when a
+notification file is set) and the CAP routes.
+
+notify sits below the API, so it cannot import the API's role check; the app hands it in as `requires`
+(`fairwatch.api.auth.requires`), keeping one implementation of authentication.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+from fastapi import Depends, FastAPI, Request
+from starlette.responses import Response
+
+from fairwatch.alarms import AlarmChange
+from fairwatch.clock import Clock
+from fairwatch.errors import ConfigError, NotFound
+from fairwatch.metrics import Metrics
+from fairwatch.model import Role, Severity
+from fairwatch.notify import atom, cap
+from fairwatch.notify.cap_issuer import CapIssuer
+from fairwatch.notify.config import load_notify
+from fairwatch.notify.email import EmailNotifier
+from fairwatch.notify.model import NotifyConfig
+from fairwatch.notify.mqtt_out import MqttNotifier
+from fairwatch.notify.notifier import Notifier
+from fairwatch.notify.pipeline import Dispatcher, Writer
+from fairwatch.notify.webhook import WebhookNotifier
+from fairwatch.settings import Settings
+from fairwatch.site import Site, load_site
+from fairwatch.store.base import Store
+from fairwatch.taxonomy import Taxonomy
+
+EXTRA = "notify"  # ctx.extras key of the NotifyService
+Requires = Callable[[Role], Callable[..., Awaitable[Any]]]
+
+
+class Host(Protocol):
+    """What notify needs from the app's context (api.Context satisfies it)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def pipeline(self) -> Writer: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def metrics(self) -> Metrics: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def extras(self) -> dict[str, Any]: ...
+    @property
+    def on_start(self) -> list[Callable[[], Awaitable[None]]]: ...
+    @property
+    def on_stop(self) -> list[Callable[[], Awaitable[None]]]: ...
+    @property
+    def change_listeners(self) -> list[Callable[[list[AlarmChange]], None]]: ...
+
+
+@dataclass
+class NotifyService:
+    """The running notification side; `ctx.extras["notify"]`."""
+
+    issuer: CapIssuer
+    dispatcher: Dispatcher | None = None
+
+
+def install(asgi: FastAPI, ctx: Host, requires: Requires) -> NotifyService:
+    """Register CAP issuing, the dispatcher and the CAP routes on `ctx` and `asgi`."""
+    settings = ctx.settings
+    issuer = CapIssuer(
+        ctx.store,
+        ctx.pipeline,
+        sender=cap_sender(settings.cap_sender),
+        public=public_severities(settings.cap_public_severities),
+        site=_site_source(ctx),
+        taxonomy=_taxonomy(ctx),
+    )
+    service = NotifyService(issuer)
+    ctx.change_listeners.append(issuer.on_changes)
+    ctx.on_start.append(issuer.start)
+    ctx.on_stop.append(issuer.drain)
+    if settings.notify is not None:
+        service.dispatcher = _dispatcher(ctx, load_notify(settings.notify))
+    ctx.extras[EXTRA] = service
+    _routes(asgi, ctx, issuer, requires)
+    return service
+
+
+def _dispatcher(ctx: Host, config: NotifyConfig) -> Dispatcher:
+    client = httpx.AsyncClient(follow_redirects=False)
+    notifiers = build_notifiers(config, client, f"fairwatch/{ctx.version}")
+    dispatcher = Dispatcher(
+        config,
+        ctx.store,
+        ctx.pipeline,
+        ctx.clock,
+        ctx.metrics,
+        notifiers,
+        interval=ctx.settings.notify_interval,
+    )
+    ctx.change_listeners.append(dispatcher.on_changes)
+    ctx.on_start.append(dispatcher.start)
+    ctx.on_stop.append(client.aclose)
+    ctx.on_stop.append(dispatcher.stop)  # stop hooks run in reverse: the dispatcher stops before its client
+    return dispatcher
+
+
+def build_notifiers(config: NotifyConfig, client: httpx.AsyncClient, user_agent: str) -> dict[str, Notifier]:
+    """One notifier per receiver."""
+    out: dict[str, Notifier] = {}
+    for r in config.receivers.values():
+        if r.channel == "webhook":
+            out[r.name] = WebhookNotifier(r, client, user_agent)
+        elif r.channel == "email":
+            out[r.name] = EmailNotifier(r)
+        else:
+            out[r.name] = MqttNotifier(r)
+    return out
+
+
+def cap_sender(value: str) -> str:
+    """The CAP sender: the setting, or fairwatch@<this host>; CAP forbids spaces, commas, '<' and '&' in it."""
+    sender = value or f"fairwatch@{socket.getfqdn()}"
+    if any(ch in sender for ch in " ,<&") or not sender.strip():
+        raise ConfigError(
+            [f"cap_sender: must not be empty or contain spaces, commas, '<' or '&' (got {sender!r})"]
+        )
+    return sender
+
+
+def public_severities(value: str) -> frozenset[Severity]:
+    """Severities named in `cap_public_severities`."""
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    known = {s.value for s in Severity}
+    bad = [n for n in names if n not in known]
+    if bad:
+        expected = ", ".join(s.value for s in Severity)
+        raise ConfigError([f"cap_public_severities: unknown severity {bad[0]!r} (expected {expected})"])
+    return frozenset(Severity(n) for n in names)
+
+
+def _site_source(ctx: Host) -> Callable[[], Site | None]:
+    """The site another part of the app loaded (`extras["site"]`), else our own load of the site file."""
+    own = None
+    if not isinstance(ctx.extras.get("site"), Site) and ctx.settings.site is not None:
+        own = load_site(ctx.settings.site)
+
+    def site() -> Site | None:
+        shared = ctx.extras.get("site")
+        return shared if isinstance(shared, Site) else own
+
+    return site
+
+
+def _taxonomy(ctx: Host) -> Taxonomy:
+    shared = ctx.extras.get("taxonomy")
+    if isinstance(shared, Taxonomy):
+        return shared
+    if ctx.settings.taxonomy is not None:
+        return Taxonomy.from_file(ctx.settings.taxonomy)
+    return Taxonomy.builtin()
+
+
+# -- routes ----------------------------------------------------------------------------------------------------
+def _routes(asgi: FastAPI, ctx: Host, issuer: CapIssuer, requires: Requires) -> None:
+    async def alarm_cap(alarm_id: int, _p: Any = Depends(requires(Role.VIEWER))) -> Response:
+        message = await issuer.current(alarm_id)
+        return Response(message.xml.encode(), media_type=cap.MEDIA_TYPE)
+
+    async def cap_feed(request: Request) -> Response:
+        base = str(request.base_url).rstrip("/")
+        body = atom.feed(
+            issuer.public_feed(),
+            self_url=f"{base}/feeds/cap.atom",
+            message_url=lambda m: f"{base}/feeds/cap/{m.identifier}.xml",
+            now=ctx.clock.now(),
+        )
+        return Response(body.encode(), media_type=atom.ATOM_TYPE)
+
+    async def cap_public_message(identifier: str) -> Response:
+        message = issuer.public_message(identifier)
+        if message is None:
+            raise NotFound(f"no public CAP message {identifier!r}")
+        return Response(message.xml.encode(), media_type=cap.MEDIA_TYPE)
+
+    asgi.add_api_route(
+        "/api/v1/alarms/{alarm_id}/cap",
+        alarm_cap,
+        methods=["GET"],
+        summary="The alarm's current CAP 1.2 message",
+    )
+    asgi.add_api_route(
+        "/feeds/cap.atom", cap_feed, methods=["GET"], summary="Atom feed of public alarms (CAP 1.2)"
+    )
+    asgi.add_api_route(
+        "/feeds/cap/{identifier}.xml", cap_public_message, methods=["GET"], summary="A public CAP 1.2 message"
+    )
+    cap_feed.public = True  # type: ignore[attr-defined]
+    cap_public_message.public = True  # type: ignore[attr-defined]
