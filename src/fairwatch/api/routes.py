@@ -107,6 +107,7 @@ async def ingest_events(request: Request) -> Response:
         events = validate_events(raw, now)
     except EventsRefused as exc:
         ctx.metrics.events.labels("rejected").inc(len(raw))
+        ctx.metrics.rejected_by_transport.labels("http").inc(len(raw))
         ctx.metrics.refused.inc(exc.refused_by_policy)
         raise
     accepted, duplicates = await ctx.pipeline.submit(events)
