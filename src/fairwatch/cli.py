@@ -260,7 +260,9 @@ def replay(
         Path | None, typer.Option("--events", help="JSON-lines file of events (the HTTP contract).")
     ] = None,
     since: Annotated[str | None, typer.Option(help="Replay stored events from this RFC 3339 time.")] = None,
-    until: Annotated[str | None, typer.Option(help="... up to this RFC 3339 time (exclusive).")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Stored events up to this RFC 3339 time (exclusive).")
+    ] = None,
     data: DataOpt = None,
     against: Annotated[
         Path | None, typer.Option("--against", help="Rules to compare with (default FAIRWATCH_RULES).")
