@@ -29,6 +29,7 @@ from fairwatch.ingest.install import install as install_ingest
 from fairwatch.metrics import Metrics
 from fairwatch.model import AuditEntry
 from fairwatch.notify import install as install_notify
+from fairwatch.phases import install as install_phases
 from fairwatch.rules import Engine, load_rules, parse_rules
 from fairwatch.settings import Settings
 from fairwatch.site import Site, load_site
@@ -83,7 +84,7 @@ class App:
         engine = Engine(ruleset, site)
         metrics = Metrics()
         hub = Hub(epoch=int(clock.now() * 1000))
-        alarms = AlarmService(store)
+        alarms = AlarmService(store, settings.flood_threshold, settings.flood_window)
 
         listeners: list[Any] = []
 
@@ -121,6 +122,7 @@ class App:
         ctx.extras["taxonomy"] = taxonomy
         if site is not None:
             ctx.extras["site"] = site
+        rules_info.update(install_phases(asgi, ctx, requires))  # run of show: first, it sets the rules in use
         install_console(asgi, ctx)
         install_transparency(asgi, ctx)
         install_ingest(asgi, ctx, requires)  # MQTT, Frigate, Alertmanager, /metrics

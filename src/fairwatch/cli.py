@@ -20,6 +20,7 @@ from fairwatch.errors import ConfigError, InvalidInput, PolicyViolation, Problem
 from fairwatch.model import Role
 from fairwatch.rules import load_rules
 from fairwatch.settings import Settings, from_env
+from fairwatch.site import load_site
 from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.taxonomy import Taxonomy, check_taxonomy_file
 from fairwatch.transparency import retention
@@ -82,7 +83,10 @@ def build_or_exit(settings: Settings) -> App:
         raise typer.Exit(2) from None
 
 
-_MQTT_HELP = "MQTT broker to ingest from, like mqtt://user:pass@host:1883 or mqtts://host (FAIRWATCH_MQTT_URL)."
+_MQTT_HELP = (
+    "MQTT broker to ingest from, like mqtt://user:pass@host:1883 or mqtts://host (FAIRWATCH_MQTT_URL)."
+)
+_PHASES_HELP = "Run-of-show file (phases and their rules files); replaces --rules (FAIRWATCH_PHASES)."
 _FRIGATE_HELP = "Frigate NVR topic prefix on that broker, e.g. frigate (FAIRWATCH_FRIGATE_PREFIX)."
 
 
@@ -93,6 +97,7 @@ def serve(
     data: DataOpt = None,
     site: Annotated[Path | None, typer.Option(help="Site file (FAIRWATCH_SITE).")] = None,
     rules: Annotated[Path | None, typer.Option(help="Rules file (FAIRWATCH_RULES).")] = None,
+    phases: Annotated[Path | None, typer.Option(help=_PHASES_HELP)] = None,
     mqtt: Annotated[str | None, typer.Option("--mqtt", help=_MQTT_HELP)] = None,
     frigate_prefix: Annotated[str | None, typer.Option(help=_FRIGATE_HELP)] = None,
     notify: Annotated[Path | None, typer.Option(help="Notification routes file (FAIRWATCH_NOTIFY).")] = None,
@@ -107,6 +112,7 @@ def serve(
         data=data,
         site=site,
         rules=rules,
+        phases=phases,
         taxonomy=taxonomy,
         mqtt_url=mqtt,
         frigate_prefix=frigate_prefix,
@@ -218,11 +224,19 @@ def _taxonomy_or_exit(path: Path | None) -> Taxonomy:
 
 
 @rules_cli.command("check")
-def rules_check(path: Path, taxonomy: TaxonomyOpt = None) -> None:
-    """Validate a rules file against the taxonomy; print every error with file:line; exit 2 when invalid."""
-    known = _taxonomy_or_exit(taxonomy or _settings().taxonomy)
+def rules_check(
+    path: Path,
+    taxonomy: TaxonomyOpt = None,
+    site: Annotated[
+        Path | None, typer.Option(help="Site file, for rules that name zones (FAIRWATCH_SITE).")
+    ] = None,
+) -> None:
+    """Validate a rules file against the taxonomy (and site); print every error with file:line; exit 2 when invalid."""
+    settings = _settings()
+    known = _taxonomy_or_exit(taxonomy or settings.taxonomy)
     try:
-        ruleset = load_rules(path, known.is_active)
+        site_path = site or settings.site
+        ruleset = load_rules(path, known.is_active, load_site(site_path) if site_path else None)
     except ConfigError as exc:
         for message in exc.messages:
             typer.echo(message, err=True)

@@ -30,7 +30,8 @@ def one_rule(when: str, *extra: str) -> str:
 
 
 OPS = "gt, gte, lt, lte, eq, ne, in"
-MATCH = "type, source, site, zone, value, data.<key>"
+MATCH = "type, source, site, zone, value, inside, outside, data.<key>"
+MODIFIERS = "for, count, rate, enter, exit, dwell"
 DURATION = "expected a number with a unit ms, s, m, h or d, e.g. 30s"
 
 # (case id, `when` flow mapping on line 5, message after "rules.yaml:5: rule 1 ('r'): ")
@@ -83,12 +84,12 @@ WHEN_CASES = [
     (
         "data-no-key",
         "{type: t, data.: 1}",
-        f"when: unknown key 'data.' (expected one of {MATCH}, for, count)",
+        f"when: unknown key 'data.' (expected one of {MATCH}, {MODIFIERS})",
     ),
     (
         "unknown-when-key",
         "{type: t, where: x}",
-        f"when: unknown key 'where' (expected one of {MATCH}, for, count)",
+        f"when: unknown key 'where' (expected one of {MATCH}, {MODIFIERS})",
     ),
     ("key-not-string", "{type: t, 1: x}", "when: keys must be strings, got 1"),
     ("type-missing", "{value: {gt: 1}}", "when: missing required key 'type'"),
@@ -142,12 +143,12 @@ WHEN_CASES = [
     (
         "all-extra-key",
         "{all: [{type: a}, {type: b}], within: 1m, for: 1m}",
-        "when: unknown key 'for' (expected one of all, within)",
+        "when: unknown key 'for' (expected one of all, within, radius, min_sources)",
     ),
     (
         "all-part-for",
         "{all: [{type: a, for: 1m}, {type: b}], within: 1m}",
-        f"when.all[0]: unknown key 'for' (expected one of {MATCH})",
+        f"when.all[0]: unknown key 'for' (expected one of {MATCH}, trusted)",
     ),
     (
         "all-part-no-type",
@@ -213,7 +214,7 @@ FIELD_CASES = [
         "clear-unknown-key",
         "{type: t}",
         "clear: {after: 1m}",
-        f"clear: unknown key 'after' (expected one of {MATCH}, for)",
+        f"clear: unknown key 'after' (expected one of {MATCH}, for, occupancy, density)",
     ),
     (
         "clear-bad-operator",
@@ -472,10 +473,10 @@ WHERE = "site/riverside.yaml"
 
 def test_unknown_keys_at_every_level_name_their_own_line() -> None:
     assert errors_of(NESTED_UNKNOWN_KEYS, WHERE) == [
-        f"{WHERE}:8: rule 1 ('deep'): when.all[0]: unknown key 'colour' (expected one of {MATCH})",
+        f"{WHERE}:8: rule 1 ('deep'): when.all[0]: unknown key 'colour' (expected one of {MATCH}, trusted)",
         f"{WHERE}:12: rule 1 ('deep'): when.all[1].value: unknown operator 'above' (expected one of {OPS})",
-        f"{WHERE}:14: rule 1 ('deep'): when: unknown key 'window' (expected one of all, within)",
-        f"{WHERE}:18: rule 1 ('deep'): clear: unknown key 'after' (expected one of {MATCH}, for)",
+        f"{WHERE}:14: rule 1 ('deep'): when: unknown key 'window' (expected one of all, within, radius, min_sources)",
+        f"{WHERE}:18: rule 1 ('deep'): clear: unknown key 'after' (expected one of {MATCH}, for, occupancy, density)",
         f"{WHERE}:27: rule 2 ('counted'): when.count: unknown key 'per' (expected one of gt, gte, within)",
         f"{WHERE}:35: rule 3 ('silent'): when.absent: unknown key 'grace' (expected one of {MATCH}, for)",
         f"{WHERE}:36: rule 3 ('silent'): when: unknown key 'until' (expected absent)",

@@ -497,7 +497,7 @@ EXPLANATIONS = [
         "all",
         FIRE,
         [s(0), hot(10, 61.5)],
-        "all of smoke.detected, temperature value 61.5 > 55 within 2m in zone=main",
+        "all of smoke.detected, temperature value 61.5 > 55 within 2m in zone=main; 1 source (sensor-1): Possible",
     ),
     ("absent", SILENT, [hb(0), Tick(300)], "no heartbeat for 5m in source=cam-1"),
     ("returned", SILENT, [hb(0), Tick(300), hb(301)], "heartbeat seen again in source=cam-1"),

@@ -102,3 +102,70 @@ def test_bucketed_rules_see_exactly_the_events_they_could_match(
     zone, source, site = fields.get("zone", "a"), fields.get("source", "cam-1"), fields.get("site", "east")
     event = ev(0, "t", 1.0, zone=zone, source=source, site=site)
     assert [r.id for r in engine.rules_for(event)] == (["r"] if sees else [])
+
+
+TRI = "[[0, 0], [10, 0], [10, 10]]"
+FORMS = [
+    "{{type: t{i}, enter: " + TRI + "}}",
+    "{{type: t{i}, rate: {{per: 1m, gt: 1, window: 2m}}}}",
+    "{{any: [{{type: t{i}}}, {{type: u{i}}}], within: 1m, min_sources: 2}}",
+    "{{type: t{i}, dwell: {{zone: " + TRI + ", for: 30s}}}}",
+    "{{type: t{i}, inside: " + TRI + ", for: 1m}}",
+]
+
+
+@pytest.fixture(scope="module")
+def new_forms() -> Engine:
+    """10,000 rules of the geofence, rate and corroboration forms, each on its own event type."""
+    lines = [
+        f"  - {{id: r{i}, alarm: x.y, severity: low, when: {FORMS[i % len(FORMS)].format(i=i)}}}"
+        for i in range(N)
+    ]
+    return Engine(parse_rules("rules:\n" + "\n".join(lines) + "\n"))
+
+
+@pytest.fixture(scope="module")
+def per_zone_occupancy() -> Engine:
+    """10,000 occupancy rules, one per zone."""
+    lines = [
+        f"  - {{id: o{i}, alarm: x.y, severity: low, when: {{occupancy: {{zone: z{i}, gte: 10}}}}}}"
+        for i in range(N)
+    ]
+    return Engine(parse_rules("rules:\n" + "\n".join(lines) + "\n"))
+
+
+def test_unrelated_event_reaches_none_of_the_new_forms(new_forms: Engine) -> None:
+    state = new_forms.new_state()
+    event = ev(0, "no.such.type", 5.0, zone=None)
+    assert new_forms.rules_for(event) == ()
+    assert new_forms.evaluate(state, event, 0) == []
+    assert state == new_forms.new_state()
+    assert new_forms.tick(state, 1000) == []
+
+
+@pytest.mark.parametrize("i", [0, 1, 2, 3, 4], ids=["enter", "rate", "any", "dwell", "inside-held"])
+def test_related_event_reaches_only_its_new_form_rule(new_forms: Engine, i: int) -> None:
+    event = ev(0, f"t{5000 + i}", 5.0)
+    assert [r.id for r in new_forms.rules_for(event)] == [f"r{5000 + i}"]
+
+
+def test_counter_event_reaches_only_its_zone_occupancy_rule(per_zone_occupancy: Engine) -> None:
+    state = per_zone_occupancy.new_state()
+    event = ev(0, "gate.entry", 10.0, zone="z7")
+    assert [r.id for r in per_zone_occupancy.rules_for(event)] == ["o7"]
+    assert [d.rule for d in per_zone_occupancy.evaluate(state, event, 0)] == ["o7"]
+    assert list(state.zones) == ["z7"]
+
+
+def test_counter_event_of_a_zone_no_rule_reads_is_not_counted(per_zone_occupancy: Engine) -> None:
+    state = per_zone_occupancy.new_state()
+    event = ev(0, "gate.entry", 10.0, zone="elsewhere")
+    assert per_zone_occupancy.rules_for(event) == ()
+    assert per_zone_occupancy.evaluate(state, event, 0) == []
+    assert state == per_zone_occupancy.new_state()
+
+
+def test_unrelated_event_with_occupancy_rules_changes_nothing(per_zone_occupancy: Engine) -> None:
+    state = per_zone_occupancy.new_state()
+    assert per_zone_occupancy.evaluate(state, ev(0, "crowd.density", 5.0, zone="z7"), 0) == []
+    assert state == per_zone_occupancy.new_state()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fairwatch.rules import Engine, RuleSet, load_rules
@@ -69,8 +69,18 @@ def test_same_input_gives_same_decisions(steps: list[Step]) -> None:
     assert first == second
 
 
+# A group that a tick forgets must be forgotten by an event at the same moment too (found by Hypothesis).
+IDLE_FOR_THE_HORIZON = [
+    At(ev(0.0, "crowd.density", 5.0, id="e0"), 0.0),
+    At(ev(0.5, "crowd.density", None, id="e1"), 0.5),
+    Tick(60.5),
+    At(ev(180.5, "crowd.density", None, id="e3"), 180.5),
+]
+
+
 @settings(max_examples=200, deadline=None)
 @given(streams(late=False), st.sampled_from([1.0, 13.0, 97.0]))
+@example(IDLE_FOR_THE_HORIZON, 1.0)
 def test_warm_up_then_continue_equals_running_live(steps: list[Step], tick_every: float) -> None:
     engine = Engine(RIVERSIDE)
     replayed = [s.event for s in steps if isinstance(s, At)]

@@ -2,6 +2,7 @@
 
 It keeps the open alarms in memory (one per dedup key), stages changes during a transaction and makes them
 visible only after the caller has committed (`commit_staged`), so a rolled-back batch leaves no trace.
+A new alarm that floods its type and zone is grouped under an older one (`flood.py`, docs/flood-control.md).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fairwatch.alarms.lifecycle import Action, transition
+from fairwatch.alarms.flood import FloodMember, flood_parent
+from fairwatch.alarms.lifecycle import Action, allowed_actions, transition
 from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem
 from fairwatch.model import (
     Alarm,
@@ -36,20 +38,31 @@ class AlarmChange:
     actor: str
     time: float
     details: dict[str, Any] = field(default_factory=dict)
+    parent_id: int | None = None  # the flood parent the alarm is grouped under
+
+
+FloodIndex = dict[tuple[str, str | None, str | None], list[FloodMember]]
 
 
 @dataclass(slots=True)
 class _Staged:
     touched: dict[str, Alarm] = field(default_factory=dict)  # key -> alarm (new or updated)
     changes: list[AlarmChange] = field(default_factory=list)
+    parents: dict[int, int | None] = field(default_factory=dict)  # alarm id -> flood parent, as now known
+    flood: FloodIndex | None = None  # open alarms by flood group, built on the first new alarm
 
 
 class AlarmService:
     """Applies decisions and actions inside a store transaction."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, flood_threshold: int = 3, flood_window: float = 600.0) -> None:
         self.store = store
         self.open: dict[str, Alarm] = {a.key: a for a in store.open_alarms()}
+        links = store.alarm_links([a.id for a in self.open.values()])
+        # Flood parents of open alarms (alarm id -> parent id); only children are in here.
+        self.parents: dict[int, int] = {i: p.parent_id for i, p in links.items() if p.parent_id is not None}
+        self.flood_threshold = flood_threshold
+        self.flood_window = flood_window
         self._staged = _Staged()
         # RS-9: types the policy or integrity check at start refused; their RAISE decisions are dropped.
         self.blocked_types: set[str] = set()
@@ -77,8 +90,12 @@ class AlarmService:
                 alarm.version += 1
                 dirty[alarm.id] = alarm
                 occurrences.append((alarm, decision))
-                self._audit(txn, "alarm-cleared", alarm, f"rule:{decision.rule}", now, {"reason": decision.reason})
-                self._emit("cleared", alarm, f"rule:{decision.rule}", now, {"explanation": decision.explanation})
+                self._audit(
+                    txn, "alarm-cleared", alarm, f"rule:{decision.rule}", now, {"reason": decision.reason}
+                )
+                self._emit(
+                    "cleared", alarm, f"rule:{decision.rule}", now, {"explanation": decision.explanation}
+                )
         for alarm in dirty.values():
             txn.update_alarm(alarm)
         txn.insert_occurrences(
@@ -118,11 +135,15 @@ class AlarmService:
             last_seen=d.time,
             updated=now,
             explanation=d.explanation,
-            sources=[source] if source else [],
+            sources=_merge_sources([], source, d.sources),
         )
         alarm.id = txn.insert_alarm(alarm)
+        parent = self._flood(alarm, now)
+        if parent is not None:
+            txn.set_alarm_parent(alarm.id, parent)
+        self._staged.parents[alarm.id] = parent
         self._staged.touched[d.key] = alarm
-        details = {
+        details: dict[str, Any] = {
             "rule": d.rule,
             "type": d.alarm_type,
             "severity": d.severity.value,
@@ -130,9 +151,39 @@ class AlarmService:
             "reason": d.reason.value,
             "explanation": d.explanation,
         }
+        if parent is not None:
+            details["parent_id"] = parent
         self._audit(txn, "alarm-raised", alarm, f"rule:{d.rule}", now, details)
         self._emit("raised", alarm, f"rule:{d.rule}", now, details)
         return alarm
+
+    def _flood(self, alarm: Alarm, now: float) -> int | None:
+        """The flood parent of a newly opened alarm (or None); records it in the flood index either way."""
+        if self.flood_threshold <= 0:
+            return None
+        member = FloodMember.of(alarm)
+        group = self._flood_index().setdefault(member.group, [])
+        parent = flood_parent(group, member, now, self.flood_threshold, self.flood_window)
+        group.append(FloodMember.of(alarm, parent))
+        return parent
+
+    def _flood_index(self) -> FloodIndex:
+        """Open alarms (committed and staged) by flood group; built once per transaction, then kept current."""
+        index = self._staged.flood
+        if index is None:
+            index = {}
+            touched = self._staged.touched
+            live = [a for a in touched.values() if a.state is not AlarmState.RESOLVED]
+            live += [a for k, a in self.open.items() if k not in touched]
+            for a in live:
+                member = FloodMember.of(a, self._parent(a.id))
+                index.setdefault(member.group, []).append(member)
+            self._staged.flood = index
+        return index
+
+    def _parent(self, alarm_id: int) -> int | None:
+        staged = self._staged.parents
+        return staged[alarm_id] if alarm_id in staged else self.parents.get(alarm_id)
 
     def _repeat(self, txn: Txn, alarm: Alarm, d: Decision, source: str | None, now: float) -> None:
         alarm.count += 1
@@ -140,8 +191,7 @@ class AlarmService:
         alarm.updated = now
         alarm.version += 1
         alarm.explanation = d.explanation or alarm.explanation
-        if source and source not in alarm.sources and len(alarm.sources) < MAX_SOURCES:
-            alarm.sources.append(source)
+        alarm.sources = _merge_sources(alarm.sources, source, d.sources)
         kind = "repeated"
         details: dict[str, Any] = {"count": alarm.count}
         if d.severity.rank < alarm.severity.rank:
@@ -156,8 +206,14 @@ class AlarmService:
         self._emit(kind, alarm, f"rule:{d.rule}", now, details)
 
     # -- actions by people -----------------------------------------------------------------------------------
-    def act(self, txn: Txn, alarm_id: int, action: Action, actor: str, params: dict[str, Any], now: float) -> Alarm:
-        """Apply a person's action; Conflict for an illegal transition, InvalidInput for bad parameters."""
+    def act(
+        self, txn: Txn, alarm_id: int, action: Action, actor: str, params: dict[str, Any], now: float
+    ) -> Alarm:
+        """Apply a person's action; Conflict for an illegal transition, InvalidInput for bad parameters.
+
+        `{"cascade": true}` on ack or resolve applies the same action to the alarm's flood children that
+        allow it, each audited on its own with `cascade_from`.
+        """
         alarm = txn.get_alarm(alarm_id)
         if alarm is None:
             raise NotFound(f"alarm {alarm_id} not found")
@@ -169,6 +225,30 @@ class AlarmService:
                 alarm.state.value,
                 ["comment"],
             )
+        children: list[Alarm] = []
+        if details.pop("cascade", False):
+            children = [c for c in txn.children_of(alarm.id) if action in allowed_actions(c.state)]
+            details["cascade"] = [c.id for c in children]
+        self._staged.flood = None  # states change: rebuild the flood index if this transaction needs it
+        self._apply(txn, alarm, action, new_state, actor, details, now, txn.parent_of(alarm.id))
+        for child in children:
+            own = {k: v for k, v in details.items() if k != "cascade"} | {"cascade_from": alarm.id}
+            self._apply(txn, child, action, transition(child.state, action), actor, own, now, alarm.id)
+        return alarm
+
+    def _apply(
+        self,
+        txn: Txn,
+        alarm: Alarm,
+        action: Action,
+        new_state: AlarmState,
+        actor: str,
+        details: dict[str, Any],
+        now: float,
+        parent: int | None,
+    ) -> None:
+        """Make one checked action current on `alarm`: row, audit record, change."""
+        self._staged.parents[alarm.id] = parent
         if action is Action.ASSIGN:
             alarm.assignee = details["to"]
         if action is Action.RESOLVE:
@@ -183,13 +263,18 @@ class AlarmService:
         self._audit(txn, f"alarm-{kind}", alarm, actor, now, details)
         self._emit(kind, alarm, actor, now, details)
         self._staged.touched[alarm.key] = alarm
-        return alarm
 
     # -- staging ---------------------------------------------------------------------------------------------
     def commit_staged(self) -> list[AlarmChange]:
         """After the transaction committed: make staged alarms current; return the changes to publish."""
+        for alarm_id, parent in self._staged.parents.items():
+            if parent is None:
+                self.parents.pop(alarm_id, None)
+            else:
+                self.parents[alarm_id] = parent
         for key, alarm in self._staged.touched.items():
             if alarm.state is AlarmState.RESOLVED:
+                self.parents.pop(alarm.id, None)
                 if key in self.open and self.open[key].id == alarm.id:
                     del self.open[key]
             else:
@@ -202,11 +287,14 @@ class AlarmService:
         """After a rollback: forget staged work."""
         self._staged = _Staged()
 
-    def _audit(self, txn: Txn, action: str, alarm: Alarm, actor: str, now: float, details: dict[str, Any]) -> None:
+    def _audit(
+        self, txn: Txn, action: str, alarm: Alarm, actor: str, now: float, details: dict[str, Any]
+    ) -> None:
         txn.append_audit(AuditEntry(now, actor, action, f"alarm:{alarm.id}", details))
 
     def _emit(self, kind: str, alarm: Alarm, actor: str, now: float, details: dict[str, Any]) -> None:
-        self._staged.changes.append(AlarmChange(kind, copy.deepcopy(alarm), actor, now, dict(details)))
+        change = AlarmChange(kind, copy.deepcopy(alarm), actor, now, dict(details), self._parent(alarm.id))
+        self._staged.changes.append(change)
 
 
 _PAST = {
@@ -239,8 +327,8 @@ def _action_details(action: Action, params: dict[str, Any]) -> dict[str, Any]:
         return value
 
     details: dict[str, Any] = {}
-    allowed = {Action.ACK: set(), Action.ASSIGN: {"to"}, Action.COMMENT: {"text"}}
-    allowed |= {Action.RESOLVE: {"disposition", "note"}, Action.REOPEN: {"reason"}}
+    allowed = {Action.ACK: {"cascade"}, Action.ASSIGN: {"to"}, Action.COMMENT: {"text"}}
+    allowed |= {Action.RESOLVE: {"disposition", "note", "cascade"}, Action.REOPEN: {"reason"}}
     for key in params:
         if key not in allowed[action]:
             problems.append(Problem(key, params[key], f"unknown field for {action.value}"))
@@ -259,6 +347,20 @@ def _action_details(action: Action, params: dict[str, Any]) -> dict[str, Any]:
         details["note"] = text("note", False)
     elif action is Action.REOPEN:
         details["reason"] = text("reason", True)
+    cascade = params.get("cascade", False) if action in (Action.ACK, Action.RESOLVE) else False
+    if not isinstance(cascade, bool):
+        problems.append(Problem("cascade", cascade, "must be true or false"))
+    elif cascade:
+        details["cascade"] = True
     if problems:
         raise InvalidInput(problems, f"invalid {action.value} request")
     return details
+
+
+def _merge_sources(known: list[str], source: str | None, confirming: tuple[str, ...]) -> list[str]:
+    """The alarm's distinct sources: the triggering event's and those a corroborated decision names, capped."""
+    merged = list(known)
+    for s in (source, *confirming):
+        if s and s not in merged and len(merged) < MAX_SOURCES:
+            merged.append(s)
+    return merged

@@ -34,6 +34,7 @@ class _EventsJob:
 class _CallJob(Generic[T]):
     fn: Callable[[Txn, float], T]
     future: asyncio.Future[T]
+    before: Callable[[float], Callable[[], None]] | None = None  # prepares work to run after the commit
 
 
 @dataclass(slots=True)
@@ -80,17 +81,45 @@ class Pipeline:
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
         """Rebuild rule state from stored events within the engine's horizon; returns events replayed."""
-        since = self.clock.now() - self.engine.horizon()
+        self.state, count = self._warmed(self.engine, self.clock.now())
+        return count
+
+    def _warmed(self, engine: Engine, now: float) -> tuple[EngineState, int]:
+        """A new state for `engine`, rebuilt from the stored events within its horizon before `now`."""
+        state = engine.new_state()
         count = 0
 
         def counted() -> Any:
             nonlocal count
-            for ev in self.store.iter_events(since=since):
+            for ev in self.store.iter_events(since=now - engine.horizon()):
                 count += 1
                 yield ev
 
-        self.engine.warm_up(self.state, counted())
-        return count
+        engine.warm_up(state, counted())
+        return state, count
+
+    def set_engine(self, engine: Engine) -> None:
+        """Use `engine` (with an empty state) from the start; only before the writer runs."""
+        if self.running:
+            raise RuntimeError("the writer is running: use replace_engine")
+        self.engine, self.state = engine, engine.new_state()
+
+    async def replace_engine(self, engine: Engine, fn: Callable[[Txn, float], T]) -> T:
+        """Swap in `engine` between two writes: warm its state from stored events, commit `fn(txn, now)` (e.g.
+        the audit record of the switch), then evaluate every later event with it. Nothing else is written in
+        between, so no event is evaluated half by one engine and half by the other."""
+
+        def before(now: float) -> Callable[[], None]:
+            state, _count = self._warmed(engine, now)
+
+            def swap() -> None:
+                self.engine, self.state = engine, state
+
+            return swap
+
+        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._push(_CallJob(fn, fut, before))
+        return await fut
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="fairwatch-writer")
@@ -154,7 +183,7 @@ class Pipeline:
             elif isinstance(job, _TickJob):
                 self._settle(job.future, lambda: self._write_tick())
             else:
-                self._settle(job.future, lambda j=job: self._write_call(j.fn))  # type: ignore[misc]
+                self._settle(job.future, lambda j=job: self._write_call(j.fn, j.before))  # type: ignore[misc]
             await asyncio.sleep(0)  # let request handlers enqueue more work before the next commit
 
     def _settle(self, fut: asyncio.Future[Any], work: Callable[[], Any]) -> None:
@@ -171,10 +200,16 @@ class Pipeline:
         if not fut.done():
             fut.set_result(result)
 
-    def _write_call(self, fn: Callable[[Txn, float], T]) -> T:
+    def _write_call(
+        self, fn: Callable[[Txn, float], T], before: Callable[[float], Callable[[], None]] | None = None
+    ) -> T:
         now = self.clock.now()
+        after = before(now) if before is not None else None
         with self.store.transaction() as txn:
-            return fn(txn, now)
+            result = fn(txn, now)
+        if after is not None:
+            after()  # only once committed
+        return result
 
     def _write_tick(self) -> int:
         now = self.clock.now()
@@ -220,7 +255,7 @@ class Pipeline:
                     out.duplicates += 1
                 else:
                     seen.add(key)
-                    fresh.append(ev)
+                    fresh.append(self.engine.place(ev))  # located but zoneless events get their zone here
                     out.accepted += 1
             outcomes.append(out)
         txn.insert_events(fresh)

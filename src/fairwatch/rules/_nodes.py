@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.constructor import SafeConstructor
 
 from fairwatch import policy
 from fairwatch.rules.duration import Duration, parse_duration
+
+if TYPE_CHECKING:
+    from fairwatch.site import Site
 
 # The C loader is much faster on big files and keeps marks; fall back to pure Python without libyaml.
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -83,9 +86,13 @@ def join(path: str, key: str) -> str:
 
 @dataclass
 class Reader:
-    """Collects errors for one file; `rule`/`rule_id` name the rule being read for the message prefix."""
+    """Collects errors for one file; `rule`/`rule_id` name the rule being read for the message prefix.
+
+    `site`, when given, resolves and checks the zone ids the rules name.
+    """
 
     filename: str
+    site: Site | None = None
     found: list[tuple[int, str]] = field(default_factory=list)  # (line, message), in reading order
     rule: int | None = None
     rule_id: str | None = None

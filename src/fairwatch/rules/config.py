@@ -9,28 +9,33 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import yaml
 
 from fairwatch.errors import ConfigError
 from fairwatch.model import Severity
 from fairwatch.rules._nodes import DATA_KEY, Node, Reader, compose, foreign_tags, is_data_key, line_of, one_of
-from fairwatch.rules.conditions import (
+from fairwatch.rules.conditions import read_clear, read_when, zone_group_problem
+from fairwatch.rules.spec import (
     AbsentWhen,
     AllWhen,
+    AnyWhen,
     ClearConfig,
     ConditionConfig,
     CountConfig,
     MatcherConfig,
     SimpleWhen,
     When,
-    read_clear,
-    read_when,
 )
+
+if TYPE_CHECKING:
+    from fairwatch.site import Site
 
 __all__ = [
     "AbsentWhen",
     "AllWhen",
+    "AnyWhen",
     "ClearConfig",
     "ConditionConfig",
     "CountConfig",
@@ -66,10 +71,14 @@ class RuleConfig:
 
 
 def read_rules(
-    text: str, filename: str = "rules.yaml", known_type: KnownType | None = None
+    text: str, filename: str = "rules.yaml", known_type: KnownType | None = None, site: Site | None = None
 ) -> list[RuleConfig]:
-    """Parse and check a rule file; raise ConfigError listing every problem found."""
-    reader = Reader(filename)
+    """Parse and check a rule file; raise ConfigError listing every problem found.
+
+    With a `site`, zone ids the rules name must exist in it (and geofences, capacities and areas come
+    from it); without one, rules that need a site are errors.
+    """
+    reader = Reader(filename, site)
     root, syntax_error = compose(text, filename)
     if syntax_error is not None:
         raise ConfigError([syntax_error])
@@ -123,6 +132,10 @@ def _read_rule(
     group_by = _read_group_by(reader, entries["group_by"][1]) if "group_by" in entries else ()
     when_node = entries["when"][1] if "when" in entries else None
     clear = read_clear(reader, entries["clear"], when_node, when) if "clear" in entries else None
+    derived = zone_group_problem(when, group_by) if when is not None else None
+    if derived is not None and when_node is not None:
+        hint = "add group_by: [zone] so that each zone is judged on its own"
+        reader.error(when_node, f"when.{derived}", f"no zone given: {hint}")
     if not present or reader.count > errors_before:
         return None
     assert rule_id and alarm and severity and when is not None

@@ -3,18 +3,27 @@
 Events are looked up by type in an index built once, so an event no rule mentions costs one dict
 lookup. Rules whose conditions for a type all pin the same `zone`, `source` or `site` by equality sit
 in a second-level bucket, so thousands of per-zone rules on one type stay cheap.
+
+When rules read occupancy or density, counter events (`gate.entry`, `gate.exit`, `crowd.count`) also
+update the zone's count in the state and are followed by derived readings (`occupancy.py`) that go
+through the same index.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fairwatch.model import Decision, Event
+from fairwatch.rules import occupancy
 from fairwatch.rules.evaluator import Evaluator
+from fairwatch.rules.geofence import place_event
 from fairwatch.rules.kinds import EVALUATORS
 from fairwatch.rules.model import Condition, Rule, RuleSet
+from fairwatch.rules.spec import DERIVED_TYPES
 from fairwatch.rules.state import EngineState
+from fairwatch.site import Site
 
 BUCKET_FIELDS = ("zone", "source", "site")
 
@@ -28,31 +37,66 @@ class _Entry:
 
 
 class Engine:
-    """Evaluates a RuleSet. Holds no mutable state: every call takes the EngineState to read and update."""
+    """Evaluates a RuleSet. Holds no mutable state: every call takes the EngineState to read and update.
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    `site` (default: the site the rule set was parsed with) gives zone capacities and areas, and places
+    located events in zones (`place`).
+    """
+
+    def __init__(self, ruleset: RuleSet, site: Site | None = None) -> None:
         self.ruleset = ruleset
+        self.site = site if site is not None else ruleset.site
         self._evaluators = tuple(EVALUATORS[rule.kind](rule) for rule in ruleset)
         self._order = {rule.id: rule.index for rule in ruleset}
         self._index = _build_index(self._evaluators)
         self._horizon = max((rule.horizon() for rule in ruleset), default=0.0)
+        self._derived = frozenset(DERIVED_TYPES & self._index.keys())
+        self._counters = occupancy.COUNTER_TYPES if self._derived else frozenset()
+        self._counted = _counted_zones(self._index, self._derived)
+        zones = self.site.zones if self.site is not None else ()
+        self._zones = {z.id: (z.capacity, z.area_m2) for z in zones}
+
+    def place(self, event: Event) -> Event:
+        """`event` with its zone filled in from its location (see `geofence.place_event`); call before storing."""
+        return place_event(event, self.site)
 
     def new_state(self) -> EngineState:
         """An empty state: nothing seen yet."""
         return EngineState()
 
     def rules_for(self, event: Event) -> tuple[Rule, ...]:
-        """The rules that will look at `event` (in rule order); empty for a type no rule mentions."""
-        return tuple(e.rule for e in self._candidates(event))
+        """The rules that will look at `event` or its derived readings (in rule order)."""
+        found = list(self._candidates(event))
+        if event.type in self._counters:
+            for derived in sorted(self._derived):
+                found += self._candidates(dataclasses.replace(event, type=derived))
+        return tuple(e.rule for e in sorted(dict.fromkeys(found), key=lambda e: e.rule.index))
 
     def evaluate(self, state: EngineState, event: Event, now: float) -> list[Decision]:
         """Decisions caused by `event` received at `now`; updates `state` in place."""
+        if self._counters and event.type in self._counters:
+            return self._evaluate_counter(state, event, now)
         entry = self._index.get(event.type)
         if entry is None:
             return []
         out: list[Decision] = []
         for evaluator in self._candidates_in(entry, event):
             evaluator.on_event(state, event, now, out)
+        return out
+
+    def _evaluate_counter(self, state: EngineState, event: Event, now: float) -> list[Decision]:
+        """A counter event: its own rules, then the derived readings' rules, together in rule order."""
+        work = [(e, event) for e in self._candidates(event)]
+        counted = self._counted is None or event.zone in self._counted
+        count = occupancy.apply(state.zones, event, now) if counted else None
+        if count is not None:
+            info = self._zones.get(event.zone or "")
+            for derived in occupancy.derive(event, count, info, self._derived):
+                work += [(e, derived) for e in self._candidates(derived)]
+        work.sort(key=lambda pair: pair[0].rule.index)  # stable: a rule sees the event before its readings
+        out: list[Decision] = []
+        for evaluator, seen in work:
+            evaluator.on_event(state, seen, now, out)
         return out
 
     def tick(self, state: EngineState, now: float) -> list[Decision]:
@@ -112,6 +156,17 @@ def _build_index(evaluators: tuple[Evaluator, ...]) -> dict[str, _Entry]:
                 tables = buckets.setdefault(event_type, {})
                 tables.setdefault(pin[0], {}).setdefault(pin[1], []).append(evaluator)
     return {t: _entry(general[t], buckets.get(t, {})) for t in general}
+
+
+def _counted_zones(index: dict[str, _Entry], derived: frozenset[str]) -> frozenset[str] | None:
+    """The zones whose occupancy some rule can read; None for every zone (a rule that pins none)."""
+    zones: set[object] = set()
+    for derived_type in derived:
+        entry = index[derived_type]
+        if entry.general or any(name != "zone" for name, _ in entry.buckets):
+            return None
+        zones.update(*(table.keys() for _, table in entry.buckets))
+    return frozenset(z for z in zones if isinstance(z, str))
 
 
 def _entry(general: list[Evaluator], tables: dict[str, dict[object, list[Evaluator]]]) -> _Entry:

@@ -65,6 +65,8 @@ class Evaluator:
         ids: tuple[str, ...],
         text: str,
         value: float | None = None,
+        sources: tuple[str, ...] = (),
+        certainty: str = "",
     ) -> Decision:
         """A decision; zone and site come from the group when grouped by them, else from `event`."""
         rule = self.rule
@@ -85,6 +87,8 @@ class Evaluator:
             site,
             value,
             text,
+            sources,
+            certainty,
         )
 
     def on_event(self, state: EngineState, event: Event, now: float, out: Out) -> None:
@@ -95,6 +99,18 @@ class Evaluator:
         """Fire the group's timers due at `now`; True if the group has nothing left to remember."""
         raise NotImplementedError
 
+    def touch(self, groups: Groups, key: str, now: float, out: Out) -> Any:
+        """The group for `key` after firing its due timers, or None if it had nothing left to remember.
+
+        A tick would have forgotten such a group; forgetting it here too keeps the state independent of
+        how often the caller ticks.
+        """
+        group = groups.get(key)
+        if group is not None and self.due(group, key, now, out):
+            del groups[key]
+            return None
+        return group
+
     def on_tick(self, groups: Groups, now: float, out: Out) -> None:
         """Fire every group's due timers; forget idle groups."""
         for key, group in list(groups.items()):
@@ -103,7 +119,7 @@ class Evaluator:
 
 
 class Clearable(Evaluator):
-    """The `clear` condition shared by threshold, held and all rules."""
+    """The `clear` condition shared by the rules that `clear` may end (all but count, rate, absent)."""
 
     __slots__ = ()
 
@@ -111,9 +127,8 @@ class Clearable(Evaluator):
         """An event of the clear type that is not a when-match."""
         groups = state.groups.get(self.rule.index)
         key, _ = self.group(event)
-        group = groups.get(key) if groups else None
+        group = self.touch(groups, key, now, out) if groups else None
         if group is not None:
-            self.due(group, key, now, out)
             self.clear_sample(group, key, event, now, out)
 
     def clear_sample(self, group: FiringGroup, key: str, event: Event, now: float, out: Out) -> None:

@@ -1,12 +1,19 @@
-"""One-line explanations of decisions, e.g. `crowd.density value 4.6 > 4.0 held for 60s in zone=main`."""
+"""One-line explanations of decisions, e.g. `crowd.density value 4.6 > 4.0 held for 60s in zone=main`.
+
+Every explanation names the rule's condition, the values of the events that decided and the thresholds.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from fairwatch.model import Event
-from fairwatch.rules.model import SYMBOLS, Condition, Matcher, Rule
+from fairwatch.model import Event, Location
+from fairwatch.rules.geofence import Region
+from fairwatch.rules.model import SYMBOLS, TRACK_MEMORY_TEXT, Condition, Matcher, Rule
+from fairwatch.rules.spec import DENSITY, OCCUPANCY, OF_CAPACITY
+
+MAX_NAMED = 10  # sources named in one explanation
 
 
 def show(value: Any) -> str:
@@ -17,7 +24,21 @@ def show(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, tuple | list):
         return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, Location):
+        if value.x is not None and value.y is not None:
+            return f"({num(value.x)}, {num(value.y)})"
+        return f"(lat {value.lat}, lon {value.lon})"
+    if isinstance(value, Region):
+        return value.name
     return str(value)
+
+
+def num(value: float) -> str:
+    """A derived number: whole numbers without a fraction, others to 6 decimals (enough to tell a
+    reading of 0.89975 from a threshold of 0.9)."""
+    if value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return str(round(value, 6))
 
 
 def where(rule: Rule, values: Sequence[str]) -> str:
@@ -32,8 +53,39 @@ def _matcher(matcher: Matcher, event: Event, negate: bool = False) -> str:
     return f"{matcher.field} {show(matcher.get(event))} {no}{SYMBOLS[matcher.op]} {show(matcher.operand)}"
 
 
+def subject(condition: Condition, event: Event) -> str:
+    """What a condition reads: its event type, or `occupancy of Z` / `density of Z` for derived readings."""
+    if condition.type == OCCUPANCY:
+        return f"occupancy of {event.zone}"
+    if condition.type == DENSITY:
+        return f"density of {event.zone}"
+    return condition.type
+
+
+def _reading(condition: Condition, event: Event) -> str:
+    """A derived reading with what it is made of."""
+    data = event.data
+    occupancy = num(data["occupancy"])
+    if condition.type == DENSITY:
+        area = num(data["area_m2"])
+        return f"{subject(condition, event)} {num(data['density'])}/m² ({occupancy} people on {area} m²)"
+    text = f"{subject(condition, event)} {occupancy}"
+    if any(m.field == OF_CAPACITY for m in condition.matchers) and "capacity" in data:
+        text += f" = {num(data['of_capacity'])} of capacity {data['capacity']}"
+    return text
+
+
+def _derived(condition: Condition, event: Event, misses: Sequence[Matcher] | None = None) -> str:
+    no = "" if misses is None else "no longer "
+    tests = condition.rest if misses is None else misses
+    shown = ", ".join(f"{no}{SYMBOLS[m.op]} {show(m.operand)}" for m in tests)
+    return _reading(condition, event) + (f" {shown}" if shown else "")
+
+
 def matched(condition: Condition, event: Event) -> str:
     """`temperature value 61.0 > 55`: the condition's type and each matcher with the event's value."""
+    if condition.type in (OCCUPANCY, DENSITY):
+        return _derived(condition, event)
     if not condition.matchers:
         return condition.type
     return condition.type + " " + ", ".join(_matcher(m, event) for m in condition.matchers)
@@ -42,6 +94,8 @@ def matched(condition: Condition, event: Event) -> str:
 def failed(condition: Condition, event: Event) -> str:
     """`crowd.density value 3.9 no longer > 4.0`: the matchers `event` fails."""
     misses = [m for m in condition.matchers if not Condition(condition.type, (m,)).matches(event)]
+    if condition.type in (OCCUPANCY, DENSITY):
+        return _derived(condition, event, misses)
     return condition.type + " " + ", ".join(_matcher(m, event, negate=True) for m in misses)
 
 
@@ -63,10 +117,70 @@ def count(rule: Rule, n: int, values: Sequence[str], reached: bool) -> str:
     return base + where(rule, values)
 
 
-def correlated(rule: Rule, parts: Sequence[Event], values: Sequence[str]) -> str:
-    """Every part of an `all` seen within its window."""
+def rate(
+    rule: Rule,
+    event: Event,
+    slope: float | None,
+    readings: Sequence[float],
+    values: Sequence[str],
+    reached: bool,
+) -> str:
+    """A rate of change that reached (or no longer reaches) its threshold."""
+    op = SYMBOLS[rule.rate_op]
+    verb = "" if reached else "no longer "
+    shown = "unknown" if slope is None else ("+" if slope >= 0 else "") + num(slope)
+    n = len(readings)
+    span = f": {num(readings[0])} to {num(readings[-1])}" if readings else ""
+    counted = f"{n} reading{'' if n == 1 else 's'} within {rule.within_text}{span}"
+    head = f"{subject(rule.when[0], event)} rate {shown} per {rule.rate_per_text}"
+    return f"{head} {verb}{op} {num(rule.rate_threshold)} ({counted}){where(rule, values)}"
+
+
+def confirmed(sources: Sequence[str], trusted: bool, certainty: str) -> str:
+    """`; 2 sources (cam-1, steward-4): Likely`: who confirmed a corroborated alarm."""
+    n = len(sources)
+    names = ", ".join(sources[:MAX_NAMED]) + (f", +{n - MAX_NAMED} more" if n > MAX_NAMED else "")
+    note = ", trusted report" if trusted else ""
+    return f"; {n} source{'' if n == 1 else 's'} ({names}{note}): {certainty}"
+
+
+def _near(rule: Rule) -> str:
+    return "" if rule.radius is None else f" and {num(rule.radius)} m"
+
+
+def correlated(rule: Rule, parts: Sequence[Event], values: Sequence[str], suffix: str = "") -> str:
+    """Every part of an `all` seen within its window (and radius)."""
     shown = ", ".join(matched(c, e) for c, e in zip(rule.when, parts, strict=True))
-    return f"all of {shown} within {rule.within_text}{where(rule, values)}"
+    return f"all of {shown} within {rule.within_text}{_near(rule)}{where(rule, values)}{suffix}"
+
+
+def any_of(rule: Rule, part: Condition, event: Event, values: Sequence[str], suffix: str) -> str:
+    """A part of an `any` seen, with the sources that confirm it within the window (and radius)."""
+    head = "" if len(rule.when) == 1 else "any of " + ", ".join(c.type for c in rule.when) + ": "
+    return f"{head}{matched(part, event)} within {rule.within_text}{_near(rule)}{where(rule, values)}{suffix}"
+
+
+def moved(rule: Rule, event: Event, values: Sequence[str]) -> str:
+    """A source's position crossed into (enter) or out of (exit) the rule's region."""
+    verb = "entered" if rule.kind == "enter" else "left"
+    head = f"{matched(rule.when[0], event)} from {event.source}"
+    return f"{head} {verb} {rule.region} at {show(event.location)}{where(rule, values)}"
+
+
+def dwelt(rule: Rule, event: Event, values: Sequence[str]) -> str:
+    """A source stayed inside the rule's region for `for`."""
+    head = f"{matched(rule.when[0], event)} from {event.source}"
+    return f"{head} inside {rule.region} for {rule.for_text} at {show(event.location)}{where(rule, values)}"
+
+
+def left(rule: Rule, event: Event, values: Sequence[str]) -> str:
+    """The last dwelling source left the region."""
+    return f"cleared: {event.source} left {rule.region} at {show(event.location)}{where(rule, values)}"
+
+
+def lost(rule: Rule, event: Event, values: Sequence[str]) -> str:
+    """The last dwelling source stopped reporting its position."""
+    return f"cleared: no position from {event.source} for {TRACK_MEMORY_TEXT}{where(rule, values)}"
 
 
 def absent(rule: Rule, values: Sequence[str]) -> str:

@@ -1,6 +1,7 @@
 """How each kind of rule turns events and time into decisions. Pure: state lives in EngineState.
 
 One evaluator per rule (see `evaluator.py` for what they share). docs/rules.md states the semantics.
+`all`/`any` live in `corroboration.py`, `rate` in `rate.py`, `enter`/`exit`/`dwell` in `tracks.py`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,12 @@ from bisect import bisect_left, bisect_right
 
 from fairwatch.model import Event, Reason
 from fairwatch.rules import explain
+from fairwatch.rules.corroboration import Corroborated
 from fairwatch.rules.evaluator import CLEAR, MAX_IDS, RAISE, Clearable, Evaluator, Out
 from fairwatch.rules.model import Kind, Rule
-from fairwatch.rules.state import AbsentGroup, AllGroup, CountGroup, EngineState, FiringGroup, HeldGroup
+from fairwatch.rules.rate import Rate
+from fairwatch.rules.state import AbsentGroup, CountGroup, EngineState, FiringGroup, HeldGroup
+from fairwatch.rules.tracks import Tracked
 
 
 class Threshold(Clearable):
@@ -38,10 +42,9 @@ class Threshold(Clearable):
         self, state: EngineState, key: str, values: tuple[str, ...], event: Event, now: float, out: Out
     ) -> None:
         groups = self.groups(state)
-        group = groups.get(key)
+        group = self.touch(groups, key, now, out)
         if group is None:
             group = groups[key] = FiringGroup(values)
-        self.due(group, key, now, out)
         group.firing = True  # even a stale match re-raises the alarm, so it must stay clearable
         if event.time >= group.latest:
             group.latest, group.clear_since, group.clear_event = event.time, None, None
@@ -73,6 +76,8 @@ class Held(Clearable):
         key, values = self.group(event)
         groups = self.groups(state)
         group = groups.get(key)
+        if group is not None and self._idle(group, now):
+            group = None  # what a tick would have forgotten
         if group is None:
             # Kept even for a false sample: its time makes an older true sample arriving later stale.
             group = groups[key] = HeldGroup(values)
@@ -123,69 +128,10 @@ class Held(Clearable):
             self._raise(group, key, event, now, out)
         else:
             self.clear_due(group, key, now, out)
+        return self._idle(group, now)
+
+    def _idle(self, group: HeldGroup, now: float) -> bool:
         return not group.firing and group.since is None and now - group.latest >= self.horizon
-
-
-class All(Clearable):
-    """`all`: each part's newest match is in the window and all lie within `within` of each other."""
-
-    __slots__ = ("parts_by_type",)
-
-    def __init__(self, rule: Rule) -> None:
-        super().__init__(rule)
-        by_type: dict[str, list[int]] = {}
-        for i, part in enumerate(rule.when):
-            by_type.setdefault(part.type, []).append(i)
-        self.parts_by_type = {t: tuple(ids) for t, ids in by_type.items()}
-
-    def on_event(self, state: EngineState, event: Event, now: float, out: Out) -> None:
-        """Record a part match and raise if every part is now satisfied; else maybe a clear sample."""
-        rule = self.rule
-        hits = [i for i in self.parts_by_type.get(event.type, ()) if rule.when[i].matches(event)]
-        if hits:
-            self._part(state, event, now, hits, out)
-        elif rule.clear is not None and event.type == rule.clear.type:
-            self.clear_event(state, event, now, out)
-
-    def _part(self, state: EngineState, event: Event, now: float, hits: list[int], out: Out) -> None:
-        if event.time < now - self.rule.within_s:
-            return  # older than the window: it cannot take part
-        key, values = self.group(event)
-        groups = self.groups(state)
-        group = groups.get(key)
-        if group is None:
-            group = groups[key] = AllGroup(values, parts=[None] * len(self.rule.when))
-        self.due(group, key, now, out)
-        newer = [i for i in hits if (p := group.parts[i]) is None or event.time >= p.time]
-        for i in newer:
-            group.parts[i] = event
-        if newer and self._satisfied(group, now):
-            self._raise(group, key, event, now, out)
-
-    def _satisfied(self, group: AllGroup, now: float) -> bool:
-        times = [p.time for p in group.parts if p is not None]
-        if len(times) < len(group.parts):
-            return False
-        within = self.rule.within_s
-        return min(times) >= now - within and max(times) - min(times) <= within
-
-    def _raise(self, group: AllGroup, key: str, event: Event, now: float, out: Out) -> None:
-        group.firing = True
-        if event.time >= group.latest:
-            group.latest, group.clear_since, group.clear_event = event.time, None, None
-        parts = [p for p in group.parts if p is not None]
-        ids = tuple(dict.fromkeys(p.id for p in parts))[:MAX_IDS]
-        text = explain.correlated(self.rule, parts, group.values)
-        out.append(
-            self.decide(RAISE, Reason.CORRELATED, key, group.values, now, event, ids, text, event.value)
-        )
-
-    def due(self, group: AllGroup, key: str, now: float, out: Out) -> bool:
-        """Forget part events that left the window; run the clear timer."""
-        cutoff = now - self.rule.within_s
-        group.parts = [p if p is not None and p.time >= cutoff else None for p in group.parts]
-        self.clear_due(group, key, now, out)
-        return not group.firing and all(p is None for p in group.parts)
 
 
 class Count(Evaluator):
@@ -205,14 +151,11 @@ class Count(Evaluator):
         key, values = self.group(event)
         late = event.time < now - self.rule.within_s
         groups = state.groups.get(self.rule.index, {}) if late else self.groups(state)
-        group = groups.get(key)
-        if group is None:
-            if late:
-                return
-            group = groups[key] = CountGroup(values)
-        self.due(group, key, now, out)
+        group = self.touch(groups, key, now, out)
         if late:
             return
+        if group is None:
+            group = groups[key] = CountGroup(values)
         at = bisect_right(group.times, event.time)
         group.times.insert(at, event.time)
         group.events.insert(at, event)
@@ -276,6 +219,11 @@ EVALUATORS: dict[Kind, type[Evaluator]] = {
     Kind.THRESHOLD: Threshold,
     Kind.HELD: Held,
     Kind.COUNT: Count,
-    Kind.ALL: All,
+    Kind.ALL: Corroborated,
     Kind.ABSENT: Absent,
+    Kind.RATE: Rate,
+    Kind.ENTER: Tracked,
+    Kind.EXIT: Tracked,
+    Kind.DWELL: Tracked,
+    Kind.ANY: Corroborated,
 }

@@ -7,14 +7,22 @@ from os import PathLike
 from fairwatch.errors import ConfigError
 from fairwatch.rules.config import KnownType, read_rules
 from fairwatch.rules.model import RuleSet, compile_rules
+from fairwatch.site import Site
 
 
-def parse_rules(text: str, filename: str = "rules.yaml", known_type: KnownType | None = None) -> RuleSet:
-    """Check and compile rule-file text; raise ConfigError listing every problem (names use `filename`)."""
-    return compile_rules(read_rules(text, filename, known_type), filename)
+def parse_rules(
+    text: str, filename: str = "rules.yaml", known_type: KnownType | None = None, site: Site | None = None
+) -> RuleSet:
+    """Check and compile rule-file text; raise ConfigError listing every problem (names use `filename`).
+
+    `site` resolves the zones the rules name (geofences, capacities, areas) and rejects unknown ones.
+    """
+    return compile_rules(read_rules(text, filename, known_type, site), filename, site)
 
 
-def load_rules(path: str | PathLike[str], known_type: KnownType | None = None) -> RuleSet:
+def load_rules(
+    path: str | PathLike[str], known_type: KnownType | None = None, site: Site | None = None
+) -> RuleSet:
     """Read, check and compile a rule file; an unreadable file is a ConfigError too."""
     filename = str(path)
     try:
@@ -23,4 +31,4 @@ def load_rules(path: str | PathLike[str], known_type: KnownType | None = None) -
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise ConfigError([f"{filename}:1: cannot read rule file: {reason}"]) from exc
-    return parse_rules(text, filename, known_type)
+    return parse_rules(text, filename, known_type, site)

@@ -9,17 +9,23 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from fairwatch.model import Event, Severity
-from fairwatch.rules.conditions import (
+from fairwatch.model import Event, Location, Severity
+from fairwatch.rules import occupancy
+from fairwatch.rules.config import RuleConfig
+from fairwatch.rules.geofence import Region
+from fairwatch.rules.spec import (
+    DERIVED_TYPES,
     AbsentWhen,
     AllWhen,
+    AnyWhen,
     ConditionConfig,
     MatcherConfig,
     Operand,
+    RegionConfig,
     SimpleWhen,
     When,
 )
-from fairwatch.rules.config import RuleConfig
+from fairwatch.site import Site
 
 Getter = Callable[[Event], Any]
 Test = Callable[[Any], bool]
@@ -33,10 +39,28 @@ class Kind(StrEnum):
     COUNT = "count"  # `when` with `count`
     ALL = "all"  # `when: {all: [...], within: D}`
     ABSENT = "absent"  # `when: {absent: {...}}`
+    RATE = "rate"  # `when` with `rate`: the value's slope over a window
+    ENTER = "enter"  # `when` with `enter`: a source's position moved into a region
+    EXIT = "exit"  # `when` with `exit`: a source's position moved out of a region
+    DWELL = "dwell"  # `when` with `dwell`: a source stayed inside a region for a time
+    ANY = "any"  # `when: {any: [...], within: D}`: corroborated by enough independent sources
 
 
+TRACKS = frozenset({Kind.ENTER, Kind.EXIT, Kind.DWELL})
+TRACK_MEMORY_S = 600.0  # a source's position is forgotten after this long without a new one
+TRACK_MEMORY_TEXT = "10m"
 SCOPE_FIELDS = frozenset({"source", "site", "zone"})
-SYMBOLS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<=", "eq": "=", "ne": "!=", "in": "in"}
+SYMBOLS = {
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+    "eq": "=",
+    "ne": "!=",
+    "in": "in",
+    "inside": "inside",
+    "outside": "outside",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +69,7 @@ class Matcher:
 
     field: str
     op: str
-    operand: Operand
+    operand: Operand | Region
     # Compiled from the three above; left out of equality so two compilations of one file compare equal.
     get: Getter = dataclasses.field(repr=False, compare=False)
     test: Test = dataclasses.field(repr=False, compare=False)
@@ -62,6 +86,7 @@ class Condition:
 
     type: str
     matchers: tuple[Matcher, ...] = ()
+    trusted: bool = False  # a corroboration part whose events are trusted human reports
     scope: tuple[Matcher, ...] = dataclasses.field(init=False, repr=False, compare=False)
     rest: tuple[Matcher, ...] = dataclasses.field(init=False, repr=False, compare=False)
 
@@ -111,6 +136,15 @@ class Rule:
     clear: Condition | None = None
     clear_for_s: float = 0.0
     clear_for_text: str = ""
+    # rate: the slope's unit, operator and threshold; its window is `within_s`
+    rate_per_s: float = 0.0
+    rate_per_text: str = ""
+    rate_op: str = "gt"
+    rate_threshold: float = 0.0
+    region: Region | None = None  # enter, exit, dwell (dwell's time is `for_s`)
+    radius: float | None = None  # all, any: metres around the deciding event
+    min_sources: int = 1  # all, any: independent sources needed
+    derived: str = ""  # "occupancy" or "density" when written in that form
 
     def event_types(self) -> tuple[str, ...]:
         """Every event type this rule listens to, without repeats, in order of appearance."""
@@ -123,7 +157,12 @@ class Rule:
         """Seconds of event history that determine this rule's state (see Engine.horizon)."""
         if self.kind is Kind.ABSENT:
             return 2 * self.for_s  # also remember groups that went silent shortly before a restart
-        return self.for_s + self.within_s + self.clear_for_s
+        seconds = self.for_s + self.within_s + self.clear_for_s
+        if self.kind in TRACKS:
+            seconds += TRACK_MEMORY_S
+        if any(t in DERIVED_TYPES for t in self.event_types()):
+            seconds += occupancy.REPLAY_S  # movements before that are lost; counts re-anchor occupancy
+        return seconds
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +171,7 @@ class RuleSet:
 
     rules: tuple[Rule, ...] = ()
     source: str = ""
+    site: Site | None = dataclasses.field(default=None, repr=False, compare=False)  # as parsed with
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -144,12 +184,43 @@ class RuleSet:
         return next((r for r in self.rules if r.id == rule_id), None)
 
 
-def compile_rules(configs: Sequence[RuleConfig], source: str = "") -> RuleSet:
-    """Compile checked config objects into runtime rules."""
-    return RuleSet(tuple(_compile_rule(i, c) for i, c in enumerate(configs)), source)
+def compile_rules(configs: Sequence[RuleConfig], source: str = "", site: Site | None = None) -> RuleSet:
+    """Compile checked config objects into runtime rules; `site` resolves the zones they name."""
+    compiler = _Compiler(site)
+    return RuleSet(tuple(compiler.rule(i, c) for i, c in enumerate(configs)), source, site)
 
 
-def _compile_rule(index: int, config: RuleConfig) -> Rule:
+class _Compiler:
+    """Compiles rules against one site (None: the rules name no site zone as a region)."""
+
+    def __init__(self, site: Site | None) -> None:
+        self.site = site
+
+    def rule(self, index: int, config: RuleConfig) -> Rule:
+        """One compiled rule."""
+        return _compile_rule(self, index, config)
+
+    def region(self, config: RegionConfig) -> Region:
+        """A geofence: the site's zone, or the polygon as written."""
+        if config.zone is None:
+            return Region.of_points(config.points)
+        if self.site is None:
+            raise ValueError(f"zone {config.zone!r} needs a site")  # read_rules reports it first
+        return Region.of_zone(self.site.zone(config.zone))
+
+    def condition(self, config: ConditionConfig) -> Condition:
+        """One compiled matcher per (field, operator) pair."""
+        matchers = [self._op(m, op, operand) for m in config.matchers for op, operand in m.ops]
+        return Condition(config.type, tuple(matchers), config.trusted)
+
+    def _op(self, config: MatcherConfig, op: str, operand: Operand | RegionConfig) -> Matcher:
+        if isinstance(operand, RegionConfig):
+            region = self.region(operand)
+            return Matcher(config.field, op, region, getter(config.field), _geofence(op, region))
+        return Matcher(config.field, op, operand, getter(config.field), _test(op, operand))
+
+
+def _compile_rule(compiler: _Compiler, index: int, config: RuleConfig) -> Rule:
     head: dict[str, Any] = {
         "index": index,
         "id": config.id,
@@ -161,41 +232,51 @@ def _compile_rule(index: int, config: RuleConfig) -> Rule:
     }
     if config.clear is not None:
         clear_for = config.clear.for_
-        head["clear"] = compile_condition(_inherit(config.clear.condition, config.when))
+        head["clear"] = compiler.condition(_inherit(config.clear.condition, config.when))
         head["clear_for_s"] = clear_for.seconds if clear_for else 0.0
         head["clear_for_text"] = clear_for.text if clear_for else ""
-    return Rule(**head, **_compile_when(config))
+    return Rule(**head, **_compile_when(compiler, config.when))
 
 
-def _compile_when(config: RuleConfig) -> dict[str, Any]:
-    when = config.when
-    if isinstance(when, AllWhen):
-        parts = tuple(compile_condition(p) for p in when.parts)
+def _compile_when(compiler: _Compiler, when: When) -> dict[str, Any]:
+    if isinstance(when, AllWhen | AnyWhen):
         return {
-            "kind": Kind.ALL,
-            "when": parts,
+            "kind": Kind.ALL if isinstance(when, AllWhen) else Kind.ANY,
+            "when": tuple(compiler.condition(p) for p in when.parts),
             "within_s": when.within.seconds,
             "within_text": when.within.text,
+            "radius": when.radius,
+            "min_sources": when.min_sources,
         }
     if isinstance(when, AbsentWhen):
-        condition = compile_condition(when.condition)
         return {
             "kind": Kind.ABSENT,
-            "when": (condition,),
+            "when": (compiler.condition(when.condition),),
             "for_s": when.for_.seconds,
             "for_text": when.for_.text,
         }
-    return _compile_simple(when)
+    return _compile_simple(compiler, when)
 
 
-def _compile_simple(when: SimpleWhen) -> dict[str, Any]:
-    out: dict[str, Any] = {"kind": Kind.THRESHOLD, "when": (compile_condition(when.condition),)}
+def _compile_simple(compiler: _Compiler, when: SimpleWhen) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": Kind.THRESHOLD, "when": (compiler.condition(when.condition),)}
+    out["derived"] = when.derived
     if when.for_ is not None:
         out.update(kind=Kind.HELD, for_s=when.for_.seconds, for_text=when.for_.text)
     if when.count is not None:
         count = when.count
         out.update(kind=Kind.COUNT, count_op=count.op, count_threshold=count.threshold)
         out.update(within_s=count.within.seconds, within_text=count.within.text)
+    if when.rate is not None:
+        rate = when.rate
+        out.update(kind=Kind.RATE, rate_op=rate.op, rate_threshold=rate.threshold)
+        out.update(rate_per_s=rate.per.seconds, rate_per_text=rate.per.text)
+        out.update(within_s=rate.window.seconds, within_text=rate.window.text)
+    if when.track is not None:
+        track = when.track
+        out.update(kind=Kind(track.mode), region=compiler.region(track.region))
+        if track.for_ is not None:
+            out.update(for_s=track.for_.seconds, for_text=track.for_.text)
     return out
 
 
@@ -209,14 +290,9 @@ def _inherit(clear: ConditionConfig, when: When) -> ConditionConfig:
     return ConditionConfig(clear.type, clear.matchers + extra)
 
 
-def compile_condition(config: ConditionConfig) -> Condition:
+def compile_condition(config: ConditionConfig, site: Site | None = None) -> Condition:
     """One compiled matcher per (field, operator) pair."""
-    matchers = [_compile_op(m, op, operand) for m in config.matchers for op, operand in m.ops]
-    return Condition(config.type, tuple(matchers))
-
-
-def _compile_op(config: MatcherConfig, op: str, operand: Operand) -> Matcher:
-    return Matcher(config.field, op, operand, getter(config.field), _test(op, operand))
+    return _Compiler(site).condition(config)
 
 
 def getter(field: str) -> Getter:
@@ -248,6 +324,17 @@ def _test(op: str, operand: Operand) -> Test:
         strings = frozenset(operand)
         return lambda v: isinstance(v, str) and v in strings
     return lambda v: any(_same(v, x) for x in operand)
+
+
+def _geofence(op: str, region: Region) -> Test:
+    """`inside`/`outside` on a Location; one without plan coordinates is neither."""
+    inside = op == "inside"
+
+    def test(location: Location) -> bool:
+        x, y = location.x, location.y
+        return x is not None and y is not None and region.covers(x, y) is inside
+
+    return test
 
 
 def _is_number(value: Any) -> bool:

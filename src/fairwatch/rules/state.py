@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fairwatch.model import Event
+from fairwatch.rules.occupancy import ZoneCount
 
 
 @dataclass(slots=True)
@@ -14,10 +15,12 @@ class EngineState:
     """Everything the engine remembers, mutated in place by `evaluate`, `tick` and `warm_up`.
 
     `groups[rule index][dedup key]` is that group's state (one of the *Group classes below). A rule or
-    group with nothing to remember has no entry, so an empty state is `EngineState()`.
+    group with nothing to remember has no entry, so an empty state is `EngineState()`. `zones[zone id]`
+    is the occupancy count of a zone, kept only when some rule uses occupancy or density.
     """
 
     groups: dict[int, dict[str, Any]] = field(default_factory=dict)
+    zones: dict[str, ZoneCount] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -40,10 +43,40 @@ class HeldGroup(FiringGroup):
 
 
 @dataclass(slots=True)
-class AllGroup(FiringGroup):
-    """An `all` rule's group: the newest matching event of each part (None: none in the window)."""
+class CorroborationGroup(FiringGroup):
+    """An `all`/`any` rule's group: per (part index, source) the newest matching event in the window."""
 
-    parts: list[Event | None] = field(default_factory=list)
+    seen: dict[tuple[int, str], Event] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Track:
+    """One source's newest position in a region rule; `since` is `now` when a dwell began."""
+
+    time: float
+    inside: bool
+    event: Event
+    since: float | None = None
+    dwelling: bool = False  # dwelt for `for`: raised for this source
+
+
+@dataclass(slots=True)
+class TrackGroup(FiringGroup):
+    """An `enter`/`exit`/`dwell` rule's group: the track of each source in it."""
+
+    tracks: dict[str, Track] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class RateGroup:
+    """A `rate` rule's group: matching readings in the window, sorted by event time."""
+
+    values: tuple[str, ...] = ()
+    times: list[float] = field(default_factory=list)
+    readings: list[float] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    fired: bool = False
+    last: Event | None = None  # the newest reading; names zone/site after the window empties
 
 
 @dataclass(slots=True)
