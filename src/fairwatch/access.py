@@ -14,6 +14,7 @@ from fairwatch.errors import InvalidInput, Problem
 from fairwatch.model import AuditEntry, Role
 from fairwatch.store import Txn, User
 
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """An authenticated caller: a token (devices, integrations) or a console session user."""

@@ -374,5 +374,11 @@ def test_every_route_declares_a_role(srv: Server) -> None:
         roles = [getattr(d.call, "required_role", None) for d in route.dependant.dependencies]
         assert any(roles) or getattr(route.endpoint, "public", False), f"{route.path} has no role rule"
         checked.add(route.path)
-    expected = {"/api/v1/events", "/api/v1/alarms", "/api/v1/alarms/{alarm_id}/reopen", "/api/v1/stream", "/healthz"}
+    expected = {
+        "/api/v1/events",
+        "/api/v1/alarms",
+        "/api/v1/alarms/{alarm_id}/reopen",
+        "/api/v1/stream",
+        "/healthz",
+    }
     assert expected <= checked, "the walk missed routes: it would check nothing"

@@ -23,7 +23,13 @@ rules:
 def test_located_event_gets_its_zone(tmp_path: Path) -> None:
     with Server(tmp_path / "data", RULES, FakeClock(1_783_000_000.0), site=demo_site_path()) as srv:
         with srv.client(Role.OPERATOR) as op:
-            hot = {"id": "t1", "source": "handheld-3", "type": "temperature", "value": 61, "location": {"x": 350, "y": 250}}
+            hot = {
+                "id": "t1",
+                "source": "handheld-3",
+                "type": "temperature",
+                "value": 61,
+                "location": {"x": 350, "y": 250},
+            }
             outside = {**hot, "id": "t2", "location": {"x": 5, "y": 5}}
             assert op.post("/api/v1/events", json=[hot, outside]).json() == {"accepted": 2, "duplicates": 0}
             zones = sorted((a["zone"] or "") for a in op.get("/api/v1/alarms").json()["alarms"])

@@ -17,7 +17,7 @@ import pytest
 from fairwatch.errors import NotFound
 from fairwatch.events import validate_events
 from fairwatch.model import DecisionKind
-from fairwatch.rules import Engine, Kind, Rule, RuleSet, load_rules
+from fairwatch.rules import Engine, Rule, RuleSet, load_rules
 from fairwatch.sim import (
     SCENARIOS,
     SimEvent,

@@ -72,7 +72,9 @@ def test_taxonomy_check_prints_one_line_per_rejected_type(tmp_path: Path) -> Non
     entry = "  - {{id: {id}, names: {{en: {name}}}, description: x, severity: high, hazard_class: {cls}, cap_category: Safety}}\n"
     path.write_text(
         "taxonomy:\n"
-        + entry.format(id="other_safety.unlawful_assembly", name="Unlawful assembly detected", cls="other_safety")
+        + entry.format(
+            id="other_safety.unlawful_assembly", name="Unlawful assembly detected", cls="other_safety"
+        )
         + entry.format(id="crowd_safety.queue_overflow", name="Queue overflow", cls="crowd_safety")
     )
     result = runner.invoke(cli, ["taxonomy", "check", str(path)])
@@ -81,7 +83,10 @@ def test_taxonomy_check_prints_one_line_per_rejected_type(tmp_path: Path) -> Non
         "REJECTED other_safety.unlawful_assembly: peaceful_assembly: unlawful + assembly "
         "(targets peaceful assembly; en lexicon)\n"
     )
-    path.write_text("taxonomy:\n" + entry.format(id="crowd_safety.queue_overflow", name="Queue overflow", cls="crowd_safety"))
+    path.write_text(
+        "taxonomy:\n"
+        + entry.format(id="crowd_safety.queue_overflow", name="Queue overflow", cls="crowd_safety")
+    )
     ok = runner.invoke(cli, ["taxonomy", "check", str(path)])
     assert (ok.exit_code, ok.stdout) == (0, "")
     path.write_text("taxonomy: 5\n")
@@ -90,7 +95,9 @@ def test_taxonomy_check_prints_one_line_per_rejected_type(tmp_path: Path) -> Non
 
 def test_rules_may_only_raise_known_types(tmp_path: Path) -> None:
     path = tmp_path / "rules.yaml"
-    path.write_text(BAD_RULES.replace("crowd_safety.crush_risk", "crowd_safety.stampede_vibes").replace("gtt", "gt"))
+    path.write_text(
+        BAD_RULES.replace("crowd_safety.crush_risk", "crowd_safety.stampede_vibes").replace("gtt", "gt")
+    )
     result = runner.invoke(cli, ["rules", "check", str(path)])
     assert result.exit_code == 2
     assert "alarm: unknown alarm type 'crowd_safety.stampede_vibes'" in result.stderr
