@@ -18,7 +18,7 @@ from shapely import Point, Polygon
 
 from fairwatch.errors import ConfigError
 from fairwatch.model import Location
-from fairwatch.site._yaml import LineDict, LineList, load_yaml
+from fairwatch.yamlfile import LineDict, LineList, load_yaml
 from fairwatch.site.model import Device, DeviceKind, GeoRef, Plan, Site, Zone, polygon_problem
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")

@@ -15,7 +15,7 @@ from typing import Any, cast
 from fairwatch.errors import ConfigError
 from fairwatch.model import Severity
 from fairwatch.policy import HAZARD_CLASSES
-from fairwatch.taxonomy._yaml import LineDict, LineList, load_yaml
+from fairwatch.yamlfile import LineDict, LineList, load_yaml
 from fairwatch.taxonomy.model import CAP_CATEGORIES, STATUSES, AlarmType, Origin, Status
 
 KEYS: tuple[str, ...] = ("id", "names", "description", "severity", "hazard_class", "cap_category", "status")

@@ -1,4 +1,4 @@
-"""Strict YAML reading that remembers where each value came from, so errors can name the line."""
+"""Strict YAML reading that remembers the line of every value, so messages can name it (site, taxonomy files)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ class LineDict(dict[Any, Any]):
         super().__init__()
         self.line = line
         self.lines: dict[Any, int] = {}
+        self.key_lines: dict[Any, int] = {}
 
 
 class LineList(list[Any]):
@@ -28,9 +29,9 @@ class LineList(list[Any]):
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader that builds LineDict/LineList and refuses duplicate keys (PyYAML keeps the last one)."""
+    """SafeLoader building LineDict/LineList; duplicate keys are errors (PyYAML would keep the last)."""
 
-    filename = "<string>"
+    source = "<string>"
 
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineDict:
@@ -40,12 +41,13 @@ def _construct_map(loader: _Loader, node: yaml.MappingNode) -> LineDict:
         key = loader.construct_object(key_node, deep=True)
         line = key_node.start_mark.line + 1
         if not isinstance(key, str):
-            raise ConfigError([f"{loader.filename}:{line}: keys must be strings (got {key!r})"])
+            raise ConfigError([f"{loader.source}:{line}: keys must be strings (got {key!r})"])
         if key in out:
-            first = out.lines[key]
-            raise ConfigError([f"{loader.filename}:{line}: duplicate key '{key}' (first at line {first})"])
+            first = out.key_lines[key]
+            raise ConfigError([f"{loader.source}:{line}: duplicate key '{key}' (first at line {first})"])
         out[key] = loader.construct_object(value_node, deep=True)
         out.lines[key] = value_node.start_mark.line + 1
+        out.key_lines[key] = line
     return out
 
 
@@ -61,17 +63,17 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
 
 
-def load_yaml(text: str, filename: str) -> Any:
-    """Parse one YAML document into plain values, LineDict and LineList; syntax errors become ConfigError."""
+def load_yaml(text: str, source: str) -> Any:
+    """One YAML document as plain values, LineDict and LineList; syntax errors become ConfigError."""
     loader = _Loader(text)
-    loader.filename = filename
+    loader.source = source
     try:
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 1
-        raise ConfigError([f"{filename}:{line}: invalid YAML: {exc.problem or exc.context}"]) from exc
+        raise ConfigError([f"{source}:{line}: invalid YAML: {exc.problem or exc.context}"]) from exc
     except yaml.YAMLError as exc:
-        raise ConfigError([f"{filename}:1: invalid YAML: {exc}"]) from exc
+        raise ConfigError([f"{source}:1: invalid YAML: {exc}"]) from exc
     finally:
         loader.dispose()
