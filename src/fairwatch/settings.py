@@ -19,6 +19,7 @@ class Settings:
     data: Path = Path("./fairwatch-data")
     site: Path | None = None
     rules: Path | None = None
+    phases: Path | None = None
     taxonomy: Path | None = None
     mqtt_url: str | None = None
     mqtt_topics: str = "fairwatch/events/#"
@@ -41,6 +42,8 @@ class Settings:
     notify_interval: float = 0.5
     cap_sender: str = ""
     cap_public_severities: str = "critical,high"
+    flood_threshold: int = 3
+    flood_window: float = 600.0
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -49,6 +52,16 @@ class Settings:
             for name, limit in RETENTION_LIMITS.items()
             if not 1 <= getattr(self, name) <= limit
         ]
+        if self.flood_threshold < 0 or not self.flood_window > 0:
+            errors.append(
+                "flood_threshold, flood_window: must be >= 0 and a positive number of seconds"
+                f" (got {self.flood_threshold!r} and {self.flood_window!r})"
+            )
+        if self.rules is not None and self.phases is not None:
+            errors.append(
+                "rules and phases: give one, not both (a phases file names the rules file of each phase;"
+                f" got rules {str(self.rules)!r} and phases {str(self.phases)!r})"
+            )
         if errors:
             raise ConfigError(errors)
 
@@ -67,6 +80,7 @@ SETTINGS_HELP: dict[str, str] = {
     "data": "Directory for the SQLite database, the deployment key and other state.",
     "site": "Site file (YAML): zones with polygons, area, capacity; devices.",
     "rules": "Rules file (YAML). An invalid file stops `serve` with exit code 2.",
+    "phases": "Run-of-show file (YAML): event phases, each with its rules file; replaces `rules` (docs/phases.md).",
     "taxonomy": "Site additions to the built-in alarm taxonomy (YAML).",
     "mqtt_url": "MQTT broker to ingest from: mqtt://[user:pass@]host[:port], or mqtts:// for TLS.",
     "mqtt_topics": "Comma-separated MQTT topic filters to subscribe to.",
@@ -89,6 +103,9 @@ SETTINGS_HELP: dict[str, str] = {
     "notify_interval": "Seconds between checks for due notification retries and reminders; 0 turns it off.",
     "cap_sender": "CAP sender id, globally unique (fairwatch@venue.example); default fairwatch@<host name>.",
     "cap_public_severities": "Alarm severities (comma-separated) published without login at /feeds/cap.atom.",
+    "flood_threshold": "Open alarms of one type and zone within `flood_window` before new ones are grouped as"
+    " children of the oldest (docs/flood-control.md); 0 turns grouping off.",
+    "flood_window": "Seconds back that `flood_threshold` counts alarms raised (default 10 minutes).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

@@ -150,6 +150,7 @@ def alarm_query(request: Request) -> AlarmQuery:
             raise InvalidInput([Problem("limit", q["limit"], f"must be 1 to {_MAX_LIMIT}")], "invalid query")
         limit = int(q["limit"])
     after = _decode_cursor(q["cursor"]) if "cursor" in q else None
+    children = _csv(request, "children", {"include", "hide"})
     return AlarmQuery(
         states=_csv(request, "state", {s.value for s in AlarmState}),
         severities=_csv(request, "severity", {s.value for s in Severity}),
@@ -159,6 +160,7 @@ def alarm_query(request: Request) -> AlarmQuery:
         since=since,
         limit=limit,
         after=after,
+        children="include" in children,  # flood children are hidden by default (docs/flood-control.md)
     )
 
 
@@ -176,7 +178,10 @@ def _decode_cursor(text: str) -> tuple[int, float, int]:
         ) from None
 
 
-@router.get("/alarms", summary="List alarms, most severe first, then newest")
+@router.get(
+    "/alarms",
+    summary="List alarms, most severe first, then newest; flood children only with children=include",
+)
 async def list_alarms(request: Request, _p: Principal = Depends(requires(Role.VIEWER))) -> Response:
     ctx = ctx_of(request)
     query = alarm_query(request)
@@ -185,7 +190,8 @@ async def list_alarms(request: Request, _p: Principal = Depends(requires(Role.VI
     if len(rows) == query.limit:
         last = rows[-1]
         nxt = _encode_cursor(last.severity.rank, last.first_seen, last.id)
-    return json_response({"alarms": [alarm_json(a) for a in rows], "next": nxt})
+    links = ctx.store.alarm_links([a.id for a in rows])
+    return json_response({"alarms": [alarm_json(a, links.get(a.id)) for a in rows], "next": nxt})
 
 
 def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
@@ -198,7 +204,10 @@ def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
     for o in occ:
         ids.extend(i for i in o.event_ids if i not in ids)
     history = ctx.store.history(f"alarm:{alarm_id}")
-    body = alarm_json(alarm)
+    children = ctx.store.children_of(alarm_id)
+    links = ctx.store.alarm_links([alarm_id, *(c.id for c in children)])
+    body = alarm_json(alarm, links.get(alarm_id))
+    body["child_alarms"] = [alarm_json(c, links.get(c.id)) for c in children]
     body["occurrences"] = [occurrence_json(o) for o in occ]
     body["events"] = [event_json(e) for e in ctx.store.events_by_ids(ids[:200])]
     body["history"] = [audit_json(r) for r in history]
@@ -231,10 +240,10 @@ async def _act(request: Request, alarm_id: int, action: Action, principal: Princ
     alarm = await ctx.pipeline.call(
         lambda txn, now: alarms.act(txn, alarm_id, action, principal.name, params, now)
     )
-    return json_response(alarm_json(alarm))
+    return json_response(alarm_json(alarm, ctx.store.alarm_links([alarm_id]).get(alarm_id)))
 
 
-@router.post("/alarms/{alarm_id}/ack", summary="Acknowledge")
+@router.post("/alarms/{alarm_id}/ack", summary="Acknowledge: {cascade} also acknowledges its flood children")
 async def ack(alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))) -> Response:
     return await _act(request, alarm_id, Action.ACK, p)
 
@@ -253,7 +262,7 @@ async def comment(
     return await _act(request, alarm_id, Action.COMMENT, p)
 
 
-@router.post("/alarms/{alarm_id}/resolve", summary="Resolve: {disposition, note}")
+@router.post("/alarms/{alarm_id}/resolve", summary="Resolve: {disposition, note, cascade}")
 async def resolve(
     alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
 ) -> Response:

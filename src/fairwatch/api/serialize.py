@@ -7,12 +7,15 @@ from typing import Any
 from fairwatch.alarms import AlarmChange, allowed_actions
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import Alarm, AuditRecord, Event
-from fairwatch.store import Occurrence
+from fairwatch.store import AlarmLinks, Occurrence
 
 
-def alarm_json(a: Alarm) -> dict[str, Any]:
-    """An alarm as the API shows it."""
-    return {
+def alarm_json(a: Alarm, links: AlarmLinks | None = None, *, counted: bool = True) -> dict[str, Any]:
+    """An alarm as the API shows it; `links` are its flood parent and child count (none when None).
+
+    `counted=False` leaves `children` out, where the count is not known (the stream).
+    """
+    out = {
         "id": a.id,
         "rule": a.rule,
         "type": a.type,
@@ -32,7 +35,11 @@ def alarm_json(a: Alarm) -> dict[str, Any]:
         "sources": a.sources,
         "version": a.version,
         "allowed_actions": [x.value for x in allowed_actions(a.state)],
+        "parent_id": links.parent_id if links else None,
     }
+    if counted:
+        out["children"] = links.children if links else 0
+    return out
 
 
 def event_json(e: Event) -> dict[str, Any]:
@@ -83,5 +90,5 @@ def change_json(c: AlarmChange) -> dict[str, Any]:
         "actor": c.actor,
         "time": rfc3339(c.time),
         "details": c.details,
-        "alarm": alarm_json(c.alarm),
+        "alarm": alarm_json(c.alarm, AlarmLinks(c.parent_id), counted=False),
     }

@@ -116,6 +116,11 @@ def summarise(action: str, d: dict[str, Any]) -> str:
         return f"reopened: {d.get('reason', '')}"
     if action == "alarm-commented":
         return "commented"
+    if action in ("alarm-escalation-notified", "alarm-ack-timeout"):
+        what = (
+            "acknowledged too long" if action == "alarm-ack-timeout" else f"escalation level {d.get('level')}"
+        )
+        return f"{what}: notified {', '.join(d.get('receivers') or [])}"
     fixed = {"alarm-cleared": "condition cleared", "alarm-reactivated": "condition active again"}
     return fixed.get(action, action.removeprefix("alarm-"))
 

@@ -63,6 +63,8 @@ alarms = Table(
     Column("version", Integer, nullable=False),
     Column("explanation", Text, nullable=False),
     Column("sources_json", Text, nullable=False),
+    # Flood control (alarms/flood.py): the alarm this one was grouped under; NULL for a top-level alarm.
+    Column("parent_id", BigInteger),
 )
 # One open (not resolved) alarm per dedup key, enforced by the database as well as by the single writer.
 Index(
@@ -74,6 +76,12 @@ Index(
 )
 Index("ix_alarms_order", alarms.c.severity_rank, alarms.c.first_seen, alarms.c.id)
 Index("ix_alarms_updated", alarms.c.updated)
+Index(
+    "ix_alarms_parent",
+    alarms.c.parent_id,
+    sqlite_where=text("parent_id IS NOT NULL"),
+    postgresql_where=text("parent_id IS NOT NULL"),
+)
 
 occurrences = Table(
     "occurrences",
@@ -169,7 +177,7 @@ notifications = Table(
     Column("channel", String(16), nullable=False),
     Column("kind", String(32), nullable=False),
     Column("payload", Text, nullable=False),  # JSON: the change as receivers see it
-    Column("status", String(16), nullable=False),  # pending | delivered | failed
+    Column("status", String(16), nullable=False),  # pending | delivered | failed | silenced
     Column("attempts", Integer, nullable=False),
     Column("next_attempt", Float, nullable=False),
     Column("last_error", Text),
@@ -203,3 +211,21 @@ cap_messages = Table(
 )
 Index("ix_cap_messages_alarm", cap_messages.c.alarm_id, cap_messages.c.sent)
 Index("ix_cap_messages_sent", cap_messages.c.sent)
+
+# Silences (notify/silences.py): while one is in force, notifications about matching alarms are logged with status
+# `silenced` instead of sent. `expired_at` is set once its end has been handled (audited, held-back alarms
+# re-notified), so a restart finishes an end it missed; NULL while the silence is pending or active.
+silences = Table(
+    "silences",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("matchers", Text, nullable=False),  # JSON: {type, zone, source, severity}
+    Column("starts_at", Float, nullable=False),
+    Column("ends_at", Float, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expired_at", Float),
+    Column("expired_by", String(128)),
+)
+Index("ix_silences_expired", silences.c.expired_at)

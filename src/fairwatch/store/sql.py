@@ -9,7 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, create_engine, delete, event, func, select, tuple_, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import Engine, Row
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
@@ -29,11 +41,13 @@ from fairwatch.model import (
 )
 from fairwatch.store import outbox, schema
 from fairwatch.store.base import (
+    AlarmLinks,
     AlarmQuery,
     CapMessage,
     Notification,
     Occurrence,
     Session,
+    Silence,
     StoredCheckpoint,
     User,
 )
@@ -154,6 +168,8 @@ class SqlStore:
             q = q.where(a.active == query.active)
         if query.since is not None:
             q = q.where(a.last_seen >= query.since)
+        if not query.children:
+            q = q.where(_not_hidden_child())
         if query.after is not None:
             rank, neg_first, last_id = query.after
             q = q.where(tuple_(a.severity_rank, -a.first_seen, -a.id) > tuple_(rank, neg_first, -last_id))
@@ -165,6 +181,15 @@ class SqlStore:
         with self._reader() as conn:
             row = conn.execute(select(schema.alarms).where(schema.alarms.c.id == alarm_id)).first()
         return _alarm(row) if row else None
+
+    def alarm_links(self, alarm_ids: Sequence[int]) -> dict[int, AlarmLinks]:
+        """Parent and child count of each alarm in `alarm_ids` that has either (others are top-level, childless)."""
+        with self._reader() as conn:
+            return _alarm_links(conn, alarm_ids)
+
+    def children_of(self, parent_id: int) -> list[Alarm]:
+        with self._reader() as conn:
+            return _children_of(conn, parent_id)
 
     def occurrences(self, alarm_id: int, limit: int = 100) -> list[Occurrence]:
         o = schema.occurrences.c
@@ -360,6 +385,26 @@ class SqlStore:
         with self._reader() as conn:
             return outbox.recent_cap_messages(conn, limit)
 
+    # -- silences (notify/silences.py) -------------------------------------------------------------------------
+    def silences(self, limit: int = 500) -> list[Silence]:
+        """The newest silences first, ended ones included."""
+        q = select(schema.silences).order_by(schema.silences.c.id.desc()).limit(limit)
+        with self._reader() as conn:
+            return [_silence(r) for r in conn.execute(q)]
+
+    def live_silences(self) -> list[Silence]:
+        """Silences whose end has not been handled yet (pending, active, or ended while the server was down)."""
+        s = schema.silences.c
+        q = select(schema.silences).where(s.expired_at.is_(None)).order_by(s.id)
+        with self._reader() as conn:
+            return [_silence(r) for r in conn.execute(q)]
+
+    def get_silence(self, silence_id: int) -> Silence | None:
+        q = select(schema.silences).where(schema.silences.c.id == silence_id)
+        with self._reader() as conn:
+            row = conn.execute(q).first()
+        return _silence(row) if row else None
+
 
 class SqlTxn:
     """The write side of one transaction."""
@@ -406,6 +451,18 @@ class SqlTxn:
         q = select(schema.alarms).where(a.key == key, a.state != AlarmState.RESOLVED.value)
         row = self.conn.execute(q).first()
         return _alarm(row) if row else None
+
+    def set_alarm_parent(self, alarm_id: int, parent_id: int) -> None:
+        a = schema.alarms.c
+        self.conn.execute(update(schema.alarms).where(a.id == alarm_id).values(parent_id=parent_id))
+
+    def parent_of(self, alarm_id: int) -> int | None:
+        a = schema.alarms.c
+        found = self.conn.execute(select(a.parent_id).where(a.id == alarm_id)).scalar()
+        return int(found) if found is not None else None
+
+    def children_of(self, parent_id: int) -> list[Alarm]:
+        return _children_of(self.conn, parent_id)
 
     def insert_occurrences(self, rows: Sequence[Occurrence]) -> None:
         if not rows:
@@ -544,6 +601,63 @@ class SqlTxn:
     def delete_notifications_before(self, when: float) -> int:
         return outbox.delete_before(self.conn, when)
 
+    # -- silences (notify/silences.py) -------------------------------------------------------------------------
+    def insert_silence(self, silence: Silence) -> int:
+        result = self.conn.execute(
+            schema.silences.insert().values(
+                matchers=orjson.dumps(silence.matchers).decode(),
+                starts_at=silence.starts_at,
+                ends_at=silence.ends_at,
+                reason=silence.reason,
+                created_by=silence.created_by,
+                created_at=silence.created_at,
+            )
+        )
+        pk = result.inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    def expire_silence(self, silence_id: int, ends_at: float, expired_at: float, expired_by: str) -> bool:
+        """Mark a silence's end handled; False if it was handled already (so it is audited once)."""
+        s = schema.silences.c
+        done = self.conn.execute(
+            update(schema.silences)
+            .where(s.id == silence_id, s.expired_at.is_(None))
+            .values(ends_at=ends_at, expired_at=expired_at, expired_by=expired_by)
+        )
+        return int(done.rowcount) == 1
+
+
+# -- flood groups (alarms/flood.py) ------------------------------------------------------------------------
+def _not_hidden_child() -> Any:
+    """A top-level alarm, or an unresolved child whose parent is resolved or purged: no alarm that still needs
+    handling is ever hidden, and children handled with their parent stay in its group."""
+    a = schema.alarms.c
+    parent = schema.alarms.alias("parent")
+    resolved = AlarmState.RESOLVED.value
+    open_parent = exists().where(parent.c.id == a.parent_id, parent.c.state != resolved)
+    return or_(a.parent_id.is_(None), and_(a.state != resolved, ~open_parent))
+
+
+def _alarm_links(conn: Connection, alarm_ids: Sequence[int]) -> dict[int, AlarmLinks]:
+    a = schema.alarms.c
+    parents: dict[int, int] = {}
+    counts: dict[int, int] = {}
+    ids = list(dict.fromkeys(alarm_ids))
+    for i in range(0, len(ids), 900):
+        chunk = ids[i : i + 900]
+        q = select(a.id, a.parent_id).where(and_(a.id.in_(chunk), a.parent_id.is_not(None)))
+        parents.update((int(r.id), int(r.parent_id)) for r in conn.execute(q))
+        q = select(a.parent_id, func.count()).where(a.parent_id.in_(chunk)).group_by(a.parent_id)
+        counts.update((int(pid), int(n)) for pid, n in conn.execute(q))
+    return {i: AlarmLinks(parents.get(i), counts.get(i, 0)) for i in parents.keys() | counts.keys()}
+
+
+def _children_of(conn: Connection, parent_id: int) -> list[Alarm]:
+    a = schema.alarms.c
+    q = select(schema.alarms).where(a.parent_id == parent_id).order_by(a.id)
+    return [_alarm(r) for r in conn.execute(q)]
+
 
 # -- row mapping -------------------------------------------------------------------------------------------
 def _event_row(ev: Event) -> dict[str, Any]:
@@ -643,6 +757,20 @@ def _checkpoint(r: Row[Any]) -> StoredCheckpoint:
     cp = Checkpoint(int(r.size), r.root, float(r.time), r.key_id, r.signature)
     compact = tuple(bytes.fromhex(h) for h in r.compact.split(",") if h)
     return StoredCheckpoint(cp, r.last_hash, compact)
+
+
+def _silence(r: Row[Any]) -> Silence:
+    return Silence(
+        matchers=orjson.loads(r.matchers),
+        starts_at=float(r.starts_at),
+        ends_at=float(r.ends_at),
+        reason=r.reason,
+        created_by=r.created_by,
+        created_at=float(r.created_at),
+        expired_at=None if r.expired_at is None else float(r.expired_at),
+        expired_by=r.expired_by,
+        id=int(r.id),
+    )
 
 
 def _user(r: Row[Any]) -> User:

@@ -30,6 +30,8 @@ function summary(h) {
     case "alarm-escalated": return ["Escalated", `from ${d.from} to ${d.to}`];
     case "alarm-cleared": return ["Condition cleared", ""];
     case "alarm-reactivated": return ["Condition active again", ""];
+    case "alarm-escalation-notified": return [`Escalation level ${d.level}`, `notified ${(d.receivers || []).join(", ")}${d.silenced_by ? " (held by a silence)" : ""}`];
+    case "alarm-ack-timeout": return ["Acknowledged too long", `notified ${(d.receivers || []).join(", ")}${d.silenced_by ? " (held by a silence)" : ""}`];
     default: return [h.action, ""];
   }
 }

@@ -99,13 +99,15 @@ export async function api(path, { method = "GET", body } = {}) {
 export const act = (id, action, body) => api(`/api/v1/alarms/${id}/${action}`, { method: "POST", body });
 export const can = (alarm, action) => config.actions.includes(action) && (alarm.allowed_actions || []).includes(action);
 
+// Flood children included (each has `parent_id`): the queue groups them under their parent itself.
 export async function activeAlarms() {
   const all = [];
-  let url = "/api/v1/alarms?state=open,acknowledged&limit=500";
+  const base = "/api/v1/alarms?state=open,acknowledged&children=include&limit=500";
+  let url = base;
   for (let page = 0; page < 20 && url; page++) {
     const data = await api(url);
     all.push(...data.alarms);
-    url = data.next ? `/api/v1/alarms?state=open,acknowledged&limit=500&cursor=${encodeURIComponent(data.next)}` : null;
+    url = data.next ? `${base}&cursor=${encodeURIComponent(data.next)}` : null;
   }
   return all;
 }

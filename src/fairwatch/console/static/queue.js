@@ -9,6 +9,7 @@ import { VenueMap } from "./map.js";
 const alarms = new Map(); // id -> alarm, active ones only
 const fresh = new Set(); // ids to flash once
 const picked = new Set(); // ids chosen for a bulk action
+const expanded = new Set(); // flood parents whose children are shown
 let selected = null;
 let pending = false;
 
@@ -55,10 +56,32 @@ form.addEventListener("change", () => {
 form.addEventListener("reset", () => setTimeout(() => form.dispatchEvent(new Event("change")), 0));
 
 // -- rendering ----------------------------------------------------------------------------------------------
+// A flood child (docs/flood-control.md) folds under its parent while the parent is shown; "+N related" unfolds.
+let kids = new Map(); // parent id -> its active children, as of the last visible()
+function byUrgency(a, b) {
+  return sevRank(a.severity) - sevRank(b.severity) || Date.parse(a.first_seen) - Date.parse(b.first_seen) || a.id - b.id;
+}
 function visible() {
   const f = filters();
-  return [...alarms.values()].filter((a) => matches(a, f)).sort((a, b) =>
-    sevRank(a.severity) - sevRank(b.severity) || Date.parse(a.first_seen) - Date.parse(b.first_seen) || a.id - b.id);
+  const shown = (a) => a && matches(a, f);
+  kids = new Map();
+  for (const a of alarms.values()) {
+    if (a.parent_id != null && shown(alarms.get(a.parent_id))) {
+      if (!kids.has(a.parent_id)) kids.set(a.parent_id, []);
+      kids.get(a.parent_id).push(a);
+    }
+  }
+  const out = [];
+  for (const a of [...alarms.values()].filter((x) => shown(x) && !(x.parent_id != null && kids.has(x.parent_id))).sort(byUrgency)) {
+    out.push(a);
+    if (expanded.has(a.id)) out.push(...(kids.get(a.id) || []).sort(byUrgency));
+  }
+  return out;
+}
+const folded = (a) => a.parent_id != null && kids.has(a.parent_id);
+function toggleChildren(id) {
+  if (expanded.has(id)) expanded.delete(id); else expanded.add(id);
+  schedule();
 }
 
 function schedule() {
@@ -69,8 +92,9 @@ function schedule() {
 
 function row(a) {
   const unacked = a.state === "open";
+  const related = (kids.get(a.id) || []).length;
   const tr = el("tr", {
-    class: `sev-${a.severity} ${unacked ? "unacked" : "acked"}${a.id === selected ? " selected" : ""}${fresh.has(a.id) ? " fresh" : ""}`,
+    class: `sev-${a.severity} ${unacked ? "unacked" : "acked"}${a.id === selected ? " selected" : ""}${fresh.has(a.id) ? " fresh" : ""}${folded(a) ? " child" : ""}`,
     "data-id": a.id, tabindex: a.id === selected ? "0" : "-1", "aria-selected": String(a.id === selected),
   });
   if (config.bulk) {
@@ -83,6 +107,9 @@ function row(a) {
     el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: a.severity })),
     el("td", { class: "what" },
       el("a", { href: `/alarms/${a.id}`, text: humanType(a.type) }),
+      related ? el("button", { type: "button", class: "related", text: `+${related} related`,
+        "aria-expanded": String(expanded.has(a.id)), title: "Alarms of the same type and zone grouped under this one",
+        onclick: (e) => { e.stopPropagation(); toggleChildren(a.id); } }) : null,
       a.explanation ? el("div", { class: "expl", text: a.explanation, title: a.explanation }) : null),
     el("td", { class: "zone", text: zoneName(a.zone), title: zoneName(a.zone) }),
     el("td", { class: "age", "data-since": Date.parse(a.first_seen), text: fmtAge(now() - Date.parse(a.first_seen)) }),
