@@ -13,7 +13,7 @@ from fairwatch.notify.model import DEFAULT_CHANGES, EmailConfig, MqttConfig, Web
 
 HOOK = "receivers:\n  - name: ops\n    webhook: {url: 'http://127.0.0.1:9/hook'}\n"  # lines 1-3
 KINDS = "raised, repeated, escalated, cleared, reactivated, acknowledged, assigned, commented, resolved, reopened, reminder"
-ROUTE_KEYS = "name, type, severity, zone, site, changes, receivers, repeat_interval"
+ROUTE_KEYS = "name, type, severity, zone, site, changes, receivers, repeat_interval, escalation"
 SEVERITIES = "critical, high, medium, low, info"
 DURATION = "expected a number with a unit ms, s, m, h or d, e.g. 30s"
 
@@ -48,7 +48,7 @@ CASES = [
         "unknown-top-key",
         "receivers: []\nroutes: []\nrout: []\n",
         [
-            "notify.yaml:3: unknown key 'rout' (expected one of repeat_interval, retry, templates, receivers, routes)"
+            "notify.yaml:3: unknown key 'rout' (expected one of repeat_interval, retry, templates, receivers, routes, escalations)"
         ],
     ),
     ("missing-routes", "receivers: []\n", ["notify.yaml:1: missing required key 'routes'"]),

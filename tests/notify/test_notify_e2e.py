@@ -70,7 +70,7 @@ def test_serve_exits_2_and_names_the_problem(tmp_path: Path) -> None:
     notify.write_text("receivers: []\nroutes: []\nrout: []\n")
     result = CliRunner().invoke(cli, ["serve", "--data", str(tmp_path / "data"), "--notify", str(notify)])
     assert result.exit_code == 2
-    expected = f"{notify}:3: unknown key 'rout' (expected one of repeat_interval, retry, templates, receivers, routes)"
+    expected = f"{notify}:3: unknown key 'rout' (expected one of repeat_interval, retry, templates, receivers, routes, escalations)"
     assert expected in result.output
 
 

@@ -22,6 +22,8 @@ from fairwatch.notify.model import (
     CHANGE_KINDS,
     CHANNELS,
     DEFAULT_CHANGES,
+    EscalationLevel,
+    EscalationPolicy,
     NotifyConfig,
     Receiver,
     RetryPolicy,
@@ -29,8 +31,20 @@ from fairwatch.notify.model import (
 )
 from fairwatch.notify.templates import DEFAULTS, TEMPLATE_KEYS, Templates, compile_template
 
-TOP_KEYS = ("repeat_interval", "retry", "templates", "receivers", "routes")
-ROUTE_KEYS = ("name", "type", "severity", "zone", "site", "changes", "receivers", "repeat_interval")
+TOP_KEYS = ("repeat_interval", "retry", "templates", "receivers", "routes", "escalations")
+ROUTE_KEYS = (
+    "name",
+    "type",
+    "severity",
+    "zone",
+    "site",
+    "changes",
+    "receivers",
+    "repeat_interval",
+    "escalation",
+)
+ESCALATION_KEYS = ("name", "levels", "ack_timeout")
+LEVEL_KEYS = ("after", "receivers", "repeat")
 RECEIVER_KEYS = ("name", *CHANNELS, "templates")
 RETRY_KEYS = ("max_attempts", "initial", "max")
 SEVERITIES = tuple(s.value for s in Severity)
@@ -81,8 +95,11 @@ def _read_file(reader: Reader, root: Node | None, filename: str) -> NotifyConfig
     retry = _read_retry(reader, entries["retry"][1]) if "retry" in entries else RetryPolicy()
     shared = _read_templates(reader, entries["templates"][1], "templates") if "templates" in entries else {}
     receivers = _read_receivers(reader, entries["receivers"][1], shared)
-    routes = _read_routes(reader, entries["routes"][1], receivers, repeat)
-    return NotifyConfig(receivers, tuple(routes), retry or RetryPolicy(), filename)
+    policies = (
+        _read_escalations(reader, entries["escalations"][1], receivers) if "escalations" in entries else {}
+    )
+    routes = _read_routes(reader, entries["routes"][1], receivers, repeat, policies)
+    return NotifyConfig(receivers, tuple(routes), retry or RetryPolicy(), filename, policies)
 
 
 # -- receivers ---------------------------------------------------------------------------------------------
@@ -177,14 +194,18 @@ def _templates_for(channel: str, own: _TopTemplates, shared: _TopTemplates) -> T
 
 # -- routes ------------------------------------------------------------------------------------------------
 def _read_routes(
-    reader: Reader, node: Node, receivers: dict[str, Receiver], repeat: float | None
+    reader: Reader,
+    node: Node,
+    receivers: dict[str, Receiver],
+    repeat: float | None,
+    policies: dict[str, EscalationPolicy],
 ) -> list[Route]:
     items = reader.sequence(node, "routes", "routes")
     routes: list[Route] = []
     for index, item in enumerate(items or [], start=1):
         name = _peek_name(reader, item)
         reader.item = f"route {index} ({name!r})" if name else f"route {index}"
-        route = _read_route(reader, item, index, receivers, repeat)
+        route = _read_route(reader, item, index, receivers, repeat, policies)
         if route is not None:
             routes.append(route)
     reader.item = ""
@@ -192,11 +213,18 @@ def _read_routes(
 
 
 def _read_route(
-    reader: Reader, node: Node, index: int, receivers: dict[str, Receiver], repeat: float | None
+    reader: Reader,
+    node: Node,
+    index: int,
+    receivers: dict[str, Receiver],
+    repeat: float | None,
+    policies: dict[str, EscalationPolicy],
 ) -> Route | None:
     errors_before = len(reader.found)
     entries = reader.mapping(node, "", ROUTE_KEYS)
-    if entries is None or not reader.require(node, "", entries, ("receivers",)):
+    # A route that only starts an escalation policy needs no receivers of its own.
+    required = () if entries is not None and "escalation" in entries else ("receivers",)
+    if entries is None or not reader.require(node, "", entries, required):
         return None
     name = reader.string(entries["name"][1], "name") if "name" in entries else None
     if name is not None:
@@ -204,13 +232,23 @@ def _read_route(
     types = _globs(reader, entries, "type")
     severities = _severities(reader, entries["severity"][1]) if "severity" in entries else None
     changes = _changes(reader, entries["changes"][1]) if "changes" in entries else DEFAULT_CHANGES
-    names = _route_receivers(reader, entries["receivers"][1], receivers)
+    names = _route_receivers(reader, entries["receivers"][1], receivers) if "receivers" in entries else ()
     if "repeat_interval" in entries:
         repeat = reader.duration(entries["repeat_interval"][1], "repeat_interval")
     zones, sites = _globs(reader, entries, "zone"), _globs(reader, entries, "site")
+    policy = _route_policy(reader, entries["escalation"][1], policies) if "escalation" in entries else None
     if len(reader.found) > errors_before:
         return None
-    return Route(index, names, name, types, severities, zones, sites, changes, repeat)
+    return Route(index, names, name, types, severities, zones, sites, changes, repeat, policy)
+
+
+def _route_policy(reader: Reader, node: Node, policies: dict[str, EscalationPolicy]) -> str | None:
+    name = reader.string(node, "escalation")
+    if name is not None and name not in policies:
+        defined = ", ".join(policies) or "none"
+        reader.error(node, "escalation", f"unknown escalation policy {name!r} (defined: {defined})")
+        return None
+    return name
 
 
 def _globs(reader: Reader, entries: Entries, key: str) -> tuple[str, ...]:
@@ -258,6 +296,70 @@ def _route_receivers(reader: Reader, node: Node, receivers: dict[str, Receiver])
             defined = ", ".join(receivers) or "none"
             reader.error(node, "receivers", f"unknown receiver {name!r} (defined: {defined})")
     return names
+
+
+# -- escalation policies -----------------------------------------------------------------------------------
+def _read_escalations(
+    reader: Reader, node: Node, receivers: dict[str, Receiver]
+) -> dict[str, EscalationPolicy]:
+    items = reader.sequence(node, "escalations", "escalation policies")
+    found: dict[str, EscalationPolicy] = {}
+    first_line: dict[str, int] = {}
+    for index, item in enumerate(items or [], start=1):
+        name = _peek_name(reader, item)
+        reader.item = f"escalation {index} ({name!r})" if name else f"escalation {index}"
+        policy = _read_escalation(reader, item, receivers)
+        if policy is not None and policy.name in first_line:
+            message = f"duplicate escalation name {policy.name!r} (first at line {first_line[policy.name]})"
+            reader.error(item, "name", message)
+        elif policy is not None:
+            found[policy.name] = policy
+            first_line[policy.name] = line_of(item)
+    reader.item = ""
+    return found
+
+
+def _read_escalation(reader: Reader, node: Node, receivers: dict[str, Receiver]) -> EscalationPolicy | None:
+    errors_before = len(reader.found)
+    entries = reader.mapping(node, "", ESCALATION_KEYS)
+    if entries is None or not reader.require(node, "", entries, ("name", "levels")):
+        return None
+    name = _read_name(reader, entries["name"][1])
+    ack_timeout = (
+        reader.duration(entries["ack_timeout"][1], "ack_timeout") if "ack_timeout" in entries else None
+    )
+    owner = reader.item
+    levels: list[EscalationLevel] = []
+    for number, item in enumerate(reader.sequence(entries["levels"][1], "levels", "levels") or [], start=1):
+        reader.item = f"{owner}: level {number}"
+        level = _read_level(reader, item, receivers, levels[-1] if levels else None)
+        if level is not None:
+            levels.append(level)
+    reader.item = owner
+    if isinstance(entries["levels"][1], yaml.SequenceNode) and not entries["levels"][1].value:
+        reader.error(entries["levels"][1], "levels", "must not be an empty list")
+    if name is None or len(reader.found) > errors_before:
+        return None
+    return EscalationPolicy(name, tuple(levels), ack_timeout)
+
+
+def _read_level(
+    reader: Reader, node: Node, receivers: dict[str, Receiver], previous: EscalationLevel | None
+) -> EscalationLevel | None:
+    errors_before = len(reader.found)
+    entries = reader.mapping(node, "", LEVEL_KEYS)
+    if entries is None or not reader.require(node, "", entries, ("after", "receivers")):
+        return None
+    after = reader.duration(entries["after"][1], "after")
+    if after is not None and previous is not None and after <= previous.after:
+        reader.error(
+            entries["after"][1], "after", f"must be later than the level before ({previous.after:g}s)"
+        )
+    names = _route_receivers(reader, entries["receivers"][1], receivers)
+    repeat = reader.duration(entries["repeat"][1], "repeat") if "repeat" in entries else None
+    if after is None or len(reader.found) > errors_before:
+        return None
+    return EscalationLevel(after, names, repeat)
 
 
 def _read_retry(reader: Reader, node: Node) -> RetryPolicy | None:

@@ -1,5 +1,5 @@
-"""Wiring: `install(asgi, ctx, requires)` registers the CAP issuer, the notification dispatcher (when a
-notification file is set) and the CAP routes.
+"""Wiring: `install(asgi, ctx, requires)` registers the CAP issuer, silences, the notification dispatcher and
+escalation policies (when a notification file is set), and the CAP and silence routes.
 
 notify sits below the API, so it cannot import the API's role check; the app hands it in as `requires`
 (`fairwatch.api.auth.requires`), keeping one implementation of authentication.
@@ -13,22 +13,26 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+import orjson
 from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
 
+from fairwatch.access import Principal
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
-from fairwatch.errors import ConfigError, NotFound
+from fairwatch.errors import BadJSON, ConfigError, InvalidInput, NotFound, Problem
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role, Severity
 from fairwatch.notify import atom, cap
 from fairwatch.notify.cap_issuer import CapIssuer
 from fairwatch.notify.config import load_notify
 from fairwatch.notify.email import EmailNotifier
-from fairwatch.notify.model import NotifyConfig
+from fairwatch.notify.escalation import EscalationService
+from fairwatch.notify.model import EMPTY, NotifyConfig
 from fairwatch.notify.mqtt_out import MqttNotifier
 from fairwatch.notify.notifier import Notifier
 from fairwatch.notify.pipeline import Dispatcher, Writer
+from fairwatch.notify.silences import SilenceService, parse_statuses, silence_json
 from fairwatch.notify.webhook import WebhookNotifier
 from fairwatch.settings import Settings
 from fairwatch.site import Site, load_site
@@ -37,6 +41,14 @@ from fairwatch.taxonomy import Taxonomy
 
 EXTRA = "notify"  # ctx.extras key of the NotifyService
 Requires = Callable[[Role], Callable[..., Awaitable[Any]]]
+MAX_SILENCE_BODY = 64 * 1024
+
+
+class Publishing(Writer, Protocol):
+    """The single writer that also fans committed alarm changes out (ingest.Pipeline)."""
+
+    @property
+    def on_changes(self) -> Callable[[list[AlarmChange]], None]: ...
 
 
 class Host(Protocol):
@@ -45,7 +57,7 @@ class Host(Protocol):
     @property
     def store(self) -> Store: ...
     @property
-    def pipeline(self) -> Writer: ...
+    def pipeline(self) -> Publishing: ...
     @property
     def clock(self) -> Clock: ...
     @property
@@ -69,11 +81,13 @@ class NotifyService:
     """The running notification side; `ctx.extras["notify"]`."""
 
     issuer: CapIssuer
+    silences: SilenceService
     dispatcher: Dispatcher | None = None
+    escalations: EscalationService | None = None
 
 
 def install(asgi: FastAPI, ctx: Host, requires: Requires) -> NotifyService:
-    """Register CAP issuing, the dispatcher and the CAP routes on `ctx` and `asgi`."""
+    """Register CAP issuing, silences, the dispatcher, escalations and their routes on `ctx` and `asgi`."""
     settings = ctx.settings
     issuer = CapIssuer(
         ctx.store,
@@ -83,18 +97,39 @@ def install(asgi: FastAPI, ctx: Host, requires: Requires) -> NotifyService:
         site=_site_source(ctx),
         taxonomy=_taxonomy(ctx),
     )
-    service = NotifyService(issuer)
+    config = load_notify(settings.notify) if settings.notify is not None else None
+    # Without a dispatcher nothing is sent, but silences still end (and are audited) on their own timer.
+    interval = 0.0 if config is not None else settings.notify_interval
+    silences = SilenceService(config or EMPTY, ctx.store, ctx.pipeline, ctx.clock, interval=interval)
+    service = NotifyService(issuer, silences)
     ctx.change_listeners.append(issuer.on_changes)
     ctx.on_start.append(issuer.start)
+    ctx.on_start.append(silences.start)
     ctx.on_stop.append(issuer.drain)
-    if settings.notify is not None:
-        service.dispatcher = _dispatcher(ctx, load_notify(settings.notify))
+    ctx.on_stop.append(silences.stop)
+    if config is not None:
+        service.escalations = _escalations(ctx, config, silences)
+        service.dispatcher = _dispatcher(ctx, config, silences, service.escalations)
     ctx.extras[EXTRA] = service
     _routes(asgi, ctx, issuer, requires)
+    _silence_routes(asgi, ctx, silences, requires)
     return service
 
 
-def _dispatcher(ctx: Host, config: NotifyConfig) -> Dispatcher:
+def _escalations(ctx: Host, config: NotifyConfig, silences: SilenceService) -> EscalationService | None:
+    if not config.escalations:
+        return None
+    escalations = EscalationService(
+        config, ctx.store, ctx.pipeline, ctx.clock, ctx.pipeline.on_changes, silences
+    )
+    ctx.change_listeners.append(escalations.on_changes)
+    ctx.on_start.append(escalations.start)  # before the dispatcher's loop can run it
+    return escalations
+
+
+def _dispatcher(
+    ctx: Host, config: NotifyConfig, silences: SilenceService, escalations: EscalationService | None
+) -> Dispatcher:
     client = httpx.AsyncClient(follow_redirects=False)
     notifiers = build_notifiers(config, client, f"fairwatch/{ctx.version}")
     dispatcher = Dispatcher(
@@ -106,6 +141,12 @@ def _dispatcher(ctx: Host, config: NotifyConfig) -> Dispatcher:
         notifiers,
         interval=ctx.settings.notify_interval,
     )
+    dispatcher.muter = silences
+    silences.on_logged = dispatcher.wake
+    silences.before_end = dispatcher.drain
+    dispatcher.timers.append(silences.run_due)  # a silence's end first: its re-notifications go out at once
+    if escalations is not None:
+        dispatcher.timers.append(escalations.run_due)
     ctx.change_listeners.append(dispatcher.on_changes)
     ctx.on_start.append(dispatcher.start)
     ctx.on_stop.append(client.aclose)
@@ -205,3 +246,54 @@ def _routes(asgi: FastAPI, ctx: Host, issuer: CapIssuer, requires: Requires) -> 
     )
     cap_feed.public = True  # type: ignore[attr-defined]
     cap_public_message.public = True  # type: ignore[attr-defined]
+
+
+def _silence_routes(asgi: FastAPI, ctx: Host, silences: SilenceService, requires: Requires) -> None:
+    async def create_silence(request: Request, p: Principal = Depends(requires(Role.SUPERVISOR))) -> Response:
+        made = await silences.create(await _json_body(request), p.name)
+        return _json(silence_json(made, ctx.clock.now()), 201)
+
+    async def list_silences(request: Request, _p: Any = Depends(requires(Role.VIEWER))) -> Response:
+        wanted = [v.strip() for raw in request.query_params.getlist("status") for v in raw.split(",")]
+        statuses = parse_statuses(v for v in wanted if v)
+        now = ctx.clock.now()
+        return _json({"silences": [silence_json(s, now) for s in silences.query(now, statuses)]})
+
+    async def delete_silence(silence_id: int, p: Principal = Depends(requires(Role.SUPERVISOR))) -> Response:
+        ended = await silences.delete(silence_id, p.name)
+        return _json(silence_json(ended, ctx.clock.now()))
+
+    summary = (
+        "Silence notifications about matching alarms for a while: {matchers, starts_at, ends_at, reason}"
+    )
+    asgi.add_api_route("/api/v1/silences", create_silence, methods=["POST"], status_code=201, summary=summary)
+    asgi.add_api_route(
+        "/api/v1/silences", list_silences, methods=["GET"], summary="Silences, newest first (?status=active)"
+    )
+    asgi.add_api_route(
+        "/api/v1/silences/{silence_id}",
+        delete_silence,
+        methods=["DELETE"],
+        summary="Expire a silence now; its held-back alarms are re-notified",
+    )
+
+
+async def _json_body(request: Request) -> Any:
+    """The JSON body of a request (the API's reader lives above notify)."""
+    ctype = request.headers.get("content-type", "")
+    if ctype.split(";", 1)[0].strip().lower() != "application/json":
+        raise InvalidInput(
+            [Problem("Content-Type", ctype or None, "must be application/json")], "invalid request"
+        )
+    body = await request.body()
+    if len(body) > MAX_SILENCE_BODY:
+        message = f"must be at most {MAX_SILENCE_BODY} bytes"
+        raise InvalidInput([Problem("body", len(body), message)], "invalid request")
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status, media_type="application/json")

@@ -14,6 +14,7 @@ from fairwatch.notify.model import NotifyConfig, Receiver, RetryPolicy
 from fairwatch.store.base import Notification
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+SILENCED = "silenced"  # logged while a silence was in force, never sent (notify/silences.py)
 REMINDER = "reminder"
 MAX_ERROR = 500  # characters of a receiver's error kept in the log
 
@@ -99,6 +100,11 @@ def backoff(attempts: int, policy: RetryPolicy, rng: random.Random) -> float:
 def delivered(n: Notification, now: float) -> Notification:
     """The job after a successful attempt."""
     return replace(n, status=DELIVERED, attempts=n.attempts + 1, last_error=None, updated=now)
+
+
+def silenced(n: Notification, silence_id: int, now: float) -> Notification:
+    """The job as logged while silence `silence_id` is in force: kept in the log, never sent."""
+    return replace(n, status=SILENCED, last_error=f"silenced by silence {silence_id}", updated=now)
 
 
 def failed(n: Notification, error: str, now: float) -> Notification:

@@ -46,11 +46,14 @@ class Route:
     sites: tuple[str, ...] = ()  # globs
     changes: frozenset[str] = DEFAULT_CHANGES
     repeat_interval: float | None = None  # seconds; reminders while the alarm is unacknowledged
+    escalation: str | None = None  # the escalation policy that alarms this route covers follow
 
     def matches(self, alarm: Alarm, kind: str) -> bool:
         """True if a change of `kind` to `alarm` goes to this route's receivers."""
-        if kind not in self.changes:
-            return False
+        return kind in self.changes and self.covers(alarm)
+
+    def covers(self, alarm: Alarm) -> bool:
+        """True if the route's type, severity, zone and site matchers select `alarm` (whatever the change)."""
         if self.severities is not None and alarm.severity not in self.severities:
             return False
         return (
@@ -127,6 +130,24 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class EscalationLevel:
+    """Whom to notify once an alarm has been unacknowledged for `after` seconds, and again every `repeat`."""
+
+    after: float
+    receivers: tuple[str, ...]
+    repeat: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationPolicy:
+    """Levels in order of `after`; `ack_timeout` re-notifies level 1 about an alarm acknowledged but unresolved."""
+
+    name: str
+    levels: tuple[EscalationLevel, ...]
+    ack_timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class NotifyConfig:
     """A whole notification file, checked and compiled."""
 
@@ -134,6 +155,15 @@ class NotifyConfig:
     routes: tuple[Route, ...]
     retry: RetryPolicy = RetryPolicy()
     source: str = "(none)"
+    escalations: dict[str, EscalationPolicy] = field(default_factory=dict)
+
+    def policies_for(self, alarm: Alarm) -> list[EscalationPolicy]:
+        """The escalation policies named by every route that covers `alarm`, each once, in route order."""
+        found: dict[str, EscalationPolicy] = {}
+        for route in self.routes:
+            if route.escalation is not None and route.covers(alarm):
+                found.setdefault(route.escalation, self.escalations[route.escalation])
+        return list(found.values())
 
     def receivers_for(self, alarm: Alarm, kind: str) -> list[Receiver]:
         """Receivers of every matching route, each once, in route order."""

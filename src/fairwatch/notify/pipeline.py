@@ -2,7 +2,8 @@
 
 A change listener turns each committed alarm change into one job per routed receiver and writes the jobs to the
 notification log through the single writer. `dispatch_due(now)` sends every due job once, records each outcome
-(delivered, retried later with backoff, failed), and raises reminders for unacknowledged alarms. A background
+(delivered, retried later with backoff, failed), and raises reminders for unacknowledged alarms; before that it
+runs its timers (silence ends, escalations). Jobs for a silenced alarm are logged as silenced, never sent. A background
 loop calls it every `interval` seconds and as soon as new jobs are logged. A new dispatcher over the same store
 resumes pending jobs; delivered ones are never sent again.
 """
@@ -34,6 +35,17 @@ class Writer(Protocol):
     """The single writer (ingest.Pipeline): runs `fn(txn, now)` in its own transaction."""
 
     def call(self, fn: Callable[[Txn, float], T]) -> Awaitable[T]: ...
+
+
+class Muter(Protocol):
+    """Says whether notifications about an alarm are silenced at `now` (`silences.SilenceService`)."""
+
+    def silence_for(self, alarm: Alarm, now: float) -> int | None:
+        """The id of a silence in force for `alarm` at `now`, or None."""
+        ...
+
+
+Timer = Callable[[float], Awaitable[object]]  # runs what is due at `now` before each dispatch
 
 
 class Dispatcher:
@@ -70,6 +82,8 @@ class Dispatcher:
         self._lock = asyncio.Lock()
         self._wake = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
+        self.muter: Muter | None = None  # silences: matching jobs are logged as silenced, not sent
+        self.timers: list[Timer] = []  # escalations and silence ends, run at the start of each dispatch
 
     # -- life cycle ------------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -108,7 +122,7 @@ class Dispatcher:
         rows: list[Notification] = []
         for change in changes:
             for row in jobs.jobs_for(self.config, change):
-                rows.append(row)
+                rows.append(self.muted(row, change.alarm, change.time))
                 self._last_sent[(row.alarm_id, row.receiver)] = change.time
             self._track(change.alarm)
         if rows:
@@ -141,6 +155,10 @@ class Dispatcher:
             return
         self._wake.set()
 
+    def wake(self) -> None:
+        """Look for due jobs now (someone else logged some)."""
+        self._wake.set()
+
     async def drain(self) -> None:
         """Wait until jobs of every change seen so far are in the log."""
         while self._pending:
@@ -152,6 +170,7 @@ class Dispatcher:
         async with self._lock:
             await self.drain()
             now = self.clock.now() if now is None else now
+            await self._run_timers(now)
             await self._remind(now)
             due = self.store.due_notifications(now, self.batch)
             if not due:
@@ -159,6 +178,18 @@ class Dispatcher:
             outcomes = await asyncio.gather(*(self._attempt(job, now) for job in due))
             await self.writer.call(lambda txn, _now: txn.update_notifications(outcomes))
             return len(due)
+
+    async def _run_timers(self, now: float) -> None:
+        for timer in self.timers:
+            try:
+                await timer(now)
+            except Exception:  # a failing timer must not hold up deliveries; it runs again next time
+                log.exception("notification timer failed")
+
+    def muted(self, row: Notification, alarm: Alarm, now: float) -> Notification:
+        """`row` as it is logged: status silenced while a silence is in force for `alarm`."""
+        silence = self.muter.silence_for(alarm, now) if self.muter is not None else None
+        return row if silence is None else jobs.silenced(row, silence, now)
 
     async def _attempt(self, job: Notification, now: float) -> Notification:
         notifier = self.notifiers.get(job.receiver)
@@ -192,7 +223,7 @@ class Dispatcher:
         )
         if not due:
             return
-        rows = [jobs.reminder_job(self.config, r, now) for r in due]
+        rows = [self.muted(jobs.reminder_job(self.config, r, now), r.alarm, now) for r in due]
         for row in rows:
             self._last_sent[(row.alarm_id, row.receiver)] = now
         # The ones just sent fall due again one interval from now at the earliest.
