@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from fairwatch.alarms import AlarmChange, allowed_actions
+from fairwatch.alarms import AlarmChange
+from fairwatch.alarms.serialize import alarm_fields
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import Alarm, AuditRecord, Event
 from fairwatch.store import AlarmLinks, Occurrence
@@ -15,28 +16,8 @@ def alarm_json(a: Alarm, links: AlarmLinks | None = None, *, counted: bool = Tru
 
     `counted=False` leaves `children` out, where the count is not known (the stream).
     """
-    out = {
-        "id": a.id,
-        "rule": a.rule,
-        "type": a.type,
-        "severity": a.severity.value,
-        "state": a.state.value,
-        "active": a.active,
-        "site": a.site,
-        "zone": a.zone,
-        "group": a.group,
-        "count": a.count,
-        "first_seen": rfc3339(a.first_seen),
-        "last_seen": rfc3339(a.last_seen),
-        "updated": rfc3339(a.updated),
-        "assignee": a.assignee,
-        "disposition": a.disposition.value if a.disposition else None,
-        "explanation": a.explanation,
-        "sources": a.sources,
-        "version": a.version,
-        "allowed_actions": [x.value for x in allowed_actions(a.state)],
-        "parent_id": links.parent_id if links else None,
-    }
+    out = alarm_fields(a)
+    out["parent_id"] = links.parent_id if links else None
     if counted:
         out["children"] = links.children if links else 0
     return out

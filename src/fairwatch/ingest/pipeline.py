@@ -179,7 +179,7 @@ class Pipeline:
                     assert isinstance(nxt, _EventsJob)
                     batch.append(nxt)
                     size += len(nxt.events)
-                self._write_events(batch, size)
+                await self._write_events(batch, size)
             elif isinstance(job, _TickJob):
                 self._settle(job.future, lambda: self._write_tick())
             else:
@@ -219,12 +219,12 @@ class Pipeline:
                 self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
         return len(decisions)
 
-    def _write_events(self, batch: list[_EventsJob], size: int) -> None:
+    async def _write_events(self, batch: list[_EventsJob], size: int) -> None:
         self._pending_events -= size
         self.metrics.queue_depth.set(self._pending_events)
         now = self.clock.now()
         try:
-            with self.store.transaction() as txn:
+            async with self.store.group_transaction() as txn:
                 outcomes = self._store_and_evaluate(txn, batch, now)
         except Exception as exc:
             self.alarms.discard_staged()

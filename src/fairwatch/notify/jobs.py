@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fairwatch.alarms import AlarmChange, allowed_actions
+from fairwatch.alarms import AlarmChange
+from fairwatch.alarms.serialize import alarm_fields
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import Alarm, AlarmState
 from fairwatch.notify.model import NotifyConfig, Receiver, RetryPolicy
@@ -19,37 +20,12 @@ REMINDER = "reminder"
 MAX_ERROR = 500  # characters of a receiver's error kept in the log
 
 
-def alarm_body(a: Alarm) -> dict[str, Any]:
-    """An alarm in the shape the HTTP API shows it."""
-    return {
-        "id": a.id,
-        "rule": a.rule,
-        "type": a.type,
-        "severity": a.severity.value,
-        "state": a.state.value,
-        "active": a.active,
-        "site": a.site,
-        "zone": a.zone,
-        "group": a.group,
-        "count": a.count,
-        "first_seen": rfc3339(a.first_seen),
-        "last_seen": rfc3339(a.last_seen),
-        "updated": rfc3339(a.updated),
-        "assignee": a.assignee,
-        "disposition": a.disposition.value if a.disposition else None,
-        "explanation": a.explanation,
-        "sources": a.sources,
-        "version": a.version,
-        "allowed_actions": [x.value for x in allowed_actions(a.state)],
-    }
-
-
 def change_body(
     kind: str, alarm: Alarm, actor: str, time: float, details: Mapping[str, Any]
 ) -> dict[str, Any]:
     """The JSON every receiver gets: {alarm, change, actor, time, details}."""
     return {
-        "alarm": alarm_body(alarm),
+        "alarm": alarm_fields(alarm),
         "change": kind,
         "actor": actor,
         "time": rfc3339(time),

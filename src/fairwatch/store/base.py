@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -170,6 +170,7 @@ class Store(Protocol):
     """The system of record: events, alarms, audit, tokens, users."""
 
     def transaction(self) -> AbstractContextManager[Txn]: ...
+    def group_transaction(self) -> AbstractAsyncContextManager[Txn]: ...
     def open_alarms(self) -> list[Alarm]: ...
     def list_alarms(self, query: AlarmQuery) -> list[Alarm]: ...
     def get_alarm(self, alarm_id: int) -> Alarm | None: ...

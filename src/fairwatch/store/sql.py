@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,28 @@ class SqlStore:
                 with self.engine.begin() as conn:
                     yield SqlTxn(conn, self.dialect)
         except OperationalError as exc:
+            raise StoreUnavailable(f"store write failed: {exc.orig}") from exc
+
+    @asynccontextmanager
+    async def group_transaction(self) -> AsyncIterator[SqlTxn]:
+        """Like `transaction`, but the COMMIT (the fsync) runs in a worker thread so the event loop keeps
+        accepting requests meanwhile; sqlite3 releases the GIL while it commits. The caller must not start
+        another write until this returns (the single writer guarantees it)."""
+        if self._write is None:
+            with self.transaction() as txn:
+                yield txn
+            return
+        trans = self._write.begin()
+        try:
+            yield SqlTxn(self._write, self.dialect)
+        except BaseException:
+            trans.rollback()
+            raise
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, trans.commit)
+        except OperationalError as exc:
+            if trans.is_active:
+                trans.rollback()
             raise StoreUnavailable(f"store write failed: {exc.orig}") from exc
 
     @contextmanager

@@ -1,0 +1,34 @@
+"""The JSON fields of an alarm, shared by the HTTP API, the stream and every notifier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fairwatch.alarms.lifecycle import allowed_actions
+from fairwatch.events.validate import rfc3339
+from fairwatch.model import Alarm
+
+
+def alarm_fields(a: Alarm) -> dict[str, Any]:
+    """An alarm as the API shows it (without flood links, which only the store knows)."""
+    return {
+        "id": a.id,
+        "rule": a.rule,
+        "type": a.type,
+        "severity": a.severity.value,
+        "state": a.state.value,
+        "active": a.active,
+        "site": a.site,
+        "zone": a.zone,
+        "group": a.group,
+        "count": a.count,
+        "first_seen": rfc3339(a.first_seen),
+        "last_seen": rfc3339(a.last_seen),
+        "updated": rfc3339(a.updated),
+        "assignee": a.assignee,
+        "disposition": a.disposition.value if a.disposition else None,
+        "explanation": a.explanation,
+        "sources": a.sources,
+        "version": a.version,
+        "allowed_actions": [x.value for x in allowed_actions(a.state)],
+    }
