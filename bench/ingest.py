@@ -303,7 +303,7 @@ def write_report(f: dict[str, object]) -> None:
         "alerts/s one per request and about 37,000 alerts/s in batches, without durable commits or rule evaluation.",
         "",
     ]
-    lines += LIMITS.splitlines() + [""]
+    lines += [*LIMITS.splitlines(), ""]
     extra = ROOT / "docs" / "benchmarks-notes.md"
     if extra.exists():
         lines += [extra.read_text()]
