@@ -38,6 +38,7 @@ check: $(STAMP)
 	$(BIN)/lint-imports
 
 bench: $(STAMP)
+	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/ingest.py
 
 clean:

@@ -30,6 +30,7 @@ from fairwatch.metrics import Metrics
 from fairwatch.model import AuditEntry
 from fairwatch.notify import install as install_notify
 from fairwatch.phases import install as install_phases
+from fairwatch.policy import check_text
 from fairwatch.rules import Engine, load_rules, parse_rules
 from fairwatch.settings import Settings
 from fairwatch.site import Site, load_site
@@ -70,6 +71,8 @@ class App:
             taxonomy = Taxonomy.from_file(path) if path else Taxonomy.builtin()
             what, path = "site", settings.site
             site = load_site(path) if path else None
+            if site is not None:
+                _guard_site(site, path)
             what, path = "rules", settings.rules
             ruleset, rules_info = _load_rules(path, taxonomy.is_active, site)
         except (ConfigError, PolicyViolation) as exc:
@@ -190,3 +193,22 @@ def _load_rules(
     ruleset = load_rules(path, known_type, site)  # the site resolves and checks the zones rules name
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return ruleset, {"path": str(path), "rules": len(ruleset.rules), "sha256": digest}
+
+
+def _guard_site(site: Site, path: Path | None) -> None:
+    """The site's names are labels operators and partners see: they pass the rights guard like any other (RS-2)."""
+    labels = [("site", "id", site.id), ("site", "name", site.name)]
+    for zone in site.zones:
+        labels += [(f"zone '{zone.id}'", "id", zone.id), (f"zone '{zone.id}'", "name", zone.name)]
+    for device in site.devices:
+        labels.append((f"device '{device.id}'", "id", device.id))
+    errors = []
+    for item, field_name, text in labels:
+        refused = check_text(text)
+        if refused is not None:
+            errors.append(
+                f"{path}: {item}: {field_name}: refused by the rights guard: "
+                f"{refused.ground.value}: '{refused.term}' ({refused.reason})"
+            )
+    if errors:
+        raise ConfigError(errors)

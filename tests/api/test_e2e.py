@@ -382,3 +382,28 @@ def test_every_route_declares_a_role(srv: Server) -> None:
         "/healthz",
     }
     assert expected <= checked, "the walk missed routes: it would check nothing"
+
+
+def test_person_data_is_refused_over_http_and_counted(srv: Server, op: httpx.Client) -> None:
+    face = {"id": "f1", "source": "cam-4", "type": "camera.face_match", "value": 0.93}
+    belief = {"id": "f2", "source": "steward-2", "type": "report.medical", "data": {"religion": "x"}}
+    r = op.post("/api/v1/events", json=[hot(1), face, belief])
+    assert r.status_code == 422
+    assert r.json()["problems"] == [
+        {
+            "index": 1,
+            "field": "type",
+            "value": "camera.face_match",
+            "message": "refused: person-data ban (RS-4): biometric_identification: "
+            "event type 'camera.face_match' identifies or profiles a person",
+        },
+        {
+            "index": 2,
+            "field": "data.religion",
+            "value": "religion",
+            "message": "refused: person-data ban (RS-4): religion_or_belief: key 'religion' carries a person attribute",
+        },
+    ]
+    assert rows(srv, "SELECT count(*) FROM events") == [(0,)]
+    metrics = op.get("/metrics").text
+    assert "fairwatch_events_refused_by_policy_total 2.0" in metrics

@@ -101,3 +101,20 @@ def test_rules_may_only_raise_known_types(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["rules", "check", str(path)])
     assert result.exit_code == 2
     assert "alarm: unknown alarm type 'crowd_safety.stampede_vibes'" in result.stderr
+
+
+def test_serve_refuses_a_site_whose_names_target_a_protected_ground(tmp_path: Path) -> None:
+    from fairwatch.sim import demo_site_path
+
+    text = demo_site_path().read_text().replace("name: Campsite", "name: Protest camp")
+    site = tmp_path / "site.yaml"
+    site.write_text(text)
+    (tmp_path / "riverside-plan.svg").write_text(demo_site_path().with_name("riverside-plan.svg").read_text())
+    result = runner.invoke(cli, ["serve", "--site", str(site), "--data", str(tmp_path / "d"), "--port", "1"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{site}: zone 'camping': name: refused by the rights guard: peaceful_assembly: 'protestcamp' "
+        "(targets peaceful assembly; de lexicon)\n"
+    )
+    with sqlite3.connect(tmp_path / "d" / "fairwatch.db") as conn:
+        assert [r[0] for r in conn.execute("SELECT action FROM audit")] == ["site-rejected"]

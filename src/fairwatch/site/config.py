@@ -18,8 +18,8 @@ from shapely import Point, Polygon
 
 from fairwatch.errors import ConfigError
 from fairwatch.model import Location
-from fairwatch.yamlfile import LineDict, LineList, load_yaml
 from fairwatch.site.model import Device, DeviceKind, GeoRef, Plan, Site, Zone, polygon_problem
+from fairwatch.yamlfile import LineDict, LineList, load_yaml
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 

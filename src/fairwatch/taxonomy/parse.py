@@ -15,8 +15,8 @@ from typing import Any, cast
 from fairwatch.errors import ConfigError
 from fairwatch.model import Severity
 from fairwatch.policy import HAZARD_CLASSES
-from fairwatch.yamlfile import LineDict, LineList, load_yaml
 from fairwatch.taxonomy.model import CAP_CATEGORIES, STATUSES, AlarmType, Origin, Status
+from fairwatch.yamlfile import LineDict, LineList, load_yaml
 
 KEYS: tuple[str, ...] = ("id", "names", "description", "severity", "hazard_class", "cap_category", "status")
 REQUIRED: tuple[str, ...] = KEYS[:-1]
