@@ -15,40 +15,28 @@ from fastapi import Depends, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from fairwatch.clock import Clock
 from fairwatch.errors import BadJSON, ConfigError, InvalidInput
 from fairwatch.events import MAX_BODY, validate_events
 from fairwatch.events.validate import EventsRefused
+from fairwatch.hosting import HostBase, Requires
 from fairwatch.ingest.adapters import alertmanager, frigate
 from fairwatch.ingest.mqtt import MqttIngest, Route, events_route, parse_broker, topic_filters
 from fairwatch.ingest.pipeline import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
-from fairwatch.settings import Settings
 
-Requires = Callable[[Role], Callable[..., Awaitable[Any]]]
 ALERTMANAGER_PATH = "/api/v1/adapters/alertmanager"
 
 
-class Host(Protocol):
+class Host(HostBase, Protocol):
     """What ingest needs of the app's context (`api.Context` has all of it)."""
 
     @property
     def pipeline(self) -> Pipeline: ...
     @property
-    def clock(self) -> Clock: ...
-    @property
     def metrics(self) -> Metrics: ...
     @property
-    def settings(self) -> Settings: ...
-    @property
-    def extras(self) -> dict[str, Any]: ...
-    @property
     def readiness(self) -> list[Callable[[], str | None]]: ...
-    @property
-    def on_start(self) -> list[Callable[[], Awaitable[None]]]: ...
-    @property
-    def on_stop(self) -> list[Callable[[], Awaitable[None]]]: ...
 
 
 def install(asgi: FastAPI, ctx: Host, requires: Requires) -> None:

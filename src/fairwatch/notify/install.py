@@ -8,7 +8,7 @@ notify sits below the API, so it cannot import the API's role check; the app han
 from __future__ import annotations
 
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -19,8 +19,8 @@ from starlette.responses import Response
 
 from fairwatch.access import Principal
 from fairwatch.alarms import AlarmChange
-from fairwatch.clock import Clock
 from fairwatch.errors import BadJSON, ConfigError, InvalidInput, NotFound, Problem
+from fairwatch.hosting import HostBase, Requires
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role, Severity
 from fairwatch.notify import atom, cap
@@ -34,13 +34,10 @@ from fairwatch.notify.notifier import Notifier
 from fairwatch.notify.pipeline import Dispatcher, Writer
 from fairwatch.notify.silences import SilenceService, parse_statuses, silence_json
 from fairwatch.notify.webhook import WebhookNotifier
-from fairwatch.settings import Settings
 from fairwatch.site import Site, load_site
-from fairwatch.store.base import Store
 from fairwatch.taxonomy import Taxonomy
 
 EXTRA = "notify"  # ctx.extras key of the NotifyService
-Requires = Callable[[Role], Callable[..., Awaitable[Any]]]
 MAX_SILENCE_BODY = 64 * 1024
 
 
@@ -51,27 +48,15 @@ class Publishing(Writer, Protocol):
     def on_changes(self) -> Callable[[list[AlarmChange]], None]: ...
 
 
-class Host(Protocol):
+class Host(HostBase, Protocol):
     """What notify needs from the app's context (api.Context satisfies it)."""
 
     @property
-    def store(self) -> Store: ...
-    @property
     def pipeline(self) -> Publishing: ...
-    @property
-    def clock(self) -> Clock: ...
     @property
     def metrics(self) -> Metrics: ...
     @property
-    def settings(self) -> Settings: ...
-    @property
     def version(self) -> str: ...
-    @property
-    def extras(self) -> dict[str, Any]: ...
-    @property
-    def on_start(self) -> list[Callable[[], Awaitable[None]]]: ...
-    @property
-    def on_stop(self) -> list[Callable[[], Awaitable[None]]]: ...
     @property
     def change_listeners(self) -> list[Callable[[list[AlarmChange]], None]]: ...
 

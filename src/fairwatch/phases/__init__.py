@@ -5,22 +5,19 @@ across the switch and the current phase across restarts (docs/phases.md).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from fastapi import FastAPI
 
-from fairwatch.clock import Clock
 from fairwatch.errors import ConfigError, PolicyViolation
+from fairwatch.hosting import HostBase, Requires
 from fairwatch.model import AuditEntry
 from fairwatch.phases.config import load_phases, parse_phases
 from fairwatch.phases.plan import Phase, RunOfShow, due_phase, initial_phase, next_phase
 from fairwatch.phases.preview import diff_rules, rule_summary
-from fairwatch.phases.routes import Requires, add_routes
+from fairwatch.phases.routes import add_routes
 from fairwatch.phases.service import PhaseService, Writer
-from fairwatch.settings import Settings
 from fairwatch.site import Site
-from fairwatch.store import Store
 from fairwatch.taxonomy import Taxonomy
 
 __all__ = [
@@ -41,23 +38,11 @@ __all__ = [
 EXTRA = "phases"  # ctx.extras key of the PhaseService
 
 
-class Host(Protocol):
+class Host(HostBase, Protocol):
     """What phases need of the app's context (`api.Context` has all of it)."""
 
     @property
-    def store(self) -> Store: ...
-    @property
     def pipeline(self) -> Writer: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def extras(self) -> dict[str, Any]: ...
-    @property
-    def on_start(self) -> list[Callable[[], Awaitable[None]]]: ...
-    @property
-    def on_stop(self) -> list[Callable[[], Awaitable[None]]]: ...
 
 
 def install(asgi: FastAPI, ctx: Host, requires: Requires) -> dict[str, Any]:

@@ -5,7 +5,6 @@ phases sits below the API, so the app hands in its role check as `requires` (`fa
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Any
 
@@ -15,10 +14,10 @@ from starlette.responses import Response
 
 from fairwatch.access import Principal
 from fairwatch.errors import BadJSON, InvalidInput, Problem
+from fairwatch.hosting import Requires
 from fairwatch.model import Role
 from fairwatch.phases.service import PhaseService, check_reason
 
-Requires = Callable[[Role], Callable[..., Awaitable[Any]]]
 MAX_BODY = 16 * 1024
 _BODY_KEYS = ("phase", "reason")
 

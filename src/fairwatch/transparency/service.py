@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -18,13 +18,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fairwatch.alarms import AlarmService
 from fairwatch.audit import Checkpoint, key_id, load_or_create_key, public_key_b64
-from fairwatch.clock import Clock
 from fairwatch.errors import InvalidInput, NotFound, Problem
+from fairwatch.hosting import HostBase
 from fairwatch.model import AuditEntry
 from fairwatch.policy import HAZARD_CLASS_ORDER, POLICY_VERSION, lexicon_sha256
 from fairwatch.rules import Engine, Rule
 from fairwatch.settings import Settings
-from fairwatch.store import Store, Txn
+from fairwatch.store import Txn
 from fairwatch.transparency import checkpoints, export, retention
 from fairwatch.transparency.compliance import Compliance, decide, integrity_check, policy_check
 from fairwatch.transparency.proofs import Proven, Range, consistency_ranges, inclusion_ranges, prove
@@ -44,23 +44,11 @@ class Writer(Protocol):
     async def call(self, fn: Callable[[Txn, float], T]) -> T: ...
 
 
-class Host(Protocol):
+class Host(HostBase, Protocol):
     """What the service needs of the app's context (`api.Context` has all of it)."""
 
     @property
-    def store(self) -> Store: ...
-    @property
     def pipeline(self) -> Writer: ...
-    @property
-    def clock(self) -> Clock: ...
-    @property
-    def settings(self) -> Settings: ...
-    @property
-    def extras(self) -> dict[str, Any]: ...
-    @property
-    def on_start(self) -> list[Callable[[], Awaitable[None]]]: ...
-    @property
-    def on_stop(self) -> list[Callable[[], Awaitable[None]]]: ...
 
 
 def key_path(settings: Settings) -> Path:
