@@ -6,6 +6,7 @@ import asyncio
 import logging
 import secrets
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -70,7 +71,19 @@ def serve_app(app: App, host: str, port: int, banner: list[str] | None = None) -
     server = uvicorn.Server(config)
     for line in banner or []:
         typer.echo(line)
-    asyncio.run(server.serve())
+    _run_server_loop(server.serve())
+
+
+def _run_server_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run the server on uvloop when it is installed (uvicorn[standard] brings it): faster socket I/O than the
+    default selector loop; `uvicorn.run` would choose it too, but we drive `Server.serve` ourselves."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a pinned dependency through uvicorn[standard]
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def build_or_exit(settings: Settings) -> App:
@@ -154,7 +167,7 @@ def demo(
         f"  try: curl -H 'Authorization: Bearer {operator}' {url}/api/v1/alarms",
         f"  simulator scenario '{scenario}' is feeding events; every demo rule fires within 3 minutes.",
     ]
-    asyncio.run(_serve_with_simulator(app, settings.host, settings.port, url, device, scenario, banner))
+    _run_server_loop(_serve_with_simulator(app, settings.host, settings.port, url, device, scenario, banner))
 
 
 async def _serve_with_simulator(
