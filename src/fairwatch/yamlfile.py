@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -77,3 +78,35 @@ def load_yaml(text: str, source: str) -> Any:
         raise ConfigError([f"{source}:1: invalid YAML: {exc}"]) from exc
     finally:
         loader.dispose()
+
+
+# -- composed-node helpers, for readers that walk YAML nodes (rules, notification, rule-test files) ------------
+Node = yaml.Node
+_NODE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compose(text: str, filename: str) -> tuple[Node | None, str | None]:
+    """Compose one YAML document; return (root, None) or (None, an error message with the line)."""
+    try:
+        return yaml.compose(text, Loader=_NODE_LOADER), None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        return None, f"{filename}:{line}: invalid YAML: {exc.problem or exc.context}"
+    except yaml.YAMLError as exc:
+        return None, f"{filename}:1: invalid YAML: {exc}"
+
+
+def line_of(node: Node) -> int:
+    """The 1-based line where `node` starts."""
+    return int(node.start_mark.line) + 1
+
+
+def join(path: str, key: str) -> str:
+    """Extend a dotted field path."""
+    return f"{path}.{key}" if path else key
+
+
+def one_of(names: Sequence[str]) -> str:
+    """`a` or `one of a, b, c`, for messages."""
+    return names[0] if len(names) == 1 else "one of " + ", ".join(names)

@@ -9,8 +9,9 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
-from fairwatch.notify._reader import Entries, Node, Reader, join
+from fairwatch.notify._reader import Entries, Node, Reader
 from fairwatch.notify.model import ChannelConfig, EmailConfig, MqttConfig, WebhookConfig
+from fairwatch.yamlfile import join
 
 WEBHOOK_KEYS = ("url", "secret", "secret_env", "headers", "timeout")
 EMAIL_KEYS = ("smtp_host", "smtp_port", "from", "to", "starttls", "username", "password_env", "timeout")

@@ -12,36 +12,10 @@ from yaml.constructor import SafeConstructor
 
 from fairwatch import policy
 from fairwatch.rules.duration import parse_duration
+from fairwatch.yamlfile import line_of, one_of
 
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Node = yaml.Node
-
-
-def compose(text: str, filename: str) -> tuple[Node | None, str | None]:
-    """Compose one YAML document; return (root, None) or (None, an error message with the line)."""
-    try:
-        return yaml.compose(text, Loader=_LOADER), None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        return None, f"{filename}:{line}: invalid YAML: {exc.problem or exc.context}"
-    except yaml.YAMLError as exc:
-        return None, f"{filename}:1: invalid YAML: {exc}"
-
-
-def line_of(node: Node) -> int:
-    """The 1-based line where `node` starts."""
-    return int(node.start_mark.line) + 1
-
-
-def join(path: str, key: str) -> str:
-    """Extend a dotted field path."""
-    return f"{path}.{key}" if path else key
-
-
-def one_of(names: Sequence[str]) -> str:
-    """`a` or `one of a, b, c`, for messages."""
-    return names[0] if len(names) == 1 else "one of " + ", ".join(names)
 
 
 Entries = dict[str, tuple[Node, Node]]

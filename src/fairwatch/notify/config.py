@@ -17,7 +17,7 @@ from jinja2 import Template, TemplateSyntaxError
 from fairwatch.errors import ConfigError
 from fairwatch.model import Severity
 from fairwatch.notify._channels import CHANNEL_READERS
-from fairwatch.notify._reader import Entries, Node, Reader, compose, join, line_of, one_of
+from fairwatch.notify._reader import Entries, Node, Reader
 from fairwatch.notify.model import (
     CHANGE_KINDS,
     CHANNELS,
@@ -30,6 +30,7 @@ from fairwatch.notify.model import (
     Route,
 )
 from fairwatch.notify.templates import DEFAULTS, TEMPLATE_KEYS, Templates, compile_template
+from fairwatch.yamlfile import compose, join, line_of, one_of
 
 TOP_KEYS = ("repeat_interval", "retry", "templates", "receivers", "routes", "escalations")
 ROUTE_KEYS = (

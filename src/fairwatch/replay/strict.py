@@ -12,6 +12,8 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from fairwatch.errors import ConfigError
+from fairwatch.yamlfile import compose as compose_node
+from fairwatch.yamlfile import line_of
 
 Node = yaml.Node
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -30,14 +32,10 @@ def parse_offset(text: str) -> float | None:
 
 def compose(text: str, filename: str) -> Node | None:
     """One YAML document's root node (None if empty); ConfigError with file:line on a syntax error."""
-    try:
-        return yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise ConfigError([f"{filename}:{line}: invalid YAML: {exc.problem or exc.context}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{filename}:1: invalid YAML: {exc}"]) from None
+    root, problem = compose_node(text, filename)
+    if problem is not None:
+        raise ConfigError([problem])
+    return root
 
 
 _STANDARD = frozenset(
@@ -62,11 +60,6 @@ def foreign_tags(root: Node) -> list[Node]:
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(reversed(node.value))
     return found
-
-
-def line_of(node: Node) -> int:
-    """The 1-based line where `node` starts."""
-    return int(node.start_mark.line) + 1
 
 
 @dataclass

@@ -20,9 +20,10 @@ from fairwatch.errors import ConfigError, InvalidInput
 from fairwatch.events import validate_events
 from fairwatch.events.validate import parse_time
 from fairwatch.model import Event
-from fairwatch.replay.strict import Node, Reader, compose, foreign_tags, line_of
+from fairwatch.replay.strict import Node, Reader, compose, foreign_tags
 from fairwatch.rules import RuleSet, load_rules
 from fairwatch.site import Site, load_site
+from fairwatch.yamlfile import line_of
 
 Known = dict[str, tuple[str, ...]]  # rule id -> its group_by keys
 DEFAULT_START = 1_767_225_600.0  # 2026-01-01T00:00:00Z

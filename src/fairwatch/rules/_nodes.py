@@ -11,6 +11,7 @@ from yaml.constructor import SafeConstructor
 
 from fairwatch import policy
 from fairwatch.rules.duration import Duration, parse_duration
+from fairwatch.yamlfile import line_of, one_of
 
 if TYPE_CHECKING:
     from fairwatch.site import Site
@@ -21,18 +22,6 @@ _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 Node = yaml.Node
 DATA_KEY = "data.<key>"
 Scalar = str | int | float | bool
-
-
-def compose(text: str, filename: str) -> tuple[Node | None, str | None]:
-    """Compose one YAML document; return (root, None) or (None, error message with line)."""
-    try:
-        return yaml.compose(text, Loader=_LOADER), None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        return None, f"{filename}:{line}: invalid YAML: {exc.problem or exc.context}"
-    except yaml.YAMLError as exc:
-        return None, f"{filename}:1: invalid YAML: {exc}"
 
 
 _STR = "tag:yaml.org,2002:str"
@@ -72,16 +61,6 @@ def foreign_tags(node: Node) -> list[Node]:
         elif isinstance(current, yaml.SequenceNode):
             stack.extend(reversed(current.value))
     return found
-
-
-def line_of(node: Node) -> int:
-    """The 1-based line where `node` starts."""
-    return int(node.start_mark.line) + 1
-
-
-def join(path: str, key: str) -> str:
-    """Extend a dotted field path."""
-    return f"{path}.{key}" if path else key
 
 
 @dataclass
@@ -219,8 +198,3 @@ class Reader:
 def is_data_key(key: str) -> bool:
     """True for `data.<key>` with a non-empty key."""
     return key.startswith("data.") and len(key) > 5
-
-
-def one_of(names: Sequence[str]) -> str:
-    """`a` or `one of a, b, c` for messages."""
-    return names[0] if len(names) == 1 else "one of " + ", ".join(names)

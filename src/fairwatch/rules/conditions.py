@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import yaml
 
-from fairwatch.rules._nodes import Node, Reader, join
+from fairwatch.rules._nodes import Node, Reader
 from fairwatch.rules.forms import (
     COUNT_OPERATORS,
     DERIVED_FORMS,
@@ -41,6 +41,7 @@ from fairwatch.rules.spec import (
     TrackConfig,
     When,
 )
+from fairwatch.yamlfile import join
 
 __all__ = [
     "COUNT_OPERATORS",

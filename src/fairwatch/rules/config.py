@@ -15,7 +15,7 @@ import yaml
 
 from fairwatch.errors import ConfigError
 from fairwatch.model import Severity
-from fairwatch.rules._nodes import DATA_KEY, Node, Reader, compose, foreign_tags, is_data_key, line_of, one_of
+from fairwatch.rules._nodes import DATA_KEY, Node, Reader, foreign_tags, is_data_key
 from fairwatch.rules.conditions import read_clear, read_when, zone_group_problem
 from fairwatch.rules.spec import (
     AbsentWhen,
@@ -28,6 +28,7 @@ from fairwatch.rules.spec import (
     SimpleWhen,
     When,
 )
+from fairwatch.yamlfile import compose, line_of, one_of
 
 if TYPE_CHECKING:
     from fairwatch.site import Site

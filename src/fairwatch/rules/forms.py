@@ -3,7 +3,7 @@ forms `occupancy:` and `density:`."""
 
 from __future__ import annotations
 
-from fairwatch.rules._nodes import Node, Reader, join, one_of
+from fairwatch.rules._nodes import Node, Reader
 from fairwatch.rules.duration import Duration
 from fairwatch.rules.matchers import check_zone, is_number, read_region
 from fairwatch.rules.spec import (
@@ -16,6 +16,7 @@ from fairwatch.rules.spec import (
     RateConfig,
     TrackConfig,
 )
+from fairwatch.yamlfile import join, one_of
 
 COUNT_OPERATORS = ("gt", "gte")
 RATE_OPERATORS = ("gt", "gte", "lt", "lte")

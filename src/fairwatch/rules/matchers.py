@@ -6,9 +6,10 @@ import math
 
 import yaml
 
-from fairwatch.rules._nodes import DATA_KEY, Node, Reader, is_data_key, join, one_of
+from fairwatch.rules._nodes import DATA_KEY, Node, Reader, is_data_key
 from fairwatch.rules.spec import ConditionConfig, MatcherConfig, Operand, Point, RegionConfig, Scalar
 from fairwatch.site.model import polygon_problem
+from fairwatch.yamlfile import join, one_of
 
 OPERATORS = ("gt", "gte", "lt", "lte", "eq", "ne", "in")
 NUMERIC_OPERATORS = frozenset({"gt", "gte", "lt", "lte"})
