@@ -24,7 +24,7 @@ from fairwatch.api.serialize import change_json
 from fairwatch.clock import Clock, SystemClock
 from fairwatch.console import install as install_console
 from fairwatch.errors import ConfigError, PolicyViolation
-from fairwatch.ingest import Pipeline
+from fairwatch.writer import Pipeline
 from fairwatch.ingest.install import install as install_ingest
 from fairwatch.metrics import Metrics
 from fairwatch.model import AuditEntry

@@ -20,7 +20,7 @@ import pytest
 
 from fairwatch.alarms import Action, AlarmChange, AlarmService
 from fairwatch.clock import FakeClock
-from fairwatch.ingest import Pipeline
+from fairwatch.writer import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import Event
 from fairwatch.notify import Dispatcher, parse_notify

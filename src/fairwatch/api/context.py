@@ -9,7 +9,7 @@ from typing import Any
 
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
-from fairwatch.ingest import Pipeline
+from fairwatch.writer import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
 from fairwatch.settings import Settings

@@ -1,5 +1,1 @@
-"""Getting events in: the single writer with group commit, and the transports and adapters that feed it."""
-
-from fairwatch.ingest.pipeline import Pipeline
-
-__all__ = ["Pipeline"]
+"""Getting events in: the transports and adapters (HTTP, MQTT, Frigate, Alertmanager) that feed the writer."""

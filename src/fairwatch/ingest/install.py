@@ -21,7 +21,7 @@ from fairwatch.events.validate import EventsRefused
 from fairwatch.hosting import HostBase, Requires
 from fairwatch.ingest.adapters import alertmanager, frigate
 from fairwatch.ingest.mqtt import MqttIngest, Route, events_route, parse_broker, topic_filters
-from fairwatch.ingest.pipeline import Pipeline
+from fairwatch.writer.pipeline import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
 
