@@ -24,7 +24,6 @@ from fairwatch.api.serialize import change_json
 from fairwatch.clock import Clock, SystemClock
 from fairwatch.console import install as install_console
 from fairwatch.errors import ConfigError, PolicyViolation
-from fairwatch.writer import Pipeline
 from fairwatch.ingest.install import install as install_ingest
 from fairwatch.metrics import Metrics
 from fairwatch.model import AuditEntry
@@ -38,6 +37,7 @@ from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.stream import Hub
 from fairwatch.taxonomy import Taxonomy
 from fairwatch.transparency import install as install_transparency
+from fairwatch.writer import Pipeline
 
 log = logging.getLogger("fairwatch")
 

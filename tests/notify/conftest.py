@@ -20,7 +20,6 @@ import pytest
 
 from fairwatch.alarms import Action, AlarmChange, AlarmService
 from fairwatch.clock import FakeClock
-from fairwatch.writer import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import Event
 from fairwatch.notify import Dispatcher, parse_notify
@@ -28,6 +27,7 @@ from fairwatch.notify.install import build_notifiers
 from fairwatch.rules import Engine, parse_rules
 from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.store.base import Notification
+from fairwatch.writer import Pipeline
 from tests.services import free_port
 
 T0 = 1_783_000_000.0

@@ -9,12 +9,12 @@ from typing import Any
 
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
-from fairwatch.writer import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
 from fairwatch.settings import Settings
 from fairwatch.store import Store
 from fairwatch.stream import Hub
+from fairwatch.writer import Pipeline
 
 
 @dataclass

@@ -18,10 +18,10 @@ from fairwatch.clock import Clock
 from fairwatch.console import auth
 from fairwatch.console.auth import Attempt, SessionState
 from fairwatch.errors import Forbidden
-from fairwatch.writer import Pipeline
 from fairwatch.model import AuditEntry, AuditRecord, Role
 from fairwatch.settings import Settings
 from fairwatch.store import Session, Store, Txn
+from fairwatch.writer import Pipeline
 
 log = logging.getLogger(__name__)
 

@@ -21,9 +21,9 @@ from fairwatch.events.validate import EventsRefused
 from fairwatch.hosting import HostBase, Requires
 from fairwatch.ingest.adapters import alertmanager, frigate
 from fairwatch.ingest.mqtt import MqttIngest, Route, events_route, parse_broker, topic_filters
-from fairwatch.writer.pipeline import Pipeline
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
+from fairwatch.writer.pipeline import Pipeline
 
 ALERTMANAGER_PATH = "/api/v1/adapters/alertmanager"
 
