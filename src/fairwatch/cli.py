@@ -15,7 +15,6 @@ import uvicorn
 
 from fairwatch.access import create_token, parse_role, save_user
 from fairwatch.app import App
-from fairwatch.audit import verify_chain
 from fairwatch.clock import SystemClock
 from fairwatch.errors import ConfigError, InvalidInput, PolicyViolation, Problem
 from fairwatch.model import Role
@@ -26,6 +25,7 @@ from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.taxonomy import Taxonomy, check_taxonomy_file
 from fairwatch.transparency import retention
 from fairwatch.transparency import verify as witness_verify
+from fairwatch.transparency.logcheck import check_store, verification_key
 
 cli = typer.Typer(
     help="Fairwatch: an alarm platform for control rooms that cannot be turned against people.",
@@ -386,17 +386,33 @@ def _read_password() -> str:
     return str(typer.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
+_PUBLIC_KEY_HELP = "Check signatures with this base64 Ed25519 public key instead of the deployment key file."
+
+
 @audit_cli.command("verify")
-def audit_verify(data: DataOpt = None) -> None:
-    """Walk the hash chain; name the first bad seq. Exit 1 when the log was tampered with."""
+def audit_verify(
+    data: DataOpt = None,
+    public_key: Annotated[str | None, typer.Option("--public-key", help=_PUBLIC_KEY_HELP)] = None,
+) -> None:
+    """Verify the hash chain and every signed checkpoint; name truncation, rewrite and the first bad seq.
+    Exit 1 when the log was tampered with."""
     settings = _settings(data=data)
+    try:
+        key, source = verification_key(settings, public_key)
+    except ConfigError as exc:
+        for message in exc.messages:
+            typer.echo(message, err=True)
+        raise typer.Exit(2) from None
     store = _store(settings)
-    result = verify_chain(store.iter_audit())
-    store.close()
-    if result.ok:
-        typer.echo(f"audit log OK: {result.checked} records verified")
+    try:
+        report = check_store(store, key, source)
+    finally:
+        store.close()
+    if report.ok:
+        typer.echo(report.summary())
         return
-    typer.echo(f"audit log BROKEN: {result.problem}", err=True)
+    for problem in report.problems:
+        typer.echo(f"audit log BROKEN: {problem}", err=True)
     raise typer.Exit(1)
 
 

@@ -11,6 +11,7 @@ PUBLIC = [
     "ChainVerifier",
     "Checkpoint",
     "CompactRange",
+    "LogReport",
     "MerkleTree",
     "VerifyResult",
     "canonical_json",
@@ -20,6 +21,7 @@ PUBLIC = [
     "inclusion_proof",
     "key_id",
     "leaf_hash",
+    "load_key",
     "load_or_create_key",
     "merkle_root",
     "node_hash",
@@ -35,6 +37,7 @@ PUBLIC = [
     "verify_checkpoint",
     "verify_consistency",
     "verify_inclusion",
+    "verify_log",
 ]
 
 

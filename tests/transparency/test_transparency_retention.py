@@ -127,7 +127,8 @@ def test_the_daily_purge_deletes_old_events_and_resolved_alarms(tmp_path: Path) 
     assert verify_chain(log).ok
     assert {"alarm-raised", "alarm-resolved"} <= {r.action for r in log}  # their records outlive the alarm
     result = runner.invoke(cli, ["audit", "verify", "--data", str(srv.data)])
-    assert (result.exit_code, result.stdout) == (0, f"audit log OK: {len(log)} records verified\n")
+    assert result.exit_code == 0
+    assert result.stdout.startswith(f"audit log OK: {len(log)} records verified against ")
 
 
 def test_cli_purge_and_dry_run(tmp_path: Path) -> None:

@@ -20,8 +20,10 @@ from fairwatch.audit.checkpoint import (
     verify_against_checkpoint,
     verify_checkpoint,
 )
+from fairwatch.audit.history import LogReport, verify_log
 from fairwatch.audit.keys import (
     key_id,
+    load_key,
     load_or_create_key,
     public_key_b64,
     public_key_from_b64,
@@ -48,6 +50,7 @@ __all__ = [
     "ChainVerifier",
     "Checkpoint",
     "CompactRange",
+    "LogReport",
     "MerkleTree",
     "VerifyResult",
     "canonical_json",
@@ -57,6 +60,7 @@ __all__ = [
     "inclusion_proof",
     "key_id",
     "leaf_hash",
+    "load_key",
     "load_or_create_key",
     "merkle_root",
     "node_hash",
@@ -72,4 +76,5 @@ __all__ = [
     "verify_checkpoint",
     "verify_consistency",
     "verify_inclusion",
+    "verify_log",
 ]

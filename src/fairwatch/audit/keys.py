@@ -19,7 +19,7 @@ def load_or_create_key(path: Path) -> Ed25519PrivateKey:
     """Load the Ed25519 key at `path`, or create it there (mode 0600) if the file does not exist."""
     if not path.exists():
         _create_key(path)
-    return _load_key(path)
+    return load_key(path)
 
 
 def _create_key(path: Path) -> None:
@@ -46,9 +46,14 @@ def _create_key(path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _load_key(path: Path) -> Ed25519PrivateKey:
+def load_key(path: Path) -> Ed25519PrivateKey:
+    """Load the Ed25519 key at `path` without creating it; a missing or unreadable file is a ConfigError."""
     try:
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the deployment key ({exc.strerror or exc})"]) from None
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
         raise ConfigError([f"{path}: not an unencrypted PEM PKCS8 private key"]) from exc
     if not isinstance(key, Ed25519PrivateKey):

@@ -308,6 +308,12 @@ class SqlStore:
             row = conn.execute(select(schema.checkpoints).order_by(c.size.desc()).limit(1)).first()
         return _checkpoint(row) if row else None
 
+    def list_checkpoints(self) -> list[StoredCheckpoint]:
+        """Every signed checkpoint, smallest size first."""
+        c = schema.checkpoints.c
+        with self._reader() as conn:
+            return [_checkpoint(r) for r in conn.execute(select(schema.checkpoints).order_by(c.size))]
+
     def audit_hashes(self, start_seq: int, end_seq: int) -> Iterator[tuple[int, str]]:
         """(seq, hash) of the records start_seq..end_seq in seq order, on a connection of its own.
 
