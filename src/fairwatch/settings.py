@@ -90,7 +90,7 @@ SETTINGS_HELP: dict[str, str] = {
     "mqtt_cert_file": "Client certificate (PEM) for mqtts:// brokers that require one.",
     "mqtt_key_file": "Private key (PEM) of the MQTT client certificate.",
     "mqtt_max_inflight": "Most unacknowledged QoS 1 messages the broker may send (MQTT 5 Receive Maximum).",
-    "mqtt_deadletter_prefix": "Invalid MQTT payloads are republished under <prefix>/<original topic>.",
+    "mqtt_deadletter_prefix": "MQTT messages that can never be stored are reported under <prefix>/<original topic>.",
     "metrics_public": "Serve /metrics without a token (default: viewer role or higher).",
     "database_url": "SQLAlchemy URL of the store; default sqlite in the data directory.",
     "event_retention_days": "Raw events older than this are purged (maximum 400).",

@@ -41,7 +41,8 @@ def wait_for(check: Callable[[], T], what: str, timeout: float = 20.0) -> T:
 
 
 class Mosquitto:
-    """`with Mosquitto(tmp_path) as broker:`; `broker.url`, `kill()` (SIGKILL), `start()` again on the same port."""
+    """`with Mosquitto(tmp_path) as broker:`; `broker.url`, `stop()` (SIGTERM), `kill()` (SIGKILL), `start()` again
+    on the same port."""
 
     def __init__(self, root: Path, tls: bool = False) -> None:
         self.root = root
@@ -95,6 +96,12 @@ class Mosquitto:
         before = self.db.stat().st_ino if self.db.exists() else None
         self.proc.send_signal(signal.SIGUSR1)
         wait_for(lambda: self.db.exists() and self.db.stat().st_ino != before, "the mosquitto database")
+
+    def stop(self) -> None:
+        """SIGTERM: a clean shutdown that saves the persistence file (sessions and queued messages)."""
+        assert self.proc is not None
+        self.proc.terminate()
+        self.proc.wait(10)
 
     def kill(self) -> None:
         """SIGKILL: no clean shutdown, no final save."""

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import orjson
 import pytest
 
-from fairwatch.errors import ConfigError, InvalidInput, Problem
+from fairwatch.errors import ConfigError
 from fairwatch.ingest.install import build_mqtt
 from fairwatch.ingest.mqtt import (
     backoff_delay,
-    deadletter_body,
     default_client_id,
     derived_id,
     events_route,
@@ -137,17 +134,6 @@ def test_events_route_fills_source_and_ids_without_overriding_the_payload() -> N
 )
 def test_backoff_grows_exponentially_with_jitter_and_a_cap(attempt: int, u: float, delay: float) -> None:
     assert backoff_delay(attempt, 0.5, 30.0, u) == pytest.approx(delay)
-
-
-def test_dead_letter_body() -> None:
-    exc = InvalidInput([Problem("type", "Bad", "must be lowercase", 0)], "invalid events")
-    body: dict[str, Any] = orjson.loads(deadletter_body("t/x", b'{"type": "Bad"}\xff', exc))
-    assert body == {
-        "topic": "t/x",
-        "error": "invalid events",
-        "problems": [{"index": 0, "field": "type", "value": "Bad", "message": "must be lowercase"}],
-        "payload": '{"type": "Bad"}\ufffd',
-    }
 
 
 def test_frigate_needs_a_broker() -> None:

@@ -1,8 +1,11 @@
 """MQTT ingest: subscribe at QoS 1 with a persistent session, validate each message like the HTTP API, and send the
 PUBACK only after the pipeline committed its events, so a redelivery after a crash is deduplicated by event id.
 
-Invalid payloads are republished to `<deadletter prefix>/<original topic>` and then acknowledged (they can never
-succeed). The broker being down is a logged warning and a readiness problem, never a crash.
+A message that can never be stored (bad JSON, invalid or refused events, too large, a decoder failure, events the
+writer refuses for good) is republished to `<deadletter prefix>/<original topic>` without its payload (see
+`mqtt_deadletter`) and then acknowledged, so one bad message cannot block the session's queue. Only a writer
+answering StoreUnavailable or Overloaded is retried, with backoff. The broker being down is a logged warning and a
+readiness problem naming the reason, never a crash; the link reconnects by itself with backoff.
 """
 
 from __future__ import annotations
@@ -18,13 +21,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-import orjson
 import paho.mqtt.client as paho
 
 from fairwatch.clock import Clock
-from fairwatch.errors import ConfigError, InvalidInput, Overloaded, Problem, StoreUnavailable
+from fairwatch.errors import ConfigError, InvalidInput, Overloaded, StoreUnavailable
 from fairwatch.events import MAX_BODY, decode_body, validate_events
 from fairwatch.events.validate import EventsRefused
+from fairwatch.ingest import mqtt_deadletter as dl
 from fairwatch.ingest.mqtt_link import Broker, Link, LinkError
 from fairwatch.metrics import Metrics
 from fairwatch.model import Event
@@ -39,13 +42,19 @@ TIMEOUT_S = 10.0
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Messages on topics matching `filter` are decoded into raw events by `decode`; `transport` labels metrics;
-    `redact` shows a rejected payload in its dead-letter message (default: as it came)."""
+    """Messages on topics matching `filter` are decoded into raw events by `decode`; `transport` labels metrics."""
 
     filter: str
     transport: str
     decode: Decoder
-    redact: Callable[[bytes], str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Good:
+    """The events of one message of a batch (its place in the batch, for dead-lettering it alone)."""
+
+    index: int
+    events: list[Event]
 
 
 # -- configuration ---------------------------------------------------------------------------------------------
@@ -137,16 +146,6 @@ def events_route(topic_filter: str) -> Route:
     return Route(topic_filter, "mqtt", decode)
 
 
-def deadletter_body(
-    topic: str, payload: bytes, exc: InvalidInput, redact: Callable[[bytes], str] | None = None
-) -> bytes:
-    """The dead-letter message: {topic, error, problems, payload}, payload as text."""
-    payload = payload[:MAX_BODY]
-    text = redact(payload) if redact is not None else payload.decode("utf-8", errors="replace")
-    problems = [p.as_dict() for p in exc.problems]
-    return orjson.dumps({"topic": topic, "error": exc.summary, "problems": problems, "payload": text})
-
-
 def backoff_delay(attempt: int, base: float, cap: float, u: float) -> float:
     """Exponential backoff with equal jitter: half of min(cap, base*2^attempt) plus up to that half again (u in [0,1))."""
     ceiling = min(cap, base * float(2 ** min(attempt, 30)))
@@ -184,6 +183,7 @@ class MqttIngest:
         self._routes_by_topic: dict[str, Route | None] = {}
         self._had_session = False
         self._failures = 0  # connection attempts since the last success
+        self._problem = "not connected yet"  # why the link is down, for /readyz
         outcomes = metrics.mqtt_messages
         self._stored, self._empty, self._ignored = (
             outcomes.labels(o) for o in ("stored", "empty", "ignored")
@@ -202,8 +202,8 @@ class MqttIngest:
             self._task = None
 
     def readiness(self) -> str | None:
-        """A problem text while disconnected, for /readyz."""
-        return None if self.connected else "mqtt disconnected"
+        """While disconnected, the problem and its reason for /readyz (never the broker's credentials)."""
+        return None if self.connected else f"mqtt disconnected: {self._problem}"
 
     def _set_connected(self, up: bool) -> None:
         self.connected = up
@@ -223,6 +223,7 @@ class MqttIngest:
             finally:
                 self._set_connected(False)
                 await link.close()
+            self._problem = problem
             delay = backoff_delay(self._failures, *self.backoff, self.rng.random())
             self._failures += 1
             log.warning("MQTT broker %s: %s; retrying in %.1fs", self.broker.describe(), problem, delay)
@@ -254,50 +255,49 @@ class MqttIngest:
                     link.ack(message)
 
     async def _handle(self, link: Link, batch: list[paho.MQTTMessage]) -> bool:
-        """Commit the batch's events and dead-letter its invalid messages; True when all of it may be acked."""
+        """Commit the batch's events and dead-letter what can never be stored; True when all of it may be acked."""
         now = self.clock.now()
-        events: list[Event] = []
-        dead: list[tuple[str, bytes]] = []
-        for message in batch:
+        good: list[_Good] = []
+        dead: list[dl.DeadLetter] = []
+        for index, message in enumerate(batch):
             found = self._decode(message, now)
-            if isinstance(found, bytes):
-                dead.append((self.deadletter_prefix + "/" + message.topic, found))
-            elif found is not None:
-                events.extend(found)
-        results = await asyncio.gather(
-            self._deadletter(link, dead), self._store(link, events), return_exceptions=True
-        )
-        for result in results:
-            if isinstance(result, BaseException) and not isinstance(result, LinkError):
-                raise result
-        failed = [r for r in results if isinstance(r, LinkError)]
-        if failed:
-            log.warning(
-                "MQTT batch of %d messages not acknowledged (%s); it comes again", len(batch), failed[0]
-            )
+            if isinstance(found, dl.DeadLetter):
+                dead.append(found)
+            elif found:
+                good.append(_Good(index, found))
+        try:
+            unstorable = await self._store(link, batch, good)
+            self._stored.inc(len(good) - len(unstorable))
+            await self._deadletter(link, dead + unstorable)
+        except LinkError as exc:
+            log.warning("MQTT batch of %d messages not acknowledged (%s); it comes again", len(batch), exc)
             await link.close()  # acks must stay in order: drop the connection and let everything come again
             return False
         return not link.closed.done()
 
-    def _decode(self, message: paho.MQTTMessage, now: float) -> list[Event] | bytes | None:
-        """Events, or the dead-letter body of an invalid message, or None for a message to skip."""
+    def _decode(self, message: paho.MQTTMessage, now: float) -> list[Event] | dl.DeadLetter | None:
+        """Events, or the dead letter of a message that can never be stored, or None for a message to skip."""
         topic = message.topic
         route = None if topic.startswith(self.deadletter_prefix + "/") else self._route(topic)
         if route is None:
             self._ignored.inc()
             return None
+        payload = bytes(message.payload)
+        if len(payload) > MAX_BODY:
+            return self._dead(route.transport, dl.too_large(topic, payload, MAX_BODY), 1)
         raw: list[Any] = []
         try:
-            if len(message.payload) > MAX_BODY:
-                limit = f"payload of {len(message.payload)} bytes exceeds the limit of {MAX_BODY} bytes"
-                raise InvalidInput([Problem("body", None, limit)], "invalid events")
-            raw = route.decode(topic, bytes(message.payload))
+            raw = route.decode(topic, payload)
             events = validate_events(raw, now) if raw else []
         except InvalidInput as exc:
-            self._count_rejected(route, exc, max(len(raw), 1))
-            log.warning("MQTT message on %s rejected: %s", topic, exc)
-            return deadletter_body(topic, bytes(message.payload), exc, route.redact)
-        (self._stored if events else self._empty).inc()
+            if isinstance(exc, EventsRefused):
+                self.metrics.refused.inc(exc.refused_by_policy)
+            return self._dead(route.transport, dl.invalid(topic, payload, exc), max(len(raw), 1))
+        except Exception as exc:  # a decoder or validator failing on this payload fails on it every time
+            letter = dl.failed(topic, payload, dl.Reason.UNDECODABLE, exc)
+            return self._dead(route.transport, letter, max(len(raw), 1))
+        if not events:
+            self._empty.inc()
         return events
 
     def _route(self, topic: str) -> Route | None:
@@ -310,18 +310,77 @@ class MqttIngest:
             self._routes_by_topic[topic] = found
             return found
 
-    def _count_rejected(self, route: Route, exc: InvalidInput, count: int) -> None:
+    def _dead(self, transport: str, letter: dl.DeadLetter, count: int) -> dl.DeadLetter:
+        """Count a dead message (`count` events rejected) and log why, never what it said."""
         self.metrics.mqtt_messages.labels("deadlettered").inc()
         self.metrics.events.labels("rejected").inc(count)
-        self.metrics.rejected_by_transport.labels(route.transport).inc(count)
-        if isinstance(exc, EventsRefused):
-            self.metrics.refused.inc(exc.refused_by_policy)
+        self.metrics.rejected_by_transport.labels(transport).inc(count)
+        log.warning(
+            "MQTT message on %s dead-lettered (%s: %s); payload sha256 %s",
+            letter.topic,
+            letter.reason.value,
+            letter.error,
+            letter.payload_sha256,
+        )
+        return letter
 
-    async def _deadletter(self, link: Link, dead: list[tuple[str, bytes]]) -> None:
-        for topic, body in dead:
-            await link.publish(topic, body, TIMEOUT_S)
+    async def _deadletter(self, link: Link, dead: list[dl.DeadLetter]) -> None:
+        for letter in dead:
+            await link.publish(f"{self.deadletter_prefix}/{letter.topic}", letter.body(), TIMEOUT_S)
 
-    async def _store(self, link: Link, events: list[Event]) -> None:
+    async def _store(
+        self, link: Link, batch: list[paho.MQTTMessage], good: list[_Good]
+    ) -> list[dl.DeadLetter]:
+        """Commit the messages' events in chunks of whole messages; a chunk the writer refuses for good is tried
+        message by message, and the messages it still refuses come back as dead letters."""
+        dead: list[dl.DeadLetter] = []
+        for chunk in self._chunks(good):
+            try:
+                await self._commit(link, [e for g in chunk for e in g.events])
+            except LinkError:
+                raise
+            except (
+                Exception
+            ) as exc:  # not StoreUnavailable/Overloaded: the same events fail the same way again
+                dead += await self._isolate(link, batch, chunk, exc)
+        return dead
+
+    def _chunks(self, good: list[_Good]) -> list[list[_Good]]:
+        chunks: list[list[_Good]] = [[]]
+        size = 0
+        for g in good:
+            if chunks[-1] and size + len(g.events) > self.batch_events:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(g)
+            size += len(g.events)
+        return [c for c in chunks if c]
+
+    async def _isolate(
+        self, link: Link, batch: list[paho.MQTTMessage], chunk: list[_Good], exc: Exception
+    ) -> list[dl.DeadLetter]:
+        if len(chunk) > 1:
+            log.warning("MQTT: the writer refused %d messages (%s); storing them one by one", len(chunk), exc)
+        dead: list[dl.DeadLetter] = []
+        for g in chunk:
+            error: Exception = exc
+            if len(chunk) > 1:
+                try:
+                    await self._commit(link, g.events)
+                    continue
+                except LinkError:
+                    raise
+                except Exception as again:
+                    error = again
+            message = batch[g.index]
+            route = self._route(message.topic)
+            transport = route.transport if route is not None else "mqtt"
+            letter = dl.failed(message.topic, bytes(message.payload), dl.Reason.UNSTORABLE, error)
+            dead.append(self._dead(transport, letter, len(g.events)))
+        return dead
+
+    async def _commit(self, link: Link, events: list[Event]) -> None:
+        # one message may hold more events than the writer commits at once (or than its queue takes)
         for start in range(0, len(events), self.batch_events):
             await self._submit_until_committed(link, events[start : start + self.batch_events])
 

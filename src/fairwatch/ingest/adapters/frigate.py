@@ -279,8 +279,8 @@ def routes(prefix: str, on_dropped: OnDropped) -> list[Route]:
     """MQTT routes for `<prefix>/events` and `<prefix>/reviews`; `on_dropped(field)` counts identity drops."""
     prefix = prefix.strip("/")
     return [
-        Route(f"{prefix}/events", "frigate", _decoder(from_event, on_dropped), redact),
-        Route(f"{prefix}/reviews", "frigate", _decoder(from_review, on_dropped), redact),
+        Route(f"{prefix}/events", "frigate", _decoder(from_event, on_dropped)),
+        Route(f"{prefix}/reviews", "frigate", _decoder(from_review, on_dropped)),
     ]
 
 
