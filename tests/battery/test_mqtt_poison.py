@@ -63,7 +63,9 @@ def test_poison_messages_are_dead_lettered_once_and_ingest_goes_on(tmp_path: Pat
             assert len(body) < 1000  # the huge one is not echoed
             assert b"Jane Roe" not in body and b"xxxx" not in body
             doc = orjson.loads(body)
-            assert (doc["topic"], doc["reason"]) == (TOPIC, reason)
+            assert doc["topic"] == TOPIC
+            # a validator that learns to name deep nesting as a problem makes it invalid-events: dead either way
+            assert doc["reason"] in ({reason, "invalid-events"} if reason == "undecodable" else {reason})
             assert (doc["payload_sha256"], doc["payload_bytes"]) == (
                 hashlib.sha256(payload).hexdigest(),
                 len(payload),

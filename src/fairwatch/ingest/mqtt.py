@@ -339,9 +339,8 @@ class MqttIngest:
                 await self._commit(link, [e for g in chunk for e in g.events])
             except LinkError:
                 raise
-            except (
-                Exception
-            ) as exc:  # not StoreUnavailable/Overloaded: the same events fail the same way again
+            except Exception as exc:
+                # not StoreUnavailable/Overloaded (retried inside): the same events fail the same way again
                 dead += await self._isolate(link, batch, chunk, exc)
         return dead
 
@@ -360,7 +359,10 @@ class MqttIngest:
         self, link: Link, batch: list[paho.MQTTMessage], chunk: list[_Good], exc: Exception
     ) -> list[dl.DeadLetter]:
         if len(chunk) > 1:
-            log.warning("MQTT: the writer refused %d messages (%s); storing them one by one", len(chunk), exc)
+            what = type(exc).__name__
+            log.warning(
+                "MQTT: the writer refused %d messages (%s); storing them one by one", len(chunk), what
+            )
         dead: list[dl.DeadLetter] = []
         for g in chunk:
             error: Exception = exc
