@@ -149,7 +149,7 @@ def test_a_forged_checkpoint_and_a_deleted_one_are_named(data: Path) -> None:
     assert any(f"announces a checkpoint of size {second} that is no longer stored" in line for line in lines)
 
 
-def test_with_only_the_public_key(data: Path) -> None:
+def test_an_auditor_verifies_with_only_the_public_key(data: Path) -> None:
     key = data / "keys" / "deployment.key"
     public = public_key_b64(load_key(key))
     key.unlink()
@@ -159,3 +159,8 @@ def test_with_only_the_public_key(data: Path) -> None:
     assert not key.exists()  # verifying never creates a key
     result = fairwatch("audit", "verify", "--public-key", public, data=data)
     assert result.returncode == 0, result.stderr
+    malformed = fairwatch("audit", "verify", "--public-key", "not-a-key", data=data)
+    assert (malformed.returncode, malformed.stderr) == (
+        2,
+        "--public-key: not a base64 Ed25519 public key: 'not-a-key'\n",
+    )
