@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -10,22 +10,37 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from fairwatch.audit import verify_chain
+from fairwatch.errors import StaleWrite
 from fairwatch.model import Alarm, AlarmState, AuditEntry, Event, Location, Role, Severity
-from fairwatch.store import AlarmQuery, Occurrence, SqlStore, User, sqlite_url
+from fairwatch.store import AlarmQuery, Occurrence, SqlStore, User, schema, sqlite_url
+
+Opener = Callable[[], SqlStore]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
+def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Opener]:
+    """Opens stores on one fresh database: each call is another instance, as a second process would have."""
     if request.param == "sqlite":
-        s = SqlStore(sqlite_url(tmp_path))
+        url = sqlite_url(tmp_path)
     else:
         url = request.getfixturevalue("postgres_url")
-        s = SqlStore(url)
-        with s.engine.begin() as conn:
-            for table in ("events", "alarms", "occurrences", "audit", "tokens", "users", "kv"):
-                conn.execute(text(f"TRUNCATE {table} RESTART IDENTITY"))
-    yield s
-    s.close()
+        with SqlStore(url).engine.begin() as conn:
+            for table in schema.metadata.sorted_tables:
+                conn.execute(text(f"TRUNCATE {table.name} RESTART IDENTITY"))
+    opened: list[SqlStore] = []
+
+    def open_one() -> SqlStore:
+        opened.append(SqlStore(url))
+        return opened[-1]
+
+    yield open_one
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def store(open_store: Opener) -> SqlStore:
+    return open_store()
 
 
 def ev(i: int, source: str = "s1", **kw: object) -> Event:
@@ -99,8 +114,9 @@ def test_only_one_open_alarm_per_key(store: SqlStore) -> None:
     resolved = store.get_alarm(first)
     assert resolved is not None
     resolved.state = AlarmState.RESOLVED
+    resolved.version += 1
     with store.transaction() as txn:
-        txn.update_alarm(resolved)
+        txn.update_alarm(resolved, resolved.version - 1)
         second = txn.insert_alarm(alarm("k"))
     assert [a.id for a in store.open_alarms()] == [second]
 
@@ -177,3 +193,62 @@ def test_purge(store: SqlStore) -> None:
         assert txn.delete_events_before(120.0) == 1
         assert txn.delete_resolved_alarms_before(6.0) == 1
     assert [a.key for a in store.list_alarms(AlarmQuery())] == ["k2"]
+
+
+def test_an_update_moves_the_version_on_and_is_read_back(store: SqlStore) -> None:
+    with store.transaction() as txn:
+        aid = txn.insert_alarm(alarm("k"))
+    read = store.get_alarm(aid)
+    assert read is not None and read.version == 1
+    read.state, read.version = AlarmState.ACKNOWLEDGED, 2
+    with store.transaction() as txn:
+        txn.update_alarm(read, 1)
+    stored = store.get_alarm(aid)
+    assert stored is not None and (stored.state, stored.version) == (AlarmState.ACKNOWLEDGED, 2)
+
+
+def test_of_two_writers_that_read_the_same_version_the_second_is_refused(open_store: Opener) -> None:
+    first, second = open_store(), open_store()  # two instances on one database, as two processes would be
+    with first.transaction() as txn:
+        aid = txn.insert_alarm(alarm("k"))
+    mine, theirs = first.get_alarm(aid), second.get_alarm(aid)
+    assert mine is not None and theirs is not None and mine.version == theirs.version == 1
+    mine.state, mine.version = AlarmState.ACKNOWLEDGED, 2
+    with first.transaction() as txn:
+        txn.update_alarm(mine, 1)
+    theirs.state, theirs.version = AlarmState.RESOLVED, 2
+    with pytest.raises(StaleWrite) as refused, second.transaction() as txn:
+        txn.update_alarm(theirs, 1)
+    assert (refused.value.object, refused.value.expected, refused.value.found) == (f"alarm {aid}", 1, 2)
+    assert f"alarm {aid}" in str(refused.value) and "version 1" in str(refused.value)
+    stored = second.get_alarm(aid)
+    assert stored is not None and (stored.state, stored.version) == (AlarmState.ACKNOWLEDGED, 2)
+
+
+def test_updating_an_alarm_that_is_gone_is_refused(store: SqlStore) -> None:
+    with store.transaction() as txn:
+        aid = txn.insert_alarm(alarm("k", state=AlarmState.RESOLVED, updated=1.0))
+    gone = store.get_alarm(aid)
+    assert gone is not None
+    with store.transaction() as txn:
+        assert txn.delete_resolved_alarms_before(2.0) == 1
+    gone.version = 2
+    with pytest.raises(StaleWrite, match="no longer exists") as refused, store.transaction() as txn:
+        txn.update_alarm(gone, 1)
+    assert refused.value.found is None
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [pytest.param(1, 1, id="same version"), pytest.param(1, 2, id="version goes back")],
+)
+def test_an_update_that_does_not_raise_the_version_is_a_caller_error(
+    store: SqlStore, new: int, expected: int
+) -> None:
+    with store.transaction() as txn:
+        aid = txn.insert_alarm(alarm("k"))
+    read = store.get_alarm(aid)
+    assert read is not None
+    read.version = new
+    with pytest.raises(ValueError, match="must raise the version"), store.transaction() as txn:
+        txn.update_alarm(read, expected)

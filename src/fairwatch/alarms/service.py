@@ -14,7 +14,7 @@ from typing import Any
 
 from fairwatch.alarms.flood import FloodMember, flood_parent
 from fairwatch.alarms.lifecycle import Action, allowed_actions, transition
-from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem
+from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem, StaleWrite
 from fairwatch.model import (
     Alarm,
     AlarmState,
@@ -72,11 +72,14 @@ class AlarmService:
         """Open, repeat, escalate or clear alarms for rule decisions; `str` is the triggering event's source."""
         occurrences: list[tuple[Alarm, Decision]] = []
         dirty: dict[int, Alarm] = {}
+        read_at: dict[int, int] = {}  # alarm id -> its version as stored, for the optimistic check
         blocked = self.blocked_types
         for decision, source in decisions:
             if blocked and decision.kind is DecisionKind.RAISE and decision.alarm_type in blocked:
                 continue
             alarm = self._current(decision.key)
+            if alarm is not None:
+                read_at.setdefault(alarm.id, alarm.version)
             if decision.kind is DecisionKind.RAISE:
                 if alarm is None:
                     alarm = self._open_new(txn, decision, source, now)
@@ -97,7 +100,7 @@ class AlarmService:
                     "cleared", alarm, f"rule:{decision.rule}", now, {"explanation": decision.explanation}
                 )
         for alarm in dirty.values():
-            txn.update_alarm(alarm)
+            self._update(txn, alarm, read_at[alarm.id])
         txn.insert_occurrences(
             [
                 Occurrence(
@@ -257,12 +260,25 @@ class AlarmService:
             alarm.disposition = None
         alarm.state = new_state
         alarm.updated = now
+        read_at = alarm.version
         alarm.version += 1
-        txn.update_alarm(alarm)
+        self._update(txn, alarm, read_at)
         kind = _PAST[action]
         self._audit(txn, f"alarm-{kind}", alarm, actor, now, details)
         self._emit(kind, alarm, actor, now, details)
         self._staged.touched[alarm.key] = alarm
+
+    def _update(self, txn: Txn, alarm: Alarm, read_at: int) -> None:
+        """Write the alarm if its row is still at version `read_at`; on StaleWrite (another writer changed it)
+        replace the in-memory copy with the stored alarm, so the next transaction starts from it."""
+        try:
+            txn.update_alarm(alarm, read_at)
+        except StaleWrite:
+            self.open.pop(alarm.key, None)
+            stored = txn.open_alarm_for_key(alarm.key)
+            if stored is not None:
+                self.open[alarm.key] = stored
+            raise
 
     # -- staging ---------------------------------------------------------------------------------------------
     def commit_staged(self) -> list[AlarmChange]:

@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from fairwatch.audit import Checkpoint, canonical_json, chain
-from fairwatch.errors import StoreUnavailable
+from fairwatch.errors import StaleWrite, StoreUnavailable
 from fairwatch.model import (
     Alarm,
     AlarmState,
@@ -51,6 +51,7 @@ from fairwatch.store.base import (
     Silence,
     StoredCheckpoint,
     User,
+    check_version_step,
 )
 
 log = logging.getLogger(__name__)
@@ -461,9 +462,15 @@ class SqlTxn:
         assert pk is not None
         return int(pk[0])
 
-    def update_alarm(self, alarm: Alarm) -> None:
-        row = _alarm_row(alarm)
-        self.conn.execute(update(schema.alarms).where(schema.alarms.c.id == alarm.id).values(**row))
+    def update_alarm(self, alarm: Alarm, expected_version: int) -> None:
+        """Write `alarm` over its row if the row is still at `expected_version`; StaleWrite if another writer
+        changed it since (a compare-and-set: a lost race is refused, never silently overwritten)."""
+        check_version_step(alarm, expected_version)
+        a = schema.alarms.c
+        q = update(schema.alarms).where(a.id == alarm.id, a.version == expected_version)
+        if self.conn.execute(q.values(**_alarm_row(alarm))).rowcount != 1:
+            found = self.conn.execute(select(a.version).where(a.id == alarm.id)).scalar()
+            raise StaleWrite(f"alarm {alarm.id}", expected_version, None if found is None else int(found))
 
     def get_alarm(self, alarm_id: int) -> Alarm | None:
         row = self.conn.execute(select(schema.alarms).where(schema.alarms.c.id == alarm_id)).first()
