@@ -41,7 +41,8 @@ from fairwatch.model import (
     Severity,
 )
 from fairwatch.store import outbox, schema
-from fairwatch.store.base import (
+from fairwatch.store.base import check_version_step
+from fairwatch.store.rows import (
     AlarmLinks,
     AlarmQuery,
     CapMessage,
@@ -51,7 +52,6 @@ from fairwatch.store.base import (
     Silence,
     StoredCheckpoint,
     User,
-    check_version_step,
 )
 
 log = logging.getLogger(__name__)
