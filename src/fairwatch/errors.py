@@ -9,6 +9,7 @@ FairwatchError
 ├── Conflict                illegal state transition; names state and allowed actions   -> 409
 │   └── StaleWrite          another writer changed the row since it was read; names the
 │                           object and both versions (optimistic concurrency)          -> 409
+│   └── Duplicate           the write would break a uniqueness rule of the store       -> 409
 ├── Unauthorized            missing or invalid credentials                              -> 401
 ├── Forbidden               the role may not do this                                    -> 403
 ├── Overloaded              the writer queue is full; retry later                       -> 503
@@ -107,6 +108,14 @@ class StaleWrite(Conflict):
             "stale",
             [],
         )
+
+
+class Duplicate(Conflict):
+    """The write would store a second row where the store allows one: an event (id, source) twice, two open
+    alarms for one dedup key. Nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "exists", [])
 
 
 class Unauthorized(FairwatchError):

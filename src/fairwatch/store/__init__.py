@@ -2,6 +2,7 @@
 PostgreSQL, memory); each consumer names the small protocol of its own part (store/seams.py)."""
 
 from fairwatch.store.base import Store, Txn
+from fairwatch.store.memory import MemoryDatabase, MemoryStore
 from fairwatch.store.rows import (
     AlarmLinks,
     AlarmQuery,
@@ -55,6 +56,8 @@ __all__ = [
     "CheckpointTxn",
     "EventReads",
     "EventTxn",
+    "MemoryDatabase",
+    "MemoryStore",
     "Notification",
     "NotificationReads",
     "NotificationTxn",

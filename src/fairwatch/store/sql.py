@@ -24,11 +24,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, Row
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from fairwatch.audit import Checkpoint, canonical_json, chain
-from fairwatch.errors import StaleWrite, StoreUnavailable
+from fairwatch.errors import Duplicate, StaleWrite, StoreUnavailable
 from fairwatch.model import (
     Alarm,
     AlarmState,
@@ -452,12 +452,14 @@ class SqlTxn:
 
     def insert_events(self, events: Sequence[Event]) -> None:
         if events:
-            self.conn.execute(schema.events.insert(), [_event_row(ev) for ev in events])
+            with _unique("an event with the same (id, source) is stored already"):
+                self.conn.execute(schema.events.insert(), [_event_row(ev) for ev in events])
 
     def insert_alarm(self, alarm: Alarm) -> int:
         row = _alarm_row(alarm)
         del row["id"]
-        result = self.conn.execute(schema.alarms.insert().values(**row))
+        with _unique(f"alarm key {alarm.key!r} has an open alarm already"):
+            result = self.conn.execute(schema.alarms.insert().values(**row))
         pk = result.inserted_primary_key
         assert pk is not None
         return int(pk[0])
@@ -468,7 +470,9 @@ class SqlTxn:
         check_version_step(alarm, expected_version)
         a = schema.alarms.c
         q = update(schema.alarms).where(a.id == alarm.id, a.version == expected_version)
-        if self.conn.execute(q.values(**_alarm_row(alarm))).rowcount != 1:
+        with _unique(f"alarm key {alarm.key!r} has an open alarm already"):
+            done = self.conn.execute(q.values(**_alarm_row(alarm))).rowcount
+        if done != 1:
             found = self.conn.execute(select(a.version).where(a.id == alarm.id)).scalar()
             raise StaleWrite(f"alarm {alarm.id}", expected_version, None if found is None else int(found))
 
@@ -656,6 +660,15 @@ class SqlTxn:
             .values(ends_at=ends_at, expired_at=expired_at, expired_by=expired_by)
         )
         return int(done.rowcount) == 1
+
+
+@contextmanager
+def _unique(message: str) -> Iterator[None]:
+    """Translate the database's unique-constraint error into `Duplicate` (no driver text leaves the store)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Duplicate(message) from exc
 
 
 # -- flood groups (alarms/flood.py) ------------------------------------------------------------------------
