@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from fairwatch.alarms import AlarmService
@@ -11,7 +9,7 @@ from fairwatch.alarms.lifecycle import Action
 from fairwatch.api.errors import error_body
 from fairwatch.errors import StaleWrite
 from fairwatch.model import AlarmState, Decision, DecisionKind, Reason, Severity
-from fairwatch.store import SqlStore, sqlite_url
+from tests.store.conftest import Opener
 
 
 def hot(time: float) -> tuple[Decision, str | None]:
@@ -29,9 +27,10 @@ def hot(time: float) -> tuple[Decision, str | None]:
     return decision, "sensor-1"
 
 
-def test_a_writer_with_a_stale_copy_is_refused_and_then_starts_from_the_stored_alarm(tmp_path: Path) -> None:
-    url = sqlite_url(tmp_path)
-    store_a, store_b = SqlStore(url), SqlStore(url)  # two processes on one database
+def test_a_writer_with_a_stale_copy_is_refused_and_then_starts_from_the_stored_alarm(
+    open_store: Opener,
+) -> None:
+    store_a, store_b = open_store(), open_store()  # two processes on one database
     a = AlarmService(store_a)
     with store_a.transaction() as txn:
         a.apply_decisions(txn, [hot(1.0)], 1.0)
@@ -58,8 +57,6 @@ def test_a_writer_with_a_stale_copy_is_refused_and_then_starts_from_the_stored_a
         2,
         3,
     )
-    store_a.close()
-    store_b.close()
 
 
 def test_a_refused_write_is_a_409_naming_the_alarm_and_both_versions() -> None:

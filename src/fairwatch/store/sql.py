@@ -541,9 +541,10 @@ class SqlTxn:
         return rec
 
     def insert_token(self, name: str, role: Role, token_hash: str, now: float) -> int:
-        result = self.conn.execute(
-            schema.tokens.insert().values(name=name, role=role.value, hash=token_hash, created=now)
-        )
+        with _unique(f"token {name!r}: its hash is in use already"):
+            result = self.conn.execute(
+                schema.tokens.insert().values(name=name, role=role.value, hash=token_hash, created=now)
+            )
         pk = result.inserted_primary_key
         assert pk is not None
         return int(pk[0])
@@ -580,19 +581,23 @@ class SqlTxn:
 
     def insert_checkpoint(self, stored: StoredCheckpoint) -> None:
         cp = stored.checkpoint
-        self.conn.execute(
-            schema.checkpoints.insert().values(
-                size=cp.size,
-                root=cp.root,
-                time=cp.time,
-                key_id=cp.key_id,
-                signature=cp.signature,
-                last_hash=stored.last_hash,
-                compact=",".join(h.hex() for h in stored.compact),
-            )
+        statement = schema.checkpoints.insert().values(
+            size=cp.size,
+            root=cp.root,
+            time=cp.time,
+            key_id=cp.key_id,
+            signature=cp.signature,
+            last_hash=stored.last_hash,
+            compact=",".join(h.hex() for h in stored.compact),
         )
+        with _unique(f"a checkpoint of size {cp.size} exists already"):
+            self.conn.execute(statement)
 
     def insert_session(self, session: Session) -> None:
+        with _unique("a session with this id exists already"):
+            self._insert_session(session)
+
+    def _insert_session(self, session: Session) -> None:
         self.conn.execute(
             schema.sessions.insert().values(
                 id_hash=session.id_hash,
