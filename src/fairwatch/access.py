@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from fairwatch.errors import InvalidInput, Problem
 from fairwatch.model import AuditEntry, Role
-from fairwatch.store import Txn, User
+from fairwatch.store import AccessTxn, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(txn: Txn, name: str, role: Role, actor: str, now: float) -> str:
+def create_token(txn: AccessTxn, name: str, role: Role, actor: str, now: float) -> str:
     """Create a token; returns the only copy of the secret. Audited as token-created."""
     check_name(name)
     token = "fw_" + secrets.token_urlsafe(32)
@@ -82,7 +82,7 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def save_user(txn: Txn, name: str, role: Role, password: str, actor: str, now: float) -> User:
+def save_user(txn: AccessTxn, name: str, role: Role, password: str, actor: str, now: float) -> User:
     """Create or update a console user; audited as user-saved (never with the password)."""
     check_name(name)
     user = User(name, role, hash_password(password), now)

@@ -7,6 +7,9 @@ FairwatchError
 ├── PolicyViolation         the rights guard refused it; names the ground               -> 422
 ├── NotFound                no such alarm, user, ...                                    -> 404
 ├── Conflict                illegal state transition; names state and allowed actions   -> 409
+│   └── StaleWrite          another writer changed the row since it was read; names the
+│                           object and both versions (optimistic concurrency)          -> 409
+│   └── Duplicate           the write would break a uniqueness rule of the store       -> 409
 ├── Unauthorized            missing or invalid credentials                              -> 401
 ├── Forbidden               the role may not do this                                    -> 403
 ├── Overloaded              the writer queue is full; retry later                       -> 503
@@ -89,6 +92,30 @@ class Conflict(FairwatchError):
         self.state = state
         self.allowed = allowed
         super().__init__(message)
+
+
+class StaleWrite(Conflict):
+    """Another writer changed the object since it was read, so this write was refused (nothing was written)."""
+
+    def __init__(self, obj: str, expected: int, found: int | None) -> None:
+        self.object = obj
+        self.expected = expected
+        self.found = found
+        now = f"it is now at version {found}" if found is not None else "it no longer exists"
+        super().__init__(
+            f"{obj} was changed by another writer after it was read at version {expected} ({now}); "
+            "nothing was written: reload it and try again",
+            "stale",
+            [],
+        )
+
+
+class Duplicate(Conflict):
+    """The write would store a second row where the store allows one: an event (id, source) twice, two open
+    alarms for one dedup key. Nothing was written."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "exists", [])
 
 
 class Unauthorized(FairwatchError):

@@ -521,7 +521,7 @@ async def test_an_alarm_whose_severity_rises_into_a_policy_escalates_from_first_
     service.on_changes([AlarmChange("raised", before, "rule:hot", T0)])
     clock.set(T0 + 60)
     critical = replace(before, severity=Severity.CRITICAL, version=2, updated=T0 + 60)
-    await rig.pipeline.call(lambda txn, _now: txn.update_alarm(critical))
+    await rig.pipeline.call(lambda txn, _now: txn.update_alarm(critical, before.version))
     service.on_changes([AlarmChange("escalated", critical, "rule:hot", T0 + 60)])
     assert await service.run_due(T0 + 299) == 0
     assert await service.run_due(T0 + 300) == 1  # five minutes after it was first seen, not after it rose

@@ -1,68 +1,17 @@
-"""The store contract: the same behaviour from SQLite and PostgreSQL."""
+"""The store contract: the same behaviour from memory, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
 from fairwatch.audit import verify_chain
-from fairwatch.model import Alarm, AlarmState, AuditEntry, Event, Location, Role, Severity
-from fairwatch.store import AlarmQuery, Occurrence, SqlStore, User, sqlite_url
+from fairwatch.errors import Duplicate, StaleWrite
+from fairwatch.model import AlarmState, AuditEntry, Location, Role, Severity
+from fairwatch.store import AlarmQuery, Occurrence, Store, User
+from tests.store.conftest import Opener, alarm, ev
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlStore]:
-    if request.param == "sqlite":
-        s = SqlStore(sqlite_url(tmp_path))
-    else:
-        url = request.getfixturevalue("postgres_url")
-        s = SqlStore(url)
-        with s.engine.begin() as conn:
-            for table in ("events", "alarms", "occurrences", "audit", "tokens", "users", "kv"):
-                conn.execute(text(f"TRUNCATE {table} RESTART IDENTITY"))
-    yield s
-    s.close()
-
-
-def ev(i: int, source: str = "s1", **kw: object) -> Event:
-    base: dict[str, object] = {
-        "id": f"e{i}",
-        "source": source,
-        "type": "t.x",
-        "time": 100.0 + i,
-        "received": 200.0,
-    }
-    base.update(kw)
-    return Event(**base)  # type: ignore[arg-type]
-
-
-def alarm(key: str, severity: Severity = Severity.HIGH, first: float = 10.0, **kw: object) -> Alarm:
-    a = Alarm(
-        0,
-        key,
-        "r1",
-        "fire.suspected",
-        severity,
-        AlarmState.OPEN,
-        True,
-        "site",
-        "zone-a",
-        {"zone": "zone-a"},
-        1,
-        first,
-        first,
-        updated=first,
-    )
-    for k, v in kw.items():
-        setattr(a, k, v)
-    return a
-
-
-def test_events_round_trip_and_dedup_keys(store: SqlStore) -> None:
+def test_events_round_trip_and_dedup_keys(store: Store) -> None:
     full = ev(1, site="riverside", zone="z", value=4.5, location=Location(x=1.0, y=2.0), data={"door": "B"})
     with store.transaction() as txn:
         txn.insert_events([full, ev(2), ev(3, source="s2")])
@@ -74,15 +23,15 @@ def test_events_round_trip_and_dedup_keys(store: SqlStore) -> None:
     assert store.count_events() == 3
 
 
-def test_same_id_same_source_is_refused_by_the_database(store: SqlStore) -> None:
+def test_same_id_same_source_is_refused_by_the_database(store: Store) -> None:
     with store.transaction() as txn:
         txn.insert_events([ev(1)])
-    with pytest.raises(IntegrityError), store.transaction() as txn:
+    with pytest.raises(Duplicate), store.transaction() as txn:
         txn.insert_events([ev(1)])
     assert store.count_events() == 1
 
 
-def test_a_failed_transaction_leaves_nothing(store: SqlStore) -> None:
+def test_a_failed_transaction_leaves_nothing(store: Store) -> None:
     with pytest.raises(RuntimeError), store.transaction() as txn:
         txn.insert_events([ev(1)])
         txn.append_audit(AuditEntry(1.0, "x", "thing-done", "o"))
@@ -91,21 +40,22 @@ def test_a_failed_transaction_leaves_nothing(store: SqlStore) -> None:
     assert store.audit_head() is None
 
 
-def test_only_one_open_alarm_per_key(store: SqlStore) -> None:
+def test_only_one_open_alarm_per_key(store: Store) -> None:
     with store.transaction() as txn:
         first = txn.insert_alarm(alarm("k"))
-    with pytest.raises(IntegrityError), store.transaction() as txn:
+    with pytest.raises(Duplicate), store.transaction() as txn:
         txn.insert_alarm(alarm("k"))
     resolved = store.get_alarm(first)
     assert resolved is not None
     resolved.state = AlarmState.RESOLVED
+    resolved.version += 1
     with store.transaction() as txn:
-        txn.update_alarm(resolved)
+        txn.update_alarm(resolved, resolved.version - 1)
         second = txn.insert_alarm(alarm("k"))
     assert [a.id for a in store.open_alarms()] == [second]
 
 
-def test_alarm_listing_order_filters_and_cursor(store: SqlStore) -> None:
+def test_alarm_listing_order_filters_and_cursor(store: Store) -> None:
     with store.transaction() as txn:
         ids = {
             name: txn.insert_alarm(alarm(name, sev, first))
@@ -131,7 +81,7 @@ def test_alarm_listing_order_filters_and_cursor(store: SqlStore) -> None:
     assert got is not None and got.group == {"zone": "zone-a"} and got.state is AlarmState.OPEN
 
 
-def test_occurrences_in_order(store: SqlStore) -> None:
+def test_occurrences_in_order(store: Store) -> None:
     with store.transaction() as txn:
         aid = txn.insert_alarm(alarm("k"))
         txn.insert_occurrences(
@@ -140,7 +90,7 @@ def test_occurrences_in_order(store: SqlStore) -> None:
     assert [o.event_ids for o in store.occurrences(aid)] == [("e0",), ("e1",), ("e2",)]
 
 
-def test_audit_chain_across_transactions_verifies(store: SqlStore) -> None:
+def test_audit_chain_across_transactions_verifies(store: Store) -> None:
     for i in range(5):
         with store.transaction() as txn:
             txn.append_audit(AuditEntry(float(i), "op", "alarm-acknowledged", f"alarm:{i % 2}", {"n": i}))
@@ -153,7 +103,7 @@ def test_audit_chain_across_transactions_verifies(store: SqlStore) -> None:
     assert head is not None and head.seq == 10
 
 
-def test_tokens_users_and_kv(store: SqlStore) -> None:
+def test_tokens_users_and_kv(store: Store) -> None:
     with store.transaction() as txn:
         txn.insert_token("gate", Role.DEVICE, "h" * 64, 1.0)
         txn.upsert_user(User("ana", Role.OPERATOR, "hash1", 1.0))
@@ -167,7 +117,7 @@ def test_tokens_users_and_kv(store: SqlStore) -> None:
     assert store.get_kv("a") == "2" and store.get_kv("b") is None
 
 
-def test_purge(store: SqlStore) -> None:
+def test_purge(store: Store) -> None:
     with store.transaction() as txn:
         txn.insert_events([ev(1), ev(50)])
         old = alarm("k", state=AlarmState.RESOLVED, updated=5.0)
@@ -177,3 +127,62 @@ def test_purge(store: SqlStore) -> None:
         assert txn.delete_events_before(120.0) == 1
         assert txn.delete_resolved_alarms_before(6.0) == 1
     assert [a.key for a in store.list_alarms(AlarmQuery())] == ["k2"]
+
+
+def test_an_update_moves_the_version_on_and_is_read_back(store: Store) -> None:
+    with store.transaction() as txn:
+        aid = txn.insert_alarm(alarm("k"))
+    read = store.get_alarm(aid)
+    assert read is not None and read.version == 1
+    read.state, read.version = AlarmState.ACKNOWLEDGED, 2
+    with store.transaction() as txn:
+        txn.update_alarm(read, 1)
+    stored = store.get_alarm(aid)
+    assert stored is not None and (stored.state, stored.version) == (AlarmState.ACKNOWLEDGED, 2)
+
+
+def test_of_two_writers_that_read_the_same_version_the_second_is_refused(open_store: Opener) -> None:
+    first, second = open_store(), open_store()  # two instances on one database, as two processes would be
+    with first.transaction() as txn:
+        aid = txn.insert_alarm(alarm("k"))
+    mine, theirs = first.get_alarm(aid), second.get_alarm(aid)
+    assert mine is not None and theirs is not None and mine.version == theirs.version == 1
+    mine.state, mine.version = AlarmState.ACKNOWLEDGED, 2
+    with first.transaction() as txn:
+        txn.update_alarm(mine, 1)
+    theirs.state, theirs.version = AlarmState.RESOLVED, 2
+    with pytest.raises(StaleWrite) as refused, second.transaction() as txn:
+        txn.update_alarm(theirs, 1)
+    assert (refused.value.object, refused.value.expected, refused.value.found) == (f"alarm {aid}", 1, 2)
+    assert f"alarm {aid}" in str(refused.value) and "version 1" in str(refused.value)
+    stored = second.get_alarm(aid)
+    assert stored is not None and (stored.state, stored.version) == (AlarmState.ACKNOWLEDGED, 2)
+
+
+def test_updating_an_alarm_that_is_gone_is_refused(store: Store) -> None:
+    with store.transaction() as txn:
+        aid = txn.insert_alarm(alarm("k", state=AlarmState.RESOLVED, updated=1.0))
+    gone = store.get_alarm(aid)
+    assert gone is not None
+    with store.transaction() as txn:
+        assert txn.delete_resolved_alarms_before(2.0) == 1
+    gone.version = 2
+    with pytest.raises(StaleWrite, match="no longer exists") as refused, store.transaction() as txn:
+        txn.update_alarm(gone, 1)
+    assert refused.value.found is None
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [pytest.param(1, 1, id="same version"), pytest.param(1, 2, id="version goes back")],
+)
+def test_an_update_that_does_not_raise_the_version_is_a_caller_error(
+    store: Store, new: int, expected: int
+) -> None:
+    with store.transaction() as txn:
+        aid = txn.insert_alarm(alarm("k"))
+    read = store.get_alarm(aid)
+    assert read is not None
+    read.version = new
+    with pytest.raises(ValueError, match="must raise the version"), store.transaction() as txn:
+        txn.update_alarm(read, expected)

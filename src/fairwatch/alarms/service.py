@@ -14,7 +14,7 @@ from typing import Any
 
 from fairwatch.alarms.flood import FloodMember, flood_parent
 from fairwatch.alarms.lifecycle import Action, allowed_actions, transition
-from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem
+from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem, StaleWrite
 from fairwatch.model import (
     Alarm,
     AlarmState,
@@ -23,7 +23,7 @@ from fairwatch.model import (
     DecisionKind,
     Disposition,
 )
-from fairwatch.store import Occurrence, Store, Txn
+from fairwatch.store import AlarmReads, AlarmTxn, Occurrence
 
 MAX_SOURCES = 20
 MAX_NOTE = 4000
@@ -55,7 +55,7 @@ class _Staged:
 class AlarmService:
     """Applies decisions and actions inside a store transaction."""
 
-    def __init__(self, store: Store, flood_threshold: int = 3, flood_window: float = 600.0) -> None:
+    def __init__(self, store: AlarmReads, flood_threshold: int = 3, flood_window: float = 600.0) -> None:
         self.store = store
         self.open: dict[str, Alarm] = {a.key: a for a in store.open_alarms()}
         links = store.alarm_links([a.id for a in self.open.values()])
@@ -68,15 +68,20 @@ class AlarmService:
         self.blocked_types: set[str] = set()
 
     # -- decisions from rules --------------------------------------------------------------------------------
-    def apply_decisions(self, txn: Txn, decisions: Sequence[tuple[Decision, str | None]], now: float) -> None:
+    def apply_decisions(
+        self, txn: AlarmTxn, decisions: Sequence[tuple[Decision, str | None]], now: float
+    ) -> None:
         """Open, repeat, escalate or clear alarms for rule decisions; `str` is the triggering event's source."""
         occurrences: list[tuple[Alarm, Decision]] = []
         dirty: dict[int, Alarm] = {}
+        read_at: dict[int, int] = {}  # alarm id -> its version as stored, for the optimistic check
         blocked = self.blocked_types
         for decision, source in decisions:
             if blocked and decision.kind is DecisionKind.RAISE and decision.alarm_type in blocked:
                 continue
             alarm = self._current(decision.key)
+            if alarm is not None:
+                read_at.setdefault(alarm.id, alarm.version)
             if decision.kind is DecisionKind.RAISE:
                 if alarm is None:
                     alarm = self._open_new(txn, decision, source, now)
@@ -97,7 +102,7 @@ class AlarmService:
                     "cleared", alarm, f"rule:{decision.rule}", now, {"explanation": decision.explanation}
                 )
         for alarm in dirty.values():
-            txn.update_alarm(alarm)
+            self._update(txn, alarm, read_at[alarm.id])
         txn.insert_occurrences(
             [
                 Occurrence(
@@ -118,7 +123,7 @@ class AlarmService:
         self._staged.touched[key] = mine
         return mine
 
-    def _open_new(self, txn: Txn, d: Decision, source: str | None, now: float) -> Alarm:
+    def _open_new(self, txn: AlarmTxn, d: Decision, source: str | None, now: float) -> Alarm:
         alarm = Alarm(
             id=0,
             key=d.key,
@@ -185,7 +190,7 @@ class AlarmService:
         staged = self._staged.parents
         return staged[alarm_id] if alarm_id in staged else self.parents.get(alarm_id)
 
-    def _repeat(self, txn: Txn, alarm: Alarm, d: Decision, source: str | None, now: float) -> None:
+    def _repeat(self, txn: AlarmTxn, alarm: Alarm, d: Decision, source: str | None, now: float) -> None:
         alarm.count += 1
         alarm.last_seen = max(alarm.last_seen, d.time)
         alarm.updated = now
@@ -207,7 +212,7 @@ class AlarmService:
 
     # -- actions by people -----------------------------------------------------------------------------------
     def act(
-        self, txn: Txn, alarm_id: int, action: Action, actor: str, params: dict[str, Any], now: float
+        self, txn: AlarmTxn, alarm_id: int, action: Action, actor: str, params: dict[str, Any], now: float
     ) -> Alarm:
         """Apply a person's action; Conflict for an illegal transition, InvalidInput for bad parameters.
 
@@ -238,7 +243,7 @@ class AlarmService:
 
     def _apply(
         self,
-        txn: Txn,
+        txn: AlarmTxn,
         alarm: Alarm,
         action: Action,
         new_state: AlarmState,
@@ -257,12 +262,25 @@ class AlarmService:
             alarm.disposition = None
         alarm.state = new_state
         alarm.updated = now
+        read_at = alarm.version
         alarm.version += 1
-        txn.update_alarm(alarm)
+        self._update(txn, alarm, read_at)
         kind = _PAST[action]
         self._audit(txn, f"alarm-{kind}", alarm, actor, now, details)
         self._emit(kind, alarm, actor, now, details)
         self._staged.touched[alarm.key] = alarm
+
+    def _update(self, txn: AlarmTxn, alarm: Alarm, read_at: int) -> None:
+        """Write the alarm if its row is still at version `read_at`; on StaleWrite (another writer changed it)
+        replace the in-memory copy with the stored alarm, so the next transaction starts from it."""
+        try:
+            txn.update_alarm(alarm, read_at)
+        except StaleWrite:
+            self.open.pop(alarm.key, None)
+            stored = txn.open_alarm_for_key(alarm.key)
+            if stored is not None:
+                self.open[alarm.key] = stored
+            raise
 
     # -- staging ---------------------------------------------------------------------------------------------
     def commit_staged(self) -> list[AlarmChange]:
@@ -288,7 +306,7 @@ class AlarmService:
         self._staged = _Staged()
 
     def _audit(
-        self, txn: Txn, action: str, alarm: Alarm, actor: str, now: float, details: dict[str, Any]
+        self, txn: AlarmTxn, action: str, alarm: Alarm, actor: str, now: float, details: dict[str, Any]
     ) -> None:
         txn.append_audit(AuditEntry(now, actor, action, f"alarm:{alarm.id}", details))
 

@@ -19,6 +19,7 @@ from fairwatch.errors import (
     NotFound,
     Overloaded,
     PolicyViolation,
+    StaleWrite,
     StoreUnavailable,
     Unauthorized,
 )
@@ -50,6 +51,9 @@ def error_body(exc: FairwatchError) -> tuple[int, dict[str, Any], dict[str, str]
         problems = [p.as_dict() for p in exc.problems]
         summary = exc.summary if isinstance(exc, InvalidInput) else "refused by the rights guard"
         return 422, {"error": "invalid", "message": summary, "problems": problems}, headers
+    if isinstance(exc, StaleWrite):
+        body = {"error": "stale_write", "message": str(exc), "object": exc.object}
+        return 409, body | {"expected_version": exc.expected, "found_version": exc.found}, headers
     if isinstance(exc, Conflict):
         return (
             409,

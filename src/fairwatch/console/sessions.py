@@ -20,7 +20,7 @@ from fairwatch.console.auth import Attempt, SessionState
 from fairwatch.errors import Forbidden
 from fairwatch.model import AuditEntry, AuditRecord, Role
 from fairwatch.settings import Settings
-from fairwatch.store import Session, Store, Txn
+from fairwatch.store import Session, SessionTxn, Store
 from fairwatch.writer import Pipeline
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ class Sessions:
         """Delete the session (it stops working everywhere at once) and audit it."""
         id_hash = auth.session_hash(user.session_id)
 
-        def write(txn: Txn, now: float) -> None:
+        def write(txn: SessionTxn, now: float) -> None:
             txn.delete_session(id_hash)
             txn.append_audit(AuditEntry(now, user.name, "user-signed-out", f"user:{user.name}", {}))
 
@@ -174,7 +174,7 @@ class Sessions:
     ) -> None:
         details: dict[str, Any] = {"reason": reason, "client": client, **(extra or {})}
 
-        def write(txn: Txn, now: float) -> None:
+        def write(txn: SessionTxn, now: float) -> None:
             txn.append_audit(AuditEntry(now, "anonymous", "user-sign-in-failed", f"user:{name}", details))
 
         await self.ctx.pipeline.call(write)
@@ -189,7 +189,9 @@ class Sessions:
         site = self.ctx.extras.get("site")
         return str(getattr(site, "timezone", "UTC"))
 
-    def _later(self, fn: Callable[[Txn, float], object], done: Callable[[], None] | None = None) -> None:
+    def _later(
+        self, fn: Callable[[SessionTxn, float], object], done: Callable[[], None] | None = None
+    ) -> None:
         """Run a small write through the writer without making the request wait for it."""
 
         async def run() -> None:
@@ -206,7 +208,7 @@ class Sessions:
         task.add_done_callback(self._background.discard)
 
 
-def _open_session(txn: Txn, session: Session, now: float, client: str | None) -> None:
+def _open_session(txn: SessionTxn, session: Session, now: float, client: str | None) -> None:
     """Sweep ended sessions, store the new one and audit the sign-in, in one transaction."""
     txn.delete_sessions_before(now - auth.IDLE_TIMEOUT, now - auth.ABSOLUTE_TIMEOUT)
     txn.insert_session(Session(session.id_hash, session.user, now, now))

@@ -16,7 +16,7 @@ from fairwatch.model import Alarm, Location, Severity
 from fairwatch.notify import cap
 from fairwatch.notify.pipeline import Writer
 from fairwatch.site import Site
-from fairwatch.store.base import CapMessage, Store, Txn
+from fairwatch.store import CapMessage, CapReads, CapTxn
 from fairwatch.taxonomy import Taxonomy
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class CapIssuer:
 
     def __init__(
         self,
-        store: Store,
+        store: CapReads,
         writer: Writer,
         *,
         sender: str,
@@ -79,7 +79,7 @@ class CapIssuer:
         except Exception:
             log.exception("could not record CAP messages for %d alarm changes", len(items))
 
-    def _record(self, txn: Txn, items: Sequence[tuple[Alarm, cap.Facts, float]]) -> list[CapMessage]:
+    def _record(self, txn: CapTxn, items: Sequence[tuple[Alarm, cap.Facts, float]]) -> list[CapMessage]:
         issued: list[CapMessage] = []
         for alarm, facts, sent in items:
             previous = txn.cap_messages_for(alarm.id)
@@ -167,7 +167,7 @@ def _note(alarm: Alarm, msg_type: str, previous: Sequence[CapMessage]) -> str | 
     return None
 
 
-def _latest_point(store: Store, event_ids: list[str], site: Site | None) -> tuple[float, float] | None:
+def _latest_point(store: CapReads, event_ids: list[str], site: Site | None) -> tuple[float, float] | None:
     """(lat, lon) of the newest triggering event that carried a location."""
     for event in reversed(store.events_by_ids(event_ids) if event_ids else []):
         point = _geo(event.location, site)

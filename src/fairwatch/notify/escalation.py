@@ -22,7 +22,7 @@ from fairwatch.model import Alarm, AlarmState, AuditEntry, AuditRecord
 from fairwatch.notify import jobs
 from fairwatch.notify.model import EscalationPolicy, NotifyConfig
 from fairwatch.notify.pipeline import Muter, Writer
-from fairwatch.store.base import Notification, Store, Txn
+from fairwatch.store import Notification, NotificationReads, NotificationTxn
 
 ESCALATION = "escalation"  # notification kind of a level, and the alarm change kind of every step
 ACK_TIMEOUT = "ack-timeout"  # notification kind of an acknowledgement timeout
@@ -155,7 +155,7 @@ class EscalationService:
     def __init__(
         self,
         config: NotifyConfig,
-        store: Store,
+        store: NotificationReads,
         writer: Writer,
         clock: Clock,
         publish: Callable[[list[AlarmChange]], None],
@@ -253,7 +253,9 @@ class EscalationService:
                 upcoming = at
         return steps, upcoming
 
-    def _write(self, txn: Txn, batch: list[tuple[_Tracked, list[Step]]], now: float) -> list[AlarmChange]:
+    def _write(
+        self, txn: NotificationTxn, batch: list[tuple[_Tracked, list[Step]]], now: float
+    ) -> list[AlarmChange]:
         """In the writer: log and audit each step whose alarm is still in the state it was due for."""
         changes: list[AlarmChange] = []
         for tracked, steps in batch:

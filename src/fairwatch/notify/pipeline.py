@@ -25,7 +25,7 @@ from fairwatch.model import Alarm, AlarmState
 from fairwatch.notify import jobs
 from fairwatch.notify.model import NotifyConfig
 from fairwatch.notify.notifier import Notifier, Permanent, Retryable
-from fairwatch.store.base import Notification, Store, Txn
+from fairwatch.store import Notification, NotificationReads, Txn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,7 +54,7 @@ class Dispatcher:
     def __init__(
         self,
         config: NotifyConfig,
-        store: Store,
+        store: NotificationReads,
         writer: Writer,
         clock: Clock,
         metrics: Metrics,

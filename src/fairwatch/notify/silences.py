@@ -23,7 +23,7 @@ from fairwatch.model import Alarm, AuditEntry, Severity
 from fairwatch.notify import jobs
 from fairwatch.notify.model import NotifyConfig
 from fairwatch.notify.pipeline import Writer
-from fairwatch.store.base import Notification, Silence, Store, Txn
+from fairwatch.store import Notification, Silence, SilenceReads, SilenceTxn
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +206,13 @@ class SilenceService:
     """Creates, lists and ends silences; answers "is this alarm silenced now?" for the dispatcher (a Muter)."""
 
     def __init__(
-        self, config: NotifyConfig, store: Store, writer: Writer, clock: Clock, *, interval: float = 0.0
+        self,
+        config: NotifyConfig,
+        store: SilenceReads,
+        writer: Writer,
+        clock: Clock,
+        *,
+        interval: float = 0.0,
     ) -> None:
         self.config = config
         self.store = store
@@ -264,7 +270,7 @@ class SilenceService:
         now = self.clock.now()
         silence = parse_silence(body, creator, now)
 
-        def write(txn: Txn, _now: float) -> Silence:
+        def write(txn: SilenceTxn, _now: float) -> Silence:
             made = replace(silence, id=txn.insert_silence(silence))
             details = {
                 "matchers": made.matchers,
@@ -321,7 +327,7 @@ class SilenceService:
     async def _write_end(
         self, silence: Silence, rows: list[Notification], ends_at: float, now: float, actor: str, why: str
     ) -> None:
-        def write(txn: Txn, _now: float) -> bool:
+        def write(txn: SilenceTxn, _now: float) -> bool:
             if not txn.expire_silence(silence.id, ends_at, now, actor):
                 return False  # handled already (another server on the same store)
             txn.insert_notifications(rows)

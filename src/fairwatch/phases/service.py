@@ -20,7 +20,7 @@ from fairwatch.phases.plan import Phase, RunOfShow, due_phase, initial_phase, ne
 from fairwatch.phases.preview import diff_rules
 from fairwatch.rules import Engine
 from fairwatch.site import Site
-from fairwatch.store import Store, Txn
+from fairwatch.store import PhaseReads, StateTxn, Txn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,7 +51,7 @@ class PhaseService:
     """Owns the current phase; `ctx.extras["phases"]`."""
 
     def __init__(
-        self, plan: RunOfShow, store: Store, writer: Writer, clock: Clock, site: Site | None, tick: float
+        self, plan: RunOfShow, store: PhaseReads, writer: Writer, clock: Clock, site: Site | None, tick: float
     ) -> None:
         self.plan = plan
         self.store = store
@@ -191,7 +191,7 @@ def check_reason(value: Any) -> str:
     return value
 
 
-def _record(txn: Txn, now: float, phase: Phase, actor: str, details: dict[str, Any]) -> float:
+def _record(txn: StateTxn, now: float, phase: Phase, actor: str, details: dict[str, Any]) -> float:
     """The switch's audit record and the stored current phase, in one transaction; returns its time."""
     txn.append_audit(AuditEntry(now, actor, "phase-switched", AUDIT_OBJECT, details))
     txn.set_kv(KV_KEY, orjson.dumps({"phase": phase.id, "since": now}).decode())

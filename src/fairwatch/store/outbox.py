@@ -11,7 +11,7 @@ from sqlalchemy import Connection, and_, delete, exists, func, select, text, upd
 from sqlalchemy.engine import Row
 
 from fairwatch.store import schema
-from fairwatch.store.base import CapMessage, Notification
+from fairwatch.store.rows import CapMessage, Notification
 
 _N = schema.notifications
 _C = schema.cap_messages

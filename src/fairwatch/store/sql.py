@@ -24,11 +24,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine, Row
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from fairwatch.audit import Checkpoint, canonical_json, chain
-from fairwatch.errors import StoreUnavailable
+from fairwatch.errors import Duplicate, StaleWrite, StoreUnavailable
 from fairwatch.model import (
     Alarm,
     AlarmState,
@@ -41,7 +41,8 @@ from fairwatch.model import (
     Severity,
 )
 from fairwatch.store import outbox, schema
-from fairwatch.store.base import (
+from fairwatch.store.base import check_version_step
+from fairwatch.store.rows import (
     AlarmLinks,
     AlarmQuery,
     CapMessage,
@@ -457,19 +458,29 @@ class SqlTxn:
 
     def insert_events(self, events: Sequence[Event]) -> None:
         if events:
-            self.conn.execute(schema.events.insert(), [_event_row(ev) for ev in events])
+            with _unique("an event with the same (id, source) is stored already"):
+                self.conn.execute(schema.events.insert(), [_event_row(ev) for ev in events])
 
     def insert_alarm(self, alarm: Alarm) -> int:
         row = _alarm_row(alarm)
         del row["id"]
-        result = self.conn.execute(schema.alarms.insert().values(**row))
+        with _unique(f"alarm key {alarm.key!r} has an open alarm already"):
+            result = self.conn.execute(schema.alarms.insert().values(**row))
         pk = result.inserted_primary_key
         assert pk is not None
         return int(pk[0])
 
-    def update_alarm(self, alarm: Alarm) -> None:
-        row = _alarm_row(alarm)
-        self.conn.execute(update(schema.alarms).where(schema.alarms.c.id == alarm.id).values(**row))
+    def update_alarm(self, alarm: Alarm, expected_version: int) -> None:
+        """Write `alarm` over its row if the row is still at `expected_version`; StaleWrite if another writer
+        changed it since (a compare-and-set: a lost race is refused, never silently overwritten)."""
+        check_version_step(alarm, expected_version)
+        a = schema.alarms.c
+        q = update(schema.alarms).where(a.id == alarm.id, a.version == expected_version)
+        with _unique(f"alarm key {alarm.key!r} has an open alarm already"):
+            done = self.conn.execute(q.values(**_alarm_row(alarm))).rowcount
+        if done != 1:
+            found = self.conn.execute(select(a.version).where(a.id == alarm.id)).scalar()
+            raise StaleWrite(f"alarm {alarm.id}", expected_version, None if found is None else int(found))
 
     def get_alarm(self, alarm_id: int) -> Alarm | None:
         row = self.conn.execute(select(schema.alarms).where(schema.alarms.c.id == alarm_id)).first()
@@ -536,9 +547,10 @@ class SqlTxn:
         return rec
 
     def insert_token(self, name: str, role: Role, token_hash: str, now: float) -> int:
-        result = self.conn.execute(
-            schema.tokens.insert().values(name=name, role=role.value, hash=token_hash, created=now)
-        )
+        with _unique(f"token {name!r}: its hash is in use already"):
+            result = self.conn.execute(
+                schema.tokens.insert().values(name=name, role=role.value, hash=token_hash, created=now)
+            )
         pk = result.inserted_primary_key
         assert pk is not None
         return int(pk[0])
@@ -575,19 +587,23 @@ class SqlTxn:
 
     def insert_checkpoint(self, stored: StoredCheckpoint) -> None:
         cp = stored.checkpoint
-        self.conn.execute(
-            schema.checkpoints.insert().values(
-                size=cp.size,
-                root=cp.root,
-                time=cp.time,
-                key_id=cp.key_id,
-                signature=cp.signature,
-                last_hash=stored.last_hash,
-                compact=",".join(h.hex() for h in stored.compact),
-            )
+        statement = schema.checkpoints.insert().values(
+            size=cp.size,
+            root=cp.root,
+            time=cp.time,
+            key_id=cp.key_id,
+            signature=cp.signature,
+            last_hash=stored.last_hash,
+            compact=",".join(h.hex() for h in stored.compact),
         )
+        with _unique(f"a checkpoint of size {cp.size} exists already"):
+            self.conn.execute(statement)
 
     def insert_session(self, session: Session) -> None:
+        with _unique("a session with this id exists already"):
+            self._insert_session(session)
+
+    def _insert_session(self, session: Session) -> None:
         self.conn.execute(
             schema.sessions.insert().values(
                 id_hash=session.id_hash,
@@ -655,6 +671,15 @@ class SqlTxn:
             .values(ends_at=ends_at, expired_at=expired_at, expired_by=expired_by)
         )
         return int(done.rowcount) == 1
+
+
+@contextmanager
+def _unique(message: str) -> Iterator[None]:
+    """Translate the database's unique-constraint error into `Duplicate` (no driver text leaves the store)."""
+    try:
+        yield
+    except IntegrityError as exc:
+        raise Duplicate(message) from exc
 
 
 # -- flood groups (alarms/flood.py) ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from fairwatch.audit import (
     verify_checkpoint,
 )
 from fairwatch.model import AuditEntry
-from fairwatch.store import Store, StoredCheckpoint, Txn
+from fairwatch.store import CheckpointTxn, StoredCheckpoint, TransparencyReads
 
 CHECKPOINT_EVERY = 1000  # records
 CHECKPOINT_SECONDS = 300.0
@@ -50,7 +50,7 @@ class Outcome:
     problem: str | None = None
 
 
-def prepare(store: Store, key: Ed25519PrivateKey, now: float) -> Outcome:
+def prepare(store: TransparencyReads, key: Ed25519PrivateKey, now: float) -> Outcome:
     """Sign a checkpoint over every record so far, extending the stored tree state; verify the chain on the way.
 
     Reads only: on SQLite a read inside the writer's transaction would wait for that very transaction, so the
@@ -72,7 +72,7 @@ def prepare(store: Store, key: Ed25519PrivateKey, now: float) -> Outcome:
     return Outcome(StoredCheckpoint(cp, verifier.last_hash, tuple(compact.hashes)))
 
 
-def record(txn: Txn, stored: StoredCheckpoint, now: float) -> Checkpoint:
+def record(txn: CheckpointTxn, stored: StoredCheckpoint, now: float) -> Checkpoint:
     """Store a checkpoint made by `prepare` and announce it in the audit log."""
     cp = stored.checkpoint
     txn.insert_checkpoint(stored)

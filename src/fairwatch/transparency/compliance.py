@@ -19,7 +19,7 @@ from fairwatch.audit import (
 )
 from fairwatch.policy import HAZARD_CLASSES, check_text
 from fairwatch.rules import Rule
-from fairwatch.store import Store, StoredCheckpoint
+from fairwatch.store import StoredCheckpoint, TransparencyReads
 
 # Up to this many records the whole chain and the latest checkpoint's root are verified at start;
 # beyond it only the records after the latest checkpoint (which an earlier start verified).
@@ -125,7 +125,9 @@ def _text_problems(texts: Iterable[str]) -> list[str]:
 
 
 # -- the integrity check -------------------------------------------------------------------------------------
-def integrity_check(store: Store, public_key: Ed25519PublicKey, limit: int = FULL_VERIFY_LIMIT) -> list[str]:
+def integrity_check(
+    store: TransparencyReads, public_key: Ed25519PublicKey, limit: int = FULL_VERIFY_LIMIT
+) -> list[str]:
     """What is wrong with the database file and the audit log, judged against the latest signed checkpoint."""
     problems = [f"database file: {p}" for p in store.integrity_problems()]
     stored = store.latest_checkpoint()
@@ -141,7 +143,9 @@ def integrity_check(store: Store, public_key: Ed25519PublicKey, limit: int = FUL
     return problems
 
 
-def _verify_tail(store: Store, stored: StoredCheckpoint, public_key: Ed25519PublicKey) -> VerifyResult:
+def _verify_tail(
+    store: TransparencyReads, stored: StoredCheckpoint, public_key: Ed25519PublicKey
+) -> VerifyResult:
     """Verify only what was appended after `stored` (a long log's earlier part was verified before)."""
     cp = stored.checkpoint
     if not verify_checkpoint(public_key, cp):

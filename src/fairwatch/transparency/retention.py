@@ -11,7 +11,7 @@ from typing import Any
 
 from fairwatch.model import AuditEntry
 from fairwatch.settings import Settings
-from fairwatch.store import Store, Txn
+from fairwatch.store import RetentionTxn, StateReads, TransparencyReads
 
 DAY = 86_400.0
 PURGE_EVERY = DAY
@@ -56,7 +56,7 @@ class PurgeReport:
         }
 
 
-def purge(txn: Txn, cutoffs: Cutoffs, actor: str = "system") -> PurgeReport:
+def purge(txn: RetentionTxn, cutoffs: Cutoffs, actor: str = "system") -> PurgeReport:
     """Delete what retention allows no longer to keep, and audit it in the same transaction."""
     report = PurgeReport(
         cutoffs,
@@ -68,7 +68,7 @@ def purge(txn: Txn, cutoffs: Cutoffs, actor: str = "system") -> PurgeReport:
     return report
 
 
-def dry_run(store: Store, cutoffs: Cutoffs) -> PurgeReport:
+def dry_run(store: TransparencyReads, cutoffs: Cutoffs) -> PurgeReport:
     """What `purge` would delete now, without deleting or auditing anything."""
     events = store.count_events_before(cutoffs.events_before)
     return PurgeReport(cutoffs, events, store.count_resolved_alarms_before(cutoffs.alarms_before))
@@ -79,7 +79,7 @@ def purge_due(last: float | None, now: float) -> bool:
     return last is None or not 0 <= now - last < PURGE_EVERY
 
 
-def last_purge(store: Store) -> float | None:
+def last_purge(store: StateReads) -> float | None:
     """When the last purge ran, from the store."""
     raw = store.get_kv(LAST_PURGE_KEY)
     try:

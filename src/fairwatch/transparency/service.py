@@ -24,7 +24,7 @@ from fairwatch.model import AuditEntry
 from fairwatch.policy import HAZARD_CLASS_ORDER, POLICY_VERSION, lexicon_sha256
 from fairwatch.rules import Engine, Rule
 from fairwatch.settings import Settings
-from fairwatch.store import Txn
+from fairwatch.store import StateTxn, Txn
 from fairwatch.transparency import checkpoints, export, retention
 from fairwatch.transparency.compliance import Compliance, decide, integrity_check, policy_check
 from fairwatch.transparency.proofs import Proven, Range, consistency_ranges, inclusion_ranges, prove
@@ -197,7 +197,7 @@ class Transparency:
         return data
 
     @staticmethod
-    def _store_link(txn: Txn, head: export.Head) -> None:
+    def _store_link(txn: StateTxn, head: export.Head) -> None:
         txn.set_kv(export.HEAD_KEY, head.dumps())
         txn.set_kv(export.LINK_PREFIX + head.sha256, head.previous or "")
 
