@@ -12,13 +12,15 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+# Session lifetimes live in `access` (the stream re-checks them too); re-exported for the console.
+from fairwatch.access import ABSOLUTE_TIMEOUT as ABSOLUTE_TIMEOUT
+from fairwatch.access import IDLE_TIMEOUT as IDLE_TIMEOUT
+from fairwatch.access import SessionState as SessionState
+from fairwatch.access import session_state as session_state
 from fairwatch.model import Role
 
-IDLE_TIMEOUT = 30 * 60  # seconds without a request before a session ends
-ABSOLUTE_TIMEOUT = 12 * 3600  # a session never outlives one long shift
 TOUCH_INTERVAL = 60  # last_seen is written at most once a minute: one write per minute, not per request
 MAX_FAILURES = 5  # failed sign-ins per account ...
 FAILURE_WINDOW = 15 * 60  # ... within this many seconds before the account is throttled
@@ -28,27 +30,10 @@ CSRF_REFUSED = "CSRF token missing or invalid: reload the page and try again."
 SIGNED_OUT = "You signed out."
 
 
-class SessionState(StrEnum):
-    """Whether a session may still be used, and if not, why."""
-
-    VALID = "valid"
-    IDLE = "idle"  # no request for IDLE_TIMEOUT
-    EXPIRED = "expired"  # older than ABSOLUTE_TIMEOUT
-
-
 ENDED_MESSAGES = {
     SessionState.IDLE: "Your session ended after 30 minutes without activity. Sign in again.",
     SessionState.EXPIRED: "Your session reached its 12-hour limit. Sign in again.",
 }
-
-
-def session_state(created: float, last_seen: float, now: float) -> SessionState:
-    """The state of a session created at `created` and last used at `last_seen`."""
-    if now - created >= ABSOLUTE_TIMEOUT:
-        return SessionState.EXPIRED
-    if now - last_seen >= IDLE_TIMEOUT:
-        return SessionState.IDLE
-    return SessionState.VALID
 
 
 def needs_touch(last_seen: float, now: float) -> bool:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from fairwatch.access import parse_role, save_user
+from fairwatch.access import parse_role, revoke_token, save_user, set_user_disabled
 from fairwatch.console import auth, handover
 from fairwatch.console.auth import SessionState
 from fairwatch.console.render import Pages
@@ -297,9 +297,18 @@ def _user_routes(router: APIRouter, console: Console) -> None:
 
     def users_page(user: ConsoleUser, status: int = 200, **values: Any) -> Response:
         users = console.ctx.store.list_users()
+        tokens = console.ctx.store.list_tokens()
         roles = [r.value for r in Role if r is not Role.DEVICE]
         return console.page(
-            "users.html", user, status, title="Users", nav="users", users=users, roles=roles, **values
+            "users.html",
+            user,
+            status,
+            title="Users",
+            nav="users",
+            users=users,
+            tokens=tokens,
+            roles=roles,
+            **values,
         )
 
     async def page(user: ConsoleUser = Depends(admin)) -> Response:
@@ -321,5 +330,31 @@ def _user_routes(router: APIRouter, console: Console) -> None:
             return users_page(user, 422, problems=exc.problems, form_name=name)
         return users_page(user, saved=name)
 
+    async def disable(name: str, request: Request, user: ConsoleUser = Depends(admin)) -> Response:
+        await console.checked_form(request, user)
+        if name == user.name:
+            problem = Problem("name", name, "is you: another admin must disable your account")
+            return users_page(user, 422, problems=[problem])
+        await console.ctx.pipeline.call(lambda txn, now: set_user_disabled(txn, name, True, user.name, now))
+        console.ctx.hub.end_streams(lambda p: p.via == "session" and p.user == name)
+        return users_page(user, done=f"Disabled user {name}; their sessions have ended.")
+
+    async def enable(name: str, request: Request, user: ConsoleUser = Depends(admin)) -> Response:
+        await console.checked_form(request, user)
+        await console.ctx.pipeline.call(lambda txn, now: set_user_disabled(txn, name, False, user.name, now))
+        return users_page(user, done=f"Enabled user {name}.")
+
+    async def revoke(name: str, request: Request, user: ConsoleUser = Depends(admin)) -> Response:
+        await console.checked_form(request, user)
+        hashes = set(
+            await console.ctx.pipeline.call(lambda txn, now: revoke_token(txn, name, user.name, now))
+        )
+        console.ctx.forget_tokens(hashes)
+        console.ctx.hub.end_streams(lambda p: p.via == "token" and p.key in hashes)
+        return users_page(user, done=f"Revoked token {name}.")
+
     router.add_api_route("/users", page, methods=["GET"])
     router.add_api_route("/users", save, methods=["POST"])
+    router.add_api_route("/users/{name}/disable", disable, methods=["POST"])
+    router.add_api_route("/users/{name}/enable", enable, methods=["POST"])
+    router.add_api_route("/tokens/{name}/revoke", revoke, methods=["POST"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -21,6 +21,7 @@ from fairwatch.errors import Forbidden
 from fairwatch.model import AuditEntry, AuditRecord, Role
 from fairwatch.settings import Settings
 from fairwatch.store import Session, Store, Txn
+from fairwatch.stream import Hub
 from fairwatch.writer import Pipeline
 
 log = logging.getLogger(__name__)
@@ -34,10 +35,13 @@ class ConsoleContext(Protocol):
 
     store: Store
     pipeline: Pipeline
+    hub: Hub
     clock: Clock
     settings: Settings
     extras: dict[str, Any]
     version: str
+
+    def forget_tokens(self, hashes: Iterable[str]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +123,7 @@ class Sessions:
             user.session_id, request.headers.get("x-csrf-token")
         ):
             raise Forbidden(auth.CSRF_REFUSED)
-        return Principal(user.name, user.role, "session")
+        return Principal(user.name, user.role, "session", auth.session_hash(user.session_id), user.name)
 
     # -- signing in and out ----------------------------------------------------------------------------------
     async def sign_in(self, name: str, password: str, client: str | None = None) -> str:
@@ -168,6 +172,7 @@ class Sessions:
             txn.append_audit(AuditEntry(now, user.name, "user-signed-out", f"user:{user.name}", {}))
 
         await self.ctx.pipeline.call(write)
+        self.ctx.hub.end_streams(lambda p: p.via == "session" and p.key == id_hash)
 
     async def _failed(
         self, name: str, reason: str, client: str | None, extra: dict[str, Any] | None = None

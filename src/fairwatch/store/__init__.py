@@ -7,6 +7,7 @@ from fairwatch.store.base import (
     Session,
     Store,
     StoredCheckpoint,
+    TokenInfo,
     Txn,
     User,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "SqlStore",
     "Store",
     "StoredCheckpoint",
+    "TokenInfo",
     "Txn",
     "User",
     "sqlite_url",
