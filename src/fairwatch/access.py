@@ -182,10 +182,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def save_user(txn: Txn, name: str, role: Role, password: str, actor: str, now: float) -> User:
-    """Create or update a console user; audited as user-saved (never with the password)."""
+def save_user(
+    txn: Txn, name: str, role: Role, password: str, actor: str, now: float, disabled: bool = False
+) -> User:
+    """Create or update a console user; audited as user-saved (never with the password). Callers pass the user's
+    current `disabled`: a new password does not re-enable a disabled user."""
     check_name(name)
-    user = User(name, role, hash_password(password), now)
+    user = User(name, role, hash_password(password), now, disabled)
     txn.upsert_user(user)
     txn.append_audit(AuditEntry(now, actor, "user-saved", f"user:{name}", {"role": role.value}))
     return user

@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 import uvicorn
 
-from fairwatch.access import create_token, parse_role, revoke_token, save_user, set_user_disabled
+from fairwatch.access import NAME_RE, create_token, parse_role, revoke_token, save_user, set_user_disabled
 from fairwatch.app import App
 from fairwatch.audit import verify_chain
 from fairwatch.clock import SystemClock
@@ -370,8 +370,10 @@ def user_create(
         password = _read_password()
         store = _store(settings)
         try:
+            existing = store.get_user(name) if NAME_RE.match(name) else None
+            disabled = existing is not None and existing.disabled  # a new password does not re-enable
             with store.transaction() as txn:
-                save_user(txn, name, parsed, password, "cli", SystemClock().now())
+                save_user(txn, name, parsed, password, "cli", SystemClock().now(), disabled)
         finally:
             store.close()
     except InvalidInput as exc:

@@ -101,3 +101,13 @@ def test_a_user_disabled_by_the_cli_loses_their_session_on_the_next_request(srv:
     with sign_in(srv, "olga") as again:
         assert again.get("/api/v1/alarms").status_code == 200
     assert [r.actor for r in audit(srv, "user-disabled") + audit(srv, "user-enabled")] == ["cli", "cli"]
+
+
+def test_a_new_password_does_not_enable_a_disabled_user(srv: Server) -> None:
+    assert run_cli("user", "disable", "olga", "--data", str(srv.data)).returncode == 0
+    with sign_in(srv, "ada") as admin:
+        form = {"csrf": page_csrf(admin), "name": "olga", "role": "operator", "password": "a new password!"}
+        assert "Saved user olga." in admin.post("/users", data=form).text
+    assert srv.app is not None
+    user = srv.app.store.get_user("olga")
+    assert user is not None and user.disabled

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from fairwatch.access import parse_role, revoke_token, save_user, set_user_disabled
+from fairwatch.access import NAME_RE, parse_role, revoke_token, save_user, set_user_disabled
 from fairwatch.console import auth, handover
 from fairwatch.console.auth import SessionState
 from fairwatch.console.render import Pages
@@ -173,8 +173,11 @@ def _signin_routes(router: APIRouter, console: Console) -> None:
         try:
             session_id = await console.sessions.sign_in(name, password, client)
         except SignInRefused as exc:
-            status = 429 if exc.message.startswith("Too many") else 401
-            return signin_form(request, status, exc.message, name)
+            if exc.retry_after is None:
+                return signin_form(request, 401, exc.message, name)
+            refused = signin_form(request, 429, exc.message, name)
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
         response = RedirectResponse(auth.safe_next(_text(form.get("next"))), 303)
         response.set_cookie(COOKIE, session_id, httponly=True, secure=secure, samesite="strict", path="/")
         response.delete_cookie(SIGNIN_COOKIE, path="/signin", secure=secure, httponly=True, samesite="strict")
@@ -323,8 +326,10 @@ def _user_routes(router: APIRouter, console: Console) -> None:
                 raise InvalidInput(
                     [Problem("role", "device", "is for API tokens, not people")], "invalid role"
                 )
+            existing = console.ctx.store.get_user(name) if NAME_RE.match(name) else None
+            disabled = existing is not None and existing.disabled
             await console.ctx.pipeline.call(
-                lambda txn, now: save_user(txn, name, role, password, user.name, now)
+                lambda txn, now: save_user(txn, name, role, password, user.name, now, disabled)
             )
         except InvalidInput as exc:
             return users_page(user, 422, problems=exc.problems, form_name=name)
