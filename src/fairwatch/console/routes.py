@@ -73,6 +73,7 @@ class Console:
             if self.site is not None and self.site.plan.image is not None
             else None,
             "severities": [s.value for s in Severity],
+            "heartbeat": self.ctx.settings.stream_heartbeat,
             **extra,
         }
 
