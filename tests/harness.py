@@ -9,7 +9,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Generator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -122,7 +122,7 @@ class DeviceIngest(httpx.Auth):
     def __init__(self, device_token: str) -> None:
         self.device = f"Bearer {device_token}"
 
-    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if request.method == "POST" and request.url.path in INGEST_PATHS:
             request.headers["Authorization"] = self.device
         yield request

@@ -199,7 +199,7 @@ async def _serve_with_simulator(
 @cli.command()
 def simulate(
     url: Annotated[str, typer.Option(help="Base URL of a Fairwatch server.")],
-    token: Annotated[str, typer.Option(help="A token of role device or higher.")],
+    token: Annotated[str, typer.Option(help="A device token (posting events is the device permission).")],
     scenario: Annotated[str, typer.Option(help="riverside, quiet or burst.")] = "riverside",
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     seed: Annotated[int, typer.Option(help="Scenario seed (same seed, same events).")] = 1,
