@@ -36,8 +36,9 @@ def test_a_control_room_behind_one_address_gets_a_shift_change_of_mistakes() -> 
     # ... after which one address gets six tries a minute: thousands of names take hours, not seconds.
 
 
-def test_a_client_cannot_go_below_empty() -> None:
+def test_a_client_cannot_go_below_empty_or_above_full() -> None:
     assert limits.charge(Bucket(0, T0), T0) == Bucket(0, T0)
+    assert limits.refund(None, T0) == Bucket(limits.CLIENT_BURST, T0)
 
 
 @pytest.mark.parametrize(
@@ -119,6 +120,14 @@ def test_a_burst_counts_failures_and_names_a_bounded_number_of_accounts() -> Non
 )
 def test_burst_over(burst: Burst, now: float, over: bool) -> None:
     assert limits.burst_over(burst, now) is over
+
+
+def test_parallel_attempts_are_charged_before_any_of_them_failed() -> None:
+    limiter = limits.Limiter()
+    started = [limiter.take("10.0.0.9", T0) for _ in range(limits.CLIENT_BURST + 5)]
+    assert started.count(None) == limits.CLIENT_BURST  # the rest are refused before any password check
+    limiter.give_back("10.0.0.9", T0)  # one of them signed in: it costs nothing
+    assert limiter.take("10.0.0.9", T0) is None
 
 
 def test_the_limiter_writes_each_burst_once() -> None:

@@ -60,6 +60,12 @@ def charge(bucket: Bucket | None, now: float) -> Bucket:
     return Bucket(max(0.0, full.tokens - 1), now)
 
 
+def refund(bucket: Bucket | None, now: float) -> Bucket:
+    """The bucket after an attempt charged up front turned out not to be a failure."""
+    full = refill(bucket, now)
+    return Bucket(min(float(CLIENT_BURST), full.tokens + 1), now)
+
+
 def client_retry_at(bucket: Bucket | None, now: float) -> float | None:
     """When the client may try again, or None when it may now."""
     full = refill(bucket, now)
@@ -160,18 +166,25 @@ class Limiter:
         self.streaks: dict[str, Streak] = {}
         self.bursts: dict[str, Burst] = {}
 
-    def check_client(self, client: str, now: float) -> float | None:
-        """When the client may try again, or None when it may now."""
-        return client_retry_at(self.buckets.get(client), now)
+    def take(self, client: str, now: float) -> float | None:
+        """Charge the client for an attempt, up front so that parallel attempts cannot all pass the check before
+        any of them failed; or, when its allowance is spent, when it may try again."""
+        at = client_retry_at(self.buckets.get(client), now)
+        if at is None:
+            self._prune(now)
+            self.buckets[client] = charge(self.buckets.get(client), now)
+        return at
+
+    def give_back(self, client: str, now: float) -> None:
+        """Return what `take` charged: the attempt succeeded, or was refused before any password check."""
+        self.buckets[client] = refund(self.buckets.get(client), now)
 
     def check_account(self, name: str, now: float) -> float | None:
         """When the account may be tried again, or None when it may now."""
         return account_retry_at(self.streaks.get(name), now)
 
     def failed(self, client: str, name: str, reason: str, now: float) -> None:
-        """A failed attempt that was checked: it costs the client and the account."""
-        self._prune(now)
-        self.buckets[client] = charge(self.buckets.get(client), now)
+        """A failed attempt (the client already paid for it in `take`): it also costs the account."""
         self.streaks[name] = fail(self.streaks.get(name), now)
         self.refused(client, name, reason, now)
 

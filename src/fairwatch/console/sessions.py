@@ -127,7 +127,7 @@ class Sessions:
         now = self.ctx.clock.now()
         address = client or limits.UNKNOWN_CLIENT
         await self.flush(now)
-        until = self.limiter.check_client(address, now)
+        until = self.limiter.take(address, now)
         if until is not None:
             self.limiter.refused(address, name[:64], limits.Verdict.CLIENT_LIMITED.value, now)
             raise SignInRefused(auth.limited_message("address", until, now), math.ceil(until - now))
@@ -152,6 +152,7 @@ class Sessions:
         now = self.ctx.clock.now()
         until = self.limiter.check_account(name, now)
         if until is not None:
+            self.limiter.give_back(address, now)  # refused without a password check: costs the client nothing
             self.limiter.refused(address, name, limits.Verdict.ACCOUNT_SLOWED.value, now)
             raise SignInRefused(auth.limited_message("account", until, now), math.ceil(until - now))
         user = self.ctx.store.get_user(name)
@@ -162,6 +163,7 @@ class Sessions:
             self.limiter.failed(address, name, reason, self.ctx.clock.now())
             raise SignInRefused(auth.BAD_CREDENTIALS)
         self.limiter.succeeded(name)
+        self.limiter.give_back(address, self.ctx.clock.now())  # successful sign-ins never count
         session_id = auth.new_session_id()
         session = Session(auth.session_hash(session_id), name, 0.0, 0.0)
         await self.ctx.pipeline.call(lambda txn, t: _open_session(txn, session, t, client))
