@@ -47,7 +47,8 @@ class Server:
     data: Path
     port: int
     proc: subprocess.Popen[bytes] | None = None
-    token: str = ""
+    token: str = ""  # a device token: posting events
+    viewer: str = ""  # a viewer token: reading the stream
     url: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -55,13 +56,25 @@ class Server:
 
     def start(self) -> None:
         cli = [sys.executable, "-m", "fairwatch"]
-        made = subprocess.run(
-            [*cli, "token", "create", "--role", "operator", "--name", "bench", "--data", str(self.data)],
-            capture_output=True,
-            text=True,
-            check=True,
+        self.token, self.viewer = (
+            subprocess.run(
+                [
+                    *cli,
+                    "token",
+                    "create",
+                    "--role",
+                    role,
+                    "--name",
+                    f"bench-{role}",
+                    "--data",
+                    str(self.data),
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.strip()
+            for role in ("device", "viewer")
         )
-        self.token = made.stdout.strip()
         cmd = [*cli, "serve", "--data", str(self.data), "--rules", str(RULES), "--port", str(self.port)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
@@ -168,7 +181,7 @@ def singles(srv: Server, seconds: int) -> tuple[float, float, str]:
 
 async def latency(srv: Server, rate: int, seconds: float) -> tuple[float, float, int]:
     """p50/p99 ms from POST to the SSE message for a triggering event, under `rate` events/s of background load."""
-    headers = {"Authorization": f"Bearer {srv.token}"}
+    headers = {"Authorization": f"Bearer {srv.viewer}"}
     sent_at: dict[int, float] = {}
     got: list[float] = []
     ready = asyncio.Event()
@@ -201,7 +214,8 @@ async def latency(srv: Server, rate: int, seconds: float) -> tuple[float, float,
             body = orjson.dumps([*batch, event(trigger=True)])
             count += 1
             sent_at[count] = time.perf_counter()
-            await http.post("/api/v1/events", content=body, headers={"Content-Type": "application/json"})
+            device = {"Content-Type": "application/json", "Authorization": f"Bearer {srv.token}"}
+            await http.post("/api/v1/events", content=body, headers=device)
             next_at += tick
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
     await asyncio.sleep(0.5)

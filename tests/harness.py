@@ -9,7 +9,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Generator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -104,8 +104,28 @@ class Server:
         return self.call(make())
 
     def client(self, role: Role | None = Role.ADMIN) -> httpx.Client:
-        headers = {"Authorization": f"Bearer {self.token(role)}"} if role else {}
-        return httpx.Client(base_url=self.url, headers=headers, timeout=20)
+        """A client with a token of `role`; it posts events with a device token, as a deployment does (posting
+        events is the device permission, not a rank: docs/console.md)."""
+        if not role:
+            return httpx.Client(base_url=self.url, timeout=20)
+        headers = {"Authorization": f"Bearer {self.token(role)}"}
+        auth = None if role is Role.DEVICE else DeviceIngest(self.token(Role.DEVICE, f"{role.value}-device"))
+        return httpx.Client(base_url=self.url, headers=headers, auth=auth, timeout=20)
+
+
+INGEST_PATHS = ("/api/v1/events", "/api/v1/adapters/alertmanager")
+
+
+class DeviceIngest(httpx.Auth):
+    """Sends event posts with a device token and everything else with the client's own token."""
+
+    def __init__(self, device_token: str) -> None:
+        self.device = f"Bearer {device_token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if request.method == "POST" and request.url.path in INGEST_PATHS:
+            request.headers["Authorization"] = self.device
+        yield request
 
 
 def _bind(port: int) -> socket.socket:

@@ -1,4 +1,6 @@
-"""Access: API tokens (stored only as SHA-256 hashes) and console users (argon2id password hashes)."""
+"""Access: API tokens (stored only as SHA-256 hashes), console users (argon2id password hashes), what each role may
+do, and revocation: a revoked token or a disabled user stops working at once (`still_valid` re-checks a principal).
+"""
 
 from __future__ import annotations
 
@@ -6,22 +8,60 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from fairwatch.errors import InvalidInput, Problem
+from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.model import AuditEntry, Role
-from fairwatch.store import AccessTxn, User
+from fairwatch.store import AccessTxn, SessionReads, User
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """An authenticated caller: a token (devices, integrations) or a console session user."""
+    """An authenticated caller: a token (devices, integrations) or a console session user.
+
+    `key` is what the credential is stored as (the token's or the session id's SHA-256): streams keep it to be cut
+    off when that credential ends."""
 
     name: str
     role: Role
     via: str  # "token" or "session"
+    key: str = ""
+    user: str | None = None  # the console user behind a session
+
+
+class Permission(StrEnum):
+    """What is granted to roles by name rather than by rank."""
+
+    INGEST = "ingest"  # post events: devices and the adapters' tokens only, never people's roles
+
+
+# Posting events is not "viewer or higher": a person's token that could post events could forge what the control
+# room sees. So ingest is granted by name; the people's roles form the ladder viewer < operator < supervisor < admin.
+PERMISSIONS: dict[Permission, frozenset[Role]] = {Permission.INGEST: frozenset({Role.DEVICE})}
+
+
+def permits(role: Role, need: Role | Permission) -> bool:
+    """True when `role` may do what needs `need` (a least role on the ladder, or a named permission)."""
+    if need is Role.DEVICE:  # "device or higher" can only have meant posting events
+        need = Permission.INGEST
+    if isinstance(need, Permission):
+        return role in PERMISSIONS[need]
+    return role is not Role.DEVICE and role.allows(need)
+
+
+def refusal(role: Role, need: Role | Permission) -> str | None:
+    """Why `role` may not do what needs `need`, or None when it may."""
+    if permits(role, need):
+        return None
+    if need is Role.DEVICE:
+        need = Permission.INGEST
+    if isinstance(need, Permission):
+        allowed = ", ".join(sorted(r.value for r in PERMISSIONS[need]))
+        return f"role '{role.value}' may not post events; only {allowed} tokens may"
+    return f"role '{role.value}' may not do this; needs '{need.value}' or higher"
 
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
@@ -64,6 +104,66 @@ def create_token(txn: AccessTxn, name: str, role: Role, actor: str, now: float) 
     return token
 
 
+def revoke_token(txn: AccessTxn, name: str, actor: str, now: float) -> list[str]:
+    """Revoke every live token named `name`; returns their hashes (to drop from caches and cut their streams).
+
+    Audited as token-revoked; NotFound when no live token has that name."""
+    check_name(name)
+    hashes = txn.revoke_tokens(name, now)
+    if not hashes:
+        raise NotFound(f"no live token named '{name}'")
+    txn.append_audit(AuditEntry(now, actor, "token-revoked", f"token:{name}", {"count": len(hashes)}))
+    return hashes
+
+
+def set_user_disabled(txn: AccessTxn, name: str, disabled: bool, actor: str, now: float) -> None:
+    """Disable (ending every session of) or enable a console user; audited as user-disabled / user-enabled."""
+    check_name(name)
+    if not txn.set_user_disabled(name, disabled):
+        raise NotFound(f"no user named '{name}'")
+    details: dict[str, object] = {}
+    if disabled:
+        details["sessions_ended"] = txn.delete_user_sessions(name)
+    action = "user-disabled" if disabled else "user-enabled"
+    txn.append_audit(AuditEntry(now, actor, action, f"user:{name}", details))
+
+
+# -- console sessions: how long one lives -------------------------------------------------------------------------
+IDLE_TIMEOUT = 30 * 60  # seconds without a request before a session ends
+ABSOLUTE_TIMEOUT = 12 * 3600  # a session never outlives one long shift
+
+
+class SessionState(StrEnum):
+    """Whether a session may still be used, and if not, why."""
+
+    VALID = "valid"
+    IDLE = "idle"  # no request for IDLE_TIMEOUT
+    EXPIRED = "expired"  # older than ABSOLUTE_TIMEOUT
+
+
+def session_state(created: float, last_seen: float, now: float) -> SessionState:
+    """The state of a session created at `created` and last used at `last_seen`."""
+    if now - created >= ABSOLUTE_TIMEOUT:
+        return SessionState.EXPIRED
+    if now - last_seen >= IDLE_TIMEOUT:
+        return SessionState.IDLE
+    return SessionState.VALID
+
+
+def still_valid(store: SessionReads, principal: Principal, now: float) -> bool:
+    """True while the credential behind `principal` still works: the token is not revoked (read fresh, not from a
+    cache), or the session exists, has not ended, and its user is enabled with the same role."""
+    if principal.via == "token":
+        return store.token_role(principal.key) is principal.role
+    if principal.via != "session":
+        return False
+    row = store.get_session(principal.key)
+    if row is None or session_state(row.created, row.last_seen, now) is not SessionState.VALID:
+        return False
+    user = store.get_user(row.user)
+    return user is not None and not user.disabled and user.role is principal.role
+
+
 def hash_password(password: str) -> str:
     """An argon2id hash of `password`; refuses passwords shorter than MIN_PASSWORD."""
     if len(password) < MIN_PASSWORD:
@@ -82,10 +182,13 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def save_user(txn: AccessTxn, name: str, role: Role, password: str, actor: str, now: float) -> User:
-    """Create or update a console user; audited as user-saved (never with the password)."""
+def save_user(
+    txn: AccessTxn, name: str, role: Role, password: str, actor: str, now: float, disabled: bool = False
+) -> User:
+    """Create or update a console user; audited as user-saved (never with the password). Callers pass the user's
+    current `disabled`: a new password does not re-enable a disabled user."""
     check_name(name)
-    user = User(name, role, hash_password(password), now)
+    user = User(name, role, hash_password(password), now, disabled)
     txn.upsert_user(user)
     txn.append_audit(AuditEntry(now, actor, "user-saved", f"user:{name}", {"role": role.value}))
     return user

@@ -6,22 +6,22 @@ import asyncio
 import logging
 import secrets
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 import uvicorn
 
-from fairwatch.access import create_token, parse_role, save_user
+from fairwatch.access import NAME_RE, create_token, parse_role, revoke_token, save_user, set_user_disabled
 from fairwatch.app import App
 from fairwatch.clock import SystemClock
-from fairwatch.errors import ConfigError, InvalidInput, PolicyViolation, Problem
+from fairwatch.errors import ConfigError, InvalidInput, NotFound, PolicyViolation, Problem
 from fairwatch.model import Role
 from fairwatch.rules import load_rules
 from fairwatch.settings import Settings, from_env
 from fairwatch.site import load_site
-from fairwatch.store import SqlStore, sqlite_url
+from fairwatch.store import SqlStore, Txn, sqlite_url
 from fairwatch.taxonomy import Taxonomy, check_taxonomy_file
 from fairwatch.transparency import retention
 from fairwatch.transparency import verify as witness_verify
@@ -47,6 +47,7 @@ cli.add_typer(transparency_cli, name="transparency")
 user_cli = typer.Typer(help="Console users (people who sign in to the web console).", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
 
+T = TypeVar("T")
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Data directory (FAIRWATCH_DATA).")]
 
 
@@ -198,7 +199,7 @@ async def _serve_with_simulator(
 @cli.command()
 def simulate(
     url: Annotated[str, typer.Option(help="Base URL of a Fairwatch server.")],
-    token: Annotated[str, typer.Option(help="A token of role device or higher.")],
+    token: Annotated[str, typer.Option(help="A device token (posting events is the device permission).")],
     scenario: Annotated[str, typer.Option(help="riverside, quiet or burst.")] = "riverside",
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
     seed: Annotated[int, typer.Option(help="Scenario seed (same seed, same events).")] = 1,
@@ -369,8 +370,10 @@ def user_create(
         password = _read_password()
         store = _store(settings)
         try:
+            existing = store.get_user(name) if NAME_RE.match(name) else None
+            disabled = existing is not None and existing.disabled  # a new password does not re-enable
             with store.transaction() as txn:
-                save_user(txn, name, parsed, password, "cli", SystemClock().now())
+                save_user(txn, name, parsed, password, "cli", SystemClock().now(), disabled)
         finally:
             store.close()
     except InvalidInput as exc:
@@ -378,6 +381,54 @@ def user_create(
             typer.echo(f"{p.field}: {p.message} (got {p.value!r})", err=True)
         raise typer.Exit(2) from None
     typer.echo(f"user {name} saved with role {parsed.value}")
+
+
+@token_cli.command("revoke")
+def token_revoke(
+    name: Annotated[str, typer.Argument(help="The token's name; every live token of that name is revoked.")],
+    data: DataOpt = None,
+) -> None:
+    """Revoke a token: a running server refuses it within `token_cache_seconds` and ends its streams."""
+    count = _access_change(data, lambda txn, now: len(revoke_token(txn, name, "cli", now)))
+    typer.echo(f"token {name} revoked ({count} token{'s' if count != 1 else ''})")
+
+
+@user_cli.command("disable")
+def user_disable(
+    name: Annotated[str, typer.Argument(help="Sign-in name.")],
+    data: DataOpt = None,
+) -> None:
+    """Disable a console user: their sessions end at once and they cannot sign in until enabled."""
+    _access_change(data, lambda txn, now: set_user_disabled(txn, name, True, "cli", now))
+    typer.echo(f"user {name} disabled")
+
+
+@user_cli.command("enable")
+def user_enable(
+    name: Annotated[str, typer.Argument(help="Sign-in name.")],
+    data: DataOpt = None,
+) -> None:
+    """Enable a disabled console user (they sign in again; old sessions stay ended)."""
+    _access_change(data, lambda txn, now: set_user_disabled(txn, name, False, "cli", now))
+    typer.echo(f"user {name} enabled")
+
+
+def _access_change(data: Path | None, change: Callable[[Txn, float], T]) -> T:
+    """Run one audited access change in a transaction; a bad name or unknown token/user exits 2 with one line."""
+    settings = _settings(data=data)
+    store = _store(settings)
+    try:
+        with store.transaction() as txn:
+            return change(txn, SystemClock().now())
+    except InvalidInput as exc:
+        for p in exc.problems:
+            typer.echo(f"{p.field}: {p.message} (got {p.value!r})", err=True)
+        raise typer.Exit(2) from None
+    except NotFound as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
 
 
 def _read_password() -> str:

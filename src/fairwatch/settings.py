@@ -44,6 +44,8 @@ class Settings:
     cap_public_severities: str = "critical,high"
     flood_threshold: int = 3
     flood_window: float = 600.0
+    token_cache_seconds: float = 1.0
+    stream_heartbeat: float = 15.0
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -56,6 +58,11 @@ class Settings:
             errors.append(
                 "flood_threshold, flood_window: must be >= 0 and a positive number of seconds"
                 f" (got {self.flood_threshold!r} and {self.flood_window!r})"
+            )
+        if not self.token_cache_seconds >= 0 or not self.stream_heartbeat > 0:
+            errors.append(
+                "token_cache_seconds, stream_heartbeat: must be >= 0 and a positive number of seconds"
+                f" (got {self.token_cache_seconds!r} and {self.stream_heartbeat!r})"
             )
         if self.rules is not None and self.phases is not None:
             errors.append(
@@ -106,6 +113,10 @@ SETTINGS_HELP: dict[str, str] = {
     "flood_threshold": "Open alarms of one type and zone within `flood_window` before new ones are grouped as"
     " children of the oldest (docs/flood-control.md); 0 turns grouping off.",
     "flood_window": "Seconds back that `flood_threshold` counts alarms raised (default 10 minutes).",
+    "token_cache_seconds": "How long a token's role is cached; a token revoked by another process (the CLI) is"
+    " refused at most this long after (at once when revoked in the console).",
+    "stream_heartbeat": "Seconds between heartbeats on event streams; each also re-checks the stream's"
+    " credentials, and the console shows 'reconnecting' after two missed ones.",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

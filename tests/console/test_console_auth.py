@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fairwatch.console import auth
-from fairwatch.console.auth import Attempt, SessionState
+from fairwatch.console.auth import SessionState
 from fairwatch.model import Role
 
 T0 = 1_783_000_000.0  # 2026-07-02 13:46:40 UTC
@@ -43,63 +43,17 @@ def test_last_seen_is_written_at_most_once_a_minute(last_seen: float, now: float
     assert auth.needs_touch(last_seen, now) is expected
 
 
-def fails(*minutes_ago: float, now: float = T0) -> list[Attempt]:
-    return [Attempt(now - m * 60, ok=False) for m in minutes_ago]
-
-
 @pytest.mark.parametrize(
-    ("attempts", "expected"),
+    ("what", "until", "expected"),
     [
-        ([], None),
-        (fails(4, 3, 2, 1), None),
-        (fails(10, 4, 3, 2, 1), T0 - 10 * 60 + 15 * 60),
-        (fails(14, 12, 10, 8, 6, 1), T0 - 12 * 60 + 15 * 60),  # the fifth most recent decides
-        (fails(20, 4, 3, 2, 1), None),  # one fell out of the window
-        ([*fails(10, 9, 8, 7), Attempt(T0 - 6 * 60, ok=True), *fails(5)], None),  # success clears
-        ([*fails(10, 9, 8, 7, 6), Attempt(T0 - 60, ok=False, counted=False)], T0 - 10 * 60 + 15 * 60),
-        (
-            [*fails(10, 9, 8, 7), Attempt(T0 - 60, ok=False, counted=False)],
-            None,
-        ),  # refused tries do not count
+        ("account", T0 + 2, "Too many failed sign-ins for this account. Try again in 2 seconds."),
+        ("address", T0 + 0.2, "Too many failed sign-ins for this address. Try again in 1 seconds."),
+        ("address", T0 + 300, "Too many failed sign-ins for this address. Try again in 5 minutes."),
     ],
-    ids=[
-        "no-attempts",
-        "four-failures",
-        "five-failures",
-        "six-failures",
-        "sliding-window",
-        "success-resets",
-        "throttled-try-does-not-extend",
-        "throttled-try-is-not-a-fifth",
-    ],
+    ids=["account-seconds", "under-a-second", "minutes"],
 )
-def test_retry_at(attempts: list[Attempt], expected: float | None) -> None:
-    assert auth.retry_at(attempts, T0) == expected
-
-
-@pytest.mark.parametrize(
-    ("until", "timezone", "expected"),
-    [
-        (
-            T0 + 5 * 60,
-            "UTC",
-            "Too many failed sign-ins for this account. Try again in 5 minutes (after 13:51 UTC).",
-        ),
-        (
-            T0 + 30,
-            "UTC",
-            "Too many failed sign-ins for this account. Try again in 1 minute (after 13:47 UTC).",
-        ),
-        (
-            T0 + 14 * 60 + 1,
-            "Europe/London",
-            "Too many failed sign-ins for this account. Try again in 15 minutes (after 15:00 BST).",
-        ),
-    ],
-    ids=["minutes-utc", "under-a-minute", "site-timezone"],
-)
-def test_throttled_message(until: float, timezone: str, expected: str) -> None:
-    assert auth.throttled_message(until, T0, timezone) == expected
+def test_limited_message(what: str, until: float, expected: str) -> None:
+    assert auth.limited_message(what, until, T0) == expected
 
 
 def test_csrf_token_belongs_to_its_session() -> None:

@@ -118,7 +118,10 @@ def test_the_latest_checkpoint_wins_and_a_size_is_kept_once(store: Store) -> Non
         txn.insert_checkpoint(stored[5])
         txn.insert_checkpoint(stored[3])
     assert store.latest_checkpoint() == stored[5]
-    assert store.list_checkpoints() == [stored[3], stored[5]]  # smallest size first, whatever the insert order
+    assert store.list_checkpoints() == [
+        stored[3],
+        stored[5],
+    ]  # smallest size first, whatever the insert order
     with pytest.raises(Duplicate), store.transaction() as txn:
         txn.insert_checkpoint(stored[5])
 

@@ -1,6 +1,8 @@
 """Who is calling: bearer tokens (devices, integrations) and, when the console is mounted, session users.
 
-Every route declares the least role it needs with `requires(role)`; a route without one fails a test (deny by default).
+Every route declares what it needs with `requires(role_or_permission)`; a route without one fails a test (deny by
+default). People's roles are a ladder (viewer < operator < supervisor < admin); posting events is the `ingest`
+permission of device tokens only (`access.permits`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import Request
 
-from fairwatch.access import Principal
+from fairwatch.access import Permission, Principal, refusal, token_hash
 from fairwatch.errors import Forbidden, Unauthorized
 from fairwatch.model import Role
 
@@ -24,10 +26,11 @@ def authenticate(request: Request) -> Principal:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization header must be 'Bearer <token>'")
-        role = ctx.role_for_token(token.strip())
+        digest = token_hash(token.strip())
+        role = ctx.role_for_token_hash(digest)
         if role is None:
             raise Unauthorized("invalid or revoked token")
-        return Principal(f"token:{_token_name(token)}", role, "token")
+        return Principal(f"token:{digest[:12]}", role, "token", digest)
     lookup: SessionLookup | None = ctx.extras.get("session_lookup")
     if lookup is not None:
         principal = lookup(request)
@@ -36,23 +39,24 @@ def authenticate(request: Request) -> Principal:
     raise Unauthorized("missing credentials: send 'Authorization: Bearer <token>'")
 
 
-def _token_name(token: str) -> str:
-    import hashlib
+def authorize(request: Request, need: Role | Permission) -> Principal:
+    """The caller of `request` when it may do what needs `need`; Unauthorized or Forbidden otherwise."""
+    principal = authenticate(request)
+    refused = refusal(principal.role, need)
+    if refused is not None:
+        raise Forbidden(refused)
+    return principal
 
-    return hashlib.sha256(token.encode()).hexdigest()[:12]
 
-
-def requires(role: Role) -> Callable[[Request], Awaitable[Principal]]:
-    """A FastAPI dependency that admits callers whose role is at least `role`."""
+def requires(need: Role | Permission) -> Callable[[Request], Awaitable[Principal]]:
+    """A FastAPI dependency admitting callers with the least role (or the permission) `need`."""
 
     async def dependency(request: Request) -> Principal:
-        principal = authenticate(request)
-        if not principal.role.allows(role):
-            raise Forbidden(f"role '{principal.role.value}' may not do this; needs '{role.value}' or higher")
+        principal = authorize(request, need)
         request.state.principal = principal
         return principal
 
-    dependency.required_role = role  # type: ignore[attr-defined]
+    dependency.required_role = need  # type: ignore[attr-defined]
     return dependency
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fairwatch.access import token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
 from fairwatch.metrics import Metrics
@@ -38,15 +38,29 @@ class Context:
     change_listeners: list[Callable[[list[AlarmChange]], None]] = field(
         default_factory=list
     )  # after each commit
-    _token_cache: dict[str, tuple[Role, str]] = field(default_factory=dict)
+    # Token hash -> (role, when it was read). A revocation in this process drops entries at once
+    # (`forget_tokens`); one by another process (the CLI) is seen when the entry is older than
+    # `settings.token_cache_seconds`. Checking the store on every request would cost a query on the ingest hot path.
+    _token_cache: dict[str, tuple[Role, float]] = field(default_factory=dict)
 
     def role_for_token(self, token: str) -> Role | None:
-        """The role of a bearer token, or None; valid tokens are cached by hash."""
-        digest = hashlib.sha256(token.encode()).hexdigest()
+        """The role of a bearer token, or None when it is unknown or revoked."""
+        return self.role_for_token_hash(token_hash(token))
+
+    def role_for_token_hash(self, digest: str) -> Role | None:
+        """The role of a token by its hash; read from the store at most once per `token_cache_seconds`."""
+        now = self.clock.now()
         cached = self._token_cache.get(digest)
-        if cached is not None:
+        if cached is not None and 0 <= now - cached[1] < self.settings.token_cache_seconds:
             return cached[0]
         role = self.store.token_role(digest)
-        if role is not None:
-            self._token_cache[digest] = (role, digest[:12])
+        if role is None:
+            self._token_cache.pop(digest, None)
+        else:
+            self._token_cache[digest] = (role, now)
         return role
+
+    def forget_tokens(self, hashes: Iterable[str]) -> None:
+        """Drop revoked tokens from the cache: their next request is refused."""
+        for digest in hashes:
+            self._token_cache.pop(digest, None)

@@ -8,11 +8,11 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
-from fairwatch.api.auth import authenticate
+from fairwatch.access import Permission
+from fairwatch.api.auth import authorize
 from fairwatch.api.errors import error_body, json_response
 from fairwatch.api.routes import ingest_events
-from fairwatch.errors import FairwatchError, Forbidden
-from fairwatch.model import Role
+from fairwatch.errors import FairwatchError
 
 EVENTS_PATH = "/api/v1/events"
 
@@ -33,9 +33,7 @@ class Entry:
         scope["app"] = self.api  # handlers read request.app.state.ctx
         request = Request(scope, receive)
         try:
-            principal = authenticate(request)
-            if not principal.role.allows(Role.DEVICE):
-                raise Forbidden(f"role '{principal.role.value}' may not do this; needs 'device' or higher")
+            authorize(request, Permission.INGEST)
             response = await ingest_events(request)
         except FairwatchError as exc:
             status, body, headers = error_body(exc)

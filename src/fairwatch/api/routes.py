@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
-from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Depends, FastAPI, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from fairwatch.access import Principal
+from fairwatch.access import Permission, Principal
 from fairwatch.alarms import Action
 from fairwatch.api.auth import requires
 from fairwatch.api.context import Context
@@ -22,6 +20,7 @@ from fairwatch.events import MAX_BODY, decode_body, validate_events
 from fairwatch.events.validate import EventsRefused, parse_time
 from fairwatch.model import AlarmState, Role, Severity
 from fairwatch.store import AlarmQuery
+from fairwatch.stream import sse
 
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -93,7 +92,7 @@ async def read_json_body(request: Request, limit: int = MAX_BODY) -> bytes:
         "responses": {"202": {"description": "Committed: {accepted, duplicates}"}},
     },
 )
-async def post_events(request: Request, _p: Principal = Depends(requires(Role.DEVICE))) -> Response:
+async def post_events(request: Request, _p: Principal = Depends(requires(Permission.INGEST))) -> Response:
     return await ingest_events(request)
 
 
@@ -276,33 +275,6 @@ async def reopen(
     return await _act(request, alarm_id, Action.REOPEN, p)
 
 
-@router.get("/stream", summary="Server-Sent Events: every alarm change; resumable with Last-Event-ID")
-async def stream(request: Request, _p: Principal = Depends(requires(Role.VIEWER))) -> Response:
-    ctx = ctx_of(request)
-    last = request.headers.get("last-event-id") or request.query_params.get("last_event_id")
-    sub, missed, reset = ctx.hub.subscribe(last)
-
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            yield b"retry: 1000\n\n"
-            if reset:
-                yield b"event: reset\ndata: {}\n\n"
-            for msg in missed:
-                yield msg.encode()
-            while not sub.dropped:
-                try:
-                    msg = await asyncio.wait_for(sub.queue.get(), timeout=15)
-                except TimeoutError:
-                    yield b": keep-alive\n\n"
-                    continue
-                yield msg.encode()
-        finally:
-            ctx.hub.unsubscribe(sub)
-
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(body(), media_type="text/event-stream", headers=headers)
-
-
 @router.get("/audit", summary="Audit records, oldest first (admin)")
 async def audit(request: Request, _p: Principal = Depends(requires(Role.ADMIN))) -> Response:
     ctx = ctx_of(request)
@@ -335,6 +307,7 @@ async def readyz(request: Request) -> Response:
 def register(app: FastAPI) -> None:
     """Attach the API routes to `app`."""
     app.include_router(router)
+    sse.install(app, app.state.ctx, requires)  # GET /api/v1/stream
     app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=True)
     app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=True)
     for route in (healthz, readyz):

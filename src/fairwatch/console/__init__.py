@@ -3,6 +3,9 @@ the shift handover, as Jinja2 pages whose small dependency-free scripts read the
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
@@ -16,8 +19,27 @@ def install(asgi: FastAPI, ctx: ConsoleContext) -> None:
     console = Console(ctx)
     ctx.extras["session_lookup"] = console.sessions.lookup
     ctx.extras["html_error"] = console.html_error
+    _run_sign_in_flusher(ctx, console)
     asgi.include_router(build_router(console))
     asgi.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
 
 
 __all__ = ["install"]
+
+
+def _run_sign_in_flusher(ctx: ConsoleContext, console: Console) -> None:
+    """While the server runs, write ended bursts of failed sign-ins; at stop, write the rest."""
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start() -> None:
+        tasks.append(asyncio.get_running_loop().create_task(console.sessions.flush_periodically()))
+
+    async def stop() -> None:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await console.sessions.flush(ctx.clock.now(), everything=True)
+
+    ctx.on_start.append(start)
+    ctx.on_stop.append(stop)

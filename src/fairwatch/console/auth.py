@@ -1,4 +1,4 @@
-"""Pure decisions of console sign-in: session lifetime, sign-in throttling, CSRF tokens and who may do what.
+"""Pure decisions of console sign-in: session lifetime, CSRF tokens and who may do what (sign-in limits: `limits`).
 
 Nothing here reads the clock or the store; callers pass `now` and the facts, so tests drive it with plain numbers.
 """
@@ -9,46 +9,25 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from enum import StrEnum
-from zoneinfo import ZoneInfo
 
+# Session lifetimes live in `access` (the stream re-checks them too); re-exported for the console.
+from fairwatch.access import ABSOLUTE_TIMEOUT as ABSOLUTE_TIMEOUT
+from fairwatch.access import IDLE_TIMEOUT as IDLE_TIMEOUT
+from fairwatch.access import SessionState as SessionState
+from fairwatch.access import session_state as session_state
 from fairwatch.model import Role
 
-IDLE_TIMEOUT = 30 * 60  # seconds without a request before a session ends
-ABSOLUTE_TIMEOUT = 12 * 3600  # a session never outlives one long shift
 TOUCH_INTERVAL = 60  # last_seen is written at most once a minute: one write per minute, not per request
-MAX_FAILURES = 5  # failed sign-ins per account ...
-FAILURE_WINDOW = 15 * 60  # ... within this many seconds before the account is throttled
 
 BAD_CREDENTIALS = "Unknown user or wrong password."
 CSRF_REFUSED = "CSRF token missing or invalid: reload the page and try again."
 SIGNED_OUT = "You signed out."
 
 
-class SessionState(StrEnum):
-    """Whether a session may still be used, and if not, why."""
-
-    VALID = "valid"
-    IDLE = "idle"  # no request for IDLE_TIMEOUT
-    EXPIRED = "expired"  # older than ABSOLUTE_TIMEOUT
-
-
 ENDED_MESSAGES = {
     SessionState.IDLE: "Your session ended after 30 minutes without activity. Sign in again.",
     SessionState.EXPIRED: "Your session reached its 12-hour limit. Sign in again.",
 }
-
-
-def session_state(created: float, last_seen: float, now: float) -> SessionState:
-    """The state of a session created at `created` and last used at `last_seen`."""
-    if now - created >= ABSOLUTE_TIMEOUT:
-        return SessionState.EXPIRED
-    if now - last_seen >= IDLE_TIMEOUT:
-        return SessionState.IDLE
-    return SessionState.VALID
 
 
 def needs_touch(last_seen: float, now: float) -> bool:
@@ -76,39 +55,11 @@ def csrf_ok(session_id: str, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(csrf_token(session_id), sent)
 
 
-@dataclass(frozen=True, slots=True)
-class Attempt:
-    """One sign-in attempt on an account: when, whether it succeeded, and whether a failure counts."""
-
-    time: float
-    ok: bool
-    counted: bool = True  # attempts refused while throttled do not extend the lockout
-
-
-def retry_at(attempts: Sequence[Attempt], now: float) -> float | None:
-    """When the account may try again, or None when it is not throttled; a success clears earlier failures."""
-    failures: list[float] = []
-    for attempt in sorted(attempts, key=lambda a: a.time):
-        if attempt.time <= now - FAILURE_WINDOW:
-            continue
-        if attempt.ok:
-            failures.clear()
-        elif attempt.counted:
-            failures.append(attempt.time)
-    if len(failures) < MAX_FAILURES:
-        return None
-    return failures[-MAX_FAILURES] + FAILURE_WINDOW
-
-
-def throttled_message(until: float, now: float, timezone: str = "UTC") -> str:
-    """What a throttled account is told: how long to wait and the local clock time it may retry."""
-    minutes = max(1, math.ceil((until - now) / 60))
-    local = datetime.fromtimestamp(until, UTC).astimezone(ZoneInfo(timezone))
-    unit = "minute" if minutes == 1 else "minutes"
-    return (
-        f"Too many failed sign-ins for this account. "
-        f"Try again in {minutes} {unit} (after {local:%H:%M} {local.tzname()})."
-    )
+def limited_message(what: str, until: float, now: float) -> str:
+    """What a sign-in refused by a limit is told: which limit (`address` or `account`) and how long to wait."""
+    seconds = max(1, math.ceil(until - now))
+    wait = f"{seconds} seconds" if seconds < 120 else f"{math.ceil(seconds / 60)} minutes"
+    return f"Too many failed sign-ins for this {what}. Try again in {wait}."
 
 
 # The least role for each alarm action; mirrors the API's route table (a test checks they agree).

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from fairwatch.access import parse_role, save_user
+from fairwatch.access import NAME_RE, parse_role, revoke_token, save_user, set_user_disabled
 from fairwatch.console import auth, handover
 from fairwatch.console.auth import SessionState
 from fairwatch.console.render import Pages
@@ -73,6 +73,7 @@ class Console:
             if self.site is not None and self.site.plan.image is not None
             else None,
             "severities": [s.value for s in Severity],
+            "heartbeat": self.ctx.settings.stream_heartbeat,
             **extra,
         }
 
@@ -173,8 +174,11 @@ def _signin_routes(router: APIRouter, console: Console) -> None:
         try:
             session_id = await console.sessions.sign_in(name, password, client)
         except SignInRefused as exc:
-            status = 429 if exc.message.startswith("Too many") else 401
-            return signin_form(request, status, exc.message, name)
+            if exc.retry_after is None:
+                return signin_form(request, 401, exc.message, name)
+            refused = signin_form(request, 429, exc.message, name)
+            refused.headers["Retry-After"] = str(exc.retry_after)
+            return refused
         response = RedirectResponse(auth.safe_next(_text(form.get("next"))), 303)
         response.set_cookie(COOKIE, session_id, httponly=True, secure=secure, samesite="strict", path="/")
         response.delete_cookie(SIGNIN_COOKIE, path="/signin", secure=secure, httponly=True, samesite="strict")
@@ -297,9 +301,18 @@ def _user_routes(router: APIRouter, console: Console) -> None:
 
     def users_page(user: ConsoleUser, status: int = 200, **values: Any) -> Response:
         users = console.ctx.store.list_users()
+        tokens = console.ctx.store.list_tokens()
         roles = [r.value for r in Role if r is not Role.DEVICE]
         return console.page(
-            "users.html", user, status, title="Users", nav="users", users=users, roles=roles, **values
+            "users.html",
+            user,
+            status,
+            title="Users",
+            nav="users",
+            users=users,
+            tokens=tokens,
+            roles=roles,
+            **values,
         )
 
     async def page(user: ConsoleUser = Depends(admin)) -> Response:
@@ -314,12 +327,40 @@ def _user_routes(router: APIRouter, console: Console) -> None:
                 raise InvalidInput(
                     [Problem("role", "device", "is for API tokens, not people")], "invalid role"
                 )
+            existing = console.ctx.store.get_user(name) if NAME_RE.match(name) else None
+            disabled = existing is not None and existing.disabled
             await console.ctx.pipeline.call(
-                lambda txn, now: save_user(txn, name, role, password, user.name, now)
+                lambda txn, now: save_user(txn, name, role, password, user.name, now, disabled)
             )
         except InvalidInput as exc:
             return users_page(user, 422, problems=exc.problems, form_name=name)
         return users_page(user, saved=name)
 
+    async def disable(name: str, request: Request, user: ConsoleUser = Depends(admin)) -> Response:
+        await console.checked_form(request, user)
+        if name == user.name:
+            problem = Problem("name", name, "is you: another admin must disable your account")
+            return users_page(user, 422, problems=[problem])
+        await console.ctx.pipeline.call(lambda txn, now: set_user_disabled(txn, name, True, user.name, now))
+        console.ctx.hub.end_streams(lambda p: p.via == "session" and p.user == name)
+        return users_page(user, done=f"Disabled user {name}; their sessions have ended.")
+
+    async def enable(name: str, request: Request, user: ConsoleUser = Depends(admin)) -> Response:
+        await console.checked_form(request, user)
+        await console.ctx.pipeline.call(lambda txn, now: set_user_disabled(txn, name, False, user.name, now))
+        return users_page(user, done=f"Enabled user {name}.")
+
+    async def revoke(name: str, request: Request, user: ConsoleUser = Depends(admin)) -> Response:
+        await console.checked_form(request, user)
+        hashes = set(
+            await console.ctx.pipeline.call(lambda txn, now: revoke_token(txn, name, user.name, now))
+        )
+        console.ctx.forget_tokens(hashes)
+        console.ctx.hub.end_streams(lambda p: p.via == "token" and p.key in hashes)
+        return users_page(user, done=f"Revoked token {name}.")
+
     router.add_api_route("/users", page, methods=["GET"])
     router.add_api_route("/users", save, methods=["POST"])
+    router.add_api_route("/users/{name}/disable", disable, methods=["POST"])
+    router.add_api_route("/users/{name}/enable", enable, methods=["POST"])
+    router.add_api_route("/tokens/{name}/revoke", revoke, methods=["POST"])

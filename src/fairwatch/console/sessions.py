@@ -1,4 +1,5 @@
-"""Console sessions over the store: sign in (throttled, audited), turn a cookie into a user, sign out.
+"""Console sessions over the store: sign in (limited per client and per account, see `limits`), turn a cookie into
+a user, sign out (which also ends the session's event streams).
 
 Writes go through the pipeline's single writer; reads go straight to the store. The pure rules live in `auth`.
 """
@@ -7,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import math
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -15,12 +17,13 @@ from fastapi import Request
 
 from fairwatch.access import NAME_RE, Principal, hash_password, verify_password
 from fairwatch.clock import Clock
-from fairwatch.console import auth
-from fairwatch.console.auth import Attempt, SessionState
+from fairwatch.console import auth, limits
+from fairwatch.console.auth import SessionState
 from fairwatch.errors import Forbidden
-from fairwatch.model import AuditEntry, AuditRecord, Role
+from fairwatch.model import AuditEntry, Role
 from fairwatch.settings import Settings
 from fairwatch.store import Session, SessionTxn, Store
+from fairwatch.stream import Hub
 from fairwatch.writer import Pipeline
 
 log = logging.getLogger(__name__)
@@ -34,10 +37,16 @@ class ConsoleContext(Protocol):
 
     store: Store
     pipeline: Pipeline
+    hub: Hub
     clock: Clock
     settings: Settings
     extras: dict[str, Any]
     version: str
+
+    on_start: list[Callable[[], Awaitable[None]]]
+    on_stop: list[Callable[[], Awaitable[None]]]
+
+    def forget_tokens(self, hashes: Iterable[str]) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,22 +64,12 @@ class ConsoleUser:
 
 
 class SignInRefused(Exception):
-    """A sign-in was refused; `message` is shown on the sign-in form."""
+    """A sign-in was refused; `message` is shown on the sign-in form; `retry_after` (seconds) when limited."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
         self.message = message
+        self.retry_after = retry_after
         super().__init__(message)
-
-
-def attempts_from(records: list[AuditRecord]) -> list[Attempt]:
-    """Sign-in attempts read back from an account's audit records; saving the user (a reset) clears failures."""
-    out: list[Attempt] = []
-    for r in records:
-        if r.action in ("user-signed-in", "user-saved"):
-            out.append(Attempt(r.time, ok=True))
-        elif r.action == "user-sign-in-failed":
-            out.append(Attempt(r.time, ok=False, counted=r.details.get("reason") != "throttled"))
-    return out
 
 
 class Sessions:
@@ -83,6 +82,7 @@ class Sessions:
         self._touching: set[str] = set()
         self._background: set[asyncio.Task[Any]] = set()
         self._dummy_hash: str | None = None
+        self.limiter = limits.Limiter()
 
     # -- reading a cookie ------------------------------------------------------------------------------------
     def resolve(
@@ -119,13 +119,20 @@ class Sessions:
             user.session_id, request.headers.get("x-csrf-token")
         ):
             raise Forbidden(auth.CSRF_REFUSED)
-        return Principal(user.name, user.role, "session")
+        return Principal(user.name, user.role, "session", auth.session_hash(user.session_id), user.name)
 
     # -- signing in and out ----------------------------------------------------------------------------------
     async def sign_in(self, name: str, password: str, client: str | None = None) -> str:
-        """A new session id for correct credentials; SignInRefused (audited) otherwise."""
+        """A new session id for correct credentials; SignInRefused otherwise (audited per burst, see `limits`)."""
+        now = self.ctx.clock.now()
+        address = client or limits.UNKNOWN_CLIENT
+        await self.flush(now)
+        until = self.limiter.take(address, now)
+        if until is not None:
+            self.limiter.refused(address, name[:64], limits.Verdict.CLIENT_LIMITED.value, now)
+            raise SignInRefused(auth.limited_message("address", until, now), math.ceil(until - now))
         if not NAME_RE.match(name):
-            await self._failed("?", "unknown-user", client, {"name": name[:64]})
+            self.limiter.failed(address, "?", "unknown-user", now)
             raise SignInRefused(auth.BAD_CREDENTIALS)
         lock, users = self._locks.get(name) or (asyncio.Lock(), 0)
         self._locks[name] = (lock, users + 1)
@@ -141,19 +148,22 @@ class Sessions:
                 self._locks[name] = (lock, users - 1)
 
     async def _sign_in(self, name: str, password: str, client: str | None) -> str:
+        address = client or limits.UNKNOWN_CLIENT
         now = self.ctx.clock.now()
-        history = self.ctx.store.history_since(f"user:{name}", now - auth.FAILURE_WINDOW)
-        until = auth.retry_at(attempts_from(history), now)
+        until = self.limiter.check_account(name, now)
         if until is not None:
-            await self._failed(name, "throttled", client)
-            raise SignInRefused(auth.throttled_message(until, now, self._timezone()))
+            self.limiter.give_back(address, now)  # refused without a password check: costs the client nothing
+            self.limiter.refused(address, name, limits.Verdict.ACCOUNT_SLOWED.value, now)
+            raise SignInRefused(auth.limited_message("account", until, now), math.ceil(until - now))
         user = self.ctx.store.get_user(name)
         stored = user.password_hash if user is not None else await self._dummy()
         matches = await asyncio.to_thread(verify_password, stored, password)
         if user is None or not matches or user.disabled:
             reason = "unknown-user" if user is None else ("disabled" if user.disabled else "bad-password")
-            await self._failed(name, reason, client)
+            self.limiter.failed(address, name, reason, self.ctx.clock.now())
             raise SignInRefused(auth.BAD_CREDENTIALS)
+        self.limiter.succeeded(name)
+        self.limiter.give_back(address, self.ctx.clock.now())  # successful sign-ins never count
         session_id = auth.new_session_id()
         session = Session(auth.session_hash(session_id), name, 0.0, 0.0)
         await self.ctx.pipeline.call(lambda txn, t: _open_session(txn, session, t, client))
@@ -168,16 +178,31 @@ class Sessions:
             txn.append_audit(AuditEntry(now, user.name, "user-signed-out", f"user:{user.name}", {}))
 
         await self.ctx.pipeline.call(write)
+        self.ctx.hub.end_streams(lambda p: p.via == "session" and p.key == id_hash)
 
-    async def _failed(
-        self, name: str, reason: str, client: str | None, extra: dict[str, Any] | None = None
-    ) -> None:
-        details: dict[str, Any] = {"reason": reason, "client": client, **(extra or {})}
+    async def flush(self, now: float, everything: bool = False) -> int:
+        """Write the bursts of failed sign-ins that have ended (all of them when `everything`), one record each."""
+        bursts = self.limiter.due(now, everything)
+        if bursts:
 
-        def write(txn: SessionTxn, now: float) -> None:
-            txn.append_audit(AuditEntry(now, "anonymous", "user-sign-in-failed", f"user:{name}", details))
+            def write(txn: SessionTxn, t: float) -> None:
+                for b in bursts:
+                    details = limits.burst_details(b)
+                    txn.append_audit(
+                        AuditEntry(t, "anonymous", "user-sign-in-failed", f"client:{b.client}", details)
+                    )
 
-        await self.ctx.pipeline.call(write)
+            await self.ctx.pipeline.call(write)
+        return len(bursts)
+
+    async def flush_periodically(self) -> None:
+        """Write ended bursts while the server runs, so an attack shows in the log within a minute of its end."""
+        while True:
+            await asyncio.sleep(limits.BURST_GAP / 4)
+            try:
+                await self.flush(self.ctx.clock.now())
+            except Exception:
+                log.warning("writing sign-in failures failed", exc_info=True)
 
     async def _dummy(self) -> str:
         # Verifying against a real hash for unknown users keeps their answer as slow as a wrong password.

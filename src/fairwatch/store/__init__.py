@@ -12,6 +12,7 @@ from fairwatch.store.rows import (
     Session,
     Silence,
     StoredCheckpoint,
+    TokenInfo,
     User,
 )
 from fairwatch.store.seams import (
@@ -76,6 +77,7 @@ __all__ = [
     "StateTxn",
     "Store",
     "StoredCheckpoint",
+    "TokenInfo",
     "TransparencyReads",
     "Txn",
     "User",

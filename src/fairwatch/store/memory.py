@@ -25,6 +25,7 @@ from fairwatch.store.rows import (
     Session,
     Silence,
     StoredCheckpoint,
+    TokenInfo,
     User,
 )
 
@@ -161,6 +162,10 @@ class MemoryStore:
 
     def list_users(self) -> list[User]:
         return [copy_user(u) for _, u in sorted(list(self.database.users.items()))]
+
+    def list_tokens(self) -> list[TokenInfo]:
+        rows = sorted(list(self.database.tokens.values()), key=lambda t: (t[0], t[4]))
+        return [TokenInfo(t[4], t[0], Role(t[1]), t[2], t[3]) for t in rows]
 
     def get_session(self, id_hash: str) -> Session | None:
         return self.database.sessions.get(id_hash)

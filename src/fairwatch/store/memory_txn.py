@@ -38,9 +38,9 @@ class MemoryDatabase:
     open_keys: dict[str, int] = field(default_factory=dict)  # dedup key -> id of its open alarm
     occurrences: dict[int, Occurrence] = field(default_factory=dict)
     audit: dict[int, AuditRecord] = field(default_factory=dict)  # seq -> record
-    tokens: dict[str, tuple[str, str, float, float | None]] = field(
+    tokens: dict[str, tuple[str, str, float, float | None, int]] = field(
         default_factory=dict
-    )  # hash -> name, role, ...
+    )  # hash -> name, role, created, revoked, id
     users: dict[str, User] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     kv: dict[str, str] = field(default_factory=dict)
@@ -196,8 +196,29 @@ class MemoryTxn:
     def insert_token(self, name: str, role: Role, token_hash: str, now: float) -> int:
         if token_hash in self.db.tokens:
             raise Duplicate(f"token {name!r}: its hash is in use already")
-        self.journal.put(self.db.tokens, token_hash, (name, role.value, now, None))
-        return self.db.next_id("tokens")
+        token_id = self.db.next_id("tokens")
+        self.journal.put(self.db.tokens, token_hash, (name, role.value, now, None, token_id))
+        return token_id
+
+    def revoke_tokens(self, name: str, now: float) -> list[str]:
+        live = [h for h, t in self.db.tokens.items() if t[0] == name and t[3] is None]
+        for h in live:
+            t = self.db.tokens[h]
+            self.journal.put(self.db.tokens, h, (t[0], t[1], t[2], now, t[4]))
+        return live
+
+    def set_user_disabled(self, name: str, disabled: bool) -> bool:
+        found = self.db.users.get(name)
+        if found is None:
+            return False
+        self.journal.put(self.db.users, name, replace(found, disabled=disabled))
+        return True
+
+    def delete_user_sessions(self, name: str) -> int:
+        mine = [k for k, s in self.db.sessions.items() if s.user == name]
+        for k in mine:
+            self.journal.pop(self.db.sessions, k)
+        return len(mine)
 
     def upsert_user(self, user: User) -> None:
         self.journal.put(self.db.users, user.name, replace(copy_user(user), extra={}))

@@ -63,6 +63,17 @@ class User:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """An API token as listed to admins: never its secret or hash."""
+
+    id: int
+    name: str
+    role: Role
+    created: float
+    revoked: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Session:
     """A console session; the session id itself is never stored, only its SHA-256 (`id_hash`)."""
 

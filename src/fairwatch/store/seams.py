@@ -25,6 +25,7 @@ from fairwatch.store.rows import (
     Session,
     Silence,
     StoredCheckpoint,
+    TokenInfo,
     User,
 )
 
@@ -72,6 +73,15 @@ class AccessTxn(AuditTxn, Protocol):
 
     def insert_token(self, name: str, role: Role, token_hash: str, now: float) -> int: ...
     def upsert_user(self, user: User) -> None: ...
+    def revoke_tokens(self, name: str, now: float) -> list[str]:
+        """Revoke every live token named `name`; returns the hashes revoked."""
+        ...
+
+    def set_user_disabled(self, name: str, disabled: bool) -> bool:
+        """False when there is no such user."""
+        ...
+
+    def delete_user_sessions(self, name: str) -> int: ...
 
 
 class SessionTxn(AuditTxn, Protocol):
@@ -175,6 +185,7 @@ class AccessReads(Protocol):
     def token_role(self, token_hash: str) -> Role | None: ...
     def get_user(self, name: str) -> User | None: ...
     def list_users(self) -> list[User]: ...
+    def list_tokens(self) -> list[TokenInfo]: ...
 
 
 class SessionReads(AccessReads, Protocol):

@@ -51,6 +51,7 @@ from fairwatch.store.rows import (
     Session,
     Silence,
     StoredCheckpoint,
+    TokenInfo,
     User,
 )
 
@@ -295,6 +296,12 @@ class SqlStore:
     def list_users(self) -> list[User]:
         with self._reader() as conn:
             return [_user(r) for r in conn.execute(select(schema.users).order_by(schema.users.c.name))]
+
+    def list_tokens(self) -> list[TokenInfo]:
+        t = schema.tokens.c
+        with self._reader() as conn:
+            rows = conn.execute(select(t.id, t.name, t.role, t.created, t.revoked).order_by(t.name, t.id))
+            return [TokenInfo(r.id, r.name, Role(r.role), r.created, r.revoked) for r in rows]
 
     def get_kv(self, key: str) -> str | None:
         with self._reader() as conn:
@@ -554,6 +561,24 @@ class SqlTxn:
         pk = result.inserted_primary_key
         assert pk is not None
         return int(pk[0])
+
+    def revoke_tokens(self, name: str, now: float) -> list[str]:
+        t = schema.tokens.c
+        live = (t.name == name) & t.revoked.is_(None)
+        hashes = [r.hash for r in self.conn.execute(select(t.hash).where(live))]
+        if hashes:
+            self.conn.execute(update(schema.tokens).where(live).values(revoked=now))
+        return hashes
+
+    def set_user_disabled(self, name: str, disabled: bool) -> bool:
+        u = schema.users.c
+        return bool(
+            self.conn.execute(update(schema.users).where(u.name == name).values(disabled=disabled)).rowcount
+        )
+
+    def delete_user_sessions(self, name: str) -> int:
+        s = schema.sessions.c
+        return int(self.conn.execute(delete(schema.sessions).where(s.user_name == name)).rowcount)
 
     def upsert_user(self, user: User) -> None:
         u = schema.users.c

@@ -1,5 +1,6 @@
-"""Live fan-out of committed alarm changes to Server-Sent Events subscribers, resumable with Last-Event-ID."""
+"""Live fan-out of committed alarm changes to Server-Sent Events subscribers, resumable with Last-Event-ID; each
+stream knows its caller, so streams end when access ends or the server stops (`sse` is the HTTP endpoint)."""
 
-from fairwatch.stream.hub import Hub, Message
+from fairwatch.stream.hub import Ended, Hub, Message, Shutdown
 
-__all__ = ["Hub", "Message"]
+__all__ = ["Ended", "Hub", "Message", "Shutdown"]

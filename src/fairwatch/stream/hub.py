@@ -1,10 +1,20 @@
-"""In-process hub: a ring buffer of recent messages plus one bounded queue per subscriber."""
+"""In-process hub: a ring buffer of recent messages plus one bounded queue per subscriber.
+
+Each subscription knows who opened it (`owner`), so the hub can end the streams of a credential that ended (sign-out,
+a disabled user, a revoked token) and, at shutdown, every stream with a final `event: shutdown`.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from fairwatch.access import Principal
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +37,35 @@ class Message:
         )
 
 
+class Ended(StrEnum):
+    """Why the hub ended a stream; sent to the client as the stream's last event."""
+
+    SHUTDOWN = "shutdown"  # the server is stopping: reconnect later
+    ACCESS = "access-ended"  # signed out, session ended, user disabled or token revoked: sign in again
+
+
+_WAKE = Message("", "", b"")  # put on a queue to wake its stream when it is ended
+
+
 @dataclass(eq=False)
 class Subscription:
     """A subscriber's queue; `dropped` is set when it fell too far behind and must reconnect."""
 
+    owner: Principal | None = None
     queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(10_000))
     dropped: bool = False
+    ended: Ended | None = None
+
+    def end(self, why: Ended) -> None:
+        """Mark the stream ended and wake it, even when its queue is full (what it missed no longer matters)."""
+        self.ended = why
+        while True:
+            try:
+                self.queue.put_nowait(_WAKE)
+                return
+            except asyncio.QueueFull:
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    self.queue.get_nowait()
 
 
 class Hub:
@@ -43,6 +76,8 @@ class Hub:
         self._n = 0
         self._history: deque[tuple[int, Message]] = deque(maxlen=history)
         self._subscribers: set[Subscription] = set()
+        self._emptied = asyncio.Event()
+        self.accepting = True  # False after shutdown(): new streams are refused with 503
 
     def publish(self, event: str, data: bytes) -> Message:
         """Number and fan out one message."""
@@ -57,15 +92,47 @@ class Hub:
                 self._subscribers.discard(sub)
         return msg
 
-    def subscribe(self, last_event_id: str | None) -> tuple[Subscription, list[Message], bool]:
+    def subscribe(
+        self, last_event_id: str | None, owner: Principal | None = None
+    ) -> tuple[Subscription, list[Message], bool]:
         """A subscription for new messages, the missed messages to replay first, and whether to reload."""
-        sub = Subscription()
+        sub = Subscription(owner)
+        if not self.accepting:
+            sub.end(Ended.SHUTDOWN)
+            return sub, [], False
         self._subscribers.add(sub)
+        self._emptied.clear()
         missed, reset = self._since(last_event_id)
         return sub, missed, reset
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subscribers.discard(sub)
+        if not self._subscribers:
+            self._emptied.set()
+
+    def end_streams(self, match: Callable[[Principal], bool], why: Ended = Ended.ACCESS) -> int:
+        """End the streams whose owner matches (e.g. one session, one user, some tokens); returns how many."""
+        ended = [s for s in self._subscribers if s.owner is not None and match(s.owner)]
+        for sub in ended:
+            sub.end(why)
+        return len(ended)
+
+    def shutdown(self) -> Shutdown:
+        """Refuse new streams and end every stream with `event: shutdown`. Takes effect at once; awaiting the
+        result also waits (up to 5 s) until the streams have closed."""
+        self.accepting = False
+        told = list(self._subscribers)
+        for sub in told:
+            sub.end(Ended.SHUTDOWN)
+        return Shutdown(self, len(told))
+
+    async def wait_closed(self, timeout: float = 5.0) -> bool:
+        """True once no stream is open; False when some are still open after `timeout` seconds."""
+        if not self._subscribers:
+            return True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._emptied.wait(), timeout)
+        return not self._subscribers
 
     def _since(self, last_event_id: str | None) -> tuple[list[Message], bool]:
         if not last_event_id:
@@ -84,3 +151,14 @@ class Hub:
     @property
     def subscribers(self) -> int:
         return len(self._subscribers)
+
+
+class Shutdown:
+    """What `Hub.shutdown()` returns: `told` streams were ended; `await` it to wait until they have closed."""
+
+    def __init__(self, hub: Hub, told: int) -> None:
+        self.hub = hub
+        self.told = told
+
+    def __await__(self) -> Generator[Any, None, bool]:
+        return self.hub.wait_closed().__await__()

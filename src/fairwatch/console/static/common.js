@@ -113,12 +113,17 @@ export async function activeAlarms() {
 }
 
 // -- the live stream ------------------------------------------------------------------------------------------
+// "Live" only while the stream's heartbeat (or an alarm) arrives: after two missed heartbeats the pill says
+// "Reconnecting" and the stream is reopened; the server's `shutdown` and `access-ended` events say why it closed.
+const BEAT_MS = (config.heartbeat || 15) * 1000;
 export function live({ onChange, onReset }) {
   const pill = document.getElementById("live");
   const banner = document.getElementById("conn-banner");
   let source = null;
   let lost = false;
   let hideTimer = null;
+  let lastBeat = Date.now();
+  let retryTimer = null;
   const setPill = (state, text) => { if (pill) { pill.className = `live ${state}`; pill.textContent = text; } };
   const show = (kind, text) => {
     if (!banner) return;
@@ -128,30 +133,55 @@ export function live({ onChange, onReset }) {
     banner.hidden = false;
     if (kind === "ok") hideTimer = setTimeout(() => { banner.hidden = true; }, 5000);
   };
+  const beat = () => {
+    lastBeat = Date.now();
+    if (lost) {
+      lost = false;
+      show("ok", "Live connection restored. The queue is up to date.");
+      onReset();
+    }
+    setPill("up", "Live");
+  };
+  const down = (pillText, bannerText) => {
+    lost = true;
+    setPill("down", pillText);
+    show("down", bannerText);
+  };
+  const reopen = (delay) => {
+    if (source) source.close();
+    source = null;
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(open, delay);
+  };
   function open() {
+    lastBeat = Date.now(); // give the new stream a full two heartbeats to prove itself
     source = new EventSource("/api/v1/stream");
-    source.onopen = () => {
-      setPill("up", "Live");
-      if (lost) {
-        lost = false;
-        show("ok", "Live connection restored. The queue is up to date.");
-        onReset();
-      }
-    };
-    source.addEventListener("alarm", (e) => onChange(JSON.parse(e.data)));
+    source.onopen = beat;
+    source.addEventListener("heartbeat", beat);
+    source.addEventListener("alarm", (e) => { beat(); onChange(JSON.parse(e.data)); });
     source.addEventListener("reset", () => onReset());
+    source.addEventListener("shutdown", () => {
+      down("Server stopped", "The server is stopping — reconnecting. What you see may be out of date.");
+      reopen(3000);
+    });
+    source.addEventListener("access-ended", () => {
+      down("Signed out", "Your access has ended.");
+      source.close();
+      checkSession().finally(() => reopen(2000)); // a 401 goes to sign-in; otherwise try again
+    });
     source.onerror = () => {
-      if (!lost) {
-        lost = true;
-        setPill("down", "Reconnecting");
-        show("down", "Live connection lost — reconnecting. What you see may be out of date.");
-      }
-      if (source.readyState === EventSource.CLOSED) {
+      if (!lost) down("Reconnecting", "Live connection lost — reconnecting. What you see may be out of date.");
+      if (source && source.readyState === EventSource.CLOSED) {
         source.close();
-        checkSession().finally(() => setTimeout(open, 2000)); // the browser gave up (e.g. 401): retry ourselves
+        checkSession().finally(() => reopen(2000)); // the browser gave up (e.g. 401 or 503): retry ourselves
       }
     };
   }
+  setInterval(() => {
+    if (!source || Date.now() - lastBeat <= 2 * BEAT_MS + 500) return;
+    if (!lost) down("Reconnecting", "No heartbeat from the server — reconnecting. What you see may be out of date.");
+    reopen(0); // a stream that went silent may be a dead connection the browser has not noticed; open() resets
+  }, 250); //    lastBeat, so a stream that stays silent is retried every two heartbeats
   open();
   return { close: () => source && source.close() };
 }
