@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -57,9 +58,7 @@ def alarm(key: str, severity: Severity = Severity.HIGH, first: float = 10.0, **k
         first,
         updated=first,
     )
-    for k, v in kw.items():
-        setattr(a, k, v)
-    return a
+    return replace(a, **kw)  # type: ignore[arg-type]
 
 
 def test_events_round_trip_and_dedup_keys(store: SqlStore) -> None:
@@ -98,7 +97,7 @@ def test_only_one_open_alarm_per_key(store: SqlStore) -> None:
         txn.insert_alarm(alarm("k"))
     resolved = store.get_alarm(first)
     assert resolved is not None
-    resolved.state = AlarmState.RESOLVED
+    resolved = replace(resolved, state=AlarmState.RESOLVED)  # Alarm is frozen
     with store.transaction() as txn:
         txn.update_alarm(resolved)
         second = txn.insert_alarm(alarm("k"))
