@@ -50,4 +50,3 @@ class AlarmBook:
                 self.activations.append(activation)
             elif change is Change.CLEARED:
                 self._latest[d.key].cleared_at = d.time
-
