@@ -69,7 +69,7 @@ def parse_notify(
     text: str, filename: str = "notify.yaml", environ: Mapping[str, str] | None = None
 ) -> NotifyConfig:
     """Parse and check a notification file's text; ConfigError lists every problem."""
-    reader = Reader(filename, os.environ if environ is None else environ)
+    reader = Reader(filename, environ=os.environ if environ is None else environ)
     root, syntax_error = compose(text, filename)
     if syntax_error is not None:
         raise ConfigError([syntax_error])
@@ -82,7 +82,7 @@ def parse_notify(
 def _read_file(reader: Reader, root: Node | None, filename: str) -> NotifyConfig | None:
     if root is None:
         reader.found.append(
-            (1, f"{filename}:1: expected a mapping with keys receivers and routes, got an empty file")
+            (1, f"{filename}:1: expected a mapping with keys receivers and routes (got an empty file)")
         )
         return None
     entries = reader.mapping(root, "", TOP_KEYS)
