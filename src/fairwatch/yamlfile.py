@@ -126,6 +126,7 @@ def one_of(names: Sequence[str]) -> str:
 # -- the reader: one error format for every file -------------------------------------------------------------
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _NOTHING: Any = object()
 
 
@@ -202,6 +203,8 @@ class Reader:
             return "a list" if node.value else "an empty list"
         if node.tag == _NULL:
             return "nothing"
+        if node.tag == _TIMESTAMP:
+            return repr(node.value)  # as written, not as a datetime
         if node.tag not in STANDARD_TAGS:
             return f"{node.tag} {node.value!r}"
         return repr(self.value(node))

@@ -113,7 +113,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "duplicate-key",
         "phases:\n  - id: a\n    id: b\n    rules: a.yaml\n",
-        ["phases.yaml:3: phase 1: duplicate key 'id' (first at line 2)"],
+        ["phases.yaml:3: phase 1 ('a'): duplicate key 'id' (first at line 2)"],
     ),
     (
         "starts-without-time",
