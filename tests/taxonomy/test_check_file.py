@@ -88,7 +88,9 @@ def test_malformed_file_raises_config_error_for_exit_2(tmp_path: Path) -> None:
     path = write(tmp_path, "taxonomy: {}\n")
     with pytest.raises(ConfigError) as info:
         check_taxonomy_file(path)
-    assert info.value.messages == [f"{path}:1: taxonomy: expected a list of alarm types (got a mapping)"]
+    assert info.value.messages == [
+        f"{path}:1: taxonomy: expected a list of alarm types (got an empty mapping)"
+    ]
 
 
 def test_missing_file_raises_config_error_for_exit_2(tmp_path: Path) -> None:
