@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -73,6 +75,15 @@ def _construct_seq(loader: _Loader, node: yaml.SequenceNode) -> LineList:
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_seq)
+
+
+def read_text(path: str | PathLike[str], what: str) -> str:
+    """A configuration file's text; an unreadable file is a ConfigError `FILE:1: cannot read WHAT file: reason`."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError([f"{path}:1: cannot read {what} file: {reason}"]) from exc
 
 
 def load_yaml(text: str, source: str) -> Any:

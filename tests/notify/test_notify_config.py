@@ -308,7 +308,7 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_notify(tmp_path / "nope.yaml")
     assert info.value.messages == [
-        f"{tmp_path / 'nope.yaml'}: cannot read notification file: No such file or directory"
+        f"{tmp_path / 'nope.yaml'}:1: cannot read notification file: No such file or directory"
     ]
 
 

@@ -97,7 +97,7 @@ def test_missing_file_raises_config_error_for_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     with pytest.raises(ConfigError) as info:
         check_taxonomy_file(path)
-    assert info.value.messages == [f"{path}: cannot read taxonomy file: No such file or directory"]
+    assert info.value.messages == [f"{path}:1: cannot read taxonomy file: No such file or directory"]
 
 
 def test_site_file_cannot_redefine_a_builtin_type(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ from fairwatch.notify.model import (
     Route,
 )
 from fairwatch.notify.templates import DEFAULTS, TEMPLATE_KEYS, Templates, compile_template
-from fairwatch.yamlfile import compose, join, line_of, one_of
+from fairwatch.yamlfile import compose, join, line_of, one_of, read_text
 
 TOP_KEYS = ("repeat_interval", "retry", "templates", "receivers", "routes", "escalations")
 ROUTE_KEYS = (
@@ -58,11 +58,7 @@ _TopTemplates = dict[tuple[str, str], Template]
 
 def load_notify(path: Path, environ: Mapping[str, str] | None = None) -> NotifyConfig:
     """Read and check a notification file; ConfigError lists every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read notification file: {exc.strerror}"]) from None
-    return parse_notify(text, str(path), environ)
+    return parse_notify(read_text(path, "notification"), str(path), environ)
 
 
 def parse_notify(

@@ -21,7 +21,7 @@ from fairwatch.events.validate import parse_time
 from fairwatch.phases.plan import Phase, RunOfShow
 from fairwatch.rules import RuleSet, load_rules
 from fairwatch.site import Site
-from fairwatch.yamlfile import Reader, compose, line_of
+from fairwatch.yamlfile import Reader, compose, line_of, read_text
 
 KnownType = Callable[[str], bool]
 PHASE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -63,11 +63,7 @@ def load_phases(
 ) -> RunOfShow:
     """Read, check and compile a run-of-show file and every rules file it names; ConfigError lists all problems."""
     filename = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError([f"{filename}:1: cannot read phases file: {reason}"]) from exc
+    text = read_text(path, "phases")
     return parse_phases(text, filename, Path(path).parent, known_type, site)
 
 

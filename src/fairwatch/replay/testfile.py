@@ -23,7 +23,7 @@ from fairwatch.model import Event
 from fairwatch.replay.strict import Node, Reader, compose, foreign_tags
 from fairwatch.rules import RuleSet, load_rules
 from fairwatch.site import Site, load_site
-from fairwatch.yamlfile import line_of
+from fairwatch.yamlfile import line_of, read_text
 
 Known = dict[str, tuple[str, ...]]  # rule id -> its group_by keys
 DEFAULT_START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -74,11 +74,7 @@ class TestFile:
 
 def load_test_file(path: Path) -> TestFile:
     """Read and check a rule test file and the rule files it names; ConfigError lists every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError([f"{path}:1: cannot read test file: {reason}"]) from exc
+    text = read_text(path, "test")
     reader = Reader(str(path))
     root = compose(text, str(path))
     for node in foreign_tags(root) if root is not None else ():

@@ -19,7 +19,7 @@ from shapely import Point, Polygon
 from fairwatch.errors import ConfigError
 from fairwatch.model import Location
 from fairwatch.site.model import Device, DeviceKind, GeoRef, Plan, Site, Zone, polygon_problem
-from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, one_of, show
+from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, one_of, read_text, show
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -350,9 +350,4 @@ def parse_site(text: str, filename: str) -> Site:
 
 def load_site(path: str | Path) -> Site:
     """Read and parse a site file; errors name the path as given."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}:1: cannot read site file: {exc.strerror}"]) from exc
-    return parse_site(text, str(path))
+    return parse_site(read_text(path, "site"), str(path))
