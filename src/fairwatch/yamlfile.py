@@ -194,6 +194,23 @@ class Reader:
         if self.found:
             raise ConfigError(self.errors)
 
+    # -- line-tracking values (load_yaml) -----------------------------------------------------------------
+    def line_mapping(
+        self, value: Any, line: int, path: str, allowed: Sequence[str], required: Sequence[str] = ()
+    ) -> bool:
+        """Check that `value` (at `line`) is a mapping with only `allowed` keys and every `required` key; each
+        problem is reported; False only if it is not a mapping at all."""
+        if not isinstance(value, LineDict):
+            self.error(line, path, "expected a mapping", got=value)
+            return False
+        for key in value:
+            if key not in allowed:
+                self.error(value.key_lines[key], path, f"unknown key {key!r} (expected {one_of(allowed)})")
+        for key in required:
+            if key not in value:
+                self.error(value.line, path, f"missing required key {key!r}")
+        return True
+
     # -- composed nodes ------------------------------------------------------------------------------------
     def value(self, node: Node) -> Any:
         """The Python value of a scalar node (None for collections or a value its tag cannot construct)."""

@@ -18,7 +18,7 @@ from fairwatch.rules import load_rules, parse_rules
 from fairwatch.site import load_site, parse_site
 from fairwatch.taxonomy.check import read_file
 from fairwatch.taxonomy.parse import read_entries
-from fairwatch.yamlfile import Reader, compose, show
+from fairwatch.yamlfile import Reader, compose, load_yaml, show
 
 FORMAT = re.compile(
     r"^(?P<file>[^:]+):(?P<line>\d+): (?P<item>[^:]+): (?P<field>[\w.\[\]]+): (?P<message>.+) \(got (?P<value>.+)\)$"
@@ -193,3 +193,30 @@ def test_an_unreadable_file_is_named_alike_by_every_loader(
     assert errors(lambda: load(missing)) == [
         f"{missing}:1: cannot read {what} file: No such file or directory"
     ]
+
+
+# (id, YAML, allowed keys, required keys, the messages): the same rules for line-tracking values (site, taxonomy)
+LINE_MAPPINGS: list[tuple[str, str, tuple[str, ...], tuple[str, ...], list[str]]] = [
+    ("not-a-mapping", "[a]", ("a",), (), ["f.yaml:1: item: expected a mapping (got a list)"]),
+    (
+        "unknown-key",
+        "a: 1\nc: 1\n",
+        ("a", "b"),
+        (),
+        ["f.yaml:2: item: unknown key 'c' (expected one of a, b)"],
+    ),
+    ("missing-required", "{a: 1}", ("a", "b"), ("b",), ["f.yaml:1: item: missing required key 'b'"]),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed", "required", "expected"),
+    [c[1:] for c in LINE_MAPPINGS],
+    ids=[c[0] for c in LINE_MAPPINGS],
+)
+def test_line_mapping(
+    text: str, allowed: tuple[str, ...], required: tuple[str, ...], expected: list[str]
+) -> None:
+    reader = Reader("f.yaml", item="item")
+    reader.line_mapping(load_yaml(text, "f.yaml"), 1, "", allowed, required)
+    assert reader.errors == expected

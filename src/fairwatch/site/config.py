@@ -19,7 +19,7 @@ from shapely import Point, Polygon
 from fairwatch.errors import ConfigError
 from fairwatch.model import Location
 from fairwatch.site.model import Device, DeviceKind, GeoRef, Plan, Site, Zone, polygon_problem
-from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, one_of, read_text, show
+from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, read_text, show
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -37,21 +37,6 @@ class _Reader(Reader):
     """The one strict reader over line-tracking values; `base_dir` anchors a relative plan image."""
 
     base_dir: Path = field(default_factory=Path.cwd)
-
-    def mapping_at(
-        self, value: Any, line: int, path: str, keys: tuple[str, ...], required: tuple[str, ...]
-    ) -> bool:
-        """Check `value` is a mapping with only `keys` and every `required` key; False if not a mapping."""
-        if not isinstance(value, LineDict):
-            self.error(line, path, "expected a mapping", got=value)
-            return False
-        for key in value:
-            if key not in keys:
-                self.error(value.lines[key], path, f"unknown key {key!r} (expected {one_of(keys)})")
-        for key in required:
-            if key not in value:
-                self.error(value.line, path, f"missing required key {key!r}")
-        return True
 
 
 def _join(path: str, key: str) -> str:
@@ -94,7 +79,7 @@ def _optional(read: Any, r: _Reader, d: LineDict, key: str, *args: Any, **kwargs
 
 
 def _plan(r: _Reader, d: Any, line: int) -> Plan | None:
-    if not r.mapping_at(d, line, "plan", _PLAN_KEYS, ("width", "height")):
+    if not r.line_mapping(d, line, "plan", _PLAN_KEYS, ("width", "height")):
         return None
     width = _optional(_number, r, d, "width", "plan", positive=True)
     height = _optional(_number, r, d, "height", "plan", positive=True)
@@ -116,7 +101,7 @@ def _image(r: _Reader, d: LineDict) -> Path | None:
 
 
 def _georef(r: _Reader, d: Any, line: int) -> GeoRef | None:
-    if not r.mapping_at(d, line, "georef", _GEOREF_KEYS, _GEOREF_KEYS):
+    if not r.line_mapping(d, line, "georef", _GEOREF_KEYS, _GEOREF_KEYS):
         return None
     lat = _optional(_number, r, d, "lat", "georef")
     lon = _optional(_number, r, d, "lon", "georef")
@@ -152,7 +137,7 @@ class _Header:
 
 def _header(r: _Reader, d: Any, line: int) -> _Header | None:
     r.item = "site"
-    if not r.mapping_at(d, line, "", _SITE_KEYS, ("id", "name", "timezone", "plan")):
+    if not r.line_mapping(d, line, "", _SITE_KEYS, ("id", "name", "timezone", "plan")):
         return None
     site_id = _ident(r, d) if "id" in d else None
     name = _optional(_string, r, d, "name")
@@ -220,7 +205,7 @@ def _indoor(r: _Reader, d: LineDict, key: str) -> bool | None:
 
 def _zone(r: _Reader, d: Any, index: int, line: int, plan: Plan | None) -> Zone | None:
     r.item = _label("zone", index, d)
-    if not r.mapping_at(d, line, "", _ZONE_KEYS, ("id", "name", "polygon", "capacity")):
+    if not r.line_mapping(d, line, "", _ZONE_KEYS, ("id", "name", "polygon", "capacity")):
         return None
     zone_id = _ident(r, d) if "id" in d else None
     name = _optional(_string, r, d, "name")
@@ -239,7 +224,7 @@ def _zone(r: _Reader, d: Any, index: int, line: int, plan: Plan | None) -> Zone 
 
 def _location(r: _Reader, d: LineDict, plan: Plan | None, zone: Zone | None) -> Location | None:
     value, line = d["location"], d.lines["location"]
-    if not r.mapping_at(value, line, "location", _LOCATION_KEYS, _LOCATION_KEYS) or len(value) != 2:
+    if not r.line_mapping(value, line, "location", _LOCATION_KEYS, _LOCATION_KEYS) or len(value) != 2:
         return None
     point = _point(r, [value["x"], value["y"]], line, "location", plan)
     if point is None:
@@ -275,7 +260,7 @@ def _device(
     r: _Reader, d: Any, index: int, line: int, plan: Plan | None, zones: dict[str, Zone]
 ) -> Device | None:
     r.item = _label("device", index, d)
-    if not r.mapping_at(d, line, "", _DEVICE_KEYS, ("id", "kind")):
+    if not r.line_mapping(d, line, "", _DEVICE_KEYS, ("id", "kind")):
         return None
     device_id = _ident(r, d) if "id" in d else None
     kind = _optional(_kind, r, d, "kind")
@@ -341,7 +326,7 @@ def parse_site(text: str, filename: str) -> Site:
     top = load_yaml(text, filename)
     if not isinstance(top, LineDict):
         r.error(1, "", f"a site file is a mapping with keys {', '.join(_TOP_KEYS)}", got=top)
-    elif r.mapping_at(top, 1, "", _TOP_KEYS, ("site", "zones")):
+    elif r.line_mapping(top, 1, "", _TOP_KEYS, ("site", "zones")):
         site = _build(r, top)
         if site is not None:
             return site

@@ -95,19 +95,13 @@ class _Reader(Reader):
         return types
 
     def entry(self, raw: Any, index: int, line: int, origin: Origin) -> Entry | None:
-        self.item = f"type {index}"
-        if not isinstance(raw, LineDict):
-            self.error(line, "", "expected a mapping", got=raw)
+        ident = raw.get("id") if isinstance(raw, LineDict) else None
+        label = f" ({ident!r})" if isinstance(ident, str) else ""
+        self.item = f"type {index}{label}"
+        before = self.count
+        if not self.line_mapping(raw, line, "", KEYS, REQUIRED):
             return None
-        item = _Item(self, index, raw)
-        if isinstance(raw.get("id"), str):
-            item.label = f" ('{raw['id']}')"
-        for key in raw:
-            if key not in KEYS:
-                item.error(raw.key_lines[key], "", f"unknown key {key!r} (expected one of {', '.join(KEYS)})")
-        for key in REQUIRED:
-            if key not in raw:
-                item.error(raw.line, "", f"missing required key {key!r}")
+        item = _Item(self, index, raw, label, bad=self.count > before)
         return self._build(item, origin)
 
     def _build(self, item: _Item, origin: Origin) -> Entry | None:
