@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 __all__ = ["DATA_KEY", "Node", "Reader", "foreign_tags", "is_data_key"]
 
 DATA_KEY = "data.<key>"
-Scalar = str | int | float | bool
 
 
 @dataclass
