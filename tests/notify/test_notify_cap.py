@@ -7,6 +7,7 @@ import math
 import sqlite3
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -357,7 +358,9 @@ BUILDS = [
 
 @pytest.mark.parametrize(("subject", "msg_type", "area"), [c[1:] for c in BUILDS], ids=[c[0] for c in BUILDS])
 def test_built_messages_are_schema_valid(subject: Alarm, msg_type: str, area: cap.Area | None) -> None:
-    subject.disposition = Disposition.HANDLED if subject.state is AlarmState.RESOLVED else None
+    subject = replace(
+        subject, disposition=Disposition.HANDLED if subject.state is AlarmState.RESOLVED else None
+    )
     facts = cap.Facts(
         subject, cap.category_for(subject.type), cap.event_name(subject.type), "correlated", area
     )

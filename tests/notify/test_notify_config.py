@@ -40,9 +40,9 @@ CASES = [
     (
         "empty-file",
         "",
-        ["notify.yaml:1: expected a mapping with keys receivers and routes, got an empty file"],
+        ["notify.yaml:1: expected a mapping with keys receivers and routes (got an empty file)"],
     ),
-    ("root-is-a-list", "- a\n", ["notify.yaml:1: expected a mapping, got a list"]),
+    ("root-is-a-list", "- a\n", ["notify.yaml:1: expected a mapping (got a list)"]),
     ("yaml-syntax", "routes: [\n", ["notify.yaml:2: invalid YAML: did not find expected node content"]),
     (
         "unknown-top-key",
@@ -85,7 +85,7 @@ CASES = [
     (
         "severity-number",
         route("receivers: [ops]", "severity: 5"),
-        ["notify.yaml:6: route 1: severity: expected a list of severities or '>= <severity>', got 5"],
+        ["notify.yaml:6: route 1: severity: expected a list of severities or '>= <severity>' (got 5)"],
     ),
     (
         "change-kind-unknown",
@@ -150,7 +150,7 @@ CASES = [
         "webhook-not-http",
         receiver("webhook", "{url: 'ftp://x/'}"),
         [
-            "notify.yaml:3: receiver 1 ('r'): webhook.url: expected an http or https URL with a host, got 'ftp://x/'"
+            "notify.yaml:3: receiver 1 ('r'): webhook.url: expected an http or https URL with a host (got 'ftp://x/')"
         ],
     ),
     (
@@ -183,7 +183,7 @@ CASES = [
     (
         "email-port-range",
         receiver("email", "{smtp_host: localhost, smtp_port: 70000, from: f@b.example, to: [a@b.example]}"),
-        ["notify.yaml:3: receiver 1 ('r'): email.smtp_port: expected an integer from 1 to 65535, got 70000"],
+        ["notify.yaml:3: receiver 1 ('r'): email.smtp_port: expected an integer from 1 to 65535 (got 70000)"],
     ),
     (
         "email-password-without-user",
@@ -205,7 +205,7 @@ CASES = [
         "mqtt-http-url",
         receiver("mqtt", "{url: 'http://x'}"),
         [
-            "notify.yaml:3: receiver 1 ('r'): mqtt.url: expected an mqtt or mqtts URL with a host, got 'http://x'"
+            "notify.yaml:3: receiver 1 ('r'): mqtt.url: expected an mqtt or mqtts URL with a host (got 'http://x')"
         ],
     ),
     (
@@ -308,7 +308,7 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_notify(tmp_path / "nope.yaml")
     assert info.value.messages == [
-        f"{tmp_path / 'nope.yaml'}: cannot read notification file: No such file or directory"
+        f"{tmp_path / 'nope.yaml'}:1: cannot read notification file: No such file or directory"
     ]
 
 

@@ -103,7 +103,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "id-number",
         "phases:\n  - {id: 12, rules: a.yaml}\n",
-        ["phases.yaml:2: phase 1: id: expected a string, got 12"],
+        ["phases.yaml:2: phase 1: id: expected a string (got 12)"],
     ),
     (
         "duplicate-id",
@@ -113,7 +113,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "duplicate-key",
         "phases:\n  - id: a\n    id: b\n    rules: a.yaml\n",
-        ["phases.yaml:3: phase 1: duplicate key 'id' (first at line 2)"],
+        ["phases.yaml:3: phase 1 ('a'): duplicate key 'id' (first at line 2)"],
     ),
     (
         "starts-without-time",
@@ -139,7 +139,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "rules-not-a-name",
         "phases:\n  - {id: a, rules: 3}\n",
-        ["phases.yaml:2: phase 1 ('a'): rules: expected the name of a rules file, got 3"],
+        ["phases.yaml:2: phase 1 ('a'): rules: expected the name of a rules file (got 3)"],
     ),
     (
         "rules-file-missing",

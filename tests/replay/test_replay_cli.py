@@ -239,7 +239,7 @@ USAGE = [
     (
         "bad-since",
         ["--since", "yesterday"],
-        "--since: expected an RFC 3339 time with a time zone like 2026-07-04T18:00:00Z, got 'yesterday'",
+        "--since: expected an RFC 3339 time with a time zone like 2026-07-04T18:00:00Z (got 'yesterday')",
     ),
     (
         "no-store",

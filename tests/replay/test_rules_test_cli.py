@@ -134,7 +134,7 @@ TEST_HEAD = "rule_files: [rules.yaml]\ntests:\n  - name: t\n"
 # (id, test file text, exact stderr lines; {f} is the test file's path, {r} the rule file's)
 MALFORMED = [
     ("yaml-syntax", "rule_files: [rules.yaml\n", ["{f}:2: invalid YAML: did not find expected ',' or ']'"]),
-    ("empty", "", ["{f}:1: expected a mapping with keys 'rule_files' and 'tests', got an empty document"]),
+    ("empty", "", ["{f}:1: expected a mapping with keys 'rule_files' and 'tests' (got an empty document)"]),
     (
         "top-level-keys",
         "rule_file: [rules.yaml]\n",
@@ -198,15 +198,15 @@ MALFORMED = [
         "          - {rule: panic-button, group: {source: 7}}\n"
         "          - {rule: crowd-crush-risk, group: {zone: a, source: b}}\n",
         [
-            "{f}:4: test 1 ('t'): start: expected an RFC 3339 time with a time zone like 2026-07-04T18:00:00Z, "
-            "got 'tomorrow'",
+            "{f}:4: test 1 ('t'): start: expected an RFC 3339 time with a time zone like 2026-07-04T18:00:00Z "
+            "(got 'tomorrow')",
             "{f}:8: test 1 ('t'): expect[0].alarms[0].rule: unknown rule 'nope' "
             "(the rule files define crowd-crush-risk, panic-button)",
             "{f}:9: test 1 ('t'): expect[0].alarms[1].group: rule 'panic-button' groups by source; "
             "give exactly those keys",
-            "{f}:9: test 1 ('t'): expect[0].alarms[1].active: expected true or false, got 'yes please'",
-            "{f}:9: test 1 ('t'): expect[0].alarms[1].count: expected a whole number of 1 or more, got 0",
-            "{f}:10: test 1 ('t'): expect[0].alarms[2].group.source: expected a non-empty string, got 7",
+            "{f}:9: test 1 ('t'): expect[0].alarms[1].active: expected true or false (got 'yes please')",
+            "{f}:9: test 1 ('t'): expect[0].alarms[1].count: expected a whole number of 1 or more (got 0)",
+            "{f}:10: test 1 ('t'): expect[0].alarms[2].group.source: expected a string (got 7)",
             "{f}:11: test 1 ('t'): expect[0].alarms[3].group: rule 'crowd-crush-risk' groups by zone; "
             "give exactly those keys",
         ],

@@ -52,33 +52,33 @@ WHEN_CASES = [
         "{type: t, zone: {gt: a}}",
         "when.zone: operator 'gt' does not apply to zone (expected one of eq, ne, in)",
     ),
-    ("value-text", "{type: t, value: high}", "when.value: expected a number, got 'high'"),
-    ("value-quoted-number", "{type: t, value: {gt: '4'}}", "when.value.gt: expected a number, got '4'"),
-    ("value-bool", "{type: t, value: true}", "when.value: expected a number, got True"),
-    ("value-nan", "{type: t, value: {lt: .nan}}", "when.value.lt: expected a number, got nan"),
-    ("zone-number", "{type: t, zone: 3}", "when.zone: expected a string, got 3"),
-    ("source-null", "{type: t, source: ~}", "when.source: expected a string, got None"),
+    ("value-text", "{type: t, value: high}", "when.value: expected a number (got 'high')"),
+    ("value-quoted-number", "{type: t, value: {gt: '4'}}", "when.value.gt: expected a number (got '4')"),
+    ("value-bool", "{type: t, value: true}", "when.value: expected a number (got True)"),
+    ("value-nan", "{type: t, value: {lt: .nan}}", "when.value.lt: expected a number (got nan)"),
+    ("zone-number", "{type: t, zone: 3}", "when.zone: expected a string (got 3)"),
+    ("source-null", "{type: t, source: ~}", "when.source: expected a string (got nothing)"),
     (
         "data-null",
         "{type: t, data.level: null}",
-        "when.data.level: expected a string, number or boolean, got None",
+        "when.data.level: expected a string, number or boolean (got nothing)",
     ),
     (
         "data-gt-text",
         "{type: t, data.level: {gt: high}}",
-        "when.data.level.gt: expected a number, got 'high'",
+        "when.data.level.gt: expected a number (got 'high')",
     ),
-    ("in-scalar", "{type: t, zone: {in: north}}", "when.zone.in: expected a list of values, got 'north'"),
+    ("in-scalar", "{type: t, zone: {in: north}}", "when.zone.in: expected a list of values (got 'north')"),
     (
         "in-empty",
         "{type: t, zone: {in: []}}",
-        "when.zone.in: expected a non-empty list of values, got an empty list",
+        "when.zone.in: expected a non-empty list of values (got an empty list)",
     ),
-    ("in-bad-item", "{type: t, zone: {in: [north, 3]}}", "when.zone.in[1]: expected a string, got 3"),
+    ("in-bad-item", "{type: t, zone: {in: [north, 3]}}", "when.zone.in[1]: expected a string (got 3)"),
     (
         "matcher-list",
         "{type: t, zone: [a, b]}",
-        "when.zone: expected a value or an operator mapping, got a list (write {in: [...]} to match any of "
+        "when.zone: expected a value or an operator mapping (got a list; write {in: [...]} to match any of "
         "several values)",
     ),
     (
@@ -91,11 +91,11 @@ WHEN_CASES = [
         "{type: t, where: x}",
         f"when: unknown key 'where' (expected one of {MATCH}, {MODIFIERS})",
     ),
-    ("key-not-string", "{type: t, 1: x}", "when: keys must be strings, got 1"),
+    ("key-not-string", "{type: t, 1: x}", "when: keys must be strings (got 1)"),
     ("type-missing", "{value: {gt: 1}}", "when: missing required key 'type'"),
-    ("type-mapping", "{type: {a: 1}}", "when.type: expected a string, got a mapping"),
-    ("type-empty", "{type: ''}", "when.type: must not be empty"),
-    ("when-text", "smoke.detected", "when: expected a mapping, got 'smoke.detected'"),
+    ("type-mapping", "{type: {a: 1}}", "when.type: expected a string (got a mapping)"),
+    ("type-empty", "{type: ''}", "when.type: must not be empty (got '')"),
+    ("when-text", "smoke.detected", "when: expected a mapping (got 'smoke.detected')"),
     ("for-no-unit", "{type: t, for: 60}", f"when.for: invalid duration 60 ({DURATION})"),
     ("for-bad-unit", "{type: t, for: 5min}", f"when.for: invalid duration '5min' ({DURATION})"),
     ("for-negative", "{type: t, for: -5s}", f"when.for: invalid duration '-5s' ({DURATION})"),
@@ -105,7 +105,7 @@ WHEN_CASES = [
         "{type: t, for: 1m, count: {gte: 2, within: 1m}}",
         "when: 'for' and 'count' cannot be combined",
     ),
-    ("count-not-mapping", "{type: t, count: 3}", "when.count: expected a mapping, got 3"),
+    ("count-not-mapping", "{type: t, count: 3}", "when.count: expected a mapping (got 3)"),
     (
         "count-no-threshold",
         "{type: t, count: {within: 1m}}",
@@ -114,22 +114,22 @@ WHEN_CASES = [
     (
         "count-both",
         "{type: t, count: {gt: 1, gte: 2, within: 1m}}",
-        "when.count: expected exactly one of gt, gte, got both",
+        "when.count: expected exactly one of gt, gte (got both)",
     ),
     (
         "count-zero",
         "{type: t, count: {gte: 0, within: 1m}}",
-        "when.count.gte: expected a positive integer, got 0",
+        "when.count.gte: expected a positive integer (got 0)",
     ),
     (
         "count-gt-negative",
         "{type: t, count: {gt: -1, within: 1m}}",
-        "when.count.gt: expected a non-negative integer, got -1",
+        "when.count.gt: expected a non-negative integer (got -1)",
     ),
     (
         "count-fraction",
         "{type: t, count: {gte: 2.5, within: 1m}}",
-        "when.count.gte: expected a positive integer, got 2.5",
+        "when.count.gte: expected a positive integer (got 2.5)",
     ),
     ("count-no-within", "{type: t, count: {gte: 2}}", "when.count: missing required key 'within'"),
     (
@@ -137,8 +137,12 @@ WHEN_CASES = [
         "{type: t, count: {gte: 2, within: 1y}}",
         f"when.count.within: invalid duration '1y' ({DURATION})",
     ),
-    ("all-one-part", "{all: [{type: a}], within: 1m}", "when.all: expected at least 2 conditions, got 1"),
-    ("all-mapping", "{all: {type: a}, within: 1m}", "when.all: expected a list of conditions, got a mapping"),
+    ("all-one-part", "{all: [{type: a}], within: 1m}", "when.all: expected at least 2 conditions (got 1)"),
+    (
+        "all-mapping",
+        "{all: {type: a}, within: 1m}",
+        "when.all: expected a list of conditions (got a mapping)",
+    ),
     ("all-no-within", "{all: [{type: a}, {type: b}]}", "when: missing required key 'within'"),
     (
         "all-extra-key",
@@ -155,14 +159,14 @@ WHEN_CASES = [
         "{all: [{type: a}, {zone: b}], within: 1m}",
         "when.all[1]: missing required key 'type'",
     ),
-    ("all-part-text", "{all: [{type: a}, b], within: 1m}", "when.all[1]: expected a mapping, got 'b'"),
+    ("all-part-text", "{all: [{type: a}, b], within: 1m}", "when.all[1]: expected a mapping (got 'b')"),
     (
         "all-part-operator",
         "{all: [{type: a}, {type: b, value: {gt: x}}], within: 1m}",
-        "when.all[1].value.gt: expected a number, got 'x'",
+        "when.all[1].value.gt: expected a number (got 'x')",
     ),
     ("absent-no-for", "{absent: {type: hb}}", "when.absent: missing required key 'for'"),
-    ("absent-text", "{absent: hb}", "when.absent: expected a mapping, got 'hb'"),
+    ("absent-text", "{absent: hb}", "when.absent: expected a mapping (got 'hb')"),
     (
         "absent-extra-key",
         "{absent: {type: hb, for: 1m}, type: hb}",
@@ -209,7 +213,7 @@ FIELD_CASES = [
         "clear: missing required key 'type' (needed when 'when' uses all)",
     ),
     ("clear-bad-for", "{type: t}", "clear: {for: soon}", f"clear.for: invalid duration 'soon' ({DURATION})"),
-    ("clear-not-mapping", "{type: t}", "clear: yes", "clear: expected a mapping, got True"),
+    ("clear-not-mapping", "{type: t}", "clear: yes", "clear: expected a mapping (got True)"),
     (
         "clear-unknown-key",
         "{type: t}",
@@ -222,7 +226,7 @@ FIELD_CASES = [
         "clear: {value: {below: 1}}",
         f"clear.value: unknown operator 'below' (expected one of {OPS})",
     ),
-    ("group-by-text", "{type: t}", "group_by: zone", "group_by: expected a list of group keys, got 'zone'"),
+    ("group-by-text", "{type: t}", "group_by: zone", "group_by: expected a list of group keys (got 'zone')"),
     (
         "group-by-unknown",
         "{type: t}",
@@ -230,14 +234,14 @@ FIELD_CASES = [
         "group_by[1]: unknown group key 'room' (expected one of zone, source, site, type, data.<key>)",
     ),
     ("group-by-duplicate", "{type: t}", "group_by: [zone, zone]", "group_by[1]: duplicate group key 'zone'"),
-    ("group-by-number", "{type: t}", "group_by: [3]", "group_by[0]: expected a string, got 3"),
+    ("group-by-number", "{type: t}", "group_by: [3]", "group_by[0]: expected a string (got 3)"),
     (
         "group-by-data-no-key",
         "{type: t}",
         "group_by: [data.]",
         "group_by[0]: unknown group key 'data.' (expected one of zone, source, site, type, data.<key>)",
     ),
-    ("description-list", "{type: t}", "description: [a]", "description: expected a string, got a list"),
+    ("description-list", "{type: t}", "description: [a]", "description: expected a string (got a list)"),
     (
         "unknown-rule-key",
         "{type: t}",
@@ -275,8 +279,8 @@ HEAD_CASES = [
         head(rule_id="-x"),
         [f"rules.yaml:2: rule 1 ('-x'): id: invalid rule id '-x' ({RULE_ID_HELP})"],
     ),
-    ("id-number", head(rule_id="12"), ["rules.yaml:2: rule 1: id: expected a string, got 12"]),
-    ("id-empty", head(rule_id="''"), ["rules.yaml:2: rule 1: id: must not be empty"]),
+    ("id-number", head(rule_id="12"), ["rules.yaml:2: rule 1: id: expected a string (got 12)"]),
+    ("id-empty", head(rule_id="''"), ["rules.yaml:2: rule 1: id: must not be empty (got '')"]),
     (
         "alarm-uppercase",
         head(alarm="Fire.Suspected"),
@@ -292,7 +296,7 @@ HEAD_CASES = [
         head(alarm="fire.a.b"),
         [f"rules.yaml:3: rule 1 ('r'): alarm: invalid alarm type 'fire.a.b' ({ALARM_HELP})"],
     ),
-    ("alarm-number", head(alarm="3"), ["rules.yaml:3: rule 1 ('r'): alarm: expected a string, got 3"]),
+    ("alarm-number", head(alarm="3"), ["rules.yaml:3: rule 1 ('r'): alarm: expected a string (got 3)"]),
     (
         "severity-unknown",
         head(severity="urgent"),
@@ -327,7 +331,7 @@ HEAD_CASES = [
             "rules.yaml:2: rule 1: missing required key 'when'",
         ],
     ),
-    ("rule-text", "rules:\n  - just text\n", ["rules.yaml:2: rule 1: expected a mapping, got 'just text'"]),
+    ("rule-text", "rules:\n  - just text\n", ["rules.yaml:2: rule 1: expected a mapping (got 'just text')"]),
     (
         "duplicate-id",
         head() + head()[len("rules:\n") :],
@@ -357,13 +361,13 @@ def test_rule_head_errors(text: str, messages: list[str]) -> None:
 
 
 FILE_CASES = [
-    ("empty", "", ["rules.yaml:1: expected a mapping with key 'rules', got an empty document"]),
+    ("empty", "", ["rules.yaml:1: expected a mapping with key 'rules' (got an empty document)"]),
     (
         "comment-only",
         "# nothing yet\n",
-        ["rules.yaml:1: expected a mapping with key 'rules', got an empty document"],
+        ["rules.yaml:1: expected a mapping with key 'rules' (got an empty document)"],
     ),
-    ("top-list", "- a\n", ["rules.yaml:1: expected a mapping, got a list"]),
+    ("top-list", "- a\n", ["rules.yaml:1: expected a mapping (got a list)"]),
     ("top-unknown-key", "rules: []\nrule: []\n", ["rules.yaml:2: unknown key 'rule' (expected rules)"]),
     (
         "top-missing-rules",
@@ -374,7 +378,7 @@ FILE_CASES = [
         ],
     ),
     ("top-duplicate", "rules: []\nrules: []\n", ["rules.yaml:2: duplicate key 'rules' (first at line 1)"]),
-    ("rules-mapping", "rules: {a: 1}\n", ["rules.yaml:1: rules: expected a list of rules, got a mapping"]),
+    ("rules-mapping", "rules: {a: 1}\n", ["rules.yaml:1: rules: expected a list of rules (got a mapping)"]),
     ("yaml-unclosed", "rules: [\n", ["rules.yaml:2: invalid YAML: did not find expected node content"]),
     (
         "yaml-indent",
@@ -506,11 +510,11 @@ def test_every_error_of_a_file_is_collected_in_line_order() -> None:
     assert errors_of(MANY_ERRORS) == [
         f"rules.yaml:6: rule 2 ('Bad'): id: invalid rule id 'Bad' ({RULE_ID_HELP})",
         f"rules.yaml:8: rule 2 ('Bad'): severity: invalid severity 'urgent' ({SEVERITY_HELP})",
-        "rules.yaml:10: rule 3: expected a mapping, got 7",
+        "rules.yaml:10: rule 3: expected a mapping (got 7)",
         "rules.yaml:11: rule 4 ('ok-rule'): id: duplicate rule id 'ok-rule' "
         "(first defined by rule 1 at line 2)",
         f"rules.yaml:12: rule 4 ('ok-rule'): alarm: invalid alarm type 'nope' ({ALARM_HELP})",
-        "rules.yaml:14: rule 4 ('ok-rule'): when.value.gt: expected a number, got 'x'",
+        "rules.yaml:14: rule 4 ('ok-rule'): when.value.gt: expected a number (got 'x')",
         "rules.yaml:15: rule 4 ('ok-rule'): group_by[0]: unknown group key 'room' "
         "(expected one of zone, source, site, type, data.<key>)",
     ]

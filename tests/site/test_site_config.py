@@ -45,17 +45,17 @@ ERRORS = [
     (
         "capacity-negative",
         doc(["{id: a, name: A, polygon: [[0, 0], [40, 0], [40, 40]], capacity: -5}"]),
-        ["t.site.yaml:7: zone 1 ('a'): capacity: must be a positive integer (got -5)"],
+        ["t.site.yaml:7: zone 1 ('a'): capacity: expected a positive integer (got -5)"],
     ),
     (
         "capacity-bool-is-not-a-number",
         doc([ZONE_A, "{id: b, name: B, polygon: [[40, 0], [100, 0], [100, 40]], capacity: yes}"]),
-        ["t.site.yaml:8: zone 2 ('b'): capacity: must be a positive integer (got True)"],
+        ["t.site.yaml:8: zone 2 ('b'): capacity: expected a positive integer (got True)"],
     ),
     (
         "capacity-fraction",
         doc(["{id: a, name: A, polygon: [[0, 0], [40, 0], [40, 40]], capacity: 10.5}"]),
-        ["t.site.yaml:7: zone 1 ('a'): capacity: must be a positive integer (got 10.5)"],
+        ["t.site.yaml:7: zone 1 ('a'): capacity: expected a positive integer (got 10.5)"],
     ),
     (
         "polygon-self-intersecting",
@@ -70,17 +70,17 @@ ERRORS = [
     (
         "polygon-too-few-points",
         doc(["{id: a, name: A, polygon: [[0, 0], [10, 0]], capacity: 1}"]),
-        ["t.site.yaml:7: zone 1 ('a'): polygon: must be a list of at least 3 points [x, y] (got 2 points)"],
+        ["t.site.yaml:7: zone 1 ('a'): polygon: expected a list of at least 3 points [x, y] (got 2 points)"],
     ),
     (
         "polygon-not-a-list",
         doc(["{id: a, name: A, polygon: square, capacity: 1}"]),
-        ["t.site.yaml:7: zone 1 ('a'): polygon: must be a list of at least 3 points [x, y] (got 'square')"],
+        ["t.site.yaml:7: zone 1 ('a'): polygon: expected a list of at least 3 points [x, y] (got 'square')"],
     ),
     (
         "polygon-point-not-a-pair",
         doc(["{id: a, name: A, polygon: [[0, 0], [1], [2, 2]], capacity: 1}"]),
-        ["t.site.yaml:7: zone 1 ('a'): polygon[1]: must be a pair of numbers [x, y] (got [1])"],
+        ["t.site.yaml:7: zone 1 ('a'): polygon[1]: expected a pair of numbers [x, y] (got a list)"],
     ),
     (
         "polygon-point-outside-plan",
@@ -106,7 +106,7 @@ ERRORS = [
     (
         "zone-bad-id-is-not-named",
         doc(["{id: Main Stage, name: A, polygon: [[0, 0], [40, 0], [40, 40]], capacity: 1}"]),
-        ["t.site.yaml:7: zone 1: id: must match ^[a-z0-9][a-z0-9_-]*$ (got 'Main Stage')"],
+        ["t.site.yaml:7: zone 1: id: expected an id matching ^[a-z0-9][a-z0-9_-]*$ (got 'Main Stage')"],
     ),
     (
         "zone-duplicate-id",
@@ -116,19 +116,23 @@ ERRORS = [
     (
         "zone-area-zero",
         doc(["{id: a, name: A, polygon: [[0, 0], [40, 0], [40, 40]], capacity: 1, area_m2: 0}"]),
-        ["t.site.yaml:7: zone 1 ('a'): area_m2: must be a positive number (got 0)"],
+        ["t.site.yaml:7: zone 1 ('a'): area_m2: expected a positive number (got 0)"],
     ),
     (
         "zone-indoor-not-bool",
         doc(["{id: a, name: A, polygon: [[0, 0], [40, 0], [40, 40]], capacity: 1, indoor: 'no'}"]),
-        ["t.site.yaml:7: zone 1 ('a'): indoor: must be true or false (got 'no')"],
+        ["t.site.yaml:7: zone 1 ('a'): indoor: expected true or false (got 'no')"],
     ),
     (
         "zone-not-a-mapping",
         doc(["just a name"]),
-        ["t.site.yaml:7: zone 1: must be a mapping (got 'just a name')"],
+        ["t.site.yaml:7: zone 1: expected a mapping (got 'just a name')"],
     ),
-    ("zones-empty", SITE + "zones: []\n", ["t.site.yaml:6: zones: must be a non-empty list (got [])"]),
+    (
+        "zones-empty",
+        SITE + "zones: []\n",
+        ["t.site.yaml:6: zones: expected a non-empty list (got an empty list)"],
+    ),
     # --- devices (after two zones, "devices:" is line 9, device 1 is line 10) ---
     (
         "device-unknown-zone",
@@ -168,7 +172,7 @@ ERRORS = [
     (
         "devices-not-a-list",
         doc([ZONE_A]) + "devices: {id: c1}\n",
-        ["t.site.yaml:8: devices: must be a list (got {'id': 'c1'})"],
+        ["t.site.yaml:8: devices: expected a list (got a mapping)"],
     ),
     # --- the site header ---
     (
@@ -178,8 +182,8 @@ ERRORS = [
             site="site:\n  id: fair\n  title: Fair\n  timezone: UTC\n  plan: {width: 100, height: 50}\n",
         ),
         [
-            "t.site.yaml:3: site: unknown key 'title' (expected one of id, name, timezone, plan, georef)",
             "t.site.yaml:2: site: missing required key 'name'",
+            "t.site.yaml:3: site: unknown key 'title' (expected one of id, name, timezone, plan, georef)",
         ],
     ),
     (
@@ -190,7 +194,7 @@ ERRORS = [
     (
         "plan-width-zero",
         doc([ZONE_A], site=SITE.replace("width: 100", "width: 0")),
-        ["t.site.yaml:5: site: plan.width: must be a positive number (got 0)"],
+        ["t.site.yaml:5: site: plan.width: expected a positive number (got 0)"],
     ),
     (
         "plan-image-missing",
@@ -202,7 +206,7 @@ ERRORS = [
         doc([ZONE_A], site=SITE + "  georef: {lat: 95}\n"),
         [
             "t.site.yaml:6: site: georef: missing required key 'lon'",
-            "t.site.yaml:6: site: georef.lat: must be between -90 and 90 (got 95)",
+            "t.site.yaml:6: site: georef.lat: expected a latitude from -90 to 90 (got 95)",
         ],
     ),
     # --- the file as a whole ---
@@ -210,11 +214,15 @@ ERRORS = [
         "top-level-typo",
         SITE + "zonez: []\n",
         [
-            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices)",
             "t.site.yaml:1: missing required key 'zones'",
+            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices)",
         ],
     ),
-    ("empty-file", "", ["t.site.yaml:1: a site file is a mapping with keys site, zones, devices (got None)"]),
+    (
+        "empty-file",
+        "",
+        ["t.site.yaml:1: a site file is a mapping with keys site, zones, devices (got nothing)"],
+    ),
     (
         "yaml-syntax",
         "site: [unclosed\n",
@@ -232,7 +240,7 @@ ERRORS = [
             ["{id: c1, kind: counter, zone: b}"],
         ),
         [
-            "t.site.yaml:7: zone 1 ('a'): capacity: must be a positive integer (got 0)",
+            "t.site.yaml:7: zone 1 ('a'): capacity: expected a positive integer (got 0)",
             f"t.site.yaml:9: device 1 ('c1'): kind: unknown device kind 'counter' (expected one of {KINDS})",
             "t.site.yaml:9: device 1 ('c1'): zone: unknown zone 'b'",
         ],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,4 @@ def alarm(key: str, severity: Severity = Severity.HIGH, first: float = 10.0, **k
         first,
         updated=first,
     )
-    for k, v in kw.items():
-        setattr(a, k, v)
-    return a
+    return replace(a, **kw)  # type: ignore[arg-type]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from fairwatch.audit import verify_chain
@@ -47,8 +49,7 @@ def test_only_one_open_alarm_per_key(store: Store) -> None:
         txn.insert_alarm(alarm("k"))
     resolved = store.get_alarm(first)
     assert resolved is not None
-    resolved.state = AlarmState.RESOLVED
-    resolved.version += 1
+    resolved = replace(resolved, state=AlarmState.RESOLVED, version=resolved.version + 1)
     with store.transaction() as txn:
         txn.update_alarm(resolved, resolved.version - 1)
         second = txn.insert_alarm(alarm("k"))
@@ -134,7 +135,7 @@ def test_an_update_moves_the_version_on_and_is_read_back(store: Store) -> None:
         aid = txn.insert_alarm(alarm("k"))
     read = store.get_alarm(aid)
     assert read is not None and read.version == 1
-    read.state, read.version = AlarmState.ACKNOWLEDGED, 2
+    read = replace(read, state=AlarmState.ACKNOWLEDGED, version=2)
     with store.transaction() as txn:
         txn.update_alarm(read, 1)
     stored = store.get_alarm(aid)
@@ -147,10 +148,10 @@ def test_of_two_writers_that_read_the_same_version_the_second_is_refused(open_st
         aid = txn.insert_alarm(alarm("k"))
     mine, theirs = first.get_alarm(aid), second.get_alarm(aid)
     assert mine is not None and theirs is not None and mine.version == theirs.version == 1
-    mine.state, mine.version = AlarmState.ACKNOWLEDGED, 2
+    mine = replace(mine, state=AlarmState.ACKNOWLEDGED, version=2)
     with first.transaction() as txn:
         txn.update_alarm(mine, 1)
-    theirs.state, theirs.version = AlarmState.RESOLVED, 2
+    theirs = replace(theirs, state=AlarmState.RESOLVED, version=2)
     with pytest.raises(StaleWrite) as refused, second.transaction() as txn:
         txn.update_alarm(theirs, 1)
     assert (refused.value.object, refused.value.expected, refused.value.found) == (f"alarm {aid}", 1, 2)
@@ -166,7 +167,7 @@ def test_updating_an_alarm_that_is_gone_is_refused(store: Store) -> None:
     assert gone is not None
     with store.transaction() as txn:
         assert txn.delete_resolved_alarms_before(2.0) == 1
-    gone.version = 2
+    gone = replace(gone, version=2)
     with pytest.raises(StaleWrite, match="no longer exists") as refused, store.transaction() as txn:
         txn.update_alarm(gone, 1)
     assert refused.value.found is None
@@ -183,6 +184,6 @@ def test_an_update_that_does_not_raise_the_version_is_a_caller_error(
         aid = txn.insert_alarm(alarm("k"))
     read = store.get_alarm(aid)
     assert read is not None
-    read.version = new
+    read = replace(read, version=new)
     with pytest.raises(ValueError, match="must raise the version"), store.transaction() as txn:
         txn.update_alarm(read, expected)

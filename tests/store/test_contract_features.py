@@ -40,7 +40,7 @@ def test_flood_links_children_and_the_top_level_listing(store: Store) -> None:
     assert sorted(x.id for x in store.list_alarms(AlarmQuery(children=False))) == [parent, lone]
     resolved_parent = store.get_alarm(parent)
     assert resolved_parent is not None
-    resolved_parent.state, resolved_parent.version = AlarmState.RESOLVED, 2
+    resolved_parent = replace(resolved_parent, state=AlarmState.RESOLVED, version=2)
     with store.transaction() as txn:
         txn.update_alarm(resolved_parent, 1)
     # The parent is resolved: its unresolved children need handling, so they are listed at the top again.
@@ -53,7 +53,7 @@ def test_a_reopened_alarm_may_not_join_an_open_one_for_the_same_key(store: Store
         txn.insert_alarm(alarm("k"))
     reopened = store.get_alarm(first)
     assert reopened is not None
-    reopened.state, reopened.version = AlarmState.OPEN, 2
+    reopened = replace(reopened, state=AlarmState.OPEN, version=2)
     with pytest.raises(Duplicate, match="open alarm already"), store.transaction() as txn:
         txn.update_alarm(reopened, 1)
     stored = store.get_alarm(first)
@@ -67,7 +67,7 @@ def test_a_failed_transaction_undoes_updates_and_deletes_too(store: Store) -> No
         txn.set_kv("a", "1")
     changed = store.get_alarm(aid)
     assert changed is not None
-    changed.state, changed.version = AlarmState.ACKNOWLEDGED, 2
+    changed = replace(changed, state=AlarmState.ACKNOWLEDGED, version=2)
     with pytest.raises(RuntimeError), store.transaction() as txn:
         txn.update_alarm(changed, 1)
         assert txn.delete_events_before(5.0) == 1

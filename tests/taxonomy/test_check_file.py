@@ -88,14 +88,16 @@ def test_malformed_file_raises_config_error_for_exit_2(tmp_path: Path) -> None:
     path = write(tmp_path, "taxonomy: {}\n")
     with pytest.raises(ConfigError) as info:
         check_taxonomy_file(path)
-    assert info.value.messages == [f"{path}:1: taxonomy: expected a list of alarm types (got a mapping)"]
+    assert info.value.messages == [
+        f"{path}:1: taxonomy: expected a list of alarm types (got an empty mapping)"
+    ]
 
 
 def test_missing_file_raises_config_error_for_exit_2(tmp_path: Path) -> None:
     path = tmp_path / "nope.yaml"
     with pytest.raises(ConfigError) as info:
         check_taxonomy_file(path)
-    assert info.value.messages == [f"{path}: cannot read taxonomy file: No such file or directory"]
+    assert info.value.messages == [f"{path}:1: cannot read taxonomy file: No such file or directory"]
 
 
 def test_site_file_cannot_redefine_a_builtin_type(tmp_path: Path) -> None:

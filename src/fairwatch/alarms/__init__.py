@@ -1,6 +1,8 @@
-"""Alarms: dedup by key, the handling lifecycle (pure), and the service that is the only writer of alarm rows."""
+"""Alarms: dedup by key (`dedupe.apply`, pure, shared with replay), the handling lifecycle (pure), and the
+service that is the only writer of alarm rows."""
 
+from fairwatch.alarms.dedupe import Change, apply
 from fairwatch.alarms.lifecycle import Action, allowed_actions, transition
 from fairwatch.alarms.service import AlarmChange, AlarmService
 
-__all__ = ["Action", "AlarmChange", "AlarmService", "allowed_actions", "transition"]
+__all__ = ["Action", "AlarmChange", "AlarmService", "Change", "allowed_actions", "apply", "transition"]

@@ -7,11 +7,12 @@ A new alarm that floods its type and zone is grouped under an older one (`flood.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from fairwatch.alarms import dedupe
+from fairwatch.alarms.dedupe import Change
 from fairwatch.alarms.flood import FloodMember, flood_parent
 from fairwatch.alarms.lifecycle import Action, allowed_actions, transition
 from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem, StaleWrite
@@ -25,7 +26,6 @@ from fairwatch.model import (
 )
 from fairwatch.store import AlarmReads, AlarmTxn, Occurrence
 
-MAX_SOURCES = 20
 MAX_NOTE = 4000
 
 
@@ -71,78 +71,46 @@ class AlarmService:
     def apply_decisions(
         self, txn: AlarmTxn, decisions: Sequence[tuple[Decision, str | None]], now: float
     ) -> None:
-        """Open, repeat, escalate or clear alarms for rule decisions; `str` is the triggering event's source."""
-        occurrences: list[tuple[Alarm, Decision]] = []
+        """Open, repeat, escalate or clear alarms for rule decisions (`dedupe.apply`); `str` is the triggering
+        event's source."""
+        occurrences: list[tuple[int, Decision]] = []
         dirty: dict[int, Alarm] = {}
         read_at: dict[int, int] = {}  # alarm id -> its version as stored, for the optimistic check
         blocked = self.blocked_types
         for decision, source in decisions:
             if blocked and decision.kind is DecisionKind.RAISE and decision.alarm_type in blocked:
                 continue
-            alarm = self._current(decision.key)
-            if alarm is not None:
-                read_at.setdefault(alarm.id, alarm.version)
-            if decision.kind is DecisionKind.RAISE:
-                if alarm is None:
-                    alarm = self._open_new(txn, decision, source, now)
-                else:
-                    self._repeat(txn, alarm, decision, source, now)
-                    dirty[alarm.id] = alarm
-                occurrences.append((alarm, decision))
-            elif alarm is not None and alarm.active:
-                alarm.active = False
-                alarm.updated = now
-                alarm.version += 1
-                dirty[alarm.id] = alarm
-                occurrences.append((alarm, decision))
-                self._audit(
-                    txn, "alarm-cleared", alarm, f"rule:{decision.rule}", now, {"reason": decision.reason}
-                )
-                self._emit(
-                    "cleared", alarm, f"rule:{decision.rule}", now, {"explanation": decision.explanation}
-                )
+            before = self._current(decision.key)
+            if before is not None:
+                read_at.setdefault(before.id, before.version)
+            alarm, change = dedupe.apply(before, decision, now, source)
+            if alarm is None or change is Change.NONE:
+                continue
+            if change is Change.RAISED:
+                alarm = self._open_new(txn, alarm, decision, now)
+            else:
+                assert before is not None
+                self._staged.touched[alarm.key] = dirty[alarm.id] = alarm
+                self._record(txn, change, before, alarm, decision, now)
+            occurrences.append((alarm.id, decision))
         for alarm in dirty.values():
             self._update(txn, alarm, read_at[alarm.id])
         txn.insert_occurrences(
             [
-                Occurrence(
-                    a.id, d.time, d.kind.value, d.reason.value, d.value, d.event_ids[:20], d.explanation
-                )
-                for a, d in occurrences
+                Occurrence(i, d.time, d.kind.value, d.reason.value, d.value, d.event_ids[:20], d.explanation)
+                for i, d in occurrences
             ]
         )
 
     def _current(self, key: str) -> Alarm | None:
+        """The key's open alarm as this transaction sees it (alarms are frozen: no copy needed)."""
         staged = self._staged.touched.get(key)
         if staged is not None:
             return staged if staged.state is not AlarmState.RESOLVED else None
-        found = self.open.get(key)
-        if found is None:
-            return None
-        mine = copy.deepcopy(found)
-        self._staged.touched[key] = mine
-        return mine
+        return self.open.get(key)
 
-    def _open_new(self, txn: AlarmTxn, d: Decision, source: str | None, now: float) -> Alarm:
-        alarm = Alarm(
-            id=0,
-            key=d.key,
-            rule=d.rule,
-            type=d.alarm_type,
-            severity=d.severity,
-            state=AlarmState.OPEN,
-            active=True,
-            site=d.site,
-            zone=d.zone,
-            group=dict(d.group),
-            count=1,
-            first_seen=d.time,
-            last_seen=d.time,
-            updated=now,
-            explanation=d.explanation,
-            sources=_merge_sources([], source, d.sources),
-        )
-        alarm.id = txn.insert_alarm(alarm)
+    def _open_new(self, txn: AlarmTxn, alarm: Alarm, d: Decision, now: float) -> Alarm:
+        alarm = replace(alarm, id=txn.insert_alarm(alarm))
         parent = self._flood(alarm, now)
         if parent is not None:
             txn.set_alarm_parent(alarm.id, parent)
@@ -159,8 +127,28 @@ class AlarmService:
         if parent is not None:
             details["parent_id"] = parent
         self._audit(txn, "alarm-raised", alarm, f"rule:{d.rule}", now, details)
-        self._emit("raised", alarm, f"rule:{d.rule}", now, details)
+        self._emit(Change.RAISED.kind, alarm, f"rule:{d.rule}", now, details)
         return alarm
+
+    def _record(
+        self, txn: AlarmTxn, change: Change, before: Alarm, alarm: Alarm, d: Decision, now: float
+    ) -> None:
+        """The audit records and the stream change of a change to an existing alarm."""
+        actor = f"rule:{d.rule}"
+        severity = {"from": before.severity.value, "to": alarm.severity.value}
+        audit_details: dict[str, dict[str, Any]] = {
+            "alarm-escalated": severity,
+            "alarm-reactivated": {"reason": d.reason.value},
+            "alarm-cleared": {"reason": d.reason.value},
+        }
+        for action in change.audit:
+            self._audit(txn, action, alarm, actor, now, audit_details[action])
+        details: dict[str, Any] = {"count": alarm.count}
+        if change in (Change.ESCALATED, Change.REACTIVATED_ESCALATED):
+            details = severity
+        elif change is Change.CLEARED:
+            details = {"explanation": d.explanation}
+        self._emit(change.kind, alarm, actor, now, details)
 
     def _flood(self, alarm: Alarm, now: float) -> int | None:
         """The flood parent of a newly opened alarm (or None); records it in the flood index either way."""
@@ -190,26 +178,6 @@ class AlarmService:
         staged = self._staged.parents
         return staged[alarm_id] if alarm_id in staged else self.parents.get(alarm_id)
 
-    def _repeat(self, txn: AlarmTxn, alarm: Alarm, d: Decision, source: str | None, now: float) -> None:
-        alarm.count += 1
-        alarm.last_seen = max(alarm.last_seen, d.time)
-        alarm.updated = now
-        alarm.version += 1
-        alarm.explanation = d.explanation or alarm.explanation
-        alarm.sources = _merge_sources(alarm.sources, source, d.sources)
-        kind = "repeated"
-        details: dict[str, Any] = {"count": alarm.count}
-        if d.severity.rank < alarm.severity.rank:
-            details = {"from": alarm.severity.value, "to": d.severity.value}
-            alarm.severity = d.severity
-            kind = "escalated"
-            self._audit(txn, "alarm-escalated", alarm, f"rule:{d.rule}", now, details)
-        if not alarm.active:
-            alarm.active = True
-            kind = "reactivated"
-            self._audit(txn, "alarm-reactivated", alarm, f"rule:{d.rule}", now, {"reason": d.reason.value})
-        self._emit(kind, alarm, f"rule:{d.rule}", now, details)
-
     # -- actions by people -----------------------------------------------------------------------------------
     def act(
         self, txn: AlarmTxn, alarm_id: int, action: Action, actor: str, params: dict[str, Any], now: float
@@ -235,11 +203,11 @@ class AlarmService:
             children = [c for c in txn.children_of(alarm.id) if action in allowed_actions(c.state)]
             details["cascade"] = [c.id for c in children]
         self._staged.flood = None  # states change: rebuild the flood index if this transaction needs it
-        self._apply(txn, alarm, action, new_state, actor, details, now, txn.parent_of(alarm.id))
+        done = self._apply(txn, alarm, action, new_state, actor, details, now, txn.parent_of(alarm.id))
         for child in children:
             own = {k: v for k, v in details.items() if k != "cascade"} | {"cascade_from": alarm.id}
             self._apply(txn, child, action, transition(child.state, action), actor, own, now, alarm.id)
-        return alarm
+        return done
 
     def _apply(
         self,
@@ -251,24 +219,30 @@ class AlarmService:
         details: dict[str, Any],
         now: float,
         parent: int | None,
-    ) -> None:
-        """Make one checked action current on `alarm`: row, audit record, change."""
+    ) -> Alarm:
+        """Make one checked action current on `alarm`: row, audit record, change; returns the alarm after it."""
         self._staged.parents[alarm.id] = parent
+        assignee, disposition = alarm.assignee, alarm.disposition
         if action is Action.ASSIGN:
-            alarm.assignee = details["to"]
+            assignee = details["to"]
         if action is Action.RESOLVE:
-            alarm.disposition = Disposition(details["disposition"])
+            disposition = Disposition(details["disposition"])
         if action is Action.REOPEN:
-            alarm.disposition = None
-        alarm.state = new_state
-        alarm.updated = now
-        read_at = alarm.version
-        alarm.version += 1
-        self._update(txn, alarm, read_at)
+            disposition = None
+        alarm = replace(
+            alarm,
+            assignee=assignee,
+            disposition=disposition,
+            state=new_state,
+            updated=now,
+            version=alarm.version + 1,
+        )
+        self._update(txn, alarm, alarm.version - 1)
         kind = _PAST[action]
         self._audit(txn, f"alarm-{kind}", alarm, actor, now, details)
         self._emit(kind, alarm, actor, now, details)
         self._staged.touched[alarm.key] = alarm
+        return alarm
 
     def _update(self, txn: AlarmTxn, alarm: Alarm, read_at: int) -> None:
         """Write the alarm if its row is still at version `read_at`; on StaleWrite (another writer changed it)
@@ -311,7 +285,7 @@ class AlarmService:
         txn.append_audit(AuditEntry(now, actor, action, f"alarm:{alarm.id}", details))
 
     def _emit(self, kind: str, alarm: Alarm, actor: str, now: float, details: dict[str, Any]) -> None:
-        change = AlarmChange(kind, copy.deepcopy(alarm), actor, now, dict(details), self._parent(alarm.id))
+        change = AlarmChange(kind, alarm, actor, now, dict(details), self._parent(alarm.id))
         self._staged.changes.append(change)
 
 
@@ -373,12 +347,3 @@ def _action_details(action: Action, params: dict[str, Any]) -> dict[str, Any]:
     if problems:
         raise InvalidInput(problems, f"invalid {action.value} request")
     return details
-
-
-def _merge_sources(known: list[str], source: str | None, confirming: tuple[str, ...]) -> list[str]:
-    """The alarm's distinct sources: the triggering event's and those a corroborated decision names, capped."""
-    merged = list(known)
-    for s in (source, *confirming):
-        if s and s not in merged and len(merged) < MAX_SOURCES:
-            merged.append(s)
-    return merged

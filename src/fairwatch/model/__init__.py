@@ -135,9 +135,10 @@ class Decision:
     certainty: str = ""
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Alarm:
-    """One alarm: an open alarm per dedup key; resolved ones stay for history."""
+    """One alarm: an open alarm per dedup key; resolved ones stay for history. Changes make a new value
+    (`dataclasses.replace`); `group` and `sources` are never changed in place either."""
 
     id: int
     key: str

@@ -42,7 +42,7 @@ def _read_webhook(reader: Reader, node: Node, path: str) -> WebhookConfig | None
 
 def _headers(reader: Reader, node: Node, path: str) -> tuple[tuple[str, str], ...] | None:
     if not isinstance(node, yaml.MappingNode):
-        reader.error(node, path, f"expected a mapping of header names to values, got {reader.describe(node)}")
+        reader.error(node, path, "expected a mapping of header names to values", got=node)
         return None
     out: list[tuple[str, str]] = []
     for key_node, value_node in node.value:
@@ -52,9 +52,7 @@ def _headers(reader: Reader, node: Node, path: str) -> tuple[tuple[str, str], ..
         elif name.lower() in RESERVED_HEADERS or name.lower().startswith("x-fairwatch-"):
             reader.error(key_node, join(path, name), "is set by Fairwatch and cannot be overridden")
         elif not isinstance(value, str) or "\r" in value or "\n" in value:
-            reader.error(
-                value_node, join(path, name), f"expected a one-line string, got {reader.describe(value_node)}"
-            )
+            reader.error(value_node, join(path, name), "expected a one-line string", got=value_node)
         else:
             out.append((name, value))
     return tuple(out)
@@ -156,7 +154,7 @@ def _url(reader: Reader, node: Node, path: str, schemes: tuple[str, ...]) -> str
     except ValueError:
         parts = None
     if parts is None or parts.scheme not in schemes or not parts.hostname:
-        reader.error(node, path, f"expected an {' or '.join(schemes)} URL with a host, got {text!r}")
+        reader.error(node, path, f"expected an {' or '.join(schemes)} URL with a host", got=text)
         return None
     return text
 

@@ -1,106 +1,29 @@
-"""Strict reading of composed YAML nodes for notification files; errors name file, line, item and field."""
+"""Notification files on the one strict reader (`yamlfile.Reader`): lists of strings, durations, secrets from
+the environment and the rights guard."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
 
 from fairwatch import policy
 from fairwatch.rules.duration import parse_duration
-from fairwatch.yamlfile import line_of, one_of
+from fairwatch.yamlfile import Node
+from fairwatch.yamlfile import Reader as YamlReader
 
-_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-Node = yaml.Node
-
+__all__ = ["Entries", "Node", "Reader"]
 
 Entries = dict[str, tuple[Node, Node]]
 
 
 @dataclass
-class Reader:
+class Reader(YamlReader):
     """Collects every error of one file; `item` (e.g. "route 2") prefixes messages about that item."""
 
-    filename: str
-    environ: Mapping[str, str]
-    item: str = ""
-    found: list[tuple[int, str]] = field(default_factory=list)
-    _constructor: SafeConstructor = field(default_factory=SafeConstructor)
-
-    def error(self, node: Node, path: str, message: str) -> None:
-        """Record an error at `node`'s line for the field `path`."""
-        parts = [f"{self.filename}:{line_of(node)}", self.item, path, message]
-        self.found.append((line_of(node), ": ".join(p for p in parts if p)))
-
-    @property
-    def errors(self) -> list[str]:
-        """Every message, ordered by line (stable for messages on one line)."""
-        return [message for _, message in sorted(self.found, key=lambda item: item[0])]
-
-    def value(self, node: Node) -> Any:
-        """The Python value of a scalar node (None for collections or unknown tags)."""
-        if not isinstance(node, yaml.ScalarNode):
-            return None
-        try:
-            return self._constructor.construct_object(node, deep=True)
-        except yaml.YAMLError:
-            return None
-
-    def describe(self, node: Node) -> str:
-        """How a bad value is shown in a message."""
-        if isinstance(node, yaml.MappingNode):
-            return "a mapping"
-        if isinstance(node, yaml.SequenceNode):
-            return "a list"
-        return repr(self.value(node))
-
-    def mapping(self, node: Node, path: str, allowed: Sequence[str]) -> Entries | None:
-        """Entries of a mapping node by key; reports non-mappings, unknown and duplicate keys."""
-        if not isinstance(node, yaml.MappingNode):
-            self.error(node, path, f"expected a mapping, got {self.describe(node)}")
-            return None
-        entries: Entries = {}
-        for key_node, value_node in node.value:
-            key = self.value(key_node)
-            if not isinstance(key, str):
-                self.error(key_node, path, f"keys must be strings, got {self.describe(key_node)}")
-            elif key in entries:
-                first = line_of(entries[key][0])
-                self.error(key_node, path, f"duplicate key {key!r} (first at line {first})")
-            elif key not in allowed:
-                self.error(key_node, path, f"unknown key {key!r} (expected {one_of(allowed)})")
-            else:
-                entries[key] = (key_node, value_node)
-        return entries
-
-    def require(self, node: Node, path: str, entries: Entries, keys: Sequence[str]) -> bool:
-        """Report each missing required key; True if all are there."""
-        missing = [k for k in keys if k not in entries]
-        for key in missing:
-            self.error(node, path, f"missing required key {key!r}")
-        return not missing
-
-    def sequence(self, node: Node, path: str, what: str) -> list[Node] | None:
-        """Items of a sequence node, or None after reporting."""
-        if not isinstance(node, yaml.SequenceNode):
-            self.error(node, path, f"expected a list of {what}, got {self.describe(node)}")
-            return None
-        return list(node.value)
-
-    def string(self, node: Node, path: str) -> str | None:
-        """A non-empty string, or None after reporting."""
-        value = self.value(node)
-        if not isinstance(value, str):
-            self.error(node, path, f"expected a string, got {self.describe(node)}")
-            return None
-        if not value.strip():
-            self.error(node, path, "must not be empty")
-            return None
-        return value
+    environ: Mapping[str, str] = field(default_factory=dict)
 
     def strings(self, node: Node, path: str) -> tuple[str, ...] | None:
         """One string or a non-empty list of strings."""
@@ -117,7 +40,7 @@ class Reader:
         """true or false."""
         value = self.value(node)
         if not isinstance(value, bool):
-            self.error(node, path, f"expected true or false, got {self.describe(node)}")
+            self.error(node, path, "expected true or false", got=node)
             return None
         return value
 
@@ -125,7 +48,7 @@ class Reader:
         """An integer in [low, high]."""
         value = self.value(node)
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.error(node, path, f"expected an integer from {low} to {high}, got {self.describe(node)}")
+            self.error(node, path, f"expected an integer from {low} to {high}", got=node)
             return None
         return value
 

@@ -30,7 +30,7 @@ from fairwatch.notify.model import (
     Route,
 )
 from fairwatch.notify.templates import DEFAULTS, TEMPLATE_KEYS, Templates, compile_template
-from fairwatch.yamlfile import compose, join, line_of, one_of
+from fairwatch.yamlfile import compose, join, line_of, one_of, read_text
 
 TOP_KEYS = ("repeat_interval", "retry", "templates", "receivers", "routes", "escalations")
 ROUTE_KEYS = (
@@ -58,18 +58,14 @@ _TopTemplates = dict[tuple[str, str], Template]
 
 def load_notify(path: Path, environ: Mapping[str, str] | None = None) -> NotifyConfig:
     """Read and check a notification file; ConfigError lists every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read notification file: {exc.strerror}"]) from None
-    return parse_notify(text, str(path), environ)
+    return parse_notify(read_text(path, "notification"), str(path), environ)
 
 
 def parse_notify(
     text: str, filename: str = "notify.yaml", environ: Mapping[str, str] | None = None
 ) -> NotifyConfig:
     """Parse and check a notification file's text; ConfigError lists every problem."""
-    reader = Reader(filename, os.environ if environ is None else environ)
+    reader = Reader(filename, environ=os.environ if environ is None else environ)
     root, syntax_error = compose(text, filename)
     if syntax_error is not None:
         raise ConfigError([syntax_error])
@@ -82,7 +78,7 @@ def parse_notify(
 def _read_file(reader: Reader, root: Node | None, filename: str) -> NotifyConfig | None:
     if root is None:
         reader.found.append(
-            (1, f"{filename}:1: expected a mapping with keys receivers and routes, got an empty file")
+            (1, f"{filename}:1: expected a mapping with keys receivers and routes (got an empty file)")
         )
         return None
     entries = reader.mapping(root, "", TOP_KEYS)

@@ -21,43 +21,30 @@ from fairwatch.events.validate import parse_time
 from fairwatch.phases.plan import Phase, RunOfShow
 from fairwatch.rules import RuleSet, load_rules
 from fairwatch.site import Site
+from fairwatch.yamlfile import Reader, compose, line_of, read_text
 
 KnownType = Callable[[str], bool]
 PHASE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 ID_HELP = "lowercase letters, digits, '-' and '_', starting with a letter or digit"
 TIME_HELP = "an RFC 3339 time with a UTC offset, like 2026-07-04T12:00:00+01:00"
 PHASE_KEYS = ("id", "rules", "starts")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
 
 
 @dataclass
-class _Reader:
-    filename: str
-    base: Path
-    known_type: KnownType | None
-    site: Site | None
-    errors: list[tuple[int, str]] = field(default_factory=list)
+class _Reader(Reader):
+    """The one strict reader, plus the phases' rules files: each read once, their own errors kept as they are."""
+
+    base: Path = field(default_factory=Path.cwd)
+    known_type: KnownType | None = None
+    site: Site | None = None
     rule_errors: list[str] = field(default_factory=list)
     loaded: dict[Path, tuple[RuleSet, str] | None] = field(default_factory=dict)
 
-    def error(self, node: yaml.Node, item: str, message: str) -> None:
-        line = node.start_mark.line + 1
-        self.errors.append((line, ": ".join(p for p in (f"{self.filename}:{line}", item, message) if p)))
-
-    def entries(self, node: yaml.MappingNode, item: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
-        """A mapping's entries by key; non-string and duplicate keys are errors."""
-        out: dict[str, tuple[yaml.Node, yaml.Node]] = {}
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
-            if not isinstance(key, str) or key_node.tag != _STR:
-                self.error(key_node, item, f"keys must be strings (got {_show(key_node)})")
-            elif key in out:
-                first = out[key][0].start_mark.line + 1
-                self.error(key_node, item, f"duplicate key {key!r} (first at line {first})")
-            else:
-                out[key] = (key_node, value_node)
-        return out
+    @property
+    def total(self) -> int:
+        """Errors so far, this file's and its rules files'."""
+        return self.count + len(self.rule_errors)
 
     def rules(self, path: Path) -> tuple[Path, tuple[RuleSet, str] | None]:
         """The compiled rules of a phase's file, each file read once; its errors are kept as they are."""
@@ -76,11 +63,7 @@ def load_phases(
 ) -> RunOfShow:
     """Read, check and compile a run-of-show file and every rules file it names; ConfigError lists all problems."""
     filename = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError([f"{filename}:1: cannot read phases file: {reason}"]) from exc
+    text = read_text(path, "phases")
     return parse_phases(text, filename, Path(path).parent, known_type, site)
 
 
@@ -92,41 +75,26 @@ def parse_phases(
     site: Site | None = None,
 ) -> RunOfShow:
     """Check and compile run-of-show text; rules files are relative to `base` (default: the working directory)."""
-    reader = _Reader(filename, base or Path.cwd(), known_type, site)
-    root = _compose(text, filename)
+    reader = _Reader(filename, base=base or Path.cwd(), known_type=known_type, site=site)
+    root, syntax_error = compose(text, filename)
+    if syntax_error is not None:
+        raise ConfigError([syntax_error])
     phases: list[Phase] = []
     if not isinstance(root, yaml.MappingNode):
-        line = root.start_mark.line + 1 if root is not None else 1
+        line = line_of(root) if root is not None else 1
         raise ConfigError([f"{filename}:{line}: expected a mapping with the key 'phases'"])
-    top = reader.entries(root, "")
-    for key, (key_node, _value) in top.items():
-        if key != "phases":
-            reader.error(key_node, "", f"unknown key {key!r} (expected phases)")
-    if "phases" not in top:
-        reader.error(root, "", "missing required key 'phases'")
-    else:
+    top = reader.mapping(root, "", ("phases",), required=("phases",))
+    if top is not None and "phases" in top:
         phases = _phases(reader, top["phases"][1])
-    problems = [m for _, m in sorted(reader.errors, key=lambda e: e[0])] + reader.rule_errors
+    problems = reader.errors + reader.rule_errors
     if problems:
         raise ConfigError(problems)
     return RunOfShow(tuple(phases), filename)
 
 
-def _compose(text: str, filename: str) -> yaml.Node | None:
-    try:
-        return yaml.compose(text, Loader=_LOADER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else 1
-        raise ConfigError([f"{filename}:{line}: invalid YAML: {exc.problem or exc.context}"]) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError([f"{filename}:1: invalid YAML: {exc}"]) from None
-
-
 def _phases(reader: _Reader, node: yaml.Node) -> list[Phase]:
     if not isinstance(node, yaml.SequenceNode) or not node.value:
-        got = "an empty list" if isinstance(node, yaml.SequenceNode) else _show(node)
-        reader.error(node, "phases", f"expected a non-empty list of phases (got {got})")
+        reader.error(node, "phases", "expected a non-empty list of phases", got=node)
         return []
     out: list[Phase] = []
     first_line: dict[str, int] = {}
@@ -140,34 +108,27 @@ def _phases(reader: _Reader, node: yaml.Node) -> list[Phase]:
                 order = (
                     f"must be later than phase {last[0]} ({last[1].id!r}), which starts {last[1].starts_text}"
                 )
-                reader.error(_value(item, "starts"), f"phase {index} ({phase.id!r})", f"starts: {order}")
+                reader.item = f"phase {index} ({phase.id!r})"
+                reader.error(_value(item, "starts"), "starts", order)
             last = (index, phase)
         out.append(phase)
     return out
 
 
 def _phase(reader: _Reader, node: yaml.Node, index: int, first_line: dict[str, int]) -> Phase | None:
-    item = f"phase {index}"
+    reader.item = f"phase {index}"
     if not isinstance(node, yaml.MappingNode):
-        reader.error(
-            node, item, f"expected a mapping with id, rules and optionally starts (got {_show(node)})"
-        )
+        reader.error(node, "", "expected a mapping with id, rules and optionally starts", got=node)
         return None
-    entries = reader.entries(node, item)
-    id_node = entries.get("id", (node, node))[1]
-    if isinstance(id_node, yaml.ScalarNode) and id_node.tag == _STR and "id" in entries:
-        item = f"phase {index} ({id_node.value!r})"
-    count = len(reader.errors) + len(reader.rule_errors)
-    for key, (key_node, _value) in entries.items():
-        if key not in PHASE_KEYS:
-            reader.error(key_node, item, f"unknown key {key!r} (expected one of {', '.join(PHASE_KEYS)})")
-    for key in ("id", "rules"):
-        if key not in entries:
-            reader.error(node, item, f"missing required key {key!r}")
-    phase_id = _phase_id(reader, entries, item, first_line)
-    rules = _rules(reader, entries, item)
-    starts = _starts(reader, entries, item)
-    if phase_id is None or rules is None or len(reader.errors) + len(reader.rule_errors) > count:
+    id_node = _value(node, "id")
+    if id_node is not node and isinstance(id_node, yaml.ScalarNode) and id_node.tag == _STR:
+        reader.item = f"phase {index} ({id_node.value!r})"
+    count = reader.total
+    entries = reader.mapping(node, "", PHASE_KEYS, required=("id", "rules")) or {}
+    phase_id = _phase_id(reader, entries, first_line)
+    rules = _rules(reader, entries)
+    starts = _starts(reader, entries)
+    if phase_id is None or rules is None or reader.total > count:
         return None
     path, compiled = rules
     if compiled is None:  # a rules file another phase already named, and its errors are reported
@@ -176,21 +137,21 @@ def _phase(reader: _Reader, node: yaml.Node, index: int, first_line: dict[str, i
 
 
 def _phase_id(
-    reader: _Reader, entries: dict[str, tuple[yaml.Node, yaml.Node]], item: str, first_line: dict[str, int]
+    reader: _Reader, entries: dict[str, tuple[yaml.Node, yaml.Node]], first_line: dict[str, int]
 ) -> str | None:
     if "id" not in entries:
         return None
     node = entries["id"][1]
     if not isinstance(node, yaml.ScalarNode) or node.tag != _STR:
-        reader.error(node, item, f"id: expected a string, got {_show(node)}")
+        reader.error(node, "id", "expected a string", got=node)
         return None
     if not PHASE_ID.fullmatch(node.value):
-        reader.error(node, item, f"id: invalid phase id {node.value!r} ({ID_HELP})")
+        reader.error(node, "id", f"invalid phase id {node.value!r} ({ID_HELP})")
         return None
-    line = node.start_mark.line + 1
+    line = line_of(node)
     if node.value in first_line:
         reader.error(
-            node, item, f"id: duplicate phase id {node.value!r} (first at line {first_line[node.value]})"
+            node, "id", f"duplicate phase id {node.value!r} (first at line {first_line[node.value]})"
         )
         return None
     first_line[node.value] = line
@@ -198,23 +159,23 @@ def _phase_id(
 
 
 def _rules(
-    reader: _Reader, entries: dict[str, tuple[yaml.Node, yaml.Node]], item: str
+    reader: _Reader, entries: dict[str, tuple[yaml.Node, yaml.Node]]
 ) -> tuple[Path, tuple[RuleSet, str] | None] | None:
     if "rules" not in entries:
         return None
     node = entries["rules"][1]
     if not isinstance(node, yaml.ScalarNode) or node.tag != _STR or not node.value.strip():
-        reader.error(node, item, f"rules: expected the name of a rules file, got {_show(node)}")
+        reader.error(node, "rules", "expected the name of a rules file", got=node)
         return None
     path = (reader.base / node.value).resolve()
     if not path.is_file():
-        reader.error(node, item, f"rules: no such file {node.value!r} (looked for {path})")
+        reader.error(node, "rules", f"no such file {node.value!r} (looked for {path})")
         return None
     return reader.rules(path)
 
 
 def _starts(
-    reader: _Reader, entries: dict[str, tuple[yaml.Node, yaml.Node]], item: str
+    reader: _Reader, entries: dict[str, tuple[yaml.Node, yaml.Node]]
 ) -> tuple[float | None, str | None]:
     if "starts" not in entries:
         return None, None
@@ -222,7 +183,7 @@ def _starts(
     text = node.value if isinstance(node, yaml.ScalarNode) else None
     when = parse_time(text)
     if when is None:
-        reader.error(node, item, f"starts: expected {TIME_HELP} (got {_show(node)})")
+        reader.error(node, "starts", f"expected {TIME_HELP}", got=node)
         return None, None
     return when, text
 
@@ -231,16 +192,3 @@ def _value(node: yaml.Node, key: str) -> yaml.Node:
     """The value node of `key` in a mapping node (the node itself if absent)."""
     found = [v for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == key]
     return found[0] if found else node
-
-
-def _show(node: yaml.Node) -> str:
-    """How a bad value is shown in a message."""
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == "tag:yaml.org,2002:null":
-        return "nothing"
-    if node.tag in (_STR, "tag:yaml.org,2002:timestamp"):
-        return repr(node.value)
-    return str(node.value)  # a number or boolean as written

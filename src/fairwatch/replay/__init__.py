@@ -2,7 +2,7 @@
 writes), report the alarms they would raise, the diff between two rule sets and the alarm load (ISA-18.2),
 and check rule test files (`fairwatch rules test`, `fairwatch replay`). docs/replay.md is the reference."""
 
-from fairwatch.replay.book import Activation, AlarmBook, KeyAlarm
+from fairwatch.replay.book import Activation, AlarmBook
 from fairwatch.replay.comparison import Diff, DiffEntry, Side, diff
 from fairwatch.replay.core import Replayer, ReplayResult, replay
 from fairwatch.replay.load import AckStats, Chatter, Interval, LoadReport, Standing, load_report
@@ -22,7 +22,6 @@ __all__ = [
     "Expectation",
     "ExpectedAlarm",
     "Interval",
-    "KeyAlarm",
     "LoadReport",
     "ReplayReport",
     "ReplayResult",

@@ -1,4 +1,5 @@
-"""The alarms a replay would have opened: one per dedup key, as the alarm service keeps them, in memory.
+"""The alarms a replay would have opened: one per dedup key, kept by `alarms.dedupe.apply` exactly as the alarm
+service keeps them, in memory.
 
 Nobody acknowledges or resolves anything in a replay, so an alarm stays open once raised. Each time it goes
 active (its first RAISE, or a RAISE after a CLEAR) is an *activation*: what an operator would have seen
@@ -8,9 +9,10 @@ annunciated, and what the alarm-load report counts (ISA-18.2 counts annunciation
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from fairwatch.model import Decision, DecisionKind, Severity
+from fairwatch.alarms.dedupe import Change, apply
+from fairwatch.model import Alarm, Decision
 
 
 @dataclass(slots=True)
@@ -25,52 +27,26 @@ class Activation:
     cleared_at: float | None = None
 
 
-@dataclass(slots=True)
-class KeyAlarm:
-    """The open alarm of one dedup key: `count` RAISE decisions, `active` until a CLEAR."""
-
-    key: str
-    rule: str
-    type: str
-    severity: Severity
-    group: dict[str, str]
-    first_seen: float
-    last_seen: float
-    count: int = 1
-    active: bool = True
-    activations: list[Activation] = field(default_factory=list)
-
-
 class AlarmBook:
-    """Applies decisions like `alarms.service` does (open on RAISE, repeat, inactive on CLEAR), without a store."""
+    """The open alarm of each dedup key and every activation, in the order they happened."""
 
-    __slots__ = ("activations", "alarms")
+    __slots__ = ("_latest", "activations", "alarms")
 
     def __init__(self) -> None:
-        self.alarms: dict[str, KeyAlarm] = {}
-        self.activations: list[Activation] = []  # in the order they happened
+        self.alarms: dict[str, Alarm] = {}
+        self.activations: list[Activation] = []
+        self._latest: dict[str, Activation] = {}  # the last activation of each key
 
-    def apply(self, decisions: Iterable[Decision]) -> None:
-        """Apply rule decisions in order."""
+    def apply(self, decisions: Iterable[Decision], now: float) -> None:
+        """Apply rule decisions in order at simulated time `now`."""
         for d in decisions:
-            alarm = self.alarms.get(d.key)
-            if d.kind is DecisionKind.RAISE:
-                if alarm is None:
-                    alarm = self.alarms[d.key] = KeyAlarm(
-                        d.key, d.rule, d.alarm_type, d.severity, dict(d.group), d.time, d.time, 0, False
-                    )
-                self._raise(alarm, d)
-            elif alarm is not None and alarm.active:
-                alarm.active = False
-                alarm.activations[-1].cleared_at = d.time
-
-    def _raise(self, alarm: KeyAlarm, d: Decision) -> None:
-        alarm.count += 1
-        alarm.last_seen = max(alarm.last_seen, d.time)
-        if d.severity.rank < alarm.severity.rank:
-            alarm.severity = d.severity  # escalation, as the alarm service does
-        if not alarm.active:
-            alarm.active = True
-            activation = Activation(alarm.key, alarm.rule, alarm.type, alarm.group, d.time)
-            alarm.activations.append(activation)
-            self.activations.append(activation)
+            alarm, change = apply(self.alarms.get(d.key), d, now)
+            if alarm is None or change is Change.NONE:
+                continue
+            self.alarms[d.key] = alarm
+            if change.activates:
+                activation = Activation(alarm.key, alarm.rule, alarm.type, alarm.group, d.time)
+                self._latest[d.key] = activation
+                self.activations.append(activation)
+            elif change is Change.CLEARED:
+                self._latest[d.key].cleared_at = d.time

@@ -101,7 +101,7 @@ def _time(option: str, text: str) -> float:
     when = parse_time(text)
     if when is None:
         raise ConfigError(
-            [f"{option}: expected an RFC 3339 time with a time zone like 2026-07-04T18:00:00Z, got {text!r}"]
+            [f"{option}: expected an RFC 3339 time with a time zone like 2026-07-04T18:00:00Z (got {text!r})"]
         )
     return when
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
-from fairwatch.replay.book import KeyAlarm
+from fairwatch.model import Alarm
 from fairwatch.replay.core import ReplayResult
 
 
@@ -39,7 +40,11 @@ class Diff:
 
 def diff(new: ReplayResult, old: ReplayResult) -> Diff:
     """The alarms of `new` against those of `old`."""
-    entries = [_entry(key, new.open.get(key), old.open.get(key)) for key in new.open.keys() | old.open.keys()]
+    counts = Counter(a.key for a in new.alarms), Counter(a.key for a in old.alarms)
+    entries = [
+        _entry(key, _side(new.open.get(key), counts[0]), _side(old.open.get(key), counts[1]), new, old)
+        for key in new.open.keys() | old.open.keys()
+    ]
     entries.sort(key=_order)
     return Diff(
         tuple(e for e in entries if e.old is None),
@@ -48,14 +53,13 @@ def diff(new: ReplayResult, old: ReplayResult) -> Diff:
     )
 
 
-def _entry(key: str, new: KeyAlarm | None, old: KeyAlarm | None) -> DiffEntry:
-    some = new if new is not None else old
-    assert some is not None
-    return DiffEntry(key, some.rule, some.type, some.group, _side(new), _side(old))
+def _entry(key: str, new: Side | None, old: Side | None, a: ReplayResult, b: ReplayResult) -> DiffEntry:
+    some = a.open.get(key) or b.open[key]
+    return DiffEntry(key, some.rule, some.type, some.group, new, old)
 
 
-def _side(alarm: KeyAlarm | None) -> Side | None:
-    return None if alarm is None else Side(len(alarm.activations), alarm.first_seen)
+def _side(alarm: Alarm | None, activations: Counter[str]) -> Side | None:
+    return None if alarm is None else Side(activations[alarm.key], alarm.first_seen)
 
 
 def _order(e: DiffEntry) -> tuple[float, str]:

@@ -15,8 +15,8 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from fairwatch.model import Event
-from fairwatch.replay.book import Activation, AlarmBook, KeyAlarm
+from fairwatch.model import Alarm, Event
+from fairwatch.replay.book import Activation, AlarmBook
 from fairwatch.rules import Engine, EngineState, RuleSet
 
 
@@ -25,7 +25,7 @@ class ReplayResult:
     """What a replay produced: every activation in order, the open alarm per key, and the span replayed."""
 
     alarms: tuple[Activation, ...]
-    open: dict[str, KeyAlarm]
+    open: dict[str, Alarm]  # the alarm of each dedup key as the alarm service would hold it
     events: int
     start: float | None  # the first simulated instant (None: no events)
     end: float | None  # the last simulated instant
@@ -58,7 +58,7 @@ class Replayer:
             for engine, state in pairs:
                 decisions = engine.evaluate(state, event, now)
                 if decisions:
-                    apply(decisions)
+                    apply(decisions, now)
         self.events += count
 
     def advance(self, until: float) -> None:
@@ -91,7 +91,7 @@ class Replayer:
             if state.groups:  # an empty state has no timers: nothing to tick
                 decisions = engine.tick(state, now)
                 if decisions:
-                    self.book.apply(decisions)
+                    self.book.apply(decisions, now)
 
 
 def replay(ruleset: RuleSet, events: Iterable[Event], until: float | None = None) -> ReplayResult:

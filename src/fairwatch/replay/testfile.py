@@ -23,7 +23,7 @@ from fairwatch.model import Event
 from fairwatch.replay.strict import Node, Reader, compose, foreign_tags
 from fairwatch.rules import RuleSet, load_rules
 from fairwatch.site import Site, load_site
-from fairwatch.yamlfile import line_of
+from fairwatch.yamlfile import line_of, read_text
 
 Known = dict[str, tuple[str, ...]]  # rule id -> its group_by keys
 DEFAULT_START = 1_767_225_600.0  # 2026-01-01T00:00:00Z
@@ -74,11 +74,7 @@ class TestFile:
 
 def load_test_file(path: Path) -> TestFile:
     """Read and check a rule test file and the rule files it names; ConfigError lists every problem."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError([f"{path}:1: cannot read test file: {reason}"]) from exc
+    text = read_text(path, "test")
     reader = Reader(str(path))
     root = compose(text, str(path))
     for node in foreign_tags(root) if root is not None else ():
@@ -86,7 +82,7 @@ def load_test_file(path: Path) -> TestFile:
     reader.raise_if_any()
     if root is None:
         raise ConfigError(
-            [f"{path}:1: expected a mapping with keys 'rule_files' and 'tests', got an empty document"]
+            [f"{path}:1: expected a mapping with keys 'rule_files' and 'tests' (got an empty document)"]
         )
     entries = reader.mapping(root, "", FILE_KEYS, FILE_REQUIRED)
     reader.raise_if_any()
@@ -140,11 +136,11 @@ def _read_tests(reader: Reader, node: Node, known: Known) -> list[RuleTest]:
     tests: list[RuleTest] = []
     names: dict[str, int] = {}
     for number, item in enumerate(reader.sequence(node, "tests", "tests") or [], start=1):
-        reader.prefix = f"test {number}"
+        reader.item = f"test {number}"
         test = _read_test(reader, item, number, known, names)
         if test is not None:
             tests.append(test)
-    reader.prefix = ""
+    reader.item = ""
     return tests
 
 
@@ -157,7 +153,7 @@ def _read_test(
         return None
     name = reader.string(entries["name"][1], "name") if "name" in entries else None
     if name is not None:
-        reader.prefix = f"test {number} ({name!r})"
+        reader.item = f"test {number} ({name!r})"
         if name in names:
             reader.error(
                 entries["name"][1], "name", f"duplicate test name {name!r} (first at line {names[name]})"
@@ -177,7 +173,8 @@ def _read_start(reader: Reader, node: Node) -> float | None:
         reader.error(
             node,
             "start",
-            f"expected an RFC 3339 time with a time zone like 2026-07-04T18:00:00Z, got {reader.describe(node)}",
+            "expected an RFC 3339 time with a time zone like 2026-07-04T18:00:00Z",
+            got=node,
         )
     return start
 
@@ -275,9 +272,7 @@ def _read_alarm(reader: Reader, node: Node, path: str, known: Known) -> Expected
         reader, entries.get("count"), f"{path}.count", int, "a whole number of 1 or more", None
     )
     if count is not None and count < 1:
-        reader.error(
-            entries["count"][1], f"{path}.count", f"expected a whole number of 1 or more, got {count!r}"
-        )
+        reader.error(entries["count"][1], f"{path}.count", "expected a whole number of 1 or more", got=count)
     if reader.count > before or rule is None:
         return None
     return ExpectedAlarm(rule, group, bool(active), count)
@@ -297,7 +292,7 @@ def _read_typed(
         return default
     value = reader.value(entry[1])
     if type(value) is not kind:
-        reader.error(entry[1], path, f"expected {what}, got {reader.describe(entry[1])}")
+        reader.error(entry[1], path, f"expected {what}", got=entry[1])
         return default
     return value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fairwatch.replay.book import KeyAlarm
+from fairwatch.model import Alarm
 from fairwatch.replay.core import Replayer
 from fairwatch.replay.testfile import Expectation, ExpectedAlarm, RuleTest, TestFile, format_group
 from fairwatch.rules import RuleSet
@@ -49,7 +49,7 @@ def run_test(rulesets: Sequence[RuleSet], test: RuleTest) -> TestOutcome:
     return TestOutcome(test.name, tuple(failures))
 
 
-def compare(expected: Sequence[ExpectedAlarm], got: dict[str, KeyAlarm]) -> list[str]:
+def compare(expected: Sequence[ExpectedAlarm], got: dict[str, Alarm]) -> list[str]:
     """What differs between the expected and the open alarms: missing, wrong flag or count, unexpected."""
     open_by = {(a.rule, frozenset(a.group.items())): a for a in got.values()}
     problems: list[str] = []
@@ -67,12 +67,12 @@ def compare(expected: Sequence[ExpectedAlarm], got: dict[str, KeyAlarm]) -> list
     return problems
 
 
-def describe(alarm: KeyAlarm) -> str:
+def describe(alarm: Alarm) -> str:
     """`rule {group} (active)` as the output shows an open alarm."""
     return f"{alarm.rule} {format_group(alarm.group)} ({_flag(alarm.active)})"
 
 
-def _failure(expectation: Expectation, problems: list[str], got: dict[str, KeyAlarm]) -> str:
+def _failure(expectation: Expectation, problems: list[str], got: dict[str, Alarm]) -> str:
     shown = ", ".join(describe(a) for a in got.values()) or "none"
     return f"at {expectation.at_text}: {'; '.join(problems)}; got: {shown}"
 

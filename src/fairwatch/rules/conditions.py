@@ -90,7 +90,7 @@ def read_when(reader: Reader, node: Node) -> When | None:
     derived reading (occupancy, density)."""
     form = shape(reader, node)
     if form is None:
-        reader.error(node, "when", f"expected a mapping, got {reader.describe(node)}")
+        reader.error(node, "when", "expected a mapping", got=node)
         return None
     if form in ("all", "any"):
         return _read_corroboration(reader, node, form)
@@ -210,7 +210,7 @@ def _read_corroboration(reader: Reader, node: Node, form: str) -> AllWhen | AnyW
     least = 2 if form == "all" else 1
     if items is not None and len(items) < least:
         noun = "condition" if least == 1 else "conditions"
-        reader.error(parts_node, path, f"expected at least {least} {noun}, got {len(items)}")
+        reader.error(parts_node, path, f"expected at least {least} {noun}", got=len(items))
     parts = [_read_part(reader, item, f"{path}[{i}]") for i, item in enumerate(items or ())]
     if within is None or sources is None or reader.count > errors_before:
         return None
@@ -222,7 +222,7 @@ def _radius(reader: Reader, node: Node) -> float | None:
     value = reader.value(node)
     if is_number(value) and value > 0:
         return float(value)
-    reader.error(node, "when.radius", f"expected a positive number of metres, got {reader.describe(node)}")
+    reader.error(node, "when.radius", "expected a positive number of metres", got=node)
     return None
 
 
@@ -230,7 +230,7 @@ def _min_sources(reader: Reader, node: Node) -> int | None:
     value = reader.value(node)
     if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
         return value
-    reader.error(node, "when.min_sources", f"expected a positive integer, got {reader.describe(node)}")
+    reader.error(node, "when.min_sources", "expected a positive integer", got=node)
     return None
 
 
@@ -247,7 +247,8 @@ def _read_part(reader: Reader, node: Node, path: str) -> ConditionConfig | None:
         reader.error(
             trusted_node,
             join(path, "trusted"),
-            f"expected true or false, got {reader.describe(trusted_node)}",
+            "expected true or false",
+            got=trusted_node,
         )
         return None
     if condition is None:

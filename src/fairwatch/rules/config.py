@@ -79,7 +79,7 @@ def read_rules(
     With a `site`, zone ids the rules name must exist in it (and geofences, capacities and areas come
     from it); without one, rules that need a site are errors.
     """
-    reader = Reader(filename, site)
+    reader = Reader(filename, site=site)
     root, syntax_error = compose(text, filename)
     if syntax_error is not None:
         raise ConfigError([syntax_error])
@@ -93,7 +93,7 @@ def read_rules(
 
 def _read_file(reader: Reader, root: Node | None, known_type: KnownType | None) -> list[RuleConfig]:
     if root is None:
-        reader.file_error(1, "expected a mapping with key 'rules', got an empty document")
+        reader.file_error(1, "expected a mapping with key 'rules' (got an empty document)")
         return []
     entries = reader.mapping(root, "", ("rules",))
     if entries is None or not reader.require(root, "", entries, ("rules",)):
@@ -212,7 +212,7 @@ def _read_description(reader: Reader, entries: dict[str, tuple[Node, Node]]) -> 
     node = entries["description"][1]
     value = reader.value(node)
     if not isinstance(value, str):
-        reader.error(node, "description", f"expected a string, got {reader.describe(node)}")
+        reader.error(node, "description", "expected a string", got=node)
         return ""
     reader.guard(node, "description", value)
     return value

@@ -37,7 +37,7 @@ def read_count(reader: Reader, node: Node) -> CountConfig | None:
         reader.error(node, path, f"missing a threshold ({one_of(COUNT_OPERATORS)})")
         return None
     if len(ops) > 1:
-        reader.error(entries[ops[1]][0], path, f"expected exactly {one_of(COUNT_OPERATORS)}, got both")
+        reader.error(entries[ops[1]][0], path, f"expected exactly {one_of(COUNT_OPERATORS)} (got both)")
         return None
     threshold = _threshold(
         reader, entries[ops[0]][1], join(path, ops[0]), minimum=1 if ops[0] == "gte" else 0
@@ -52,7 +52,7 @@ def _threshold(reader: Reader, node: Node, path: str, minimum: int) -> int | Non
     if isinstance(value, int) and not isinstance(value, bool) and value >= minimum:
         return value
     what = "a positive integer" if minimum == 1 else "a non-negative integer"
-    reader.error(node, path, f"expected {what}, got {reader.describe(node)}")
+    reader.error(node, path, f"expected {what}", got=node)
     return None
 
 
@@ -70,7 +70,7 @@ def read_rate(reader: Reader, node: Node, path: str) -> RateConfig | None:
         reader.error(node, path, f"missing a threshold ({one_of(RATE_OPERATORS)})")
     elif len(ops) > 1:
         got = ", ".join(ops)
-        reader.error(entries[ops[1]][0], path, f"expected exactly {one_of(RATE_OPERATORS)}, got {got}")
+        reader.error(entries[ops[1]][0], path, f"expected exactly {one_of(RATE_OPERATORS)} (got {got})")
     threshold = number(reader, entries[ops[0]][1], join(path, ops[0])) if len(ops) == 1 else None
     if per is None or window is None or threshold is None or reader.count > errors_before:
         return None
@@ -82,7 +82,7 @@ def number(reader: Reader, node: Node, path: str) -> float | None:
     value = reader.value(node)
     if is_number(value):
         return value  # type: ignore[no-any-return]
-    reader.error(node, path, f"expected a number, got {reader.describe(node)}")
+    reader.error(node, path, "expected a number", got=node)
     return None
 
 
@@ -149,7 +149,7 @@ def _zone(reader: Reader, entries: dict[str, tuple[Node, Node]], path: str) -> s
 def _of(reader: Reader, entries: dict[str, tuple[Node, Node]], path: str) -> bool:
     node = entries["of"][1]
     if reader.value(node) != "capacity":
-        reader.error(node, join(path, "of"), f"expected 'capacity', got {reader.describe(node)}")
+        reader.error(node, join(path, "of"), "expected 'capacity'", got=node)
     elif reader.site is None:
         reader.error(node, join(path, "of"), "needs a site (zone capacities come from the site file)")
     return True

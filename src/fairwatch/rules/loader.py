@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from os import PathLike
 
-from fairwatch.errors import ConfigError
 from fairwatch.rules.config import KnownType, read_rules
 from fairwatch.rules.model import RuleSet, compile_rules
 from fairwatch.site import Site
+from fairwatch.yamlfile import read_text
 
 
 def parse_rules(
@@ -24,11 +24,4 @@ def load_rules(
     path: str | PathLike[str], known_type: KnownType | None = None, site: Site | None = None
 ) -> RuleSet:
     """Read, check and compile a rule file; an unreadable file is a ConfigError too."""
-    filename = str(path)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError([f"{filename}:1: cannot read rule file: {reason}"]) from exc
-    return parse_rules(text, filename, known_type, site)
+    return parse_rules(read_text(path, "rule"), str(path), known_type, site)

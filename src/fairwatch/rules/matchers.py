@@ -53,7 +53,7 @@ def read_region(reader: Reader, node: Node, path: str) -> RegionConfig | None:
         return _polygon(reader, node, path)
     value = reader.value(node)
     if not isinstance(value, str) or not value:
-        reader.error(node, path, f"{REGION_HINT}, got {reader.describe(node)}")
+        reader.error(node, path, f"{REGION_HINT}", got=node)
         return None
     reader.guard(node, path, value)
     if reader.site is None:
@@ -78,7 +78,7 @@ def _polygon(reader: Reader, node: yaml.SequenceNode, path: str) -> RegionConfig
     if None in points:
         return None
     if len(items) < 3:
-        reader.error(node, path, f"{REGION_HINT}, got {len(items)} point{'' if len(items) == 1 else 's'}")
+        reader.error(node, path, f"{REGION_HINT} (got {len(items)} point{'' if len(items) == 1 else 's'})")
         return None
     good = [p for p in points if p is not None]
     problem = polygon_problem(good)
@@ -93,7 +93,7 @@ def _point(reader: Reader, node: Node, path: str) -> Point | None:
         x, y = (reader.value(n) for n in node.value)
         if is_number(x) and is_number(y):
             return float(x), float(y)
-    reader.error(node, path, f"expected a point [x, y] of two numbers, got {_shown(reader, node)}")
+    reader.error(node, path, f"expected a point [x, y] of two numbers (got {_shown(reader, node)})")
     return None
 
 
@@ -111,7 +111,7 @@ def is_number(value: object) -> bool:
 def _matcher(reader: Reader, field: str, node: Node, path: str) -> MatcherConfig | None:
     if isinstance(node, yaml.SequenceNode):
         hint = "write {in: [...]} to match any of several values"
-        reader.error(node, path, f"expected a value or an operator mapping, got a list ({hint})")
+        reader.error(node, path, f"expected a value or an operator mapping (got a list; {hint})")
         return None
     if not isinstance(node, yaml.MappingNode):
         operand = _operand(reader, node, path, field, "eq")
@@ -144,7 +144,7 @@ def _operator(
         return None if operand is None else (op, operand)
     items = reader.sequence(node, join(path, "in"), "values")
     if items is not None and not items:
-        reader.error(node, join(path, "in"), "expected a non-empty list of values, got an empty list")
+        reader.error(node, join(path, "in"), "expected a non-empty list of values (got an empty list)")
     if not items:
         return None
     values = [_operand(reader, item, f"{path}.in[{i}]", field, "eq") for i, item in enumerate(items)]
@@ -172,13 +172,13 @@ def _operand(reader: Reader, node: Node, path: str, field: str, op: str) -> Scal
     if field == "value" or op in NUMERIC_OPERATORS:
         if is_number(value):
             return value  # type: ignore[no-any-return]
-        reader.error(node, path, f"expected a number, got {reader.describe(node)}")
+        reader.error(node, path, "expected a number", got=node)
         return None
     if field in STRING_FIELDS and not isinstance(value, str):
-        reader.error(node, path, f"expected a string, got {reader.describe(node)}")
+        reader.error(node, path, "expected a string", got=node)
         return None
     if not isinstance(value, str | int | float | bool):
-        reader.error(node, path, f"expected a string, number or boolean, got {reader.describe(node)}")
+        reader.error(node, path, "expected a string, number or boolean", got=node)
         return None
     if isinstance(value, str):
         reader.guard(node, path, value)

@@ -19,7 +19,7 @@ from shapely import Point, Polygon
 from fairwatch.errors import ConfigError
 from fairwatch.model import Location
 from fairwatch.site.model import Device, DeviceKind, GeoRef, Plan, Site, Zone, polygon_problem
-from fairwatch.yamlfile import LineDict, LineList, load_yaml
+from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, read_text, show
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -33,32 +33,10 @@ _LOCATION_KEYS = ("x", "y")
 
 
 @dataclass
-class _Reader:
-    """Collects every problem in one pass, so a file is fixed in one round trip; `item` prefixes messages."""
+class _Reader(Reader):
+    """The one strict reader over line-tracking values; `base_dir` anchors a relative plan image."""
 
-    filename: str
-    base_dir: Path
-    item: str = ""
-    errors: list[str] = field(default_factory=list)
-
-    def error(self, line: int, path: str, message: str) -> None:
-        parts = [f"{self.filename}:{line}", self.item, path, message]
-        self.errors.append(": ".join(p for p in parts if p))
-
-    def mapping(
-        self, value: Any, line: int, path: str, keys: tuple[str, ...], required: tuple[str, ...]
-    ) -> bool:
-        """Check `value` is a mapping with only `keys` and every `required` key; False if not a mapping."""
-        if not isinstance(value, LineDict):
-            self.error(line, path, f"must be a mapping (got {value!r})")
-            return False
-        for key in value:
-            if key not in keys:
-                self.error(value.lines[key], path, f"unknown key '{key}' (expected one of {', '.join(keys)})")
-        for key in required:
-            if key not in value:
-                self.error(value.line, path, f"missing required key '{key}'")
-        return True
+    base_dir: Path = field(default_factory=Path.cwd)
 
 
 def _join(path: str, key: str) -> str:
@@ -74,7 +52,7 @@ def _number(r: _Reader, d: LineDict, key: str, path: str = "", *, positive: bool
     value = d[key]
     if not _is_number(value) or (positive and value <= 0):
         kind = "a positive number" if positive else "a number"
-        r.error(d.lines[key], _join(path, key), f"must be {kind} (got {value!r})")
+        r.error(d.lines[key], _join(path, key), f"expected {kind}", got=value)
         return None
     return float(value)
 
@@ -82,7 +60,7 @@ def _number(r: _Reader, d: LineDict, key: str, path: str = "", *, positive: bool
 def _string(r: _Reader, d: LineDict, key: str, path: str = "") -> str | None:
     value = d[key]
     if not isinstance(value, str) or not value.strip():
-        r.error(d.lines[key], _join(path, key), f"must be a non-empty string (got {value!r})")
+        r.error(d.lines[key], _join(path, key), "expected a non-empty string", got=value)
         return None
     return value
 
@@ -90,7 +68,7 @@ def _string(r: _Reader, d: LineDict, key: str, path: str = "") -> str | None:
 def _ident(r: _Reader, d: LineDict) -> str | None:
     value = d["id"]
     if not isinstance(value, str) or not ID_RE.match(value):
-        r.error(d.lines["id"], "id", f"must match {ID_RE.pattern} (got {value!r})")
+        r.error(d.lines["id"], "id", f"expected an id matching {ID_RE.pattern}", got=value)
         return None
     return value
 
@@ -101,7 +79,7 @@ def _optional(read: Any, r: _Reader, d: LineDict, key: str, *args: Any, **kwargs
 
 
 def _plan(r: _Reader, d: Any, line: int) -> Plan | None:
-    if not r.mapping(d, line, "plan", _PLAN_KEYS, ("width", "height")):
+    if not r.line_mapping(d, line, "plan", _PLAN_KEYS, ("width", "height")):
         return None
     width = _optional(_number, r, d, "width", "plan", positive=True)
     height = _optional(_number, r, d, "height", "plan", positive=True)
@@ -117,21 +95,21 @@ def _image(r: _Reader, d: LineDict) -> Path | None:
         return None
     path = (r.base_dir / name).resolve()
     if not path.is_file():
-        r.error(d.lines["image"], "plan.image", f"no such file next to the site file (got {name!r})")
+        r.error(d.lines["image"], "plan.image", "no such file next to the site file", got=name)
         return None
     return path
 
 
 def _georef(r: _Reader, d: Any, line: int) -> GeoRef | None:
-    if not r.mapping(d, line, "georef", _GEOREF_KEYS, _GEOREF_KEYS):
+    if not r.line_mapping(d, line, "georef", _GEOREF_KEYS, _GEOREF_KEYS):
         return None
     lat = _optional(_number, r, d, "lat", "georef")
     lon = _optional(_number, r, d, "lon", "georef")
     if lat is not None and not -90 <= lat <= 90:
-        r.error(d.lines["lat"], "georef.lat", f"must be between -90 and 90 (got {d['lat']!r})")
+        r.error(d.lines["lat"], "georef.lat", "expected a latitude from -90 to 90", got=d["lat"])
         lat = None
     if lon is not None and not -180 <= lon <= 180:
-        r.error(d.lines["lon"], "georef.lon", f"must be between -180 and 180 (got {d['lon']!r})")
+        r.error(d.lines["lon"], "georef.lon", "expected a longitude from -180 to 180", got=d["lon"])
         lon = None
     return None if lat is None or lon is None else GeoRef(lat, lon)
 
@@ -143,7 +121,7 @@ def _timezone(r: _Reader, d: LineDict, key: str) -> str | None:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        r.error(d.lines[key], key, f"unknown IANA time zone (got {name!r})")
+        r.error(d.lines[key], key, "unknown IANA time zone", got=name)
         return None
     return name
 
@@ -159,7 +137,7 @@ class _Header:
 
 def _header(r: _Reader, d: Any, line: int) -> _Header | None:
     r.item = "site"
-    if not r.mapping(d, line, "", _SITE_KEYS, ("id", "name", "timezone", "plan")):
+    if not r.line_mapping(d, line, "", _SITE_KEYS, ("id", "name", "timezone", "plan")):
         return None
     site_id = _ident(r, d) if "id" in d else None
     name = _optional(_string, r, d, "name")
@@ -181,7 +159,7 @@ def _label(kind: str, index: int, d: Any) -> str:
 
 def _point(r: _Reader, value: Any, line: int, path: str, plan: Plan | None) -> tuple[float, float] | None:
     if not (isinstance(value, list) and len(value) == 2 and all(_is_number(v) for v in value)):
-        r.error(line, path, f"must be a pair of numbers [x, y] (got {value!r})")
+        r.error(line, path, "expected a pair of numbers [x, y]", got=value)
         return None
     x, y = float(value[0]), float(value[1])
     if plan is not None and not (0 <= x <= plan.width and 0 <= y <= plan.height):
@@ -195,8 +173,8 @@ def _point(r: _Reader, value: Any, line: int, path: str, plan: Plan | None) -> t
 def _polygon(r: _Reader, d: LineDict, plan: Plan | None) -> tuple[tuple[float, float], ...] | None:
     value, line = d["polygon"], d.lines["polygon"]
     if not isinstance(value, LineList) or len(value) < 3:
-        shown = f"{len(value)} points" if isinstance(value, LineList) else repr(value)
-        r.error(line, "polygon", f"must be a list of at least 3 points [x, y] (got {shown})")
+        shown = f"{len(value)} points" if isinstance(value, LineList) else show(value)
+        r.error(line, "polygon", f"expected a list of at least 3 points [x, y] (got {shown})")
         return None
     points = [_point(r, p, value.lines[i], f"polygon[{i}]", plan) for i, p in enumerate(value)]
     good = [p for p in points if p is not None]
@@ -212,7 +190,7 @@ def _polygon(r: _Reader, d: LineDict, plan: Plan | None) -> tuple[tuple[float, f
 def _capacity(r: _Reader, d: LineDict, key: str) -> int | None:
     value = d[key]
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        r.error(d.lines[key], key, f"must be a positive integer (got {value!r})")
+        r.error(d.lines[key], key, "expected a positive integer", got=value)
         return None
     return value
 
@@ -220,14 +198,14 @@ def _capacity(r: _Reader, d: LineDict, key: str) -> int | None:
 def _indoor(r: _Reader, d: LineDict, key: str) -> bool | None:
     value = d[key]
     if not isinstance(value, bool):
-        r.error(d.lines[key], key, f"must be true or false (got {value!r})")
+        r.error(d.lines[key], key, "expected true or false", got=value)
         return None
     return value
 
 
 def _zone(r: _Reader, d: Any, index: int, line: int, plan: Plan | None) -> Zone | None:
     r.item = _label("zone", index, d)
-    if not r.mapping(d, line, "", _ZONE_KEYS, ("id", "name", "polygon", "capacity")):
+    if not r.line_mapping(d, line, "", _ZONE_KEYS, ("id", "name", "polygon", "capacity")):
         return None
     zone_id = _ident(r, d) if "id" in d else None
     name = _optional(_string, r, d, "name")
@@ -246,7 +224,7 @@ def _zone(r: _Reader, d: Any, index: int, line: int, plan: Plan | None) -> Zone 
 
 def _location(r: _Reader, d: LineDict, plan: Plan | None, zone: Zone | None) -> Location | None:
     value, line = d["location"], d.lines["location"]
-    if not r.mapping(value, line, "location", _LOCATION_KEYS, _LOCATION_KEYS) or len(value) != 2:
+    if not r.line_mapping(value, line, "location", _LOCATION_KEYS, _LOCATION_KEYS) or len(value) != 2:
         return None
     point = _point(r, [value["x"], value["y"]], line, "location", plan)
     if point is None:
@@ -282,7 +260,7 @@ def _device(
     r: _Reader, d: Any, index: int, line: int, plan: Plan | None, zones: dict[str, Zone]
 ) -> Device | None:
     r.item = _label("device", index, d)
-    if not r.mapping(d, line, "", _DEVICE_KEYS, ("id", "kind")):
+    if not r.line_mapping(d, line, "", _DEVICE_KEYS, ("id", "kind")):
         return None
     device_id = _ident(r, d) if "id" in d else None
     kind = _optional(_kind, r, d, "kind")
@@ -301,7 +279,7 @@ def _items(r: _Reader, top: LineDict, key: str, *, required: bool) -> list[tuple
     value = top[key]
     if not isinstance(value, LineList) or (required and not value):
         what = "a non-empty list" if required else "a list"
-        r.error(top.lines[key], key, f"must be {what} (got {value!r})")
+        r.error(top.lines[key], key, f"expected {what}", got=value)
         return []
     return [(i + 1, value.lines[i], item) for i, item in enumerate(value)]
 
@@ -344,11 +322,11 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
 def parse_site(text: str, filename: str) -> Site:
     """Parse a site file's text; `filename` names it in errors and anchors a relative plan image."""
     # resolve() follows a symlinked site file (examples/sites/) to the directory that holds its plan image
-    r = _Reader(filename, Path(filename).resolve().parent)
+    r = _Reader(filename, base_dir=Path(filename).resolve().parent)
     top = load_yaml(text, filename)
     if not isinstance(top, LineDict):
-        r.error(1, "", f"a site file is a mapping with keys {', '.join(_TOP_KEYS)} (got {top!r})")
-    elif r.mapping(top, 1, "", _TOP_KEYS, ("site", "zones")):
+        r.error(1, "", f"a site file is a mapping with keys {', '.join(_TOP_KEYS)}", got=top)
+    elif r.line_mapping(top, 1, "", _TOP_KEYS, ("site", "zones")):
         site = _build(r, top)
         if site is not None:
             return site
@@ -357,9 +335,4 @@ def parse_site(text: str, filename: str) -> Site:
 
 def load_site(path: str | Path) -> Site:
     """Read and parse a site file; errors name the path as given."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([f"{path}:1: cannot read site file: {exc.strerror}"]) from exc
-    return parse_site(text, str(path))
+    return parse_site(read_text(path, "site"), str(path))

@@ -15,6 +15,7 @@ from fairwatch.policy import HAZARD_CLASSES, check_text
 from fairwatch.taxonomy.builtin import builtin_ids
 from fairwatch.taxonomy.model import AlarmType
 from fairwatch.taxonomy.parse import Entry, read_entries
+from fairwatch.yamlfile import read_text
 
 CLOSED_HAZARD_CLASSES = "closed_hazard_classes"
 _CLOSED_REASON = "hazard class outside the closed list, RS-1"
@@ -98,12 +99,7 @@ def check_entries(source: str, entries: list[Entry]) -> TaxonomyCheck:
 
 def read_file(path: str | Path) -> tuple[str, str]:
     """(source name, text) of a taxonomy file; an unreadable file is a ConfigError (exit 2)."""
-    source = str(path)
-    try:
-        return source, Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise ConfigError([f"{source}: cannot read taxonomy file: {reason}"]) from exc
+    return str(path), read_text(path, "taxonomy")
 
 
 def check_taxonomy_text(text: str, source: str = "taxonomy.yaml") -> TaxonomyCheck:

@@ -12,11 +12,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from fairwatch.errors import ConfigError
 from fairwatch.model import Severity
 from fairwatch.policy import HAZARD_CLASSES
 from fairwatch.taxonomy.model import CAP_CATEGORIES, STATUSES, AlarmType, Origin, Status
-from fairwatch.yamlfile import LineDict, LineList, load_yaml
+from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml
 
 KEYS: tuple[str, ...] = ("id", "names", "description", "severity", "hazard_class", "cap_category", "status")
 REQUIRED: tuple[str, ...] = KEYS[:-1]
@@ -36,28 +35,20 @@ class Entry:
     lines: dict[str, int]
 
 
-def describe(value: Any) -> str:
-    """A value as messages show it."""
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return "nothing" if value is None else repr(value)
-
-
 @dataclass
 class _Item:
-    """Reads one list item, collecting problems prefixed with its file, line and position."""
+    """Reads one list item; its problems are the reader's, with the item `type N ('id')`."""
 
-    source: str
+    reader: Reader
     index: int
     data: LineDict
-    errors: list[str]
     label: str = ""
     bad: bool = False
 
-    def error(self, line: int, message: str) -> None:
-        self.errors.append(f"{self.source}:{line}: type {self.index}{self.label}: {message}")
+    def error(self, line: int, path: str, message: str, *got: Any) -> None:
+        """Record a problem of this item; `got` (optional) is the bad value."""
+        self.reader.item = f"type {self.index}{self.label}"
+        self.reader.error(line, path, message, *got)
         self.bad = True
 
     def line(self, key: str) -> int:
@@ -69,63 +60,48 @@ class _Item:
         if key not in self.data:
             return ""
         if not isinstance(value, str):
-            self.error(self.line(key), f"{key}: expected a string (got {describe(value)})")
+            self.error(self.line(key), key, "expected a string", value)
             return ""
         if not value.strip():
-            self.error(self.line(key), f"{key}: must not be empty")
+            self.error(self.line(key), key, "must not be empty", value)
         return value
 
     def choice(self, key: str, allowed: tuple[str, ...], what: str) -> str:
         value = self.text(key)
         if value and value not in allowed:
             expected = ", ".join(allowed)
-            self.error(self.line(key), f"{key}: unknown {what} '{value}' (expected one of {expected})")
+            self.error(self.line(key), key, f"unknown {what} {value!r} (expected one of {expected})")
         return value
 
 
 @dataclass
-class _Reader:
-    source: str
-    errors: list[str] = field(default_factory=list)
+class _Reader(Reader):
     first_line: dict[str, int] = field(default_factory=dict)
 
     def top(self, data: Any) -> LineList | None:
         if not isinstance(data, LineDict):
-            got = describe(data)
-            self.errors.append(f"{self.source}:1: expected a mapping with the key 'taxonomy' (got {got})")
+            self.error(1, "", "expected a mapping with the key 'taxonomy'", got=data)
             return None
         for key in data:
             if key != "taxonomy":
-                self.errors.append(
-                    f"{self.source}:{data.key_lines[key]}: unknown key '{key}' (expected taxonomy)"
-                )
+                self.error(data.key_lines[key], "", f"unknown key {key!r} (expected taxonomy)")
         if "taxonomy" not in data:
-            self.errors.append(f"{self.source}:{data.line}: missing key 'taxonomy'")
+            self.error(data.line, "", "missing required key 'taxonomy'")
             return None
         types = data["taxonomy"]
         if not isinstance(types, LineList):
-            line = data.lines["taxonomy"]
-            self.errors.append(
-                f"{self.source}:{line}: taxonomy: expected a list of alarm types (got {describe(types)})"
-            )
+            self.error(data.lines["taxonomy"], "taxonomy", "expected a list of alarm types", got=types)
             return None
         return types
 
     def entry(self, raw: Any, index: int, line: int, origin: Origin) -> Entry | None:
-        if not isinstance(raw, LineDict):
-            self.errors.append(
-                f"{self.source}:{line}: type {index}: expected a mapping (got {describe(raw)})"
-            )
+        ident = raw.get("id") if isinstance(raw, LineDict) else None
+        label = f" ({ident!r})" if isinstance(ident, str) else ""
+        self.item = f"type {index}{label}"
+        before = self.count
+        if not self.line_mapping(raw, line, "", KEYS, REQUIRED):
             return None
-        item = _Item(self.source, index, raw, self.errors)
-        if isinstance(raw.get("id"), str):
-            item.label = f" ('{raw['id']}')"
-        for key in raw:
-            if key not in KEYS:
-                item.error(raw.key_lines[key], f"unknown key '{key}' (expected one of {', '.join(KEYS)})")
-        for key in REQUIRED:
-            if key not in raw:
-                item.error(raw.line, f"missing key '{key}'")
+        item = _Item(self, index, raw, label, bad=self.count > before)
         return self._build(item, origin)
 
     def _build(self, item: _Item, origin: Origin) -> Entry | None:
@@ -138,7 +114,9 @@ class _Reader:
         status = item.choice("status", STATUSES, "status") if "status" in item.data else "active"
         prefix = type_id.split(".", 1)[0]
         if type_id and hazard_class in HAZARD_CLASSES and prefix != hazard_class:
-            item.error(item.line("id"), f"id: prefix '{prefix}' does not match hazard_class '{hazard_class}'")
+            item.error(
+                item.line("id"), "id", f"prefix {prefix!r} does not match hazard_class {hazard_class!r}"
+            )
         if item.bad:
             return None
         alarm_type = AlarmType(
@@ -153,17 +131,17 @@ class _Reader:
         )
         lines = {key: item.line(key) for key in KEYS}
         lines.update({f"names.{k}": item.data["names"].lines[k] for k in names})
-        return Entry(self.source, item.index, item.data.line, alarm_type, lines)
+        return Entry(self.filename, item.index, item.data.line, alarm_type, lines)
 
     def _id(self, item: _Item) -> str:
         type_id = item.text("id")
         if type_id and not ID_RE.match(type_id):
             reason = "expected <hazard_class>.<name> in lower case letters, digits and _"
-            item.error(item.line("id"), f"id: invalid id '{type_id}' ({reason})")
+            item.error(item.line("id"), "id", f"invalid id {type_id!r} ({reason})")
             return ""
         if type_id in self.first_line:
             first = self.first_line[type_id]
-            item.error(item.line("id"), f"id: duplicate id '{type_id}' (first defined at line {first})")
+            item.error(item.line("id"), "id", f"duplicate id {type_id!r} (first defined at line {first})")
         elif type_id:
             self.first_line[type_id] = item.line("id")
         return type_id
@@ -173,18 +151,16 @@ class _Reader:
         if "names" not in item.data:
             return {}
         if not isinstance(names, LineDict) or not names:
-            got = "an empty mapping" if isinstance(names, LineDict) else describe(names)
-            item.error(item.line("names"), f"names: expected a mapping of language code to name (got {got})")
+            item.error(item.line("names"), "names", "expected a mapping of language code to name", names)
             return {}
         out = {}
         for lang, name in names.items():
             line = names.lines[lang]
             if not LANG_RE.match(lang):
                 reason = "expected a code like en, de, pt-BR"
-                item.error(names.key_lines[lang], f"names: invalid language code '{lang}' ({reason})")
+                item.error(names.key_lines[lang], "names", f"invalid language code {lang!r} ({reason})")
             elif not isinstance(name, str) or not name.strip():
-                got = describe(name) if not isinstance(name, str) else "an empty string"
-                item.error(line, f"names.{lang}: expected a name (got {got})")
+                item.error(line, f"names.{lang}", "expected a name", name)
             else:
                 out[lang] = name
         return out
@@ -200,6 +176,5 @@ def read_entries(text: str, source: str, origin: Origin = "site") -> list[Entry]
             entry = reader.entry(raw, number, line, origin)
             if entry is not None:
                 entries.append(entry)
-    if reader.errors:
-        raise ConfigError(reader.errors)
+    reader.raise_if_any()
     return entries
