@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 
 from fairwatch.audit import verify_chain
+from fairwatch.errors import Unstorable
 from fairwatch.model import Alarm, AlarmState, AuditEntry, Event, Location, Role, Severity
 from fairwatch.store import AlarmQuery, Occurrence, SqlStore, User, sqlite_url
 
@@ -77,7 +77,7 @@ def test_events_round_trip_and_dedup_keys(store: SqlStore) -> None:
 def test_same_id_same_source_is_refused_by_the_database(store: SqlStore) -> None:
     with store.transaction() as txn:
         txn.insert_events([ev(1)])
-    with pytest.raises(IntegrityError), store.transaction() as txn:
+    with pytest.raises(Unstorable), store.transaction() as txn:
         txn.insert_events([ev(1)])
     assert store.count_events() == 1
 
@@ -94,7 +94,7 @@ def test_a_failed_transaction_leaves_nothing(store: SqlStore) -> None:
 def test_only_one_open_alarm_per_key(store: SqlStore) -> None:
     with store.transaction() as txn:
         first = txn.insert_alarm(alarm("k"))
-    with pytest.raises(IntegrityError), store.transaction() as txn:
+    with pytest.raises(Unstorable), store.transaction() as txn:
         txn.insert_alarm(alarm("k"))
     resolved = store.get_alarm(first)
     assert resolved is not None
