@@ -154,7 +154,10 @@ class Pipeline:
             fut: asyncio.Future[object] = asyncio.get_running_loop().create_future()
             self._push(CallJob(lambda txn, now: txn.set_kv(PROBE_KEY, repr(now)), fut))
             self._probe = fut
-        await asyncio.wait([self._probe])
+        probe = self._probe
+        await asyncio.wait([probe])
+        if not probe.cancelled():
+            probe.exception()  # retrieved: its failure is reported through `problem`
         return None if self.problem is None else f"writer: {self.problem}"
 
     # -- submissions -----------------------------------------------------------------------------------------
