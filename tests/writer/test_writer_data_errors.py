@@ -95,3 +95,19 @@ def test_ingest_keeps_going_after_a_refusal(srv: Server) -> None:
         r = dev.post("/api/v1/events", json=hot("y1"))
         assert (r.status_code, r.json()) == (202, {"accepted": 1, "duplicates": 0})
     assert stored(srv) == ["y1"]
+
+
+def test_postgres_refuses_a_nul_character_and_stores_the_neighbours(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    # PostgreSQL text cannot hold U+0000; the event contract allows it, so the store is the one to refuse it.
+    tag = tmp_path.name[-12:]
+    with Server(tmp_path / "data", RULES, database_url=postgres_url) as srv, srv.client(Role.DEVICE) as dev:
+        batch = [hot(f"{tag}-a"), hot(f"{tag}-nul\u0000"), hot(f"{tag}-b")]
+        r = dev.post("/api/v1/events", json=batch)
+        assert r.status_code == 422
+        body = r.json()
+        assert [(p["index"], p["value"]) for p in body["problems"]] == [(1, f"{tag}-nul\u0000")]
+        assert body["message"].startswith("2 of 3 events stored") and body["correlation_id"]
+        again = dev.post("/api/v1/events", json=[batch[0], batch[2]])
+        assert again.json() == {"accepted": 0, "duplicates": 2}
