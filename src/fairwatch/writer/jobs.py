@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from fairwatch.errors import Problem, Unstorable
 from fairwatch.model import Event
 from fairwatch.store import Txn
 
@@ -46,3 +47,15 @@ class Outcome:
 
     accepted: int = 0
     duplicates: int = 0
+
+
+def fail(job: EventsJob, exc: BaseException) -> None:
+    """Answer a submission with `exc` (unless already answered)."""
+    if not job.future.done():
+        job.future.set_exception(exc)
+
+
+def refused(index: int, event: Event, exc: Unstorable) -> Problem:
+    """The problem entry for an event the store would not hold."""
+    message = f"the store cannot hold this event (correlation id {exc.correlation_id})"
+    return Problem("event", event.id, message, index)

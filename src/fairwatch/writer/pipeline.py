@@ -24,7 +24,7 @@ from fairwatch.metrics import Metrics
 from fairwatch.model import Decision, Event
 from fairwatch.rules import Engine, EngineState
 from fairwatch.store import Store, Txn
-from fairwatch.writer.jobs import CallJob, EventsJob, Job, Outcome, TickJob
+from fairwatch.writer.jobs import CallJob, EventsJob, Job, Outcome, TickJob, fail, refused
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -286,7 +286,7 @@ class Pipeline:
             outcomes = await self._commit_events([job.events for job in batch], now)
         except asyncio.CancelledError:
             for job in batch:
-                _fail(job, StoreUnavailable("the server is stopping", STOPPING_RETRY_S))
+                fail(job, StoreUnavailable("the server is stopping", STOPPING_RETRY_S))
             raise
         except Unstorable:
             await self._one_at_a_time(batch, now)  # find the bad event; store its neighbours
@@ -294,7 +294,7 @@ class Pipeline:
         except Exception as exc:
             self._failed(exc)
             for job in batch:
-                _fail(job, exc)
+                fail(job, exc)
             return
         self.metrics.batch_size.observe(size)
         for job, out in zip(batch, outcomes, strict=True):
@@ -324,31 +324,32 @@ class Pipeline:
             except Exception as exc:
                 self._failed(exc)
                 for rest in batch[i:]:
-                    _fail(rest, exc)
+                    fail(rest, exc)
                 return
             else:
                 self._accepted(job, out)
 
-    async def _split(self, job: EventsJob, now: float, refused: Unstorable) -> None:
+    async def _split(self, job: EventsJob, now: float, first: Unstorable) -> None:
+        """Each event of a refused submission alone; the submission fails naming the refused events."""
         out = Outcome()
         problems: list[Problem] = []
-        if len(job.events) > 1:
+        if len(job.events) == 1:
+            problems.append(refused(0, job.events[0], first))
+        else:
             for index, event in enumerate(job.events):
                 try:
                     one = (await self._commit_events([[event]], now))[0]
                 except Unstorable as exc:
-                    refused = exc if not problems else refused
-                    problems.append(_refused(index, event, exc))
+                    first = first if problems else exc
+                    problems.append(refused(index, event, exc))
                     continue
                 out.accepted += one.accepted
                 out.duplicates += one.duplicates
-        else:
-            problems.append(_refused(0, job.events[0], refused))
         self._count(out)
         self.metrics.events.labels("rejected").inc(len(problems))
         stored = f"{out.accepted + out.duplicates} of {len(job.events)} events stored; "
         message = stored + f"the store cannot hold {len(problems)} (see problems)"
-        _fail(job, Unstorable(message, problems, refused.correlation_id))
+        fail(job, Unstorable(message, problems, first.correlation_id))
 
     def _accepted(self, job: EventsJob, out: Outcome) -> None:
         self._count(out)
@@ -396,13 +397,3 @@ class Pipeline:
                 self.metrics.alarm_changes.labels(ch.kind).inc()
             self.metrics.alarms_open.set(len(self.alarms.open))
             self.on_changes(changes)
-
-
-def _fail(job: EventsJob, exc: BaseException) -> None:
-    if not job.future.done():
-        job.future.set_exception(exc)
-
-
-def _refused(index: int, event: Event, exc: Unstorable) -> Problem:
-    message = f"the store cannot hold this event (correlation id {exc.correlation_id})"
-    return Problem("event", event.id, message, index)
