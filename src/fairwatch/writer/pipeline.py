@@ -29,7 +29,7 @@ from fairwatch.writer.jobs import CallJob, EventsJob, Job, Outcome, TickJob, fai
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STOPPING_RETRY_S = 5  # Retry-After for work refused while the server stops
-PROBE_KEY = "writer-probe"  # the kv row /readyz rewrites to learn whether the store takes writes again
+PROBE_KEY = "writer.probe"  # the kv row /readyz rewrites to learn whether the store takes writes again
 
 
 class Pipeline:
