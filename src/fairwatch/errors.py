@@ -13,7 +13,10 @@ FairwatchError
 ├── Unauthorized            missing or invalid credentials                              -> 401
 ├── Forbidden               the role may not do this                                    -> 403
 ├── Overloaded              the writer queue is full; retry later                       -> 503
-└── StoreUnavailable        the database failed; translated from driver errors          -> 503
+├── StoreUnavailable        the database failed (full, read-only, ...) or the writer    -> 503
+│                           is stopping; names the cause, carries retry_after
+└── Unstorable              the store refused a value (constraint, type, range): the    -> 422
+                            data is at fault, not the store; carries a correlation id
 """
 
 from __future__ import annotations
@@ -135,4 +138,18 @@ class Overloaded(FairwatchError):
 
 
 class StoreUnavailable(FairwatchError):
-    """The database failed."""
+    """The database failed, or the writer is not taking work; retry after `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class Unstorable(FairwatchError):
+    """The store refused a value (a constraint, a type or a range it cannot hold). `problems` name the refused
+    items; `correlation_id` finds the logged driver error (its text never goes to the caller)."""
+
+    def __init__(self, message: str, problems: list[Problem] | None = None, correlation_id: str = "") -> None:
+        self.problems = problems or []
+        self.correlation_id = correlation_id
+        super().__init__(message)

@@ -1,7 +1,14 @@
-"""The one place that maps Fairwatch errors to HTTP responses."""
+"""The one place that maps exceptions to HTTP responses.
+
+Fairwatch errors map by type (`error_body`); anything else is a bug or a foreign failure: it is logged with a
+correlation id and answered 500 with that id only (`unexpected_body`), never with its text. Every 503 carries
+`Retry-After`.
+"""
 
 from __future__ import annotations
 
+import logging
+import secrets
 from typing import Any
 
 import orjson
@@ -22,7 +29,11 @@ from fairwatch.errors import (
     StaleWrite,
     StoreUnavailable,
     Unauthorized,
+    Unstorable,
 )
+
+log = logging.getLogger(__name__)
+DEFAULT_RETRY_AFTER = "1"  # for a 503 whose cause names no better wait
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -52,17 +63,22 @@ def error_body(exc: FairwatchError) -> tuple[int, dict[str, Any], dict[str, str]
         summary = exc.summary if isinstance(exc, InvalidInput) else "refused by the rights guard"
         return 422, {"error": "invalid", "message": summary, "problems": problems}, headers
     if isinstance(exc, StaleWrite):
-        body = {"error": "stale_write", "message": str(exc), "object": exc.object}
+        body: dict[str, Any] = {"error": "stale_write", "message": str(exc), "object": exc.object}
         return 409, body | {"expected_version": exc.expected, "found_version": exc.found}, headers
+    if isinstance(exc, Unstorable):
+        problems = [p.as_dict() for p in exc.problems]
+        body = {"error": "unstorable", "message": str(exc), "problems": problems}
+        return 422, body | {"correlation_id": exc.correlation_id}, headers
     if isinstance(exc, Conflict):
         return (
             409,
             {"error": "conflict", "message": str(exc), "state": exc.state, "allowed": exc.allowed},
             headers,
         )
-    if isinstance(exc, Overloaded):
+    if isinstance(exc, Overloaded | StoreUnavailable):
         headers["Retry-After"] = str(exc.retry_after)
-        return 503, {"error": "overloaded", "message": str(exc)}, headers
+        code = "overloaded" if isinstance(exc, Overloaded) else "store_unavailable"
+        return 503, {"error": code, "message": str(exc)}, headers
     status, code = _SIMPLE.get(type(exc), (500, "error"))
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
@@ -73,10 +89,17 @@ _SIMPLE: dict[type[FairwatchError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
     Unauthorized: (401, "unauthorized"),
     Forbidden: (403, "forbidden"),
-    StoreUnavailable: (503, "store_unavailable"),
     PayloadTooLarge: (413, "too_large"),
     UnsupportedMediaType: (415, "unsupported_media_type"),
 }
+
+
+def unexpected_body(exc: BaseException) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """Log an unexpected error under a new correlation id; 500 with the id and nothing of the error's text."""
+    cid = secrets.token_hex(6)
+    log.error("unexpected error [correlation_id=%s]", cid, exc_info=exc)
+    message = "unexpected server error; quote the correlation id when reporting it"
+    return 500, {"error": "internal", "message": message, "correlation_id": cid}, {}
 
 
 def install(app: FastAPI) -> None:
@@ -89,6 +112,7 @@ def install(app: FastAPI) -> None:
         if handler is not None:
             html = handler(request, status, body)
             if html is not None:
+                html.headers.update(headers)
                 return html  # type: ignore[no-any-return]
         return json_response(body, status, headers)
 
@@ -107,10 +131,16 @@ def install(app: FastAPI) -> None:
 
     async def on_http(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        return json_response(
-            {"error": "http", "message": exc.detail}, exc.status_code, dict(exc.headers or {})
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 503:
+            headers.setdefault("Retry-After", DEFAULT_RETRY_AFTER)
+        return json_response({"error": "http", "message": exc.detail}, exc.status_code, headers)
+
+    async def on_unexpected(_request: Request, exc: Exception) -> Response:
+        status, body, headers = unexpected_body(exc)
+        return json_response(body, status, headers)
 
     app.add_exception_handler(FairwatchError, on_fairwatch)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(HTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

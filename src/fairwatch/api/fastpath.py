@@ -10,7 +10,7 @@ from starlette.types import Receive, Scope, Send
 
 from fairwatch.access import Permission
 from fairwatch.api.auth import authorize
-from fairwatch.api.errors import error_body, json_response
+from fairwatch.api.errors import error_body, json_response, unexpected_body
 from fairwatch.api.routes import ingest_events
 from fairwatch.errors import FairwatchError
 
@@ -37,5 +37,8 @@ class Entry:
             response = await ingest_events(request)
         except FairwatchError as exc:
             status, body, headers = error_body(exc)
+            response = json_response(body, status, headers)
+        except Exception as exc:  # a bug or a foreign failure: logged with a correlation id, never echoed
+            status, body, headers = unexpected_body(exc)
             response = json_response(body, status, headers)
         await response(scope, receive, send)

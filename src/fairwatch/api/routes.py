@@ -13,7 +13,7 @@ from fairwatch.access import Permission, Principal
 from fairwatch.alarms import Action
 from fairwatch.api.auth import requires
 from fairwatch.api.context import Context
-from fairwatch.api.errors import PayloadTooLarge, UnsupportedMediaType, json_response
+from fairwatch.api.errors import DEFAULT_RETRY_AFTER, PayloadTooLarge, UnsupportedMediaType, json_response
 from fairwatch.api.serialize import alarm_json, audit_json, event_json, occurrence_json
 from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.events import MAX_BODY, decode_body, validate_events
@@ -296,11 +296,13 @@ async def healthz(_request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     ctx = ctx_of(request)
     problems = [] if ctx.store.ping() else ["store unreachable"]
-    if not ctx.pipeline.running:
-        problems.append("writer not running")
+    writer = await ctx.pipeline.check()  # a failed writer probes the store: ready again once it takes writes
+    if writer is not None:
+        problems.append(writer)
     problems.extend(p for p in (check() for check in ctx.readiness) if p)
     if problems:
-        return json_response({"status": "unavailable", "problems": problems}, 503)
+        headers = {"Retry-After": DEFAULT_RETRY_AFTER}
+        return json_response({"status": "unavailable", "problems": problems}, 503, headers)
     return json_response({"status": "ready"})
 
 

@@ -73,14 +73,18 @@ class Engine:
         return tuple(e.rule for e in sorted(dict.fromkeys(found), key=lambda e: e.rule.index))
 
     def evaluate(self, state: EngineState, event: Event, now: float) -> list[Decision]:
-        """Decisions caused by `event` received at `now`; updates `state` in place."""
+        """Decisions caused by `event` received at `now`; updates `state` in place (journaled when the state
+        is in a transaction: each evaluator changes only the group of the event's key in its rule)."""
         if self._counters and event.type in self._counters:
             return self._evaluate_counter(state, event, now)
         entry = self._index.get(event.type)
         if entry is None:
             return []
         out: list[Decision] = []
+        journal = state.journal
         for evaluator in self._candidates_in(entry, event):
+            if journal is not None:
+                journal.keep(state, evaluator.rule.index, evaluator.group(event)[0])
             evaluator.on_event(state, event, now, out)
         return out
 
@@ -88,6 +92,9 @@ class Engine:
         """A counter event: its own rules, then the derived readings' rules, together in rule order."""
         work = [(e, event) for e in self._candidates(event)]
         counted = self._counted is None or event.zone in self._counted
+        journal = state.journal
+        if journal is not None and counted and event.zone is not None:
+            journal.keep_zone(state, event.zone)
         count = occupancy.apply(state.zones, event, now) if counted else None
         if count is not None:
             info = self._zones.get(event.zone or "")
@@ -96,13 +103,19 @@ class Engine:
         work.sort(key=lambda pair: pair[0].rule.index)  # stable: a rule sees the event before its readings
         out: list[Decision] = []
         for evaluator, seen in work:
+            if journal is not None:
+                journal.keep(state, evaluator.rule.index, evaluator.group(seen)[0])
             evaluator.on_event(state, seen, now, out)
         return out
 
     def tick(self, state: EngineState, now: float) -> list[Decision]:
         """Decisions caused by time passing (held `for`, absence, clear `for`, windows expiring)."""
         out: list[Decision] = []
+        journal = state.journal
         for index, groups in list(state.groups.items()):
+            if journal is not None:
+                for key in groups:
+                    journal.keep(state, index, key)
             self._evaluators[index].on_tick(groups, now, out)
             if not groups:
                 del state.groups[index]

@@ -33,19 +33,25 @@ def _pick(group: dict[str, str], name: str, fallback: str | None) -> str | None:
 class Evaluator:
     """Grouping, decision building and the tick loop shared by every kind."""
 
-    __slots__ = ("prefix", "rule")
+    __slots__ = ("_last", "prefix", "rule")
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.prefix = f"{rule.id}|"
+        self._last: tuple[Event, tuple[str, tuple[str, ...]]] | None = None
 
     def group(self, event: Event) -> tuple[str, tuple[str, ...]]:
         """The dedup key and group values of `event` for this rule (a missing value is '')."""
         rule = self.rule
         if not rule.getters:
             return self.prefix, ()
+        last = self._last
+        if last is not None and last[0] is event:
+            return last[1]  # the engine asked first, to journal the group this event will change
         values = tuple(_text(get(event)) for get in rule.getters)
-        return self.prefix + ",".join(f"{k}={v}" for k, v in zip(rule.group_by, values, strict=True)), values
+        found = self.prefix + ",".join(f"{k}={v}" for k, v in zip(rule.group_by, values, strict=True)), values
+        self._last = (event, found)
+        return found
 
     def groups(self, state: EngineState) -> Groups:
         """This rule's groups, created on first use."""

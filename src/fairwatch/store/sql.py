@@ -23,8 +23,8 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.engine import Engine, Row
-from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
+from sqlalchemy.engine import Engine, RootTransaction, Row
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from fairwatch.audit import Checkpoint, canonical_json, chain
@@ -40,7 +40,7 @@ from fairwatch.model import (
     Role,
     Severity,
 )
-from fairwatch.store import outbox, schema
+from fairwatch.store import failures, outbox, schema
 from fairwatch.store.base import check_version_step
 from fairwatch.store.rows import (
     AlarmLinks,
@@ -104,48 +104,95 @@ class SqlStore:
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"cannot open store {self._safe_url()}: {exc}") from exc
         self._read = self.engine.connect() if self.dialect == "sqlite" else None
-        # The single writer keeps one connection open: no reconnect (and PRAGMAs) per transaction.
-        self._write = self.engine.connect() if self.dialect == "sqlite" else None
-        if self._write is not None:
-            self._write.info["fairwatch_writer"] = True
+        # SQLite: the single writer keeps one connection open (no reconnect and PRAGMAs per transaction); after a
+        # failed write it is rolled back, closed and replaced by a fresh one on the next write.
+        self._one_writer = self.dialect == "sqlite"
+        self._write: Connection | None = None
+        if self._one_writer:
+            self._writer()
 
     def _safe_url(self) -> str:
         return self.url.split("@")[-1] if "@" in self.url else self.url
 
+    def _writer(self) -> Connection:
+        """The single writer's connection, opened if there is none (at start, or after a failed write)."""
+        if self._write is None:
+            conn = self.engine.connect()
+            conn.info["fairwatch_writer"] = True
+            self._write = conn
+        return self._write
+
+    def _reset_writer(self) -> None:
+        """After a failed write: roll back what is left and drop the connection, so that the next write starts
+        clean on a new one (SQLite may have rolled back on its own, or opened the file read-only)."""
+        conn, self._write = self._write, None
+        if conn is None:
+            return
+        for step in (conn.rollback, conn.close):
+            try:
+                step()
+            except Exception as exc:  # the connection is being thrown away: nothing more to do with it
+                log.warning("resetting the writer connection: %s: %s", type(exc).__name__, exc)
+
     @contextmanager
     def transaction(self) -> Iterator[SqlTxn]:
-        """One write transaction; commits on success, rolls back on any exception."""
-        try:
-            if self._write is not None:
-                with self._write.begin():
-                    yield SqlTxn(self._write, self.dialect)
-            else:
+        """One write transaction; commits on success, rolls back on any exception. A driver error becomes
+        `StoreUnavailable` (naming the cause) or `Unstorable` (the data), and resets the writer connection."""
+        if not self._one_writer:
+            try:
                 with self.engine.begin() as conn:
                     yield SqlTxn(conn, self.dialect)
-        except OperationalError as exc:
-            raise StoreUnavailable(f"store write failed: {exc.orig}") from exc
+            except SQLAlchemyError as exc:
+                raise failures.translate(exc) from exc
+            return
+        try:
+            conn = self._writer()
+            with conn.begin():
+                yield SqlTxn(conn, self.dialect)
+        except SQLAlchemyError as exc:
+            self._reset_writer()
+            raise failures.translate(exc) from exc
+        except BaseException:
+            if self._write is not None and self._write.in_transaction():
+                self._reset_writer()
+            raise
 
     @asynccontextmanager
     async def group_transaction(self) -> AsyncIterator[SqlTxn]:
         """Like `transaction`, but the COMMIT (the fsync) runs in a worker thread so the event loop keeps
         accepting requests meanwhile; sqlite3 releases the GIL while it commits. The caller must not start
         another write until this returns (the single writer guarantees it)."""
-        if self._write is None:
+        if not self._one_writer:
             with self.transaction() as txn:
                 yield txn
             return
-        trans = self._write.begin()
         try:
-            yield SqlTxn(self._write, self.dialect)
-        except BaseException:
-            trans.rollback()
+            conn = self._writer()
+            trans = conn.begin()
+        except SQLAlchemyError as exc:
+            self._reset_writer()
+            raise failures.translate(exc) from exc
+        try:
+            yield SqlTxn(conn, self.dialect)
+        except BaseException as exc:
+            self._abandon(trans)
+            if isinstance(exc, SQLAlchemyError):
+                raise failures.translate(exc) from exc
             raise
         try:
             await asyncio.get_running_loop().run_in_executor(None, trans.commit)
-        except OperationalError as exc:
-            if trans.is_active:
-                trans.rollback()
-            raise StoreUnavailable(f"store write failed: {exc.orig}") from exc
+        except SQLAlchemyError as exc:
+            self._reset_writer()
+            raise failures.translate(exc) from exc
+
+    def _abandon(self, trans: RootTransaction) -> None:
+        """Roll back a transaction that failed before its COMMIT; reset the connection if that is not clean."""
+        try:
+            trans.rollback()
+        except SQLAlchemyError as exc:
+            log.warning("rollback failed: %s", failures.cause(exc)[0])
+        if self._write is not None and self._write.in_transaction():
+            self._reset_writer()
 
     @contextmanager
     def _reader(self) -> Iterator[Connection]:
@@ -160,6 +207,7 @@ class SqlStore:
     def close(self) -> None:
         if self._write is not None:
             self._write.close()
+            self._write = None
         if self._read is not None:
             self._read.close()
         self.engine.dispose()
@@ -700,11 +748,23 @@ class SqlTxn:
 
 @contextmanager
 def _unique(message: str) -> Iterator[None]:
-    """Translate the database's unique-constraint error into `Duplicate` (no driver text leaves the store)."""
+    """Translate the database's unique-constraint error into `Duplicate` (no driver text leaves the store); any
+    other refusal (a trigger, a check, a value the store cannot hold) goes on to become `Unstorable`."""
     try:
         yield
     except IntegrityError as exc:
-        raise Duplicate(message) from exc
+        if _unique_violation(exc):
+            raise Duplicate(message) from exc
+        raise
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    state = getattr(orig, "sqlstate", None)
+    if isinstance(state, str):
+        return state == "23505"  # PostgreSQL unique_violation
+    name = getattr(orig, "sqlite_errorname", "")
+    return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
 
 
 # -- flood groups (alarms/flood.py) ------------------------------------------------------------------------

@@ -1,56 +1,43 @@
 """The single writer: batches concurrent submissions into one transaction (group commit), evaluates rules on the
-newly stored events, applies alarm changes and audit records in the same transaction, and only then acknowledges."""
+newly stored events, applies alarm changes and audit records in the same transaction, and only then acknowledges.
+
+A write that fails leaves no trace: the store rolls back (and resets its connection), the rule state rolls
+back to its pre-images (`EngineState.begin/commit/rollback`) and staged alarm changes are discarded, so a
+retried submission is evaluated exactly once. A batch the store refuses for a *data* reason (`Unstorable`) is
+retried one submission, then one event, at a time, so only the bad event fails. `drain()` finishes what was
+accepted and refuses the rest; `check()` says why the writer is not healthy (for /readyz).
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.clock import Clock
-from fairwatch.errors import FairwatchError, Overloaded, StoreUnavailable
+from fairwatch.errors import FairwatchError, Overloaded, Problem, StoreUnavailable, Unstorable
 from fairwatch.metrics import Metrics
 from fairwatch.model import Decision, Event
 from fairwatch.rules import Engine, EngineState
 from fairwatch.store import Store, Txn
+from fairwatch.writer.jobs import CallJob, EventsJob, Job, Outcome, TickJob, fail, refused
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-@dataclass(slots=True)
-class _EventsJob:
-    events: Sequence[Event]
-    future: asyncio.Future[tuple[int, int]]
-
-
-@dataclass(slots=True)
-class _CallJob(Generic[T]):
-    fn: Callable[[Txn, float], T]
-    future: asyncio.Future[T]
-    before: Callable[[float], Callable[[], None]] | None = None  # prepares work to run after the commit
-
-
-@dataclass(slots=True)
-class _TickJob:
-    future: asyncio.Future[int]
-
-
-@dataclass(slots=True)
-class _Outcome:
-    accepted: int = 0
-    duplicates: int = 0
-    decisions: list[tuple[Decision, str | None]] = field(default_factory=list)
+STOPPING_RETRY_S = 5  # Retry-After for work refused while the server stops
+PROBE_KEY = "writer.probe"  # the kv row /readyz rewrites to learn whether the store takes writes again
 
 
 class Pipeline:
-    """All writes go through here, one at a time, on the event loop."""
+    """All writes go through here, one at a time, on the event loop.
+
+    Lifecycle: `start()`; then `submit`/`call`/`tick`; then `drain()` (finish every accepted job, refuse new
+    ones with `StoreUnavailable`) and `stop()` (drain, then forget the writer task). Both are idempotent.
+    """
 
     def __init__(
         self,
@@ -73,10 +60,13 @@ class Pipeline:
         self.on_changes = on_changes
         self.queue_limit = queue_limit
         self.batch_max = batch_max
-        self._jobs: deque[_EventsJob | _CallJob[Any] | _TickJob] = deque()
+        self.problem: str | None = None  # why the last write failed, until a write succeeds again
+        self._jobs: deque[Job] = deque()
         self._pending_events = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._probe: asyncio.Future[object] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -118,22 +108,57 @@ class Pipeline:
             return swap
 
         fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._push(_CallJob(fn, fut, before))
+        self._push(CallJob(fn, fut, before))
         return await fut
 
     def start(self) -> None:
+        """Start the writer task on the running loop."""
+        self._stopping = False
         self._task = asyncio.get_running_loop().create_task(self._run(), name="fairwatch-writer")
 
+    async def drain(self) -> None:
+        """Finish every job already accepted (their futures resolve, so their 202s go out), then stop: from the
+        first call on, new work is refused with `StoreUnavailable` ("the server is stopping", Retry-After) and
+        nothing is written once this returns."""
+        self._stopping = True
+        self._wake.set()
+        task = self._task
+        if task is not None and not task.done():
+            await asyncio.wait([task])
+
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        """`drain()`, then forget the writer task; jobs still queued (only if the task died) fail."""
+        await self.drain()
+        self._task = None
+        while self._jobs:
+            job = self._jobs.popleft()
+            if not job.future.done():
+                job.future.set_exception(StoreUnavailable("the server is stopping", STOPPING_RETRY_S))
 
     @property
     def running(self) -> bool:
+        """True while the writer task runs (also while it drains)."""
         return self._task is not None and not self._task.done()
+
+    async def check(self) -> str | None:
+        """None if the writer takes work and its last write succeeded; else why not (for /readyz). After a
+        failed write, each check commits a small probe write (one at a time), so readiness comes back as soon
+        as the store takes writes again, even when no client is sending."""
+        if self._stopping:
+            return "writer: the server is stopping"
+        if not self.running:
+            return "writer: not running"
+        if self.problem is None:
+            return None
+        if self._probe is None or self._probe.done():
+            fut: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+            self._push(CallJob(lambda txn, now: txn.set_kv(PROBE_KEY, repr(now)), fut))
+            self._probe = fut
+        probe = self._probe
+        await asyncio.wait([probe])
+        if not probe.cancelled():
+            probe.exception()  # retrieved: its failure is reported through `problem`
+        return None if self.problem is None else f"writer: {self.problem}"
 
     # -- submissions -----------------------------------------------------------------------------------------
     async def submit(self, events: Sequence[Event]) -> tuple[int, int]:
@@ -141,24 +166,26 @@ class Pipeline:
         if self._pending_events + len(events) > self.queue_limit:
             raise Overloaded(f"ingest queue is full ({self._pending_events} events waiting); retry later", 1)
         fut: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        self._push(EventsJob(events, fut))
         self._pending_events += len(events)
         self.metrics.queue_depth.set(self._pending_events)
-        self._push(_EventsJob(events, fut))
         return await fut
 
     async def call(self, fn: Callable[[Txn, float], T]) -> T:
         """Run `fn(txn, now)` in its own transaction through the single writer."""
         fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._push(_CallJob(fn, fut))
+        self._push(CallJob(fn, fut))
         return await fut
 
     async def tick(self) -> int:
         """Fire timers (for, absence, clear); returns the number of decisions applied."""
         fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-        self._push(_TickJob(fut))
+        self._push(TickJob(fut))
         return await fut
 
-    def _push(self, job: _EventsJob | _CallJob[Any] | _TickJob) -> None:
+    def _push(self, job: Job) -> None:
+        if self._stopping:
+            raise StoreUnavailable("the server is stopping", STOPPING_RETRY_S)
         if not self.running:
             raise StoreUnavailable("the writer is not running")
         self._jobs.append(job)
@@ -168,20 +195,23 @@ class Pipeline:
     async def _run(self) -> None:
         while True:
             if not self._jobs:
+                if self._stopping:
+                    return
                 self._wake.clear()
                 await self._wake.wait()
+                continue
             job = self._jobs.popleft()
-            if isinstance(job, _EventsJob):
+            if isinstance(job, EventsJob):
                 batch = [job]
                 size = len(job.events)
-                while self._jobs and isinstance(self._jobs[0], _EventsJob) and size < self.batch_max:
+                while self._jobs and isinstance(self._jobs[0], EventsJob) and size < self.batch_max:
                     nxt = self._jobs.popleft()
-                    assert isinstance(nxt, _EventsJob)
+                    assert isinstance(nxt, EventsJob)
                     batch.append(nxt)
                     size += len(nxt.events)
                 await self._write_events(batch, size)
-            elif isinstance(job, _TickJob):
-                self._settle(job.future, lambda: self._write_tick())
+            elif isinstance(job, TickJob):
+                self._settle(job.future, self._write_tick)
             else:
                 self._settle(job.future, lambda j=job: self._write_call(j.fn, j.before))  # type: ignore[misc]
             await asyncio.sleep(0)  # let request handlers enqueue more work before the next commit
@@ -190,9 +220,7 @@ class Pipeline:
         try:
             result = work()
         except Exception as exc:  # the caller gets the error; the writer keeps going
-            self.alarms.discard_staged()
-            if not isinstance(exc, FairwatchError):
-                log.exception("write failed")
+            self._failed(exc)
             if not fut.done():
                 fut.set_exception(exc)
             return
@@ -200,56 +228,148 @@ class Pipeline:
         if not fut.done():
             fut.set_result(result)
 
+    def _failed(self, exc: BaseException) -> None:
+        """Note a failed write: the store's cause makes the writer unhealthy; a bug is logged."""
+        if isinstance(exc, StoreUnavailable):
+            self.problem = str(exc)
+        elif not isinstance(exc, FairwatchError):
+            log.error("write failed", exc_info=exc)
+
+    def _undo(self) -> None:
+        """After a failed transaction: rule state and staged alarm changes as they were before it."""
+        self.state.rollback()
+        self.alarms.discard_staged()
+
+    def _committed(self) -> None:
+        self.state.commit()
+        self.problem = None
+
     def _write_call(
         self, fn: Callable[[Txn, float], T], before: Callable[[float], Callable[[], None]] | None = None
     ) -> T:
         now = self.clock.now()
         after = before(now) if before is not None else None
-        with self.store.transaction() as txn:
-            result = fn(txn, now)
+        self.state.begin()
+        try:
+            with self.store.transaction() as txn:
+                result = fn(txn, now)
+        except BaseException:
+            self._undo()
+            raise
+        self._committed()
         if after is not None:
             after()  # only once committed
         return result
 
     def _write_tick(self) -> int:
         now = self.clock.now()
-        decisions = self.engine.tick(self.state, now)
+        self.state.begin()
+        try:
+            decisions = self.engine.tick(self.state, now)
+            if decisions:
+                with self.store.transaction() as txn:
+                    self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
+        except BaseException:
+            self._undo()  # the timers fire again on the next tick
+            raise
         if decisions:
-            with self.store.transaction() as txn:
-                self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
+            self._committed()
+        else:
+            self.state.commit()
         return len(decisions)
 
-    async def _write_events(self, batch: list[_EventsJob], size: int) -> None:
+    async def _write_events(self, batch: list[EventsJob], size: int) -> None:
         self._pending_events -= size
         self.metrics.queue_depth.set(self._pending_events)
         now = self.clock.now()
         try:
-            async with self.store.group_transaction() as txn:
-                outcomes = self._store_and_evaluate(txn, batch, now)
-        except Exception as exc:
-            self.alarms.discard_staged()
-            log.exception("group commit of %d events failed", size)
-            err = exc if isinstance(exc, FairwatchError) else StoreUnavailable(f"store write failed: {exc}")
+            outcomes = await self._commit_events([job.events for job in batch], now)
+        except asyncio.CancelledError:
             for job in batch:
-                if not job.future.done():
-                    job.future.set_exception(err)
+                fail(job, StoreUnavailable("the server is stopping", STOPPING_RETRY_S))
+            raise
+        except Unstorable:
+            await self._one_at_a_time(batch, now)  # find the bad event; store its neighbours
+            return
+        except Exception as exc:
+            self._failed(exc)
+            for job in batch:
+                fail(job, exc)
             return
         self.metrics.batch_size.observe(size)
         for job, out in zip(batch, outcomes, strict=True):
-            self.metrics.events.labels("accepted").inc(out.accepted)
-            self.metrics.events.labels("duplicate").inc(out.duplicates)
-            if not job.future.done():
-                job.future.set_result((out.accepted, out.duplicates))
-        self._publish()
+            self._accepted(job, out)
 
-    def _store_and_evaluate(self, txn: Txn, batch: list[_EventsJob], now: float) -> list[_Outcome]:
-        keys = [(ev.id, ev.source) for job in batch for ev in job.events]
+    async def _commit_events(self, submissions: Sequence[Sequence[Event]], now: float) -> list[Outcome]:
+        """Store and evaluate the submissions in one transaction; if it fails, nothing of it remains."""
+        self.state.begin()
+        try:
+            async with self.store.group_transaction() as txn:
+                outcomes = self._store_and_evaluate(txn, submissions, now)
+        except BaseException:
+            self._undo()
+            raise
+        self._committed()
+        self._publish()
+        return outcomes
+
+    async def _one_at_a_time(self, batch: list[EventsJob], now: float) -> None:
+        """The store refused the batch for a data reason: retry each submission alone, and the events of a
+        refused one alone, so honest events are stored and only submissions with a bad event fail."""
+        for i, job in enumerate(batch):
+            try:
+                out = (await self._commit_events([job.events], now))[0]
+            except Unstorable as exc:
+                await self._split(job, now, exc)
+            except Exception as exc:
+                self._failed(exc)
+                for rest in batch[i:]:
+                    fail(rest, exc)
+                return
+            else:
+                self._accepted(job, out)
+
+    async def _split(self, job: EventsJob, now: float, first: Unstorable) -> None:
+        """Each event of a refused submission alone; the submission fails naming the refused events."""
+        out = Outcome()
+        problems: list[Problem] = []
+        if len(job.events) == 1:
+            problems.append(refused(0, job.events[0], first))
+        else:
+            for index, event in enumerate(job.events):
+                try:
+                    one = (await self._commit_events([[event]], now))[0]
+                except Unstorable as exc:
+                    first = first if problems else exc
+                    problems.append(refused(index, event, exc))
+                    continue
+                out.accepted += one.accepted
+                out.duplicates += one.duplicates
+        self._count(out)
+        self.metrics.events.labels("rejected").inc(len(problems))
+        stored = f"{out.accepted + out.duplicates} of {len(job.events)} events stored; "
+        message = stored + f"the store cannot hold {len(problems)} (see problems)"
+        fail(job, Unstorable(message, problems, first.correlation_id))
+
+    def _accepted(self, job: EventsJob, out: Outcome) -> None:
+        self._count(out)
+        if not job.future.done():
+            job.future.set_result((out.accepted, out.duplicates))
+
+    def _count(self, out: Outcome) -> None:
+        self.metrics.events.labels("accepted").inc(out.accepted)
+        self.metrics.events.labels("duplicate").inc(out.duplicates)
+
+    def _store_and_evaluate(
+        self, txn: Txn, submissions: Sequence[Sequence[Event]], now: float
+    ) -> list[Outcome]:
+        keys = [(ev.id, ev.source) for events in submissions for ev in events]
         seen = txn.existing_event_keys(keys)
         fresh: list[Event] = []
-        outcomes: list[_Outcome] = []
-        for job in batch:
-            out = _Outcome()
-            for ev in job.events:
+        outcomes: list[Outcome] = []
+        for events in submissions:
+            out = Outcome()
+            for ev in events:
                 key = (ev.id, ev.source)
                 if key in seen:
                     out.duplicates += 1
