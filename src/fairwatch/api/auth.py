@@ -28,7 +28,7 @@ def authenticate(request: Request) -> Principal:
         if role is None:
             raise Unauthorized("invalid or revoked token")
         return Principal(f"token:{_token_name(token)}", role, "token")
-    lookup: SessionLookup | None = ctx.extras.get("session_lookup")
+    lookup: SessionLookup | None = ctx.session_lookup
     if lookup is not None:
         principal = lookup(request)
         if principal is not None:

@@ -36,7 +36,6 @@ class ConsoleContext(Protocol):
     pipeline: Pipeline
     clock: Clock
     settings: Settings
-    extras: dict[str, Any]
     version: str
 
 
@@ -76,8 +75,9 @@ def attempts_from(records: list[AuditRecord]) -> list[Attempt]:
 class Sessions:
     """Signs users in and out and resolves session cookies."""
 
-    def __init__(self, ctx: ConsoleContext) -> None:
+    def __init__(self, ctx: ConsoleContext, timezone: str = "UTC") -> None:
         self.ctx = ctx
+        self.timezone = timezone  # the site's: lockout messages name a local time
         # Per account: a lock and how many requests hold or await it (the entry goes when the last one leaves).
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._touching: set[str] = set()
@@ -146,7 +146,7 @@ class Sessions:
         until = auth.retry_at(attempts_from(history), now)
         if until is not None:
             await self._failed(name, "throttled", client)
-            raise SignInRefused(auth.throttled_message(until, now, self._timezone()))
+            raise SignInRefused(auth.throttled_message(until, now, self.timezone))
         user = self.ctx.store.get_user(name)
         stored = user.password_hash if user is not None else await self._dummy()
         matches = await asyncio.to_thread(verify_password, stored, password)
@@ -184,10 +184,6 @@ class Sessions:
         if self._dummy_hash is None:
             self._dummy_hash = await asyncio.to_thread(hash_password, auth.new_session_id())
         return self._dummy_hash
-
-    def _timezone(self) -> str:
-        site = self.ctx.extras.get("site")
-        return str(getattr(site, "timezone", "UTC"))
 
     def _later(self, fn: Callable[[Txn, float], object], done: Callable[[], None] | None = None) -> None:
         """Run a small write through the writer without making the request wait for it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -43,6 +44,7 @@ class Hub:
         self._n = 0
         self._history: deque[tuple[int, Message]] = deque(maxlen=history)
         self._subscribers: set[Subscription] = set()
+        self.closed = False
 
     def publish(self, event: str, data: bytes) -> Message:
         """Number and fan out one message."""
@@ -60,9 +62,23 @@ class Hub:
     def subscribe(self, last_event_id: str | None) -> tuple[Subscription, list[Message], bool]:
         """A subscription for new messages, the missed messages to replay first, and whether to reload."""
         sub = Subscription()
+        if self.closed:  # the server is stopping: the stream ends at once
+            sub.dropped = True
+            return sub, [], False
         self._subscribers.add(sub)
         missed, reset = self._since(last_event_id)
         return sub, missed, reset
+
+    def shutdown(self) -> None:
+        """The server is stopping: send `event: shutdown` to every subscriber and end their streams (a stream
+        ends after the message in its queue); later subscriptions end at once."""
+        msg = Message(f"{self.epoch}-{self._n}", "shutdown", b"{}")
+        self.closed = True
+        for sub in list(self._subscribers):
+            sub.dropped = True
+            with contextlib.suppress(asyncio.QueueFull):
+                sub.queue.put_nowait(msg)
+        self._subscribers.clear()
 
     def unsubscribe(self, sub: Subscription) -> None:
         self._subscribers.discard(sub)
