@@ -5,21 +5,23 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.battery.process import start
 
-Spawn = Callable[[Sequence[str], Path], subprocess.Popen[bytes]]
+Spawn = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
 def spawn() -> Iterator[Spawn]:
-    """`spawn(args, log)` starts `fairwatch <args>` (see `process.start`); leftovers are killed at the end."""
+    """`spawn(args, log, **popen)` starts `fairwatch <args>` (see `process.start`); leftovers are killed at the
+    end."""
     started: list[subprocess.Popen[bytes]] = []
 
-    def run(args: Sequence[str], log: Path) -> subprocess.Popen[bytes]:
-        proc = start(args, log)
+    def run(args: Sequence[str], log: Path, **popen: Any) -> subprocess.Popen[bytes]:
+        proc = start(args, log, **popen)
         started.append(proc)
         return proc
 
