@@ -97,7 +97,8 @@ def _or_exit(step: Callable[[], T]) -> T:
         for message in exc.messages:
             typer.echo(message, err=True)
     except StoreUnavailable as exc:
-        typer.echo(f"database: {exc}: check --database-url or FAIRWATCH_DATABASE_URL", err=True)
+        first = str(exc).splitlines()[0]  # driver errors run on over several lines
+        typer.echo(f"database: {first}: check --database-url or FAIRWATCH_DATABASE_URL", err=True)
     raise typer.Exit(2)
 
 

@@ -23,10 +23,11 @@ from typing import Any
 import uvicorn
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from fairwatch.app import App
-from fairwatch.errors import ConfigError
+from fairwatch.errors import ConfigError, StoreUnavailable
 from fairwatch.settings import Settings
 from fairwatch.store import sqlite_url
 
@@ -78,9 +79,13 @@ class DataLock:
 
     @classmethod
     def _postgres(cls, url: str) -> DataLock:
-        engine = create_engine(url, poolclass=None)
-        conn: Connection = engine.connect()
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar()
+        try:
+            engine = create_engine(url)
+            conn: Connection = engine.connect()
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": PG_LOCK_KEY}).scalar()
+        except (SQLAlchemyError, ImportError) as exc:
+            where = make_url(url).render_as_string(hide_password=True)
+            raise StoreUnavailable(f"cannot open store {where}: {exc}") from exc
         if not got:
             conn.close()
             engine.dispose()

@@ -128,3 +128,13 @@ def test_version() -> None:
 
     result = run("--version")
     assert (result.returncode, result.stdout) == (0, f"fairwatch {__version__}\n")
+
+
+def test_an_unreachable_database_is_one_line_without_the_password(tmp_path: Path) -> None:
+    url = f"postgresql+psycopg://fairwatch:s3cret@127.0.0.1:{free_port()}/fairwatch"
+    line = refused(
+        ["serve", "--database-url", url, "--data", str(tmp_path / "d"), "--port", str(free_port())]
+    )
+    assert line.startswith("database: cannot open store postgresql+psycopg://fairwatch:***@127.0.0.1:")
+    assert line.endswith(": check --database-url or FAIRWATCH_DATABASE_URL")
+    assert "s3cret" not in line

@@ -85,7 +85,7 @@ class Console:
             status,
             user=user,
             csrf=user.csrf,
-            site_name=getattr(self.site, "name", None),
+            site_name=self.site.name if self.site is not None else None,
             version=self.ctx.version,
             config=cfg,
             is_admin=user.role.allows(Role.ADMIN),
@@ -150,7 +150,7 @@ def _signin_routes(router: APIRouter, console: Console) -> None:
             message=message,
             name=name,
             next=next_path,
-            site_name=getattr(console.site, "name", None),
+            site_name=console.site.name if console.site is not None else None,
             error=status >= 400,
         )
         response.set_cookie(
@@ -240,7 +240,7 @@ def _page_routes(router: APIRouter, console: Console) -> None:
         )
 
     async def plan(_user: ConsoleUser = Depends(viewer)) -> Response:
-        image = getattr(getattr(console.site, "plan", None), "image", None)
+        image = console.site.plan.image if console.site is not None else None
         if image is None:
             raise NotFound("the site has no plan image")
         headers = {
