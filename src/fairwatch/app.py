@@ -23,10 +23,10 @@ from fairwatch.api.errors import error_body, json_response
 from fairwatch.api.routes import ingest_events
 from fairwatch.api.serialize import change_json
 from fairwatch.clock import Clock, SystemClock
-from fairwatch.config import Config, ConfigRejected
+from fairwatch.config import Config
 from fairwatch.console import Console
 from fairwatch.console import install as install_console
-from fairwatch.errors import ConfigError, FairwatchError, Forbidden
+from fairwatch.errors import ConfigError, ConfigRejected, FairwatchError, Forbidden
 from fairwatch.ingest.http import Entry
 from fairwatch.ingest.install import install as install_ingest
 from fairwatch.ingest.mqtt import MqttIngest

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fairwatch.errors import ConfigError, PolicyViolation
+from fairwatch.errors import ConfigError, ConfigRejected, PolicyViolation
 from fairwatch.notify.config import load_notify
 from fairwatch.notify.model import NotifyConfig
 from fairwatch.phases.config import load_phases
@@ -26,15 +26,6 @@ from fairwatch.site import load_site as _read_site
 from fairwatch.taxonomy import Taxonomy
 
 T = TypeVar("T")
-
-
-class ConfigRejected(ConfigError):
-    """A configuration file was refused; `what` (taxonomy, site, rules, phases, notify) and `path` name it."""
-
-    def __init__(self, what: str, path: Path, messages: list[str]) -> None:
-        self.what = what
-        self.path = path
-        super().__init__(messages)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """What an extension (console, notify, ingest transports, transparency, phases) needs of the app's context.
 
 `api.Context` satisfies every extension's `Host`; each extension narrows `pipeline` to the writer methods it uses,
-because the writer (`ingest.Pipeline`) sits above most extensions in the layer order. A foundation module: it names
+because the writer (`writer.Pipeline`) sits above most extensions in the layer order. A foundation module: it names
 store types only for type checking.
 """
 

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from fairwatch import config
 from fairwatch.cli import cli
 from fairwatch.clock import FakeClock
-from fairwatch.config import Config, ConfigRejected
+from fairwatch.config import Config
+from fairwatch.errors import ConfigRejected
 from fairwatch.model import Role
 from fairwatch.settings import Settings
 from fairwatch.sim import demo_rules_path, demo_site_path
