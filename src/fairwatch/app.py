@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,7 +104,7 @@ class App:
         metrics = Metrics()
         hub = Hub(epoch=int(clock.now() * 1000))
         alarms = AlarmService(store, settings.flood_threshold, settings.flood_window)
-        listeners: list[Any] = []
+        listeners: list[Callable[[list[AlarmChange]], None]] = []
 
         def publish(changes: list[AlarmChange]) -> None:
             for change in changes:
@@ -147,24 +147,23 @@ class App:
         mqtt = install_ingest(asgi, ctx, requires)  # MQTT, Frigate, Alertmanager, /metrics
         # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
         notify = install_notify(asgi, ctx, requires, cfg.notify, cfg.site, cfg.taxonomy)
-        entry = Entry(asgi, ingest_request)
         app = cls(
-            settings,
-            cfg,
-            store,
-            clock,
-            metrics,
-            hub,
-            alarms,
-            pipeline,
-            asgi,
-            ctx,
-            entry,
-            console,
-            transparency,
-            notify,
-            phases,
-            mqtt,
+            settings=settings,
+            config=cfg,
+            store=store,
+            clock=clock,
+            metrics=metrics,
+            hub=hub,
+            alarms=alarms,
+            pipeline=pipeline,
+            asgi=asgi,
+            ctx=ctx,
+            entry=Entry(asgi, ingest_request),
+            console=console,
+            transparency=transparency,
+            notify=notify,
+            phases=phases,
+            mqtt=mqtt,
         )
         asgi.router.lifespan_context = app.lifespan
         return app
