@@ -126,47 +126,54 @@ def guarded_protocol(settings: Settings) -> type[HttpToolsProtocol]:
     """uvicorn's HTTP protocol with a header and a body read timeout and a cap on open connections.
 
     uvicorn only times out idle kept-alive connections: a client that sends half a request holds a connection
-    (and a file descriptor) forever."""
+    (and a file descriptor) forever. A request only writes its deadline (a timer per request would cost more than
+    the rest of the hot path's bookkeeping); one sweep per second closes the connections past theirs."""
     header_s, body_s, cap = settings.header_timeout, settings.body_timeout, settings.max_connections
+    every = min(1.0, header_s / 2, body_s / 2)
+    sweeping: set[asyncio.AbstractEventLoop] = set()
 
     class Guarded(HttpToolsProtocol):
-        _timer: asyncio.TimerHandle | None = None
+        deadline: float | None = None  # loop time by which the current request must be read in full
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             if len(self.connections) >= cap:
                 transport.close()  # over the cap: refuse at once rather than hold a descriptor
                 return
             super().connection_made(transport)
-            self._arm(header_s)
+            self.deadline = self.loop.time() + header_s
+            if self.loop not in sweeping:
+                sweeping.add(self.loop)
+                self.loop.call_later(every, self._sweep)
 
         def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            if self.transport is not None:
+            if self.transport is not None:  # None: refused over the cap
                 super().connection_lost(exc)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
-            self._arm(header_s)
+            self.deadline = self.loop.time() + header_s
 
         def on_headers_complete(self) -> None:
-            self._arm(body_s)
+            self.deadline = self.loop.time() + body_s
             super().on_headers_complete()
 
         def on_message_complete(self) -> None:
-            self._disarm()
+            self.deadline = None
             super().on_message_complete()
 
-        def _arm(self, seconds: float) -> None:
-            self._disarm()
-            self._timer = self.loop.call_later(seconds, self._expired)
+        def _sweep(self) -> None:
+            now = self.loop.time()
+            for conn in list(self.connections):
+                if isinstance(conn, Guarded) and conn.deadline is not None and conn.deadline < now:
+                    conn.expire()
+            if self.connections:
+                self.loop.call_later(every, self._sweep)
+            else:
+                sweeping.discard(self.loop)  # the next connection starts it again
 
-        def _disarm(self) -> None:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
-
-        def _expired(self) -> None:
-            self._timer = None
+        def expire(self) -> None:
+            """Close a connection whose request is still being read (never one whose response is under way)."""
+            self.deadline = None
             if self.cycle is None or self.cycle.response_complete or not self.cycle.response_started:
                 self.transport.close()
 
