@@ -279,7 +279,7 @@ LIMITS = """## What limits it (profiled with py-spy)
 
 - **Single events** are bound by per-request CPU in one Python process: socket reads and writes in asyncio
   (~18 %), SQLite executemany + commit (~15 %), validation and rule evaluation (~10 %). Two measures doubled this
-  path: `POST /api/v1/events` bypasses FastAPI's middleware and dependency resolution (`api/fastpath.py`,
+  path: `POST /api/v1/events` bypasses FastAPI's middleware and dependency resolution (`ingest/http.py`,
   2,300 -> 6,600 requests/s under the same load), and the group commit's fsync runs in a worker thread while the
   loop keeps accepting (6,600 -> 7,500-8,600/s across runs). wrk runs on the same 2 cores and takes a good part of
   one; the server process sits at ~100 % of one core. The target of 8,000/s is reached in some runs, not all.

@@ -1,41 +1,48 @@
-"""Wiring: `App.build(settings)` opens the store, loads taxonomy, site and rules, and assembles the pipeline,
-stream hub and HTTP app. Embeddable in tests; `cli` only parses arguments and calls this."""
+"""Wiring: `App.build(settings)` opens the store, loads the configuration (`config.load`) and assembles the
+pipeline, stream hub, HTTP app and extensions from it. Embeddable in tests; `cli` only parses arguments and
+calls this."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
 
-from fairwatch import __version__
+from fairwatch import __version__, config
+from fairwatch.access import Permission
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.api import Context, create_api
-from fairwatch.api.auth import requires
-from fairwatch.api.fastpath import Entry
+from fairwatch.api.auth import authorize, requires
+from fairwatch.api.errors import error_body, json_response, unexpected_body
+from fairwatch.api.routes import ingest_events
 from fairwatch.api.serialize import change_json
 from fairwatch.clock import Clock, SystemClock
+from fairwatch.config import Config
+from fairwatch.console import Console
 from fairwatch.console import install as install_console
-from fairwatch.errors import ConfigError, PolicyViolation
+from fairwatch.errors import ConfigError, ConfigRejected, FairwatchError
+from fairwatch.ingest.http import Entry
 from fairwatch.ingest.install import install as install_ingest
+from fairwatch.ingest.mqtt import MqttIngest
 from fairwatch.metrics import Metrics
 from fairwatch.model import AuditEntry
+from fairwatch.notify import NotifyService
 from fairwatch.notify import install as install_notify
+from fairwatch.periodic import Periodic
+from fairwatch.phases import PhaseService
 from fairwatch.phases import install as install_phases
-from fairwatch.policy import check_text
-from fairwatch.rules import Engine, load_rules, parse_rules
+from fairwatch.rules import Engine
 from fairwatch.settings import Settings
-from fairwatch.site import Site, load_site
 from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.stream import Hub
-from fairwatch.taxonomy import Taxonomy
+from fairwatch.transparency import Transparency
 from fairwatch.transparency import install as install_transparency
 from fairwatch.writer import Pipeline
 
@@ -44,52 +51,61 @@ log = logging.getLogger("fairwatch")
 
 @dataclass
 class App:
-    """A running Fairwatch: store, rule engine, writer, stream hub and the ASGI app."""
+    """A running Fairwatch: store, writer, stream hub, the ASGI app and the extensions' services."""
 
     settings: Settings
+    config: Config
     store: SqlStore
     clock: Clock
     metrics: Metrics
     hub: Hub
-    engine: Engine
     alarms: AlarmService
     pipeline: Pipeline
     asgi: FastAPI
     ctx: Context
     entry: Entry  # what the HTTP server runs: the ingest fast path in front of `asgi`
-    rules_info: dict[str, Any] = field(default_factory=dict)
-    _tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    console: Console
+    transparency: Transparency
+    notify: NotifyService
+    phases: PhaseService | None = None
+    mqtt: MqttIngest | None = None
+    _ticker: Periodic | None = field(default=None, init=False, repr=False)
+
+    @property
+    def engine(self) -> Engine:
+        """The rules in use: the writer owns them (a phase switch replaces them there)."""
+        return self.pipeline.engine
+
+    @property
+    def rules_info(self) -> dict[str, Any]:
+        """What the `rules-loaded` audit record says: the rules file, or the run of show and its phase."""
+        return self.phases.info() if self.phases is not None else self.config.rules_info
 
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> App:
-        """Assemble an app; raises ConfigError (after auditing it) when the rules file is invalid."""
+        """Assemble an app; raises ConfigError (after auditing it) when a configuration file is invalid."""
         clock = clock or SystemClock()
-        settings.data.mkdir(parents=True, exist_ok=True)
-        store = SqlStore(settings.database_url or sqlite_url(settings.data))
-        what, path = "taxonomy", settings.taxonomy
+        store = open_store(settings)
         try:
-            taxonomy = Taxonomy.from_file(path) if path else Taxonomy.builtin()
-            what, path = "site", settings.site
-            site = load_site(path) if path else None
-            if site is not None:
-                _guard_site(site, path)
-            what, path = "rules", settings.rules
-            ruleset, rules_info = _load_rules(path, taxonomy.is_active, site)
-        except (ConfigError, PolicyViolation) as exc:
-            messages = exc.messages if isinstance(exc, ConfigError) else [str(p) for p in exc.problems]
+            cfg = config.load(settings)
+        except ConfigRejected as exc:
             with store.transaction() as txn:
-                details = {"path": str(path), "errors": messages[:50]}
-                txn.append_audit(AuditEntry(clock.now(), "system", f"{what}-rejected", what, details))
+                details = {"path": str(exc.path), "errors": exc.messages[:50]}
+                txn.append_audit(AuditEntry(clock.now(), "system", f"{exc.what}-rejected", exc.what, details))
             store.close()
-            raise (
-                exc if isinstance(exc, ConfigError) else ConfigError([f"{path}: {m}" for m in messages])
-            ) from exc
-        engine = Engine(ruleset, site)
+            raise
+        try:
+            return cls._assemble(settings, cfg, store, clock)
+        except BaseException:
+            store.close()
+            raise
+
+    @classmethod
+    def _assemble(cls, settings: Settings, cfg: Config, store: SqlStore, clock: Clock) -> App:
         metrics = Metrics()
         hub = Hub(epoch=int(clock.now() * 1000))
         alarms = AlarmService(store, settings.flood_threshold, settings.flood_window)
-
-        listeners: list[Any] = []
+        listeners: list[Callable[[list[AlarmChange]], None]] = []
 
         def publish(changes: list[AlarmChange]) -> None:
             for change in changes:
@@ -100,6 +116,7 @@ class App:
                 except Exception:
                     log.exception("alarm change listener failed")
 
+        engine = Engine(cfg.rules, cfg.site)
         pipeline = Pipeline(
             store,
             engine,
@@ -122,16 +139,32 @@ class App:
         ctx.change_listeners = listeners
         asgi = create_api(ctx)
         # Extensions: each installs its routes and registers start/stop hooks and change listeners on ctx.
-        ctx.extras["taxonomy"] = taxonomy
-        if site is not None:
-            ctx.extras["site"] = site
-        rules_info.update(install_phases(asgi, ctx, requires))  # run of show: first, it sets the rules in use
-        install_console(asgi, ctx)
-        install_transparency(asgi, ctx)
-        install_ingest(asgi, ctx, requires)  # MQTT, Frigate, Alertmanager, /metrics
-        install_notify(asgi, ctx, requires)  # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
+        phases = None
+        if cfg.phases is not None:  # run of show: first, it sets the rules in use
+            phases = install_phases(asgi, ctx, requires, cfg.phases, cfg.site)
+        console = install_console(asgi, ctx, cfg.site)
+        ctx.session_lookup, ctx.html_error = console.sessions.lookup, console.html_error
+        transparency = install_transparency(asgi, ctx, cfg.taxonomy)
+        mqtt = install_ingest(asgi, ctx, requires)  # MQTT, Frigate, Alertmanager, /metrics
+        # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
+        notify = install_notify(asgi, ctx, requires, cfg.notify, cfg.site, cfg.taxonomy)
         app = cls(
-            settings, store, clock, metrics, hub, engine, alarms, pipeline, asgi, ctx, Entry(asgi), rules_info
+            settings=settings,
+            config=cfg,
+            store=store,
+            clock=clock,
+            metrics=metrics,
+            hub=hub,
+            alarms=alarms,
+            pipeline=pipeline,
+            asgi=asgi,
+            ctx=ctx,
+            entry=Entry(asgi, ingest_request),
+            console=console,
+            transparency=transparency,
+            notify=notify,
+            phases=phases,
+            mqtt=mqtt,
         )
         asgi.router.lifespan_context = app.lifespan
         return app
@@ -148,67 +181,52 @@ class App:
         """Rebuild rule state, start the writer and the timer tick, and audit the start."""
         replayed = self.pipeline.warm_up()
         self.pipeline.start()
-        details = {"version": __version__, "replayed_events": replayed, **self.rules_info}
+        info = self.rules_info
+        details = {"version": __version__, "replayed_events": replayed, **info}
         await self.pipeline.call(
-            lambda txn, now: txn.append_audit(
-                AuditEntry(now, "system", "rules-loaded", "rules", self.rules_info)
-            )
+            lambda txn, now: txn.append_audit(AuditEntry(now, "system", "rules-loaded", "rules", info))
         )
         await self.pipeline.call(
             lambda txn, now: txn.append_audit(AuditEntry(now, "system", "server-started", "server", details))
         )
-        self._tasks.append(asyncio.get_running_loop().create_task(self._ticker(), name="fairwatch-tick"))
+        self._ticker = Periodic("timer tick", self.settings.tick_seconds, self.pipeline.tick)
+        self._ticker.start()
         for hook in self.ctx.on_start:
             await hook()
 
     async def stop(self) -> None:
+        """Stop the extensions (in reverse order), the timer tick and the writer, and close the store."""
         for hook in reversed(self.ctx.on_stop):
             try:
                 await hook()
             except Exception:
                 log.exception("stop hook failed")
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        if self._ticker is not None:
+            await self._ticker.stop()
         await self.pipeline.stop()
         self.store.close()
 
-    async def _ticker(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.tick_seconds)
-            try:
-                await self.pipeline.tick()
-            except Exception:
-                log.exception("timer tick failed")
+
+def open_store(settings: Settings) -> SqlStore:
+    """The store `settings` name; an unusable data directory is a ConfigError naming it and the fix."""
+    try:
+        settings.data.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            [f"data directory {settings.data}: {exc.strerror}: set --data or FAIRWATCH_DATA"]
+        ) from None
+    return SqlStore(settings.database_url or sqlite_url(settings.data))
 
 
-def _load_rules(
-    path: Path | None, known_type: Callable[[str], bool], site: Site | None
-) -> tuple[Any, dict[str, Any]]:
-    if path is None:
-        return parse_rules("rules: []\n", "(no rules)", site=site), {"path": None, "rules": 0}
-    ruleset = load_rules(path, known_type, site)  # the site resolves and checks the zones rules name
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return ruleset, {"path": str(path), "rules": len(ruleset.rules), "sha256": digest}
-
-
-def _guard_site(site: Site, path: Path | None) -> None:
-    """The site's names are labels operators and partners see: they pass the rights guard like any other (RS-2)."""
-    labels = [("site", "id", site.id), ("site", "name", site.name)]
-    for zone in site.zones:
-        labels += [(f"zone '{zone.id}'", "id", zone.id), (f"zone '{zone.id}'", "name", zone.name)]
-    for device in site.devices:
-        labels.append((f"device '{device.id}'", "id", device.id))
-    errors = []
-    for item, field_name, text in labels:
-        refused = check_text(text)
-        if refused is not None:
-            errors.append(
-                f"{path}: {item}: {field_name}: refused by the rights guard: "
-                f"{refused.ground.value}: '{refused.term}' ({refused.reason})"
-            )
-    if errors:
-        raise ConfigError(errors)
+async def ingest_request(request: Request) -> Response:
+    """`POST /api/v1/events` on the fast path: the same authentication, role check, handler and error bodies
+    as through FastAPI."""
+    try:
+        authorize(request, Permission.INGEST)
+        return await ingest_events(request)
+    except FairwatchError as exc:
+        status, body, headers = error_body(exc)
+        return json_response(body, status, headers)
+    except Exception as exc:  # a bug or a foreign failure: logged with a correlation id, never echoed
+        status, body, headers = unexpected_body(exc)
+        return json_response(body, status, headers)

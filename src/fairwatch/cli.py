@@ -6,23 +6,22 @@ import asyncio
 import logging
 import secrets
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
-import uvicorn
 
+from fairwatch import __version__, config, server
 from fairwatch.access import NAME_RE, create_token, parse_role, revoke_token, save_user, set_user_disabled
-from fairwatch.app import App
+from fairwatch.app import App, open_store
 from fairwatch.clock import SystemClock
-from fairwatch.errors import ConfigError, InvalidInput, NotFound, PolicyViolation, Problem
+from fairwatch.errors import ConfigError, InvalidInput, NotFound, Problem, StoreUnavailable
 from fairwatch.model import Role
-from fairwatch.rules import load_rules
 from fairwatch.settings import Settings, from_env
-from fairwatch.site import load_site
-from fairwatch.store import SqlStore, Txn, sqlite_url
-from fairwatch.taxonomy import Taxonomy, check_taxonomy_file
+from fairwatch.store import SqlStore, Txn
+from fairwatch.taxonomy import check_taxonomy_file
 from fairwatch.transparency import retention
 from fairwatch.transparency import verify as witness_verify
 from fairwatch.transparency.logcheck import check_store, verification_key
@@ -49,6 +48,28 @@ cli.add_typer(user_cli, name="user")
 
 T = TypeVar("T")
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Data directory (FAIRWATCH_DATA).")]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="Store URL, e.g. postgresql+psycopg://user@host/db (FAIRWATCH_DATABASE_URL); default SQLite in --data.",
+    ),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fairwatch {__version__}")
+        raise typer.Exit()
+
+
+@cli.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """Fairwatch: an alarm platform for control rooms that cannot be turned against people."""
 
 
 def _settings(**overrides: Any) -> Settings:
@@ -60,41 +81,45 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _store(settings: Settings) -> SqlStore:
-    settings.data.mkdir(parents=True, exist_ok=True)
-    return SqlStore(settings.database_url or sqlite_url(settings.data))
-
-
-def serve_app(app: App, host: str, port: int, banner: list[str] | None = None) -> None:
-    """Run `app` under uvicorn until interrupted."""
-    config = uvicorn.Config(
-        app.entry, host=host, port=port, log_level="warning", lifespan="on", access_log=False
-    )
-    server = uvicorn.Server(config)
-    for line in banner or []:
-        typer.echo(line)
-    _run_server_loop(server.serve())
-
-
-def _run_server_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run the server on uvloop when it is installed (uvicorn[standard] brings it): faster socket I/O than the
-    default selector loop; `uvicorn.run` would choose it too, but we drive `Server.serve` ourselves."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a pinned dependency through uvicorn[standard]
-        asyncio.run(main)
-        return
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(main)
+    return _or_exit(lambda: open_store(settings))
 
 
 def build_or_exit(settings: Settings) -> App:
     """Build the app, or print every configuration error and exit 2."""
+    return _or_exit(lambda: App.build(settings))
+
+
+def _or_exit(step: Callable[[], T]) -> T:
+    """`step()`, or its start-up error as clear lines (no traceback) and exit 2."""
     try:
-        return App.build(settings)
+        return step()
     except ConfigError as exc:
         for message in exc.messages:
             typer.echo(message, err=True)
-        raise typer.Exit(2) from None
+    except StoreUnavailable as exc:
+        first = str(exc).splitlines()[0]  # driver errors run on over several lines
+        typer.echo(f"database: {first}: check --database-url or FAIRWATCH_DATABASE_URL", err=True)
+    raise typer.Exit(2)
+
+
+def _run_server(
+    settings: Settings,
+    banner: Callable[[App], list[str]],
+    background: Callable[[App], server.Background] | None = None,
+) -> None:
+    """Lock the data, build the app, listen and serve until stopped; start-up errors exit 2 with one line."""
+    lock = _or_exit(lambda: server.DataLock.acquire(settings))
+    try:
+        app = build_or_exit(settings)
+        try:
+            sock = _or_exit(lambda: server.bind(settings.host, settings.port))
+        except typer.Exit:
+            app.store.close()
+            raise
+        bg = background(app) if background is not None else None
+        _or_exit(lambda: server.run(app, sock, banner(app), bg))
+    finally:
+        lock.release()
 
 
 _MQTT_HELP = (
@@ -109,6 +134,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (FAIRWATCH_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (FAIRWATCH_PORT).")] = None,
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
     site: Annotated[Path | None, typer.Option(help="Site file (FAIRWATCH_SITE).")] = None,
     rules: Annotated[Path | None, typer.Option(help="Rules file (FAIRWATCH_RULES).")] = None,
     phases: Annotated[Path | None, typer.Option(help=_PHASES_HELP)] = None,
@@ -124,6 +150,7 @@ def serve(
         host=host,
         port=port,
         data=data,
+        database_url=database_url,
         site=site,
         rules=rules,
         phases=phases,
@@ -132,10 +159,7 @@ def serve(
         frigate_prefix=frigate_prefix,
         notify=notify,
     )
-    app = build_or_exit(settings)
-    serve_app(
-        app, settings.host, settings.port, [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
-    )
+    _run_server(settings, lambda _app: [f"Fairwatch listening on http://{settings.host}:{settings.port}/"])
 
 
 @cli.command()
@@ -143,6 +167,7 @@ def demo(
     host: Annotated[str | None, typer.Option(help="Listen address (FAIRWATCH_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (FAIRWATCH_PORT).")] = None,
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
     scenario: Annotated[
         str, typer.Option(help="Simulator scenario: riverside, quiet or burst.")
     ] = "riverside",
@@ -150,50 +175,33 @@ def demo(
     """Serve the bundled Riverside Festival with its rules and a simulator feeding it."""
     from fairwatch.sim import demo_rules_path, demo_site_path
 
-    settings = _settings(host=host, port=port, data=data).with_overrides(
+    settings = _settings(host=host, port=port, data=data, database_url=database_url).with_overrides(
         site=demo_site_path(), rules=demo_rules_path()
     )
-    app = build_or_exit(settings)
-    now = SystemClock().now()
-    with app.store.transaction() as txn:
-        operator = create_token(txn, "demo-operator", Role.OPERATOR, "demo", now)
-        device = create_token(txn, "demo-simulator", Role.DEVICE, "demo", now)
-        console_password = secrets.token_urlsafe(12)
-        save_user(txn, "operator", Role.SUPERVISOR, console_password, "demo", now)
     url = f"http://{settings.host}:{settings.port}"
-    banner = [
-        f"Fairwatch demo (Riverside Festival) on {url}/",
-        f"  console: {url}/  user: operator  password: {console_password}",
-        f"  operator token: {operator}",
-        f"  try: curl -H 'Authorization: Bearer {operator}' {url}/api/v1/alarms",
-        f"  simulator scenario '{scenario}' is feeding events; every demo rule fires within 3 minutes.",
-    ]
-    _run_server_loop(_serve_with_simulator(app, settings.host, settings.port, url, device, scenario, banner))
+    device: list[str] = []
 
+    def banner(app: App) -> list[str]:
+        now = SystemClock().now()
+        with app.store.transaction() as txn:
+            operator = create_token(txn, "demo-operator", Role.OPERATOR, "demo", now)
+            device.append(create_token(txn, "demo-simulator", Role.DEVICE, "demo", now))
+            console_password = secrets.token_urlsafe(12)
+            save_user(txn, "operator", Role.SUPERVISOR, console_password, "demo", now)
+        return [
+            f"Fairwatch demo (Riverside Festival) on {url}/",
+            f"  console: {url}/  user: operator  password: {console_password}",
+            f"  operator token: {operator}",
+            f"  try: curl -H 'Authorization: Bearer {operator}' {url}/api/v1/alarms",
+            f"  simulator scenario '{scenario}' is feeding events; every demo rule fires within 3 minutes.",
+        ]
 
-async def _serve_with_simulator(
-    app: App, host: str, port: int, url: str, token: str, scenario: str, banner: list[str]
-) -> None:
-    from fairwatch.sim import run as run_simulator
+    def simulator(_app: App) -> server.Background:
+        from fairwatch.sim import run as run_simulator
 
-    config = uvicorn.Config(
-        app.entry, host=host, port=port, log_level="warning", lifespan="on", access_log=False
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            return
-        await asyncio.sleep(0.05)
-    for line in banner:
-        typer.echo(line)
-    stop = asyncio.Event()
-    sim = asyncio.create_task(
-        run_simulator(url, token, scenario, clock=SystemClock(), sleep=asyncio.sleep, stop=stop)
-    )
-    await serving
-    stop.set()
-    sim.cancel()
+        return lambda: run_simulator(url, device[0], scenario, clock=SystemClock(), sleep=asyncio.sleep)
+
+    _run_server(settings, banner, simulator)
 
 
 @cli.command()
@@ -225,18 +233,6 @@ TaxonomyOpt = Annotated[
 ]
 
 
-def _taxonomy_or_exit(path: Path | None) -> Taxonomy:
-    try:
-        return Taxonomy.from_file(path) if path else Taxonomy.builtin()
-    except ConfigError as exc:
-        for message in exc.messages:
-            typer.echo(message, err=True)
-    except PolicyViolation as exc:
-        for problem in exc.problems:
-            typer.echo(f"{path}: {problem}", err=True)
-    raise typer.Exit(2)
-
-
 @rules_cli.command("check")
 def rules_check(
     path: Path,
@@ -245,16 +241,12 @@ def rules_check(
         Path | None, typer.Option(help="Site file, for rules that name zones (FAIRWATCH_SITE).")
     ] = None,
 ) -> None:
-    """Validate a rules file against the taxonomy (and site); print every error with file:line; exit 2 when invalid."""
-    settings = _settings()
-    known = _taxonomy_or_exit(taxonomy or settings.taxonomy)
-    try:
-        site_path = site or settings.site
-        ruleset = load_rules(path, known.is_active, load_site(site_path) if site_path else None)
-    except ConfigError as exc:
-        for message in exc.messages:
-            typer.echo(message, err=True)
-        raise typer.Exit(2) from None
+    """Validate a rules file against the taxonomy (and site); print every error with file:line; exit 2 when invalid.
+
+    The files go through the same checks as in `serve`, the rights guard's included."""
+    env = _settings()
+    check = Settings(taxonomy=taxonomy or env.taxonomy, site=site or env.site, rules=path)
+    ruleset = _or_exit(lambda: config.load(check)).rules
     typer.echo(f"{path}: {len(ruleset.rules)} rules OK")
 
 
@@ -292,6 +284,7 @@ def replay(
         str | None, typer.Option(help="Stored events up to this RFC 3339 time (exclusive).")
     ] = None,
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
     against: Annotated[
         Path | None, typer.Option("--against", help="Rules to compare with (default FAIRWATCH_RULES).")
     ] = None,
@@ -303,22 +296,13 @@ def replay(
     """Replay recorded events through rules with simulated time: alarms, diff and alarm-load report."""
     from fairwatch.replay.command import replay_command
 
-    settings = _settings(data=data, site=site)
-    try:
-        output = replay_command(
-            rules,
-            events=events,
-            since=since,
-            until=until,
-            data=settings.data,
-            against=against or settings.rules,
-            json=as_json,
-            site=settings.site,
+    env = _settings(data=data, site=site, database_url=database_url)
+    settings = replace(env, rules=rules, phases=None, notify=None)  # only what replay reads
+    output = _or_exit(
+        lambda: replay_command(
+            settings, events=events, since=since, until=until, against=against or env.rules, json=as_json
         )
-    except ConfigError as exc:
-        for message in exc.messages:
-            typer.echo(message, err=True)
-        raise typer.Exit(2) from None
+    )
     _emit(output)
 
 
@@ -443,11 +427,12 @@ _PUBLIC_KEY_HELP = "Check signatures with this base64 Ed25519 public key instead
 @audit_cli.command("verify")
 def audit_verify(
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
     public_key: Annotated[str | None, typer.Option("--public-key", help=_PUBLIC_KEY_HELP)] = None,
 ) -> None:
     """Verify the hash chain and every signed checkpoint; name truncation, rewrite and the first bad seq.
     Exit 1 when the log was tampered with."""
-    settings = _settings(data=data)
+    settings = _settings(data=data, database_url=database_url)
     try:
         key, source = verification_key(settings, public_key)
     except ConfigError as exc:
@@ -470,10 +455,11 @@ def audit_verify(
 @cli.command()
 def purge(
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be deleted.")] = False,
 ) -> None:
     """Delete events and resolved alarms older than their retention; audited as `events-purged`."""
-    settings = _settings(data=data)
+    settings = _settings(data=data, database_url=database_url)
     store = _store(settings)
     cutoffs = retention.Cutoffs.at(settings, SystemClock().now())
     try:

@@ -4,6 +4,7 @@ FairwatchError
 ├── InvalidInput            bad event, request or file; carries a list of Problems   -> 422 / exit 2
 │   ├── BadJSON             body is not JSON; names line and column                    -> 400
 │   └── ConfigError         a YAML file (rules, site, taxonomy) is invalid              -> exit 2
+│       └── ConfigRejected  config.load refused a deployment file; names what and path -> audited, exit 2
 ├── PolicyViolation         the rights guard refused it; names the ground               -> 422
 ├── NotFound                no such alarm, user, ...                                    -> 404
 ├── Conflict                illegal state transition; names state and allowed actions   -> 409
@@ -22,6 +23,7 @@ FairwatchError
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -74,6 +76,15 @@ class ConfigError(InvalidInput):
 
     def __str__(self) -> str:
         return "\n".join(self.messages)
+
+
+class ConfigRejected(ConfigError):
+    """A deployment file was refused; `what` (taxonomy, site, rules, phases, notify) and `path` name it."""
+
+    def __init__(self, what: str, path: Path, messages: list[str]) -> None:
+        self.what = what
+        self.path = path
+        super().__init__(messages)
 
 
 class PolicyViolation(FairwatchError):

@@ -1,7 +1,7 @@
 """What an extension (console, notify, ingest transports, transparency, phases) needs of the app's context.
 
 `api.Context` satisfies every extension's `Host`; each extension narrows `pipeline` to the writer methods it uses,
-because the writer (`ingest.Pipeline`) sits above most extensions in the layer order. A foundation module: it names
+because the writer (`writer.Pipeline`) sits above most extensions in the layer order. A foundation module: it names
 store types only for type checking.
 """
 
@@ -29,8 +29,6 @@ class HostBase(Protocol):
     def clock(self) -> Clock: ...
     @property
     def settings(self) -> Settings: ...
-    @property
-    def extras(self) -> dict[str, Any]: ...
     @property
     def on_start(self) -> list[Callable[[], Awaitable[None]]]: ...
     @property

@@ -46,6 +46,11 @@ class Settings:
     flood_window: float = 600.0
     token_cache_seconds: float = 1.0
     stream_heartbeat: float = 15.0
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
+    keepalive_timeout: int = 5
+    max_connections: int = 1000
+    stop_timeout: float = 5.0
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -64,6 +69,17 @@ class Settings:
                 "token_cache_seconds, stream_heartbeat: must be >= 0 and a positive number of seconds"
                 f" (got {self.token_cache_seconds!r} and {self.stream_heartbeat!r})"
             )
+        errors += [
+            f"{name}: must be a positive number (got {getattr(self, name)!r})"
+            for name in (
+                "header_timeout",
+                "body_timeout",
+                "keepalive_timeout",
+                "max_connections",
+                "stop_timeout",
+            )
+            if not getattr(self, name) > 0
+        ]
         if self.rules is not None and self.phases is not None:
             errors.append(
                 "rules and phases: give one, not both (a phases file names the rules file of each phase;"
@@ -117,6 +133,13 @@ SETTINGS_HELP: dict[str, str] = {
     " refused at most this long after (at once when revoked in the console).",
     "stream_heartbeat": "Seconds between heartbeats on event streams; each also re-checks the stream's"
     " credentials, and the console shows 'reconnecting' after two missed ones.",
+    "header_timeout": "Seconds a client has to send a request's headers (from connecting, or from its first byte"
+    " on a kept-alive connection) before the server closes the connection.",
+    "body_timeout": "Seconds a client has to send a request's body once its headers are in.",
+    "keepalive_timeout": "Seconds an idle kept-alive connection stays open.",
+    "max_connections": "Most open HTTP connections (SSE streams included); further connections are closed at once.",
+    "stop_timeout": "Seconds a stop (SIGTERM, SIGINT) waits for open requests before cancelling them"
+    " (event streams end at once).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

@@ -50,7 +50,7 @@ def signed_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
     clock = FakeClock(NOW)
     with Server(data, None, clock) as srv:
         assert srv.app is not None
-        svc = srv.app.ctx.extras["transparency"]
+        svc = srv.app.transparency
         assert isinstance(svc, Transparency)
         for round_ in range(2):
             for i in range(3):

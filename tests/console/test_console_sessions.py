@@ -44,7 +44,7 @@ async def app(tmp_path: Path, clock: FakeClock) -> AsyncIterator[App]:
 
 @pytest.fixture
 def sessions(app: App) -> Sessions:
-    return Sessions(app.ctx)
+    return app.console.sessions
 
 
 async def settle(app: App) -> None:

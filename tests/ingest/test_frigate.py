@@ -195,7 +195,8 @@ def test_frigate_over_mqtt_raises_and_clears_and_stores_no_identity(tmp_path: Pa
     ):
         assert srv.app is not None
         wait_for(
-            lambda: srv.app is not None and srv.app.ctx.extras["mqtt"].connected, "the MQTT subscription"
+            lambda: srv.app is not None and srv.app.mqtt is not None and srv.app.mqtt.connected,
+            "the MQTT subscription",
         )
         pub = Publisher(broker.port)
         for message in person_messages() + car_messages():
@@ -259,7 +260,8 @@ def test_an_invalid_frigate_message_is_dead_lettered_without_identity(tmp_path: 
         Server(tmp_path / "data", None, FakeClock(NOW), mqtt_url=broker.url, frigate_prefix="frigate") as srv,
     ):
         wait_for(
-            lambda: srv.app is not None and srv.app.ctx.extras["mqtt"].connected, "the MQTT subscription"
+            lambda: srv.app is not None and srv.app.mqtt is not None and srv.app.mqtt.connected,
+            "the MQTT subscription",
         )
         dead = Collector(broker.port, "fairwatch/deadletter/#")
         bad = {

@@ -42,7 +42,7 @@ def serve(tmp_path: Path, broker: Mosquitto, **settings: Any) -> Server:
 
 def ingest_of(srv: Server) -> MqttIngest:
     assert srv.app is not None
-    ingest = srv.app.ctx.extras["mqtt"]
+    ingest = srv.app.mqtt
     assert isinstance(ingest, MqttIngest)
     return ingest
 

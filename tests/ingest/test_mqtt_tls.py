@@ -19,7 +19,7 @@ NOW = 1_783_000_000.0
 
 def mqtt_of(srv: Server) -> MqttIngest:
     assert srv.app is not None
-    ingest = srv.app.ctx.extras["mqtt"]
+    ingest = srv.app.mqtt
     assert isinstance(ingest, MqttIngest)
     return ingest
 

@@ -81,7 +81,7 @@ class Bench:
     @property
     def notify(self) -> NotifyService:
         assert self.srv is not None and self.srv.app is not None
-        service: NotifyService = self.srv.app.ctx.extras["notify"]
+        service: NotifyService = self.srv.app.notify
         return service
 
     def at(self, minute: float) -> None:

@@ -113,7 +113,7 @@ class Venue:
     def settle(self) -> None:
         """Wait until CAP messages of every change so far are recorded."""
         assert self.srv.app is not None
-        self.srv.call(self.srv.app.ctx.extras["notify"].issuer.drain())
+        self.srv.call(self.srv.app.notify.issuer.drain())
 
     def stored(self, alarm_id: int) -> list[tuple[str, str, str]]:
         with sqlite3.connect(self.tmp / "data" / "fairwatch.db") as conn:

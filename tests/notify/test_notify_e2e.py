@@ -44,7 +44,8 @@ def test_the_server_delivers_in_the_background(tmp_path: Path) -> None:
                 assert c.post("/api/v1/events", json=event).status_code == 202
             assert hook.wait_for(1), "the dispatcher did not deliver"
             assert srv.app is not None
-            srv.call(srv.app.ctx.extras["notify"].dispatcher.dispatch_due())  # the outcome is recorded
+            assert srv.app.notify.dispatcher is not None
+            srv.call(srv.app.notify.dispatcher.dispatch_due())  # the outcome is recorded
             metrics = srv.app.ctx.metrics.registry
             sample = metrics.get_sample_value(
                 "fairwatch_notifications_total", {"channel": "webhook", "outcome": "delivered"}

@@ -79,7 +79,7 @@ def sup(srv: Server) -> Iterator[httpx.Client]:
 
 def service(srv: Server) -> PhaseService:
     assert srv.app is not None
-    svc = srv.app.ctx.extras["phases"]
+    svc = srv.app.phases
     assert isinstance(svc, PhaseService)
     return svc
 

@@ -40,7 +40,7 @@ runner = CliRunner()
 def service(srv: Server) -> Transparency:
     """The running transparency service of `srv`."""
     assert srv.app is not None
-    svc = srv.app.ctx.extras["transparency"]
+    svc = srv.app.transparency
     assert isinstance(svc, Transparency)
     return svc
 

@@ -7,7 +7,7 @@ A new alarm that floods its type and zone is grouped under an older one (`flood.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -65,7 +65,11 @@ class AlarmService:
         self.flood_window = flood_window
         self._staged = _Staged()
         # RS-9: types the policy or integrity check at start refused; their RAISE decisions are dropped.
-        self.blocked_types: set[str] = set()
+        self.blocked_types: frozenset[str] = frozenset()
+
+    def block_types(self, types: Iterable[str]) -> None:
+        """From now on, drop RAISE decisions for `types` (and only those) (RS-9: the compliance verdict)."""
+        self.blocked_types = frozenset(types)
 
     # -- decisions from rules --------------------------------------------------------------------------------
     def apply_decisions(

@@ -31,7 +31,7 @@ def authenticate(request: Request) -> Principal:
         if role is None:
             raise Unauthorized("invalid or revoked token")
         return Principal(f"token:{digest[:12]}", role, "token", digest)
-    lookup: SessionLookup | None = ctx.extras.get("session_lookup")
+    lookup: SessionLookup | None = ctx.session_lookup
     if lookup is not None:
         principal = lookup(request)
         if principal is not None:

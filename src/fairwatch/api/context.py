@@ -6,7 +6,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from fairwatch.access import token_hash
+from fastapi import Request
+from starlette.responses import Response
+
+from fairwatch.access import Principal, token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
 from fairwatch.metrics import Metrics
@@ -28,7 +31,9 @@ class Context:
     metrics: Metrics
     settings: Settings = field(default_factory=Settings)
     version: str = "0.1.0"
-    extras: dict[str, Any] = field(default_factory=dict)
+    # The console, when mounted, signs session users in and renders error pages for browsers:
+    session_lookup: Callable[[Request], Principal | None] | None = None
+    html_error: Callable[[Request, int, dict[str, Any]], Response | None] | None = None
     # Extensions (console, notifiers, MQTT ...) register here instead of editing the app:
     readiness: list[Callable[[], str | None]] = field(
         default_factory=list

@@ -108,7 +108,7 @@ def install(app: FastAPI) -> None:
     async def on_fairwatch(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, FairwatchError)
         status, body, headers = error_body(exc)
-        handler = request.app.state.ctx.extras.get("html_error")
+        handler = request.app.state.ctx.html_error
         if handler is not None:
             html = handler(request, status, body)
             if html is not None:

@@ -12,19 +12,20 @@ from starlette.staticfiles import StaticFiles
 from fairwatch.console.render import STATIC
 from fairwatch.console.routes import Console, build_router
 from fairwatch.console.sessions import ConsoleContext
+from fairwatch.site import Site
 
 
-def install(asgi: FastAPI, ctx: ConsoleContext) -> None:
-    """Mount the console on `asgi` and let sessions authenticate the API and its stream."""
-    console = Console(ctx)
-    ctx.extras["session_lookup"] = console.sessions.lookup
-    ctx.extras["html_error"] = console.html_error
+def install(asgi: FastAPI, ctx: ConsoleContext, site: Site | None) -> Console:
+    """Mount the console on `asgi`; the app hands `console.sessions.lookup` and `console.html_error` to the API
+    so that sessions authenticate the API and its stream and browsers get error pages."""
+    console = Console(ctx, site)
     _run_sign_in_flusher(ctx, console)
     asgi.include_router(build_router(console))
     asgi.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
+    return console
 
 
-__all__ = ["install"]
+__all__ = ["Console", "install"]
 
 
 def _run_sign_in_flusher(ctx: ConsoleContext, console: Console) -> None:

@@ -22,6 +22,7 @@ from fairwatch.console.render import Pages
 from fairwatch.console.sessions import COOKIE, ConsoleContext, ConsoleUser, Sessions, SignInRefused
 from fairwatch.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthorized
 from fairwatch.model import AlarmState, AuditEntry, Role, Severity
+from fairwatch.site import Site
 from fairwatch.store import AlarmQuery
 
 SIGNIN_COOKIE = "fw_signin"  # pre-session cookie: the sign-in form's CSRF token is derived from it
@@ -31,11 +32,11 @@ _ACTIVE = (AlarmState.OPEN.value, AlarmState.ACKNOWLEDGED.value)
 class Console:
     """The console's state: the app context, sessions, templates and the site drawn on the map."""
 
-    def __init__(self, ctx: ConsoleContext) -> None:
+    def __init__(self, ctx: ConsoleContext, site: Site | None = None) -> None:
         self.ctx = ctx
-        self.site = ctx.extras.get("site")
-        self.sessions = Sessions(ctx)
-        self.pages = Pages(str(getattr(self.site, "timezone", "UTC")))
+        self.site = site
+        self.sessions = Sessions(ctx, site.timezone if site is not None else "UTC")
+        self.pages = Pages(site.timezone if site is not None else "UTC")
         self.site_json: dict[str, Any] | None = self.site.as_json() if self.site is not None else None
         self.zone_names: dict[str, str] = (
             {z.id: z.name for z in self.site.zones} if self.site is not None else {}
@@ -85,7 +86,7 @@ class Console:
             status,
             user=user,
             csrf=user.csrf,
-            site_name=getattr(self.site, "name", None),
+            site_name=self.site.name if self.site is not None else None,
             version=self.ctx.version,
             config=cfg,
             is_admin=user.role.allows(Role.ADMIN),
@@ -150,7 +151,7 @@ def _signin_routes(router: APIRouter, console: Console) -> None:
             message=message,
             name=name,
             next=next_path,
-            site_name=getattr(console.site, "name", None),
+            site_name=console.site.name if console.site is not None else None,
             error=status >= 400,
         )
         response.set_cookie(
@@ -243,7 +244,7 @@ def _page_routes(router: APIRouter, console: Console) -> None:
         )
 
     async def plan(_user: ConsoleUser = Depends(viewer)) -> Response:
-        image = getattr(getattr(console.site, "plan", None), "image", None)
+        image = console.site.plan.image if console.site is not None else None
         if image is None:
             raise NotFound("the site has no plan image")
         headers = {

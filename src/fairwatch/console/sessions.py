@@ -40,7 +40,6 @@ class ConsoleContext(Protocol):
     hub: Hub
     clock: Clock
     settings: Settings
-    extras: dict[str, Any]
     version: str
 
     on_start: list[Callable[[], Awaitable[None]]]
@@ -75,8 +74,9 @@ class SignInRefused(Exception):
 class Sessions:
     """Signs users in and out and resolves session cookies."""
 
-    def __init__(self, ctx: ConsoleContext) -> None:
+    def __init__(self, ctx: ConsoleContext, timezone: str = "UTC") -> None:
         self.ctx = ctx
+        self.timezone = timezone  # the site's: lockout messages name a local time
         # Per account: a lock and how many requests hold or await it (the entry goes when the last one leaves).
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._touching: set[str] = set()
@@ -209,10 +209,6 @@ class Sessions:
         if self._dummy_hash is None:
             self._dummy_hash = await asyncio.to_thread(hash_password, auth.new_session_id())
         return self._dummy_hash
-
-    def _timezone(self) -> str:
-        site = self.ctx.extras.get("site")
-        return str(getattr(site, "timezone", "UTC"))
 
     def _later(
         self, fn: Callable[[SessionTxn, float], object], done: Callable[[], None] | None = None

@@ -39,16 +39,17 @@ class Host(HostBase, Protocol):
     def readiness(self) -> list[Callable[[], str | None]]: ...
 
 
-def install(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
-    """Add the Alertmanager receiver and /metrics; start MQTT ingest with the app when `mqtt_url` is set."""
+def install(asgi: FastAPI, ctx: Host, requires: Requires) -> MqttIngest | None:
+    """Add the Alertmanager receiver and /metrics; start MQTT ingest with the app when `mqtt_url` is set and
+    return it."""
     _add_alertmanager(asgi, ctx, requires)
     _add_metrics(asgi, ctx, requires)
     ingest = build_mqtt(ctx)
     if ingest is not None:
-        ctx.extras["mqtt"] = ingest
         ctx.readiness.append(ingest.readiness)
         ctx.on_start.append(ingest.start)
         ctx.on_stop.append(ingest.stop)
+    return ingest
 
 
 def build_mqtt(ctx: Host) -> MqttIngest | None:

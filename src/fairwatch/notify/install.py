@@ -25,7 +25,6 @@ from fairwatch.metrics import Metrics
 from fairwatch.model import Role, Severity
 from fairwatch.notify import atom, cap
 from fairwatch.notify.cap_issuer import CapIssuer
-from fairwatch.notify.config import load_notify
 from fairwatch.notify.email import EmailNotifier
 from fairwatch.notify.escalation import EscalationService
 from fairwatch.notify.model import EMPTY, NotifyConfig
@@ -34,10 +33,9 @@ from fairwatch.notify.notifier import Notifier
 from fairwatch.notify.pipeline import Dispatcher, Writer
 from fairwatch.notify.silences import SilenceService, parse_statuses, silence_json
 from fairwatch.notify.webhook import WebhookNotifier
-from fairwatch.site import Site, load_site
+from fairwatch.site import Site
 from fairwatch.taxonomy import Taxonomy
 
-EXTRA = "notify"  # ctx.extras key of the NotifyService
 MAX_SILENCE_BODY = 64 * 1024
 
 
@@ -63,7 +61,7 @@ class Host(HostBase, Protocol):
 
 @dataclass
 class NotifyService:
-    """The running notification side; `ctx.extras["notify"]`."""
+    """The running notification side (`App.notify`)."""
 
     issuer: CapIssuer
     silences: SilenceService
@@ -71,18 +69,25 @@ class NotifyService:
     escalations: EscalationService | None = None
 
 
-def install(asgi: FastAPI, ctx: Host, requires: Requires) -> NotifyService:
-    """Register CAP issuing, silences, the dispatcher, escalations and their routes on `ctx` and `asgi`."""
+def install(
+    asgi: FastAPI,
+    ctx: Host,
+    requires: Requires,
+    config: NotifyConfig | None,
+    site: Site | None,
+    taxonomy: Taxonomy,
+) -> NotifyService:
+    """Register CAP issuing, silences, the dispatcher and escalations (with a notification `config`) and their
+    routes on `ctx` and `asgi`."""
     settings = ctx.settings
     issuer = CapIssuer(
         ctx.store,
         ctx.pipeline,
         sender=cap_sender(settings.cap_sender),
         public=public_severities(settings.cap_public_severities),
-        site=_site_source(ctx),
-        taxonomy=_taxonomy(ctx),
+        site=lambda: site,
+        taxonomy=taxonomy,
     )
-    config = load_notify(settings.notify) if settings.notify is not None else None
     # Without a dispatcher nothing is sent, but silences still end (and are audited) on their own timer.
     interval = 0.0 if config is not None else settings.notify_interval
     silences = SilenceService(config or EMPTY, ctx.store, ctx.pipeline, ctx.clock, interval=interval)
@@ -95,7 +100,6 @@ def install(asgi: FastAPI, ctx: Host, requires: Requires) -> NotifyService:
     if config is not None:
         service.escalations = _escalations(ctx, config, silences)
         service.dispatcher = _dispatcher(ctx, config, silences, service.escalations)
-    ctx.extras[EXTRA] = service
     _routes(asgi, ctx, issuer, requires)
     _silence_routes(asgi, ctx, silences, requires)
     return service
@@ -171,28 +175,6 @@ def public_severities(value: str) -> frozenset[Severity]:
         expected = ", ".join(s.value for s in Severity)
         raise ConfigError([f"cap_public_severities: unknown severity {bad[0]!r} (expected {expected})"])
     return frozenset(Severity(n) for n in names)
-
-
-def _site_source(ctx: Host) -> Callable[[], Site | None]:
-    """The site another part of the app loaded (`extras["site"]`), else our own load of the site file."""
-    own = None
-    if not isinstance(ctx.extras.get("site"), Site) and ctx.settings.site is not None:
-        own = load_site(ctx.settings.site)
-
-    def site() -> Site | None:
-        shared = ctx.extras.get("site")
-        return shared if isinstance(shared, Site) else own
-
-    return site
-
-
-def _taxonomy(ctx: Host) -> Taxonomy:
-    shared = ctx.extras.get("taxonomy")
-    if isinstance(shared, Taxonomy):
-        return shared
-    if ctx.settings.taxonomy is not None:
-        return Taxonomy.from_file(ctx.settings.taxonomy)
-    return Taxonomy.builtin()
 
 
 # -- routes ----------------------------------------------------------------------------------------------------

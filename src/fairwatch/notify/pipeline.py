@@ -25,6 +25,7 @@ from fairwatch.model import Alarm, AlarmState
 from fairwatch.notify import jobs
 from fairwatch.notify.model import NotifyConfig
 from fairwatch.notify.notifier import Notifier, Permanent, Retryable
+from fairwatch.periodic import Periodic
 from fairwatch.store import Notification, NotificationReads, Txn
 
 log = logging.getLogger(__name__)
@@ -80,8 +81,7 @@ class Dispatcher:
         self._next_reminder: float | None = None
         self._pending: set[asyncio.Task[Any]] = set()
         self._lock = asyncio.Lock()
-        self._wake = asyncio.Event()
-        self._loop: asyncio.Task[None] | None = None
+        self._timer = Periodic("notification dispatch", interval, self.dispatch_due, immediately=True)
         self.muter: Muter | None = None  # silences: matching jobs are logged as silenced, not sent
         self.timers: list[Timer] = []  # escalations and silence ends, run at the start of each dispatch
 
@@ -91,30 +91,15 @@ class Dispatcher:
         self._unacked = {a.id: a for a in self.store.open_alarms() if a.state is AlarmState.OPEN}
         self._last_sent = self.store.last_notified(list(self._unacked))
         self._next_reminder = self.clock.now() if self._unacked else None
-        if self.interval > 0:
-            self._loop = asyncio.get_running_loop().create_task(self._run(), name="fairwatch-notify")
+        self._timer.start()
 
     async def stop(self) -> None:
         """Stop the loop, finish logging jobs of changes already seen, and close connections."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
+        await self._timer.stop()
         await self.drain()
         for notifier in self.notifiers.values():
             with contextlib.suppress(Exception):
                 await notifier.close()
-
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.dispatch_due()
-            except Exception:
-                log.exception("notification dispatch failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.interval)
 
     # -- enqueue ---------------------------------------------------------------------------------------------
     def on_changes(self, changes: list[AlarmChange]) -> None:
@@ -153,11 +138,11 @@ class Dispatcher:
         except Exception:
             log.exception("could not log %d notification jobs", len(rows))
             return
-        self._wake.set()
+        self._timer.wake()
 
     def wake(self) -> None:
         """Look for due jobs now (someone else logged some)."""
-        self._wake.set()
+        self._timer.wake()
 
     async def drain(self) -> None:
         """Wait until jobs of every change seen so far are in the log."""

@@ -9,7 +9,6 @@ re-notifications, so a restart finishes an end that fell while the server was do
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +22,7 @@ from fairwatch.model import Alarm, AuditEntry, Severity
 from fairwatch.notify import jobs
 from fairwatch.notify.model import NotifyConfig
 from fairwatch.notify.pipeline import Writer
+from fairwatch.periodic import Periodic
 from fairwatch.store import Notification, Silence, SilenceReads, SilenceTxn
 
 log = logging.getLogger(__name__)
@@ -225,29 +225,16 @@ class SilenceService:
         )
         self._live: dict[int, tuple[Silence, Matchers]] = {}  # silences whose end is not handled yet
         self._lock = asyncio.Lock()
-        self._loop: asyncio.Task[None] | None = None
+        self._timer = Periodic("silence ends", interval, self.run_due)
 
     async def start(self) -> None:
         """Load the silences whose end is not handled yet (including ends missed while stopped)."""
         self._live = {s.id: (s, compile_matchers(s.matchers)) for s in self.store.live_silences()}
-        if self.interval > 0:
-            self._loop = asyncio.get_running_loop().create_task(self._run(), name="fairwatch-silences")
+        self._timer.start()
 
     async def stop(self) -> None:
         """Stop our own timer, if we run one."""
-        if self._loop is not None:
-            self._loop.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._loop
-            self._loop = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                await self.run_due()
-            except Exception:
-                log.exception("handling the end of silences failed")
+        await self._timer.stop()
 
     def silence_for(self, alarm: Alarm, now: float, exclude: int | None = None) -> int | None:
         """The id of a silence in force for `alarm` at `now` (other than `exclude`), or None."""

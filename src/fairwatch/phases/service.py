@@ -4,7 +4,6 @@ restart (the current phase and since when, in the store's key-value table, writt
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ from fairwatch.clock import Clock
 from fairwatch.errors import InvalidInput, Problem
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import AuditEntry
+from fairwatch.periodic import Periodic
 from fairwatch.phases.plan import Phase, RunOfShow, due_phase, initial_phase, next_phase
 from fairwatch.phases.preview import diff_rules
 from fairwatch.rules import Engine
@@ -48,7 +48,7 @@ class _Switch:
 
 
 class PhaseService:
-    """Owns the current phase; `ctx.extras["phases"]`."""
+    """Owns the current phase (`App.phases`)."""
 
     def __init__(
         self, plan: RunOfShow, store: PhaseReads, writer: Writer, clock: Clock, site: Site | None, tick: float
@@ -63,7 +63,7 @@ class PhaseService:
         self.since = clock.now()
         self._pending: _Switch | None = None
         self._lock = asyncio.Lock()
-        self._task: asyncio.Task[None] | None = None
+        self._timer = Periodic("phase schedule", tick, self.tick)
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def prepare(self) -> Phase:
@@ -89,23 +89,11 @@ class PhaseService:
             phase = self.current
             details = _details(pending.source, phase.id, SYSTEM, pending.reason, pending.scheduled)
             self.since = await self.writer.call(lambda txn, now: _record(txn, now, phase, SYSTEM, details))
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="fairwatch-phases")
+        self._timer.start()
 
     async def stop(self) -> None:
         """Stop the schedule."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.tick_seconds)
-            try:
-                await self.tick()
-            except Exception:
-                log.exception("scheduled phase switch failed")
+        await self._timer.stop()
 
     # -- switching -----------------------------------------------------------------------------------------
     async def tick(self) -> Phase | None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import orjson
 
+from fairwatch import config
 from fairwatch.errors import ConfigError
 from fairwatch.events.validate import parse_time
 from fairwatch.replay.render import as_json, as_text
@@ -16,8 +17,8 @@ from fairwatch.replay.report import ReplayReport, replay_report
 from fairwatch.replay.sources import acknowledgements, open_store, read_jsonl
 from fairwatch.replay.testfile import load_test_file
 from fairwatch.replay.testrun import run_file
-from fairwatch.rules import RuleSet, load_rules
-from fairwatch.site import load_site
+from fairwatch.rules import RuleSet
+from fairwatch.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,27 +52,25 @@ def rules_test(paths: Iterable[Path]) -> Output:
 
 
 def replay_command(
-    rules: Path,
+    settings: Settings,
     *,
     events: Path | None,
     since: str | None,
     until: str | None,
-    data: Path,
     against: Path | None,
     json: bool,
-    site: Path | None = None,
 ) -> Output:
-    """Replay a file or the store through `rules` (and `against`); usage and file errors raise ConfigError."""
-    venue = load_site(site) if site is not None else None
-    new = load_rules(rules, site=venue)
-    old = load_rules(against, site=venue) if against is not None else None
+    """Replay a file or the store through the rules `settings` name (and `against`, checked the same way:
+    `config.load`); usage and file errors raise ConfigError."""
+    new = config.load(settings).rules
+    old = config.load(replace(settings, rules=against)).rules if against is not None else None
     began = time.perf_counter()
     if events is not None:
         if since is not None or until is not None:
             raise ConfigError(["--since/--until select stored events; use them without --events"])
         report = replay_report(new, read_jsonl(events), old)
     else:
-        report = _from_store(new, old, data, since, until)
+        report = _from_store(new, old, settings, since, until)
     seconds = time.perf_counter() - began
     rendered = (
         [orjson.dumps(as_json(report.result, report.load, report.diff, _name(against))).decode()]
@@ -84,12 +83,12 @@ def replay_command(
 
 
 def _from_store(
-    new: RuleSet, old: RuleSet | None, data: Path, since: str | None, until: str | None
+    new: RuleSet, old: RuleSet | None, settings: Settings, since: str | None, until: str | None
 ) -> ReplayReport:
     if since is None:
         raise ConfigError(["give --events FILE, or --since TIME to replay stored events"])
     start, end = _time("--since", since), _time("--until", until) if until is not None else None
-    store = open_store(data)
+    store = open_store(settings.data, settings.database_url)
     try:
         acks = acknowledgements(store, start, end)
         return replay_report(new, store.iter_events(start, end), old, end, acks)

@@ -59,8 +59,11 @@ def _problem(field: str, value: object, message: str) -> str:
     return f"{field}: {message} (got {value!r})" if field else f"{message} (got {value!r})"
 
 
-def open_store(data: Path) -> SqlStore:
-    """The SQLite store in data directory `data`; ConfigError if there is none (never creates one)."""
+def open_store(data: Path, database_url: str | None = None) -> SqlStore:
+    """The store at `database_url`, else the SQLite store in data directory `data`; ConfigError if there is no
+    SQLite store there (never creates one)."""
+    if database_url is not None:
+        return SqlStore(database_url)
     if not (data / "fairwatch.db").is_file():
         raise ConfigError([f"{data}: no Fairwatch store here (expected {data / 'fairwatch.db'})"])
     return SqlStore(sqlite_url(data))

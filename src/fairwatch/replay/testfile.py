@@ -16,13 +16,14 @@ from typing import Any
 
 import yaml
 
+from fairwatch import config
 from fairwatch.errors import ConfigError, InvalidInput
 from fairwatch.events import validate_events
 from fairwatch.events.validate import parse_time
 from fairwatch.model import Event
 from fairwatch.replay.strict import Node, Reader, compose, foreign_tags
 from fairwatch.rules import RuleSet, load_rules
-from fairwatch.site import Site, load_site
+from fairwatch.site import Site
 from fairwatch.yamlfile import line_of, read_text
 
 Known = dict[str, tuple[str, ...]]  # rule id -> its group_by keys
@@ -102,7 +103,7 @@ def _read_site(reader: Reader, base: Path, node: Node) -> Site | None:
     if name is None:
         return None
     try:
-        return load_site(base / name)
+        return config.load_site(base / name)  # the rights guard's checks, as `serve` runs them
     except ConfigError as exc:
         reader.found.extend((line_of(node), m) for m in exc.messages)
         return None

@@ -5,8 +5,6 @@ block affected types, and the witness that checks a deployment from outside.
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI
 
 from fairwatch.taxonomy import Taxonomy
@@ -17,19 +15,11 @@ from fairwatch.transparency.witness import Report, verify
 __all__ = ["EXPORT_PATH", "Host", "Report", "Transparency", "install", "key_path", "verify"]
 
 
-def install(asgi: FastAPI, ctx: Host) -> None:
-    """Add the public routes and the start/stop hooks; the service is `ctx.extras["transparency"]`."""
-    svc = Transparency(ctx, _types(ctx), ctx.pipeline.engine.ruleset.rules)
-    ctx.extras["transparency"] = svc
+def install(asgi: FastAPI, ctx: Host, taxonomy: Taxonomy) -> Transparency:
+    """Add the public routes and the start/stop hooks of the service that publishes `taxonomy`."""
+    types = [t.as_dict() for t in taxonomy.all()]
+    svc = Transparency(ctx, types, ctx.pipeline.engine.ruleset.rules)
     ctx.on_start.append(svc.start)
     ctx.on_stop.append(svc.stop)
     asgi.include_router(router(svc))
-
-
-def _types(ctx: Host) -> list[dict[str, Any]]:
-    """The configured taxonomy (the app's, when it loaded one) in its published form."""
-    taxonomy = ctx.extras.get("taxonomy")
-    if not isinstance(taxonomy, Taxonomy):
-        path = ctx.settings.taxonomy
-        taxonomy = Taxonomy.from_file(path) if path is not None else Taxonomy.builtin()
-    return [t.as_dict() for t in taxonomy.all()]
+    return svc

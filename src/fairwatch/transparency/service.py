@@ -7,7 +7,6 @@ It sits below the API and the pipeline in the layers, so it sees them only throu
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -21,6 +20,7 @@ from fairwatch.audit import Checkpoint, key_id, load_or_create_key, public_key_b
 from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.hosting import HostBase
 from fairwatch.model import AuditEntry
+from fairwatch.periodic import Periodic
 from fairwatch.policy import HAZARD_CLASS_ORDER, POLICY_VERSION, lexicon_sha256
 from fairwatch.rules import Engine, Rule
 from fairwatch.settings import Settings
@@ -70,7 +70,7 @@ class Transparency:
         self.latest: Checkpoint | None = None
         self._head: export.Head | None = None
         self._last_purge: float | None = None
-        self._task: asyncio.Task[None] | None = None
+        self._timer = Periodic("transparency", host.settings.tick_seconds, self._jobs)
         self._proofs: OrderedDict[tuple[Any, ...], Proven] = OrderedDict()
         self._proving = asyncio.Semaphore(1)
         self._signing = asyncio.Lock()
@@ -90,25 +90,19 @@ class Transparency:
         self._head = export.Head.loads(store.get_kv(export.HEAD_KEY))
         self._last_purge = retention.last_purge(store)
         await self.maybe_checkpoint(force=True)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="fairwatch-transparency")
+        self._timer.start()
 
     async def stop(self) -> None:
         """Stop the timer."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._timer.stop()
 
-    async def _run(self) -> None:
+    async def _jobs(self) -> None:
         # the tick setting paces timers everywhere; both checks are one indexed read when nothing is due
-        while True:
-            await asyncio.sleep(self.host.settings.tick_seconds)
-            for job in (self.maybe_checkpoint, self.maybe_purge):
-                try:
-                    await job()
-                except Exception:
-                    log.exception("transparency job %s failed", job.__name__)
+        for job in (self.maybe_checkpoint, self.maybe_purge):
+            try:
+                await job()
+            except Exception:
+                log.exception("transparency job %s failed", job.__name__)
 
     async def _record_types(self) -> None:
         """Add to the audit log whatever changed in the taxonomy since it was last recorded."""
@@ -127,9 +121,7 @@ class Transparency:
     async def _apply(self, compliance: Compliance) -> None:
         """Make a verdict current: block its types in the alarm service and audit it."""
         self.compliance = compliance
-        blocked = self.host.pipeline.alarms.blocked_types
-        blocked.clear()
-        blocked.update(compliance.blocked)
+        self.host.pipeline.alarms.block_types(compliance.blocked)
         details = compliance.as_dict()
         if not compliance.ok:
             log.error(

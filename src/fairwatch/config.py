@@ -1,0 +1,101 @@
+"""The deployment's configuration files, loaded and checked once: `load(settings) -> Config`.
+
+`serve`, `demo`, `rules check`, `rules test` and `replay` all read their files through here, so every command runs
+the same checks, the rights guard's included (RS-2): a site `serve` refuses is refused by `rules check` too.
+Config types are not runtime types: the app builds its services from a `Config`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from fairwatch.errors import ConfigError, ConfigRejected, PolicyViolation
+from fairwatch.notify.config import load_notify
+from fairwatch.notify.model import NotifyConfig
+from fairwatch.phases.config import load_phases
+from fairwatch.phases.plan import RunOfShow
+from fairwatch.policy import check_text
+from fairwatch.rules import RuleSet, load_rules, parse_rules
+from fairwatch.settings import Settings
+from fairwatch.site import Site
+from fairwatch.site import load_site as _read_site
+from fairwatch.taxonomy import Taxonomy
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Everything the files of a deployment say, checked: the taxonomy, the site, the rules (or the run of show
+    whose phases name them) and the notification routes."""
+
+    taxonomy: Taxonomy
+    site: Site | None = None
+    rules: RuleSet = field(default_factory=lambda: parse_rules("rules: []\n", "(no rules)"))
+    rules_info: dict[str, Any] = field(default_factory=lambda: {"path": None, "rules": 0})
+    phases: RunOfShow | None = None
+    notify: NotifyConfig | None = None
+
+
+def load(settings: Settings) -> Config:
+    """Load and check every file `settings` names; raises ConfigRejected naming the file and every problem."""
+    taxonomy = _step("taxonomy", settings.taxonomy, load_taxonomy) or Taxonomy.builtin()
+    site = _step("site", settings.site, load_site)
+    rules = _step("rules", settings.rules, lambda p: load_rules(p, taxonomy.is_active, site))
+    info: dict[str, Any] = {"path": None, "rules": 0}
+    if rules is None:
+        rules = parse_rules("rules: []\n", "(no rules)", site=site)
+    elif settings.rules is not None:
+        digest = hashlib.sha256(settings.rules.read_bytes()).hexdigest()
+        info = {"path": str(settings.rules), "rules": len(rules.rules), "sha256": digest}
+    phases = _step("phases", settings.phases, lambda p: load_phases(p, taxonomy.is_active, site))
+    notify = _step("notify", settings.notify, load_notify)
+    return Config(taxonomy, site, rules, info, phases, notify)
+
+
+def load_taxonomy(path: Path | None) -> Taxonomy:
+    """Site additions to the built-in taxonomy (each passes the rights guard), or the built-in catalogue."""
+    if path is None:
+        return Taxonomy.builtin()
+    try:
+        return Taxonomy.from_file(path)
+    except PolicyViolation as exc:
+        raise ConfigError([f"{path}: {p}" for p in exc.problems]) from exc
+
+
+def load_site(path: Path) -> Site:
+    """A site file whose names (site, zones, devices) pass the rights guard: operators and partners see them."""
+    site = _read_site(path)
+    labels = [("site", "id", site.id), ("site", "name", site.name)]
+    for zone in site.zones:
+        labels += [(f"zone '{zone.id}'", "id", zone.id), (f"zone '{zone.id}'", "name", zone.name)]
+    labels += [(f"device '{device.id}'", "id", device.id) for device in site.devices]
+    errors = []
+    for item, field_name, text in labels:
+        refused = check_text(text)
+        if refused is not None:
+            errors.append(
+                f"{path}: {item}: {field_name}: refused by the rights guard: "
+                f"{refused.ground.value}: '{refused.term}' ({refused.reason})"
+            )
+    if errors:
+        raise ConfigError(errors)
+    return site
+
+
+def _step(what: str, path: Path | None, loader: Callable[[Path], T]) -> T | None:
+    """`loader(path)`, None without a path; its errors become a ConfigRejected naming `what` and `path`."""
+    if path is None:
+        return None
+    try:
+        return loader(path)
+    except ConfigRejected:
+        raise
+    except ConfigError as exc:
+        raise ConfigRejected(what, path, exc.messages) from exc
+    except PolicyViolation as exc:
+        raise ConfigRejected(what, path, [f"{path}: {p}" for p in exc.problems]) from exc
