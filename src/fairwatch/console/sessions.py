@@ -195,15 +195,6 @@ class Sessions:
             await self.ctx.pipeline.call(write)
         return len(bursts)
 
-    async def flush_periodically(self) -> None:
-        """Write ended bursts while the server runs, so an attack shows in the log within a minute of its end."""
-        while True:
-            await asyncio.sleep(limits.BURST_GAP / 4)
-            try:
-                await self.flush(self.ctx.clock.now())
-            except Exception:
-                log.warning("writing sign-in failures failed", exc_info=True)
-
     async def _dummy(self) -> str:
         # Verifying against a real hash for unknown users keeps their answer as slow as a wrong password.
         if self._dummy_hash is None:
