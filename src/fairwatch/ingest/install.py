@@ -15,8 +15,9 @@ from fastapi import Depends, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from fairwatch.errors import BadJSON, ConfigError, InvalidInput
+from fairwatch.errors import ConfigError, InvalidInput
 from fairwatch.events import MAX_BODY, validate_events
+from fairwatch.events.inputs import decode_json
 from fairwatch.events.validate import EventsRefused
 from fairwatch.hosting import HostBase, Requires
 from fairwatch.ingest.adapters import alertmanager, frigate
@@ -125,10 +126,7 @@ async def _json_body(request: Request) -> Any:
                 {"error": "too_large", "message": f"body exceeds the limit of {MAX_BODY} bytes"}, 413
             )
         chunks.append(chunk)
-    try:
-        return orjson.loads(b"".join(chunks))
-    except orjson.JSONDecodeError as exc:
-        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+    return decode_json(b"".join(chunks))  # characters and nesting checked: a 422 naming the field
 
 
 def _json(body: Any, status: int) -> Response:

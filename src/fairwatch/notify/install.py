@@ -10,16 +10,17 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import httpx
 import orjson
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from starlette.responses import Response
 
 from fairwatch.access import Principal
 from fairwatch.alarms import AlarmChange
-from fairwatch.errors import BadJSON, ConfigError, InvalidInput, NotFound, Problem
+from fairwatch.errors import ConfigError, InvalidInput, NotFound, Problem
+from fairwatch.events.inputs import MAX_ID, decode_json
 from fairwatch.hosting import HostBase, Requires
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role, Severity
@@ -197,7 +198,9 @@ def _taxonomy(ctx: Host) -> Taxonomy:
 
 # -- routes ----------------------------------------------------------------------------------------------------
 def _routes(asgi: FastAPI, ctx: Host, issuer: CapIssuer, requires: Requires) -> None:
-    async def alarm_cap(alarm_id: int, _p: Any = Depends(requires(Role.VIEWER))) -> Response:
+    async def alarm_cap(
+        alarm_id: Annotated[int, Path(ge=1, le=MAX_ID)], _p: Any = Depends(requires(Role.VIEWER))
+    ) -> Response:
         message = await issuer.current(alarm_id)
         return Response(message.xml.encode(), media_type=cap.MEDIA_TYPE)
 
@@ -244,7 +247,9 @@ def _silence_routes(asgi: FastAPI, ctx: Host, silences: SilenceService, requires
         now = ctx.clock.now()
         return _json({"silences": [silence_json(s, now) for s in silences.query(now, statuses)]})
 
-    async def delete_silence(silence_id: int, p: Principal = Depends(requires(Role.SUPERVISOR))) -> Response:
+    async def delete_silence(
+        silence_id: Annotated[int, Path(ge=1, le=MAX_ID)], p: Principal = Depends(requires(Role.SUPERVISOR))
+    ) -> Response:
         ended = await silences.delete(silence_id, p.name)
         return _json(silence_json(ended, ctx.clock.now()))
 
@@ -274,10 +279,7 @@ async def _json_body(request: Request) -> Any:
     if len(body) > MAX_SILENCE_BODY:
         message = f"must be at most {MAX_SILENCE_BODY} bytes"
         raise InvalidInput([Problem("body", len(body), message)], "invalid request")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+    return decode_json(body)  # characters a store cannot hold and deep nesting are a 422 naming the field
 
 
 def _json(body: Any, status: int = 200) -> Response:

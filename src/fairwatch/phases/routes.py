@@ -13,7 +13,8 @@ from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
 
 from fairwatch.access import Principal
-from fairwatch.errors import BadJSON, InvalidInput, Problem
+from fairwatch.errors import InvalidInput, Problem
+from fairwatch.events.inputs import decode_json
 from fairwatch.hosting import Requires
 from fairwatch.model import Role
 from fairwatch.phases.service import PhaseService, check_reason
@@ -77,10 +78,7 @@ async def _body(request: Request) -> bytes:
 
 def _switch_request(body: bytes) -> tuple[str, str]:
     """(phase, reason) of a switch request; InvalidInput names every bad field."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+    data = decode_json(body)  # characters a store cannot hold and deep nesting are a 422 naming the field
     if not isinstance(data, dict):
         raise InvalidInput([Problem("body", None, "must be a JSON object")], "invalid phase switch")
     problems = [Problem(k, data[k], "unknown field") for k in data if k not in _BODY_KEYS]
