@@ -182,6 +182,14 @@ def test_characters_a_store_cannot_hold_are_refused_naming_field_and_position(
     assert (got_field, got_message[: len(message)]) == (field, message)
 
 
+def test_a_disposition_of_the_wrong_type_is_a_422_not_a_500(admin: httpx.Client, alarm_id: int) -> None:
+    """Found by schemathesis: an object as disposition reached a set lookup and failed as unhashable."""
+    bad: Any
+    for bad in ({}, [], 1, None):
+        r = admin.post(f"/api/v1/alarms/{alarm_id}/resolve", json={"disposition": bad})
+        assert problems(r)[0][0] == "disposition"
+
+
 def test_a_lone_surrogate_is_a_422_naming_the_field_not_bad_json(admin: httpx.Client, alarm_id: int) -> None:
     body = b'{"text": "fine \\ud83d then broken"}'
     r = admin.post(f"/api/v1/alarms/{alarm_id}/comment", content=body, headers=JSON)

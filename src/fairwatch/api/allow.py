@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class AllowHeader:
-    """ASGI middleware: rewrites `Allow` on 405 answers from the routes of `routes_of(scope)`."""
+    """ASGI middleware: rewrites `Allow` on 405 answers from the routes of the app serving the request."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,14 +37,15 @@ class AllowHeader:
 def allowed_methods(routes: Iterable[Any], scope: Scope) -> set[str]:
     """Every method of the routes whose path matches the request's."""
     methods: set[str] = set()
-    for route in _flat(routes):
+    for route in flat_routes(routes):
         found = getattr(route, "methods", None)
         if found and route.matches(scope)[0] is not Match.NONE:
             methods |= set(found)
     return methods
 
 
-def _flat(routes: Iterable[Any]) -> Iterator[Any]:
+def flat_routes(routes: Iterable[Any]) -> Iterator[Any]:
+    """Routes with included routers opened up (FastAPI keeps an included router as one lazy entry)."""
     for route in routes:
         inner = getattr(route, "original_router", None)
-        yield from _flat(inner.routes) if inner is not None else [route]
+        yield from flat_routes(inner.routes) if inner is not None else [route]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from fairwatch.api.allow import flat_routes
 from fairwatch.events.inputs import MAX_DEPTH
 
 # Names and identifiers hold no control characters; free text may hold tab, line feed and carriage return.
@@ -20,25 +25,42 @@ def _text(max_length: int = 4000, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "maxLength": max_length, "pattern": TEXT_PATTERN, **extra}
 
 
+def _or_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """An optional field: null means absent, as the validators read it."""
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+# A `data` value is a scalar or a flat array or object of scalars (events.validate: at most 2 levels).
+_SCALAR: dict[str, Any] = {"anyOf": [_text(), {"type": ["number", "boolean", "null"]}]}
+_DATA_VALUE: dict[str, Any] = {
+    "anyOf": [
+        _SCALAR,
+        {"type": "array", "items": _SCALAR},
+        {"type": "object", "propertyNames": {"pattern": NAME_PATTERN}, "additionalProperties": _SCALAR},
+    ]
+}
+
+
 EVENT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["source", "type"],
     "additionalProperties": False,
     "properties": {
-        "id": _name(description="Idempotency key; a UUID is assigned if absent"),
+        "id": _or_null(_name(description="Idempotency key; a UUID is assigned if absent")),
         "source": _name(),
         "type": {"type": "string", "maxLength": 128, "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"},
         "time": {
-            "type": "string",
+            "type": ["string", "null"],
             "format": "date-time",
             "description": "At most 5 minutes ahead of the server's clock and at most `event_max_age_days`"
             " (default 7) behind it",
         },
-        "site": _name(),
-        "zone": _name(),
-        "value": {"type": "number"},
+        "site": _or_null(_name()),
+        "zone": _or_null(_name()),
+        "value": {"type": ["number", "null"]},
         "location": {
             "oneOf": [
+                {"type": "null"},
                 {
                     "type": "object",
                     "required": ["lat", "lon"],
@@ -57,10 +79,11 @@ EVENT_SCHEMA: dict[str, Any] = {
             ]
         },
         "data": {
-            "type": "object",
+            "type": ["object", "null"],
             "description": "At most 4 KiB serialized; values nest at most 2 levels; keys are names, strings"
             " are free text",
             "propertyNames": {"pattern": NAME_PATTERN},
+            "additionalProperties": _DATA_VALUE,
         },
     },
 }
@@ -68,7 +91,8 @@ EVENT_SCHEMA: dict[str, Any] = {
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:
     schema = {"type": "object", "additionalProperties": False, **schema}
-    return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema}}}}
+    required = bool(schema.get("required"))  # ack alone may be sent without a body
+    return {"requestBody": {"required": required, "content": {"application/json": {"schema": schema}}}}
 
 
 _DISPOSITIONS = ["handled", "false_alarm", "duplicate", "test"]
@@ -82,7 +106,7 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
             "required": ["disposition"],
             "properties": {
                 "disposition": {"type": "string", "enum": _DISPOSITIONS},
-                "note": _text(),
+                "note": _or_null(_text()),
                 "cascade": {"type": "boolean"},
             },
         }
@@ -142,3 +166,51 @@ def responses(*codes: int, ok: dict[str, Any] | None = None) -> dict[int | str, 
     for code_text, entry in (ok or {}).items():
         out[code_text] = entry
     return out
+
+
+def install(app: FastAPI) -> None:
+    """Complete the description FastAPI generates with the answers every route can give (see `complete`)."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            complete(generate(), app.routes)
+        assert app.openapi_schema is not None
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def complete(spec: dict[str, Any], routes: Iterable[Any]) -> dict[str, Any]:
+    """Add to each operation of `spec` the error answers the one error mapper gives it, without replacing any.
+
+    A route that needs a role answers 401 and 403 (and 503 when the store fails); a path parameter gives 404 and
+    422; any parameter or body gives 422; a body gives 400, 413 and 415. FastAPI's own 422 shape is replaced by
+    ours, since `api.errors` answers every validation error with the one error body.
+    """
+    for route in flat_routes(routes):
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        for method in route.methods or ():
+            op = spec["paths"].get(route.path_format, {}).get(method.lower())
+            if op is not None:
+                _complete_operation(op, public=bool(getattr(route.endpoint, "public", False)))
+    return spec
+
+
+def _complete_operation(op: dict[str, Any], *, public: bool) -> None:
+    codes: set[int] = set()
+    params = op.get("parameters", [])
+    if not public:
+        codes |= {401, 403, 503}
+    if any(p["in"] == "path" for p in params):
+        codes |= {404, 422}
+    if params:
+        codes.add(422)
+    if "requestBody" in op:
+        codes |= {400, 413, 415, 422}
+    given = op.setdefault("responses", {})
+    if "422" in given and "HTTPValidationError" in str(given["422"]):
+        del given["422"]
+    for code, entry in responses(*sorted(codes)).items():
+        given.setdefault(str(code), entry)

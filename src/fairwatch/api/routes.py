@@ -13,7 +13,7 @@ from starlette.responses import Response, StreamingResponse
 
 from fairwatch.access import Principal
 from fairwatch.alarms import Action
-from fairwatch.api import docs
+from fairwatch.api import docs, openapi
 from fairwatch.api.allow import AllowHeader
 from fairwatch.api.auth import requires
 from fairwatch.api.context import Context
@@ -375,6 +375,7 @@ def register(app: FastAPI) -> None:
     """Attach the API routes, the documentation pages and the `Allow` fix to `app`."""
     app.include_router(router)
     docs.install(app)
+    openapi.install(app)
     app.add_middleware(AllowHeader)
     app.add_api_route("/healthz", healthz, methods=["GET"], responses=responses(200))
     app.add_api_route("/readyz", readyz, methods=["GET"], responses=responses(200, 503))

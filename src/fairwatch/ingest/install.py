@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from fairwatch.errors import ConfigError, InvalidInput
-from fairwatch.events import MAX_BODY, validate_events
+from fairwatch.events import MAX_BATCH, MAX_BODY, validate_events
 from fairwatch.events.inputs import decode_json
 from fairwatch.events.validate import EventsRefused
 from fairwatch.hosting import HostBase, Requires
@@ -102,7 +102,45 @@ def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         status_code=202,
         summary="Prometheus Alertmanager webhook receiver (version 4): one event per alert",
         tags=["adapters"],
+        openapi_extra=ALERTMANAGER_BODY,
     )
+
+
+_STATUS = {"type": "string", "enum": ["firing", "resolved"]}
+_ALERT = {
+    "type": "object",
+    "required": ["status", "labels", "fingerprint", "startsAt"],
+    "properties": {
+        "status": _STATUS,
+        "labels": {
+            "type": "object",
+            "required": ["alertname"],
+            "properties": {"alertname": {"type": "string", "pattern": "[0-9A-Za-z]"}},
+            "additionalProperties": {"type": "string"},
+        },
+        "annotations": {"type": "object"},
+        "fingerprint": {"type": "string", "pattern": "^[0-9A-Za-z]{1,64}$"},
+        "startsAt": {"type": "string", "format": "date-time"},
+        "endsAt": {"type": "string", "format": "date-time"},
+    },
+}
+ALERTMANAGER_BODY = {  # the OpenAPI request body; adapters.alertmanager is the authority and names every problem
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["status", "alerts"],
+                    "properties": {
+                        "status": _STATUS,
+                        "alerts": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": _ALERT},
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def _count_rejected(metrics: Metrics, count: int, refused: int) -> None:
@@ -159,4 +197,7 @@ def _add_metrics(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         methods=["GET"],
         summary="Prometheus metrics (text format)",
         include_in_schema=True,
+        responses={
+            200: {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}
+        },
     )

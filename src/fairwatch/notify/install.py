@@ -33,7 +33,7 @@ from fairwatch.notify.model import EMPTY, NotifyConfig
 from fairwatch.notify.mqtt_out import MqttNotifier
 from fairwatch.notify.notifier import Notifier
 from fairwatch.notify.pipeline import Dispatcher, Writer
-from fairwatch.notify.silences import SilenceService, parse_statuses, silence_json
+from fairwatch.notify.silences import MAX_REASON, SilenceService, parse_statuses, silence_json
 from fairwatch.notify.webhook import WebhookNotifier
 from fairwatch.site import Site, load_site
 from fairwatch.taxonomy import Taxonomy
@@ -220,17 +220,32 @@ def _routes(asgi: FastAPI, ctx: Host, issuer: CapIssuer, requires: Requires) -> 
             raise NotFound(f"no public CAP message {identifier!r}")
         return Response(message.xml.encode(), media_type=cap.MEDIA_TYPE)
 
+    xml: dict[int | str, dict[str, Any]] = {
+        200: {"description": "A CAP 1.2 message", "content": {cap.MEDIA_TYPE: {"schema": {"type": "string"}}}}
+    }
     asgi.add_api_route(
         "/api/v1/alarms/{alarm_id}/cap",
         alarm_cap,
         methods=["GET"],
         summary="The alarm's current CAP 1.2 message",
+        responses=xml,
+    )
+    feed: dict[int | str, dict[str, Any]] = {
+        200: {"description": "Atom feed", "content": {atom.ATOM_TYPE: {"schema": {"type": "string"}}}}
+    }
+    asgi.add_api_route(
+        "/feeds/cap.atom",
+        cap_feed,
+        methods=["GET"],
+        summary="Atom feed of public alarms (CAP 1.2)",
+        responses=feed,
     )
     asgi.add_api_route(
-        "/feeds/cap.atom", cap_feed, methods=["GET"], summary="Atom feed of public alarms (CAP 1.2)"
-    )
-    asgi.add_api_route(
-        "/feeds/cap/{identifier}.xml", cap_public_message, methods=["GET"], summary="A public CAP 1.2 message"
+        "/feeds/cap/{identifier}.xml",
+        cap_public_message,
+        methods=["GET"],
+        summary="A public CAP 1.2 message",
+        responses=xml,
     )
     cap_feed.public = True  # type: ignore[attr-defined]
     cap_public_message.public = True  # type: ignore[attr-defined]
@@ -256,7 +271,14 @@ def _silence_routes(asgi: FastAPI, ctx: Host, silences: SilenceService, requires
     summary = (
         "Silence notifications about matching alarms for a while: {matchers, starts_at, ends_at, reason}"
     )
-    asgi.add_api_route("/api/v1/silences", create_silence, methods=["POST"], status_code=201, summary=summary)
+    asgi.add_api_route(
+        "/api/v1/silences",
+        create_silence,
+        methods=["POST"],
+        status_code=201,
+        summary=summary,
+        openapi_extra=SILENCE_BODY,
+    )
     asgi.add_api_route(
         "/api/v1/silences", list_silences, methods=["GET"], summary="Silences, newest first (?status=active)"
     )
@@ -265,7 +287,31 @@ def _silence_routes(asgi: FastAPI, ctx: Host, silences: SilenceService, requires
         delete_silence,
         methods=["DELETE"],
         summary="Expire a silence now; its held-back alarms are re-notified",
+        responses={409: {"description": "The silence has expired already"}},
     )
+
+
+_TIME = {"type": "string", "format": "date-time"}
+SILENCE_BODY = {  # the OpenAPI request body; parse_silence is the authority and names every problem
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["matchers", "ends_at", "reason"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "matchers": {"type": "object", "minProperties": 1},
+                        "starts_at": {**_TIME, "type": ["string", "null"]},
+                        "ends_at": _TIME,
+                        "reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON},
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 async def _json_body(request: Request) -> Any:

@@ -23,6 +23,23 @@ MAX_BODY = 16 * 1024
 _BODY_KEYS = ("phase", "reason")
 
 
+SWITCH_BODY = {  # the OpenAPI request body; `_switch_request` is the authority and names every problem
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["phase"],
+                    "additionalProperties": False,
+                    "properties": {"phase": {"type": "string", "minLength": 1}, "reason": {"type": "string"}},
+                }
+            }
+        },
+    }
+}
+
+
 def _json(body: Any) -> Response:
     return Response(orjson.dumps(body), media_type="application/json")
 
@@ -58,6 +75,7 @@ def add_routes(asgi: FastAPI, svc: PhaseService, requires: Requires) -> None:
         methods=["POST"],
         tags=tags,
         summary="Switch phase now: {phase, reason} (supervisor; audited)",
+        openapi_extra=SWITCH_BODY,
     )
     asgi.add_api_route(
         "/api/v1/phase/preview",
