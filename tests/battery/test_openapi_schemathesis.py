@@ -29,6 +29,7 @@ rules:
     group_by: [zone]
 """
 EXAMPLES = 10
+CONFIG = Path(__file__).with_name("schemathesis.toml")
 
 
 def schemathesis() -> list[str]:
@@ -46,6 +47,8 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(tmp_path:
         run = subprocess.run(
             [
                 *schemathesis(),
+                "--config-file",
+                str(CONFIG),
                 "run",
                 srv.url + "/api/v1/openapi.json",
                 "--checks",
