@@ -57,6 +57,8 @@ def check_document(doc: Any, field: str = "", index: int | None = None) -> list[
     Keys are names (no control characters at all); string values are free text. The walk is iterative, so a
     document of any depth is answered with a problem instead of a RecursionError.
     """
+    if _clean(doc, 0):  # the common case, without building paths
+        return []
     problems: list[Problem] = []
     stack: list[tuple[Any, str, int]] = [(doc, field, 0)]
     while stack:
@@ -71,6 +73,22 @@ def check_document(doc: Any, field: str = "", index: int | None = None) -> list[
                 continue
             stack.extend(reversed(list(_children(value, path, depth, index, problems))))
     return problems
+
+
+def _clean(value: Any, depth: int) -> bool:
+    """True when `value` holds nothing `check_document` would refuse; recursion stops at MAX_DEPTH."""
+    if type(value) is str:
+        return _BAD_IN_TEXT.search(value) is None
+    if type(value) is dict:
+        if depth >= MAX_DEPTH:
+            return False
+        return all(
+            type(k) is str and _BAD_IN_NAME.search(k) is None and _clean(v, depth + 1)
+            for k, v in value.items()
+        )
+    if type(value) is list:
+        return depth < MAX_DEPTH and all(_clean(v, depth + 1) for v in value)
+    return True
 
 
 def _children(
