@@ -68,7 +68,7 @@ def problems(r: httpx.Response) -> list[tuple[str, str]]:
     return [(p["field"], p["message"]) for p in r.json()["problems"]]
 
 
-ALERT = {
+ALERT: dict[str, Any] = {
     "version": "4",
     "status": "firing",
     "receiver": "fairwatch",
@@ -321,6 +321,13 @@ def test_an_event_from_1900_is_refused_and_raises_nothing(admin: httpx.Client, a
     )
     zones = {a["zone"] for a in admin.get("/api/v1/alarms").json()["alarms"]}
     assert "stage" not in zones
+
+
+def test_alertmanager_repeats_of_a_long_firing_alert_do_not_refuse_its_group(admin: httpx.Client) -> None:
+    old = ALERT["alerts"][0] | {"startsAt": rfc3339(NOW - 30 * 86400), "fingerprint": "old1"}
+    new = ALERT["alerts"][0] | {"startsAt": rfc3339(NOW - 60), "fingerprint": "new1"}
+    r = admin.post("/api/v1/adapters/alertmanager", json=ALERT | {"alerts": [old, new]})
+    assert (r.status_code, r.json()) == (202, {"accepted": 2, "duplicates": 0})
 
 
 def test_the_horizon_is_a_setting(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ The ingest layer sits below the API, so it cannot import the API's role check; t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -85,7 +86,9 @@ def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         now = ctx.clock.now()
         try:
             raw = alertmanager.from_webhook(body)
-            events = validate_events(raw, now)
+            # No lower bound on time: Alertmanager repeats a firing alert with its first startsAt (the id makes the
+            # repeat a duplicate), and refusing it would refuse the new alerts of its group with it.
+            events = validate_events(raw, now, max_age=math.inf)
         except EventsRefused as exc:
             _count_rejected(ctx.metrics, len(body["alerts"]), exc.refused_by_policy)
             raise
