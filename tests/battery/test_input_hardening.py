@@ -377,3 +377,22 @@ def test_on_postgresql_a_nul_is_a_422_and_honest_events_are_stored(
     finally:
         store.close()
     assert stored == ["pg-1", "pg-2", "pg-5"]  # the whole refused batch is kept out, the others are in
+
+
+def test_a_phase_switch_refuses_unstorable_text_and_deep_nesting(tmp_path: Path) -> None:
+    from tests.phases.test_phases_service import T0, write_show
+
+    phases = write_show(tmp_path / "config")
+    with Server(tmp_path / "data", None, FakeClock(T0), phases=phases) as s, s.client(Role.SUPERVISOR) as c:
+        nul = c.post("/api/v1/phase", json={"phase": "show", "reason": "doors\x00open"})
+        deep = c.post("/api/v1/phase", json={"phase": "show", "reason": "r", "x": nested(40)})
+        honest = c.post("/api/v1/phase", json={"phase": "show", "reason": "doors open\nearly"})
+    assert problems(nul) == [
+        (
+            "reason",
+            "contains a NUL character U+0000 at position 5 (only tab, line feed and carriage return are"
+            " allowed in free text)",
+        )
+    ]
+    assert problems(deep) == [("x" + "[0]" * (MAX_DEPTH - 1), f"nests deeper than {MAX_DEPTH} levels")]
+    assert honest.status_code == 200, honest.text
