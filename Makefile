@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench clean setup browser services
+.PHONY: run test check bench clean setup browser services screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: $(STAMP)
 test: $(STAMP) browser services
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Browser tests write screenshots to build/screenshots/ (ignored); this refreshes the ones docs/ shows.
+screenshots: $(STAMP) browser
+	FAIRWATCH_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
@@ -42,4 +46,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 
 clean:
-	rm -rf $(VENV) fairwatch-data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) fairwatch-data build .pytest_cache .mypy_cache .ruff_cache

@@ -34,6 +34,7 @@ class Settings:
     database_url: str | None = None
     event_retention_days: int = 30
     alarm_retention_days: int = 365
+    event_max_age_days: float = 7.0
     queue_limit: int = 200_000
     batch_max: int = 5_000
     tick_seconds: float = 1.0
@@ -59,6 +60,10 @@ class Settings:
             for name, limit in RETENTION_LIMITS.items()
             if not 1 <= getattr(self, name) <= limit
         ]
+        if not self.event_max_age_days > 0:
+            errors.append(
+                f"event_max_age_days: must be a positive number of days (got {self.event_max_age_days!r})"
+            )
         if self.flood_threshold < 0 or not self.flood_window > 0:
             errors.append(
                 "flood_threshold, flood_window: must be >= 0 and a positive number of seconds"
@@ -118,6 +123,8 @@ SETTINGS_HELP: dict[str, str] = {
     "database_url": "SQLAlchemy URL of the store; default sqlite in the data directory.",
     "event_retention_days": "Raw events older than this are purged (maximum 400).",
     "alarm_retention_days": "Resolved alarms older than this are purged (maximum 3650).",
+    "event_max_age_days": "Events whose `time` is older than this many days are refused with a 422 naming the"
+    " time (a clock reset to 1900 or a replayed backlog must not raise live alarms).",
     "queue_limit": "Events waiting for the writer before ingest answers 503 with Retry-After.",
     "batch_max": "Most events the writer commits in one transaction.",
     "tick_seconds": "How often timers (for, absence, clear) are evaluated.",

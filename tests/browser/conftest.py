@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,9 @@ ARGS = [
     "--no-first-run",
 ]
 SITE = Path(__file__).parents[2] / "src" / "fairwatch" / "sim" / "demo" / "riverside.site.yaml"
-IMG = Path(__file__).parents[2] / "docs" / "img"
+# Screenshots go to an ignored folder so `make test` rewrites no tracked file; `make screenshots` points
+# FAIRWATCH_SCREENSHOTS at docs/img to refresh the pictures the docs show.
+IMG = Path(os.environ.get("FAIRWATCH_SCREENSHOTS") or Path(__file__).parents[2] / "build" / "screenshots")
 VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 PASSWORD = "correct horse battery"
 

@@ -1,5 +1,6 @@
 """The console in real headless Chromium against a real server: sign-in, the live queue and map, alarm handling,
-roles, CSRF, the connection banner, the handover and session expiry. Screenshots go to docs/img/."""
+roles, CSRF, the connection banner, the handover and session expiry. Screenshots go to build/screenshots/
+(`make screenshots` writes them to docs/img/)."""
 
 from __future__ import annotations
 

@@ -25,7 +25,7 @@ from fairwatch.store.base import CapMessage
 from tests.harness import Server
 from tests.notify.conftest import T0
 
-XSD = Path(__file__).resolve().parents[2] / ".." / "shared" / "standards" / "CAP-v1.2.xsd"
+XSD = Path(__file__).resolve().parents[2] / "standards" / "CAP-v1.2.xsd"
 NS = {"cap": cap.CAP_NS, "atom": "http://www.w3.org/2005/Atom"}
 SENDER = "fairwatch@riverside.example"
 

@@ -334,7 +334,7 @@ def _action_details(action: Action, params: dict[str, Any]) -> dict[str, Any]:
         details["text"] = text("text", True)
     elif action is Action.RESOLVE:
         disposition = params.get("disposition")
-        if disposition not in {d.value for d in Disposition}:
+        if not isinstance(disposition, str) or disposition not in {d.value for d in Disposition}:
             message = f"must be one of {_DISPOSITIONS}"
             if disposition is None:
                 message = f"required field is missing (one of {_DISPOSITIONS})"

@@ -14,7 +14,7 @@ def create_api(ctx: Context) -> FastAPI:
         title="Fairwatch",
         version=ctx.version,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by api/docs.py from packaged assets, not a CDN
         redoc_url=None,
     )
     app.state.ctx = ctx

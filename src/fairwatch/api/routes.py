@@ -3,50 +3,30 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Path, Query, Request
 from starlette.responses import Response
 
 from fairwatch.access import Permission, Principal
 from fairwatch.alarms import Action
+from fairwatch.api import docs, openapi
+from fairwatch.api.allow import AllowHeader
 from fairwatch.api.auth import requires
 from fairwatch.api.context import Context
 from fairwatch.api.errors import DEFAULT_RETRY_AFTER, PayloadTooLarge, UnsupportedMediaType, json_response
+from fairwatch.api.openapi import ACTION_BODIES, EVENT_SCHEMA, responses
 from fairwatch.api.serialize import alarm_json, audit_json, event_json, occurrence_json
 from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.events import MAX_BODY, decode_body, validate_events
+from fairwatch.events.inputs import MAX_ID, decode_json, text_problem
 from fairwatch.events.validate import EventsRefused, parse_time
 from fairwatch.model import AlarmState, Role, Severity
 from fairwatch.store import AlarmQuery
 from fairwatch.stream import sse
 
-EVENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["source", "type"],
-    "additionalProperties": False,
-    "properties": {
-        "id": {
-            "type": "string",
-            "maxLength": 128,
-            "description": "Idempotency key; a UUID is assigned if absent",
-        },
-        "source": {"type": "string", "maxLength": 128},
-        "type": {"type": "string", "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$"},
-        "time": {"type": "string", "format": "date-time"},
-        "site": {"type": "string"},
-        "zone": {"type": "string"},
-        "value": {"type": "number"},
-        "location": {
-            "oneOf": [
-                {"type": "object", "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}}},
-                {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}}},
-            ]
-        },
-        "data": {"type": "object", "description": "At most 4 KiB serialized"},
-    },
-}
+AlarmId = Annotated[int, Path(ge=1, le=MAX_ID, description="An alarm id")]
 
 router = APIRouter(prefix="/api/v1")
 
@@ -84,13 +64,16 @@ async def read_json_body(request: Request, limit: int = MAX_BODY) -> bytes:
             "content": {
                 "application/json": {
                     "schema": {
-                        "oneOf": [EVENT_SCHEMA, {"type": "array", "items": EVENT_SCHEMA, "maxItems": 5000}]
+                        "oneOf": [
+                            EVENT_SCHEMA,
+                            {"type": "array", "items": EVENT_SCHEMA, "minItems": 1, "maxItems": 5000},
+                        ]
                     }
                 }
             },
         },
-        "responses": {"202": {"description": "Committed: {accepted, duplicates}"}},
     },
+    responses=responses(202, 400, 401, 403, 413, 415, 422, 503),
 )
 async def post_events(request: Request, _p: Principal = Depends(requires(Permission.INGEST))) -> Response:
     return await ingest_events(request)
@@ -103,7 +86,7 @@ async def ingest_events(request: Request) -> Response:
     raw = decode_body(body)
     now = ctx.clock.now()
     try:
-        events = validate_events(raw, now)
+        events = validate_events(raw, now, ctx.settings.event_max_age_days * 86400.0)
     except EventsRefused as exc:
         ctx.metrics.events.labels("rejected").inc(len(raw))
         ctx.metrics.rejected_by_transport.labels("http").inc(len(raw))
@@ -120,6 +103,10 @@ def _csv(request: Request, name: str, allowed: set[str] | None = None) -> tuple[
     values: list[str] = []
     for raw in request.query_params.getlist(name):
         values.extend(v.strip() for v in raw.split(",") if v.strip())
+    for value in values:
+        problem = text_problem(name, value, free_text=False)
+        if problem is not None:
+            raise InvalidInput([problem], "invalid query")
     if allowed is not None:
         bad = [v for v in values if v not in allowed]
         if bad:
@@ -170,7 +157,10 @@ def _encode_cursor(rank: int, first_seen: float, alarm_id: int) -> str:
 def _decode_cursor(text: str) -> tuple[int, float, int]:
     try:
         rank, neg_first, alarm_id = orjson.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        return int(rank), float(neg_first), int(alarm_id)
+        cursor = int(rank), float(neg_first), int(alarm_id)
+        if not (abs(cursor[0]) <= MAX_ID and abs(cursor[1]) < 1e15 and 0 <= cursor[2] <= MAX_ID):
+            raise ValueError("out of range")
+        return cursor
     except Exception:
         raise InvalidInput(
             [Problem("cursor", text, "is not a cursor this server issued")], "invalid query"
@@ -180,6 +170,7 @@ def _decode_cursor(text: str) -> tuple[int, float, int]:
 @router.get(
     "/alarms",
     summary="List alarms, most severe first, then newest; flood children only with children=include",
+    responses=responses(200, 401, 403, 422, 503),
 )
 async def list_alarms(request: Request, _p: Principal = Depends(requires(Role.VIEWER))) -> Response:
     ctx = ctx_of(request)
@@ -218,9 +209,13 @@ def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
     return body
 
 
-@router.get("/alarms/{alarm_id}", summary="One alarm with occurrences, events and full history")
+@router.get(
+    "/alarms/{alarm_id}",
+    summary="One alarm with occurrences, events and full history",
+    responses=responses(200, 401, 403, 404, 422, 503),
+)
 async def get_alarm(
-    alarm_id: int, request: Request, _p: Principal = Depends(requires(Role.VIEWER))
+    alarm_id: AlarmId, request: Request, _p: Principal = Depends(requires(Role.VIEWER))
 ) -> Response:
     return json_response(alarm_detail(ctx_of(request), alarm_id))
 
@@ -229,12 +224,12 @@ async def _act(request: Request, alarm_id: int, action: Action, principal: Princ
     ctx = ctx_of(request)
     params: dict[str, Any] = {}
     if request.headers.get("content-length") not in (None, "0"):
-        raw = decode_body(await read_json_body(request, 64 * 1024))
-        if len(raw) != 1 or not isinstance(raw[0], dict):
+        doc = decode_json(await read_json_body(request, 64 * 1024))
+        if not isinstance(doc, dict):
             raise InvalidInput(
                 [Problem("body", None, "must be a JSON object")], f"invalid {action.value} request"
             )
-        params = raw[0]
+        params = doc
     alarms = ctx.pipeline.alarms
     alarm = await ctx.pipeline.call(
         lambda txn, now: alarms.act(txn, alarm_id, action, principal.name, params, now)
@@ -242,47 +237,90 @@ async def _act(request: Request, alarm_id: int, action: Action, principal: Princ
     return json_response(alarm_json(alarm, ctx.store.alarm_links([alarm_id]).get(alarm_id)))
 
 
-@router.post("/alarms/{alarm_id}/ack", summary="Acknowledge: {cascade} also acknowledges its flood children")
-async def ack(alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))) -> Response:
+@router.post(
+    "/alarms/{alarm_id}/ack",
+    summary="Acknowledge: {cascade} also acknowledges its flood children",
+    openapi_extra=ACTION_BODIES["ack"],
+    responses=responses(200, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
+async def ack(
+    alarm_id: AlarmId, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
+) -> Response:
     return await _act(request, alarm_id, Action.ACK, p)
 
 
-@router.post("/alarms/{alarm_id}/assign", summary="Assign to someone: {to}")
+@router.post(
+    "/alarms/{alarm_id}/assign",
+    summary="Assign to someone: {to}",
+    openapi_extra=ACTION_BODIES["assign"],
+    responses=responses(200, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
 async def assign(
-    alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
+    alarm_id: AlarmId, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
 ) -> Response:
     return await _act(request, alarm_id, Action.ASSIGN, p)
 
 
-@router.post("/alarms/{alarm_id}/comment", summary="Add a note: {text}")
+@router.post(
+    "/alarms/{alarm_id}/comment",
+    summary="Add a note: {text}",
+    openapi_extra=ACTION_BODIES["comment"],
+    responses=responses(200, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
 async def comment(
-    alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
+    alarm_id: AlarmId, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
 ) -> Response:
     return await _act(request, alarm_id, Action.COMMENT, p)
 
 
-@router.post("/alarms/{alarm_id}/resolve", summary="Resolve: {disposition, note, cascade}")
+@router.post(
+    "/alarms/{alarm_id}/resolve",
+    summary="Resolve: {disposition, note, cascade}",
+    openapi_extra=ACTION_BODIES["resolve"],
+    responses=responses(200, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
 async def resolve(
-    alarm_id: int, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
+    alarm_id: AlarmId, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
 ) -> Response:
     return await _act(request, alarm_id, Action.RESOLVE, p)
 
 
-@router.post("/alarms/{alarm_id}/reopen", summary="Reopen a resolved alarm: {reason} (supervisor)")
+@router.post(
+    "/alarms/{alarm_id}/reopen",
+    summary="Reopen a resolved alarm: {reason} (supervisor)",
+    openapi_extra=ACTION_BODIES["reopen"],
+    responses=responses(200, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
 async def reopen(
-    alarm_id: int, request: Request, p: Principal = Depends(requires(Role.SUPERVISOR))
+    alarm_id: AlarmId, request: Request, p: Principal = Depends(requires(Role.SUPERVISOR))
 ) -> Response:
     return await _act(request, alarm_id, Action.REOPEN, p)
 
 
-@router.get("/audit", summary="Audit records, oldest first (admin)")
-async def audit(request: Request, _p: Principal = Depends(requires(Role.ADMIN))) -> Response:
+STREAM_RESPONSES = responses(
+    401,
+    403,
+    503,
+    ok={
+        "200": {
+            "description": "An event stream",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
+
+
+@router.get(
+    "/audit", summary="Audit records, oldest first (admin)", responses=responses(200, 401, 403, 422, 503)
+)
+async def audit(
+    request: Request,
+    after: Annotated[int, Query(ge=0, le=MAX_ID - 1, description="Records after this sequence number")] = 0,
+    _p: Principal = Depends(requires(Role.ADMIN)),
+) -> Response:
     ctx = ctx_of(request)
-    start = request.query_params.get("after", "0")
-    if not start.isdigit():
-        raise InvalidInput([Problem("after", start, "must be a sequence number")], "invalid query")
     records = []
-    for rec in ctx.store.iter_audit(int(start) + 1):
+    for rec in ctx.store.iter_audit(after + 1):
         records.append(audit_json(rec))
         if len(records) >= 1000:
             break
@@ -307,10 +345,13 @@ async def readyz(request: Request) -> Response:
 
 
 def register(app: FastAPI) -> None:
-    """Attach the API routes to `app`."""
+    """Attach the API routes, the documentation pages and the `Allow` fix to `app`."""
     app.include_router(router)
-    sse.install(app, app.state.ctx, requires)  # GET /api/v1/stream
-    app.add_api_route("/healthz", healthz, methods=["GET"], include_in_schema=True)
-    app.add_api_route("/readyz", readyz, methods=["GET"], include_in_schema=True)
+    sse.install(app, app.state.ctx, requires, STREAM_RESPONSES)  # GET /api/v1/stream
+    docs.install(app)
+    openapi.install(app)
+    app.add_middleware(AllowHeader)
+    app.add_api_route("/healthz", healthz, methods=["GET"], responses=responses(200))
+    app.add_api_route("/readyz", readyz, methods=["GET"], responses=responses(200, 503))
     for route in (healthz, readyz):
         setattr(route, "public", True)  # noqa: B010 - marks the route public for the deny-by-default test

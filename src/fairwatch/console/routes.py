@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from starlette.datastructures import FormData
 from starlette.responses import FileResponse, RedirectResponse, Response
 
@@ -21,6 +21,7 @@ from fairwatch.console.auth import SessionState
 from fairwatch.console.render import Pages
 from fairwatch.console.sessions import COOKIE, ConsoleContext, ConsoleUser, Sessions, SignInRefused
 from fairwatch.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthorized
+from fairwatch.events.inputs import MAX_ID, text_problem
 from fairwatch.model import AlarmState, AuditEntry, Role, Severity
 from fairwatch.site import Site
 from fairwatch.store import AlarmQuery
@@ -118,6 +119,11 @@ class Console:
         sent = request.headers.get("x-csrf-token") or form.get("csrf")
         if not auth.csrf_ok(user.session_id, sent if isinstance(sent, str) else None):
             raise Forbidden(auth.CSRF_REFUSED)
+        unstorable = [
+            p for k, v in form.multi_items() if isinstance(v, str) and (p := text_problem(k, v)) is not None
+        ]
+        if unstorable:  # a store cannot hold NUL or other stray controls (docs/reliability.md)
+            raise InvalidInput(unstorable, "invalid form")
         return form
 
 
@@ -222,7 +228,9 @@ def _page_routes(router: APIRouter, console: Console) -> None:
     async def venue_map(user: ConsoleUser = Depends(viewer)) -> Response:
         return console.page("map.html", user, title="Venue map", nav="map", config={"page": "map"})
 
-    async def alarm(alarm_id: int, user: ConsoleUser = Depends(viewer)) -> Response:
+    async def alarm(
+        alarm_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: ConsoleUser = Depends(viewer)
+    ) -> Response:
         if console.ctx.store.get_alarm(alarm_id) is None:
             raise NotFound(f"alarm {alarm_id} not found")
         people = [

@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-from fairwatch.errors import BadJSON, InvalidInput, Problem
+from fairwatch.errors import InvalidInput, Problem
+from fairwatch.events.inputs import check_document, load_json, text_problem
 from fairwatch.model import Event, Location
 from fairwatch.policy import check_event
 
@@ -18,6 +19,7 @@ MAX_BATCH = 5_000
 MAX_BODY = 4 * 1024 * 1024
 MAX_DATA_BYTES = 4096
 MAX_FUTURE_SECONDS = 300.0
+MAX_AGE_SECONDS = 7 * 86400.0  # default lower bound of event times (setting `event_max_age_days`)
 TYPE_RE = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$")
 ALLOWED = ("id", "source", "type", "time", "site", "zone", "value", "location", "data")
 _ALLOWED_SET = frozenset(ALLOWED)
@@ -33,11 +35,11 @@ class EventsRefused(InvalidInput):
 
 
 def decode_body(body: bytes) -> list[Any]:
-    """Parse a JSON body into a list of raw events; bad JSON names line and column."""
-    try:
-        doc = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+    """Parse a JSON body into a list of raw events; bad JSON names line and column.
+
+    The characters and nesting of each event are checked by `validate_events`, so problems carry its index.
+    """
+    doc = load_json(body)
     if isinstance(doc, dict):
         return [doc]
     if isinstance(doc, list):
@@ -54,8 +56,11 @@ def decode_body(body: bytes) -> list[Any]:
     )
 
 
-def validate_events(raw: list[Any], now: float) -> list[Event]:
-    """Validate every raw event; raise EventsRefused listing all problems if any event is invalid."""
+def validate_events(raw: list[Any], now: float, max_age: float = MAX_AGE_SECONDS) -> list[Event]:
+    """Validate every raw event; raise EventsRefused listing all problems if any event is invalid.
+
+    An event's `time` may be at most `max_age` seconds before `now` and `MAX_FUTURE_SECONDS` after it.
+    """
     events: list[Event] = []
     problems: list[Problem] = []
     refused = 0
@@ -63,7 +68,11 @@ def validate_events(raw: list[Any], now: float) -> list[Event]:
         if not isinstance(item, dict):
             problems.append(Problem("", _short(item), "each event must be a JSON object", index))
             continue
-        mine = _check(item, index, now)
+        unstorable = check_document(item, "", index)
+        if unstorable:  # other checks would echo the characters back; these problems come first and alone
+            problems.extend(unstorable)
+            continue
+        mine = _check(item, index, now, max_age)
         if not mine:
             policy = check_event(item["type"], item.get("data") or {}, index)
             if policy:
@@ -78,7 +87,7 @@ def validate_events(raw: list[Any], now: float) -> list[Event]:
     return events
 
 
-def _check(item: dict[str, Any], index: int, now: float) -> list[Problem]:
+def _check(item: dict[str, Any], index: int, now: float, max_age: float) -> list[Problem]:
     problems: list[Problem] = []
     if not _ALLOWED_SET.issuperset(item):
         for key in item:
@@ -96,7 +105,7 @@ def _check(item: dict[str, Any], index: int, now: float) -> list[Problem]:
     for name in ("id", "site", "zone"):
         _need_text(item, name, index, problems, required=False)
     if "time" in item and item["time"] is not None:
-        _check_time(item["time"], index, now, problems)
+        _check_time(item["time"], index, now, max_age, problems)
     value = item.get("value")
     if value is not None and (
         isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
@@ -123,15 +132,31 @@ def _need_text(
         problems.append(
             Problem(name, _short(value), f"must be at most 128 characters (got {len(value)})", index)
         )
+    else:
+        control = text_problem(name, value, index, free_text=False)  # names hold no tab or line break
+        if control is not None:
+            problems.append(control)
 
 
-def _check_time(value: Any, index: int, now: float, problems: list[Problem]) -> None:
+def _check_time(value: Any, index: int, now: float, max_age: float, problems: list[Problem]) -> None:
     when = parse_time(value)
     if when is None:
         msg = "must be an RFC 3339 timestamp with a time zone, like '2026-07-04T18:22:05Z'"
         problems.append(Problem("time", _short(value), msg, index))
     elif when > now + MAX_FUTURE_SECONDS:
         problems.append(Problem("time", value, "is more than 5 minutes in the future", index))
+    elif when < now - max_age:
+        message = (
+            f"is older than the accepted horizon of {_span(max_age)} (earliest {rfc3339(now - max_age)})"
+        )
+        problems.append(Problem("time", value, message, index))
+
+
+def _span(seconds: float) -> str:
+    if seconds % 86400 == 0:
+        days = int(seconds // 86400)
+        return f"{days} day" + ("s" if days != 1 else "")
+    return f"{seconds:g} seconds"
 
 
 def parse_time(value: Any) -> float | None:

@@ -7,6 +7,7 @@ The ingest layer sits below the API, so it cannot import the API's role check; t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -15,8 +16,9 @@ from fastapi import Depends, FastAPI, Request
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
-from fairwatch.errors import BadJSON, ConfigError, InvalidInput
-from fairwatch.events import MAX_BODY, validate_events
+from fairwatch.errors import ConfigError, InvalidInput
+from fairwatch.events import MAX_BATCH, MAX_BODY, validate_events
+from fairwatch.events.inputs import decode_json
 from fairwatch.events.validate import EventsRefused
 from fairwatch.hosting import HostBase, Requires
 from fairwatch.ingest.adapters import alertmanager, frigate
@@ -85,7 +87,9 @@ def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         now = ctx.clock.now()
         try:
             raw = alertmanager.from_webhook(body)
-            events = validate_events(raw, now)
+            # No lower bound on time: Alertmanager repeats a firing alert with its first startsAt (the id makes the
+            # repeat a duplicate), and refusing it would refuse the new alerts of its group with it.
+            events = validate_events(raw, now, max_age=math.inf)
         except EventsRefused as exc:
             _count_rejected(ctx.metrics, len(body["alerts"]), exc.refused_by_policy)
             raise
@@ -102,7 +106,45 @@ def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         status_code=202,
         summary="Prometheus Alertmanager webhook receiver (version 4): one event per alert",
         tags=["adapters"],
+        openapi_extra=ALERTMANAGER_BODY,
     )
+
+
+_STATUS = {"type": "string", "enum": ["firing", "resolved"]}
+_ALERT = {
+    "type": "object",
+    "required": ["status", "labels", "fingerprint", "startsAt"],
+    "properties": {
+        "status": _STATUS,
+        "labels": {
+            "type": "object",
+            "required": ["alertname"],
+            "properties": {"alertname": {"type": "string", "pattern": "[0-9A-Za-z]"}},
+            "additionalProperties": {"type": "string"},
+        },
+        "annotations": {"type": "object"},
+        "fingerprint": {"type": "string", "pattern": "^[0-9A-Za-z]{1,64}$"},
+        "startsAt": {"type": "string", "format": "date-time"},
+        "endsAt": {"type": "string", "format": "date-time"},
+    },
+}
+ALERTMANAGER_BODY = {  # the OpenAPI request body; adapters.alertmanager is the authority and names every problem
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["status", "alerts"],
+                    "properties": {
+                        "status": _STATUS,
+                        "alerts": {"type": "array", "minItems": 1, "maxItems": MAX_BATCH, "items": _ALERT},
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 def _count_rejected(metrics: Metrics, count: int, refused: int) -> None:
@@ -126,10 +168,7 @@ async def _json_body(request: Request) -> Any:
                 {"error": "too_large", "message": f"body exceeds the limit of {MAX_BODY} bytes"}, 413
             )
         chunks.append(chunk)
-    try:
-        return orjson.loads(b"".join(chunks))
-    except orjson.JSONDecodeError as exc:
-        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+    return decode_json(b"".join(chunks))  # characters and nesting checked: a 422 naming the field
 
 
 def _json(body: Any, status: int) -> Response:
@@ -162,4 +201,7 @@ def _add_metrics(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         methods=["GET"],
         summary="Prometheus metrics (text format)",
         include_in_schema=True,
+        responses={
+            200: {"description": "Metrics", "content": {"text/plain": {"schema": {"type": "string"}}}}
+        },
     )

@@ -10,16 +10,17 @@ from __future__ import annotations
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Annotated, Any, Protocol
 
 import httpx
 import orjson
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Path, Request
 from starlette.responses import Response
 
 from fairwatch.access import Principal
 from fairwatch.alarms import AlarmChange
-from fairwatch.errors import BadJSON, ConfigError, InvalidInput, NotFound, Problem
+from fairwatch.errors import ConfigError, InvalidInput, NotFound, Problem
+from fairwatch.events.inputs import MAX_ID, decode_json
 from fairwatch.hosting import HostBase, Requires
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role, Severity
@@ -31,7 +32,7 @@ from fairwatch.notify.model import EMPTY, NotifyConfig
 from fairwatch.notify.mqtt_out import MqttNotifier
 from fairwatch.notify.notifier import Notifier
 from fairwatch.notify.pipeline import Dispatcher, Writer
-from fairwatch.notify.silences import SilenceService, parse_statuses, silence_json
+from fairwatch.notify.silences import MAX_REASON, SilenceService, parse_statuses, silence_json
 from fairwatch.notify.webhook import WebhookNotifier
 from fairwatch.site import Site
 from fairwatch.taxonomy import Taxonomy
@@ -179,7 +180,9 @@ def public_severities(value: str) -> frozenset[Severity]:
 
 # -- routes ----------------------------------------------------------------------------------------------------
 def _routes(asgi: FastAPI, ctx: Host, issuer: CapIssuer, requires: Requires) -> None:
-    async def alarm_cap(alarm_id: int, _p: Any = Depends(requires(Role.VIEWER))) -> Response:
+    async def alarm_cap(
+        alarm_id: Annotated[int, Path(ge=1, le=MAX_ID)], _p: Any = Depends(requires(Role.VIEWER))
+    ) -> Response:
         message = await issuer.current(alarm_id)
         return Response(message.xml.encode(), media_type=cap.MEDIA_TYPE)
 
@@ -199,17 +202,32 @@ def _routes(asgi: FastAPI, ctx: Host, issuer: CapIssuer, requires: Requires) -> 
             raise NotFound(f"no public CAP message {identifier!r}")
         return Response(message.xml.encode(), media_type=cap.MEDIA_TYPE)
 
+    xml: dict[int | str, dict[str, Any]] = {
+        200: {"description": "A CAP 1.2 message", "content": {cap.MEDIA_TYPE: {"schema": {"type": "string"}}}}
+    }
     asgi.add_api_route(
         "/api/v1/alarms/{alarm_id}/cap",
         alarm_cap,
         methods=["GET"],
         summary="The alarm's current CAP 1.2 message",
+        responses=xml,
+    )
+    feed: dict[int | str, dict[str, Any]] = {
+        200: {"description": "Atom feed", "content": {atom.ATOM_TYPE: {"schema": {"type": "string"}}}}
+    }
+    asgi.add_api_route(
+        "/feeds/cap.atom",
+        cap_feed,
+        methods=["GET"],
+        summary="Atom feed of public alarms (CAP 1.2)",
+        responses=feed,
     )
     asgi.add_api_route(
-        "/feeds/cap.atom", cap_feed, methods=["GET"], summary="Atom feed of public alarms (CAP 1.2)"
-    )
-    asgi.add_api_route(
-        "/feeds/cap/{identifier}.xml", cap_public_message, methods=["GET"], summary="A public CAP 1.2 message"
+        "/feeds/cap/{identifier}.xml",
+        cap_public_message,
+        methods=["GET"],
+        summary="A public CAP 1.2 message",
+        responses=xml,
     )
     cap_feed.public = True  # type: ignore[attr-defined]
     cap_public_message.public = True  # type: ignore[attr-defined]
@@ -226,14 +244,23 @@ def _silence_routes(asgi: FastAPI, ctx: Host, silences: SilenceService, requires
         now = ctx.clock.now()
         return _json({"silences": [silence_json(s, now) for s in silences.query(now, statuses)]})
 
-    async def delete_silence(silence_id: int, p: Principal = Depends(requires(Role.SUPERVISOR))) -> Response:
+    async def delete_silence(
+        silence_id: Annotated[int, Path(ge=1, le=MAX_ID)], p: Principal = Depends(requires(Role.SUPERVISOR))
+    ) -> Response:
         ended = await silences.delete(silence_id, p.name)
         return _json(silence_json(ended, ctx.clock.now()))
 
     summary = (
         "Silence notifications about matching alarms for a while: {matchers, starts_at, ends_at, reason}"
     )
-    asgi.add_api_route("/api/v1/silences", create_silence, methods=["POST"], status_code=201, summary=summary)
+    asgi.add_api_route(
+        "/api/v1/silences",
+        create_silence,
+        methods=["POST"],
+        status_code=201,
+        summary=summary,
+        openapi_extra=SILENCE_BODY,
+    )
     asgi.add_api_route(
         "/api/v1/silences", list_silences, methods=["GET"], summary="Silences, newest first (?status=active)"
     )
@@ -242,7 +269,31 @@ def _silence_routes(asgi: FastAPI, ctx: Host, silences: SilenceService, requires
         delete_silence,
         methods=["DELETE"],
         summary="Expire a silence now; its held-back alarms are re-notified",
+        responses={409: {"description": "The silence has expired already"}},
     )
+
+
+_TIME = {"type": "string", "format": "date-time"}
+SILENCE_BODY = {  # the OpenAPI request body; parse_silence is the authority and names every problem
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["matchers", "ends_at", "reason"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "matchers": {"type": "object", "minProperties": 1},
+                        "starts_at": {**_TIME, "type": ["string", "null"]},
+                        "ends_at": _TIME,
+                        "reason": {"type": "string", "minLength": 1, "maxLength": MAX_REASON},
+                    },
+                }
+            }
+        },
+    }
+}
 
 
 async def _json_body(request: Request) -> Any:
@@ -256,10 +307,7 @@ async def _json_body(request: Request) -> Any:
     if len(body) > MAX_SILENCE_BODY:
         message = f"must be at most {MAX_SILENCE_BODY} bytes"
         raise InvalidInput([Problem("body", len(body), message)], "invalid request")
-    try:
-        return orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+    return decode_json(body)  # characters a store cannot hold and deep nesting are a 422 naming the field
 
 
 def _json(body: Any, status: int = 200) -> Response:

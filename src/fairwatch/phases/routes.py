@@ -13,13 +13,31 @@ from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
 
 from fairwatch.access import Principal
-from fairwatch.errors import BadJSON, InvalidInput, Problem
+from fairwatch.errors import InvalidInput, Problem
+from fairwatch.events.inputs import decode_json
 from fairwatch.hosting import Requires
 from fairwatch.model import Role
 from fairwatch.phases.service import PhaseService, check_reason
 
 MAX_BODY = 16 * 1024
 _BODY_KEYS = ("phase", "reason")
+
+
+SWITCH_BODY = {  # the OpenAPI request body; `_switch_request` is the authority and names every problem
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["phase"],
+                    "additionalProperties": False,
+                    "properties": {"phase": {"type": "string", "minLength": 1}, "reason": {"type": "string"}},
+                }
+            }
+        },
+    }
+}
 
 
 def _json(body: Any) -> Response:
@@ -57,6 +75,7 @@ def add_routes(asgi: FastAPI, svc: PhaseService, requires: Requires) -> None:
         methods=["POST"],
         tags=tags,
         summary="Switch phase now: {phase, reason} (supervisor; audited)",
+        openapi_extra=SWITCH_BODY,
     )
     asgi.add_api_route(
         "/api/v1/phase/preview",
@@ -77,10 +96,7 @@ async def _body(request: Request) -> bytes:
 
 def _switch_request(body: bytes) -> tuple[str, str]:
     """(phase, reason) of a switch request; InvalidInput names every bad field."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
+    data = decode_json(body)  # characters a store cannot hold and deep nesting are a 422 naming the field
     if not isinstance(data, dict):
         raise InvalidInput([Problem("body", None, "must be a JSON object")], "invalid phase switch")
     problems = [Problem(k, data[k], "unknown field") for k in data if k not in _BODY_KEYS]

@@ -40,8 +40,13 @@ class StreamContext(Protocol):
 Requires = Callable[[Role], Callable[[Request], Awaitable[Principal]]]
 
 
-def install(asgi: FastAPI, ctx: StreamContext, requires: Requires) -> None:
-    """Register the stream endpoint on `asgi` (viewers and above)."""
+def install(
+    asgi: FastAPI,
+    ctx: StreamContext,
+    requires: Requires,
+    responses: dict[int | str, dict[str, Any]] | None = None,
+) -> None:
+    """Register the stream endpoint on `asgi` (viewers and above); `responses` describes its answers in OpenAPI."""
 
     async def stream(request: Request, principal: Principal = Depends(requires(Role.VIEWER))) -> Response:
         if not ctx.hub.accepting:
@@ -57,6 +62,7 @@ def install(asgi: FastAPI, ctx: StreamContext, requires: Requires) -> None:
         stream,
         methods=["GET"],
         summary="Server-Sent Events: every alarm change; resumable with Last-Event-ID",
+        responses=responses,
     )
 
 

@@ -61,6 +61,20 @@ def router(svc: Transparency) -> APIRouter:
         first = _required(request, "from", 0)
         return _json(await svc.consistency(first, _optional(request, "to", 0)))
 
+    def query(*params: tuple[str, bool, int]) -> dict[str, Any]:
+        schema = {"type": "integer", "maximum": 10**18 - 1}
+        return {
+            "responses": {"404": {"description": "The log holds no such record or tree size (yet)"}},
+            "parameters": [
+                {"name": n, "in": "query", "required": r, "schema": {**schema, "minimum": least}}
+                for n, r, least in params
+            ],
+        }
+
+    extra = {
+        "/api/v1/transparency/inclusion": query(("seq", True, 1), ("size", False, 1)),
+        "/api/v1/transparency/consistency": query(("from", True, 0), ("to", False, 0)),
+    }
     table: list[tuple[str, Handler, str]] = [
         (EXPORT_PATH, alarm_taxonomy, "Every alarm type ever defined, policy, signed checkpoint, compliance"),
         ("/api/v1/transparency/head", head, "The live audit log's size and Merkle root (unsigned)"),
@@ -69,5 +83,12 @@ def router(svc: Transparency) -> APIRouter:
     ]
     for path, handler, summary in table:
         handler.public = True  # type: ignore[attr-defined]
-        r.add_api_route(path, handler, methods=["GET"], summary=summary, tags=["transparency"])
+        r.add_api_route(
+            path,
+            handler,
+            methods=["GET"],
+            summary=summary,
+            tags=["transparency"],
+            openapi_extra=extra.get(path),
+        )
     return r
