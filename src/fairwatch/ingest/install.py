@@ -16,13 +16,13 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from fairwatch.errors import BadJSON, ConfigError, InvalidInput
-from fairwatch.events import MAX_BODY, validate_events
-from fairwatch.events.validate import EventsRefused
+from fairwatch.events import MAX_BODY
 from fairwatch.hosting import HostBase, Requires
 from fairwatch.ingest.adapters import alertmanager, frigate
 from fairwatch.ingest.mqtt import MqttIngest, Route, events_route, parse_broker, topic_filters
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
+from fairwatch.site import Site
 from fairwatch.writer.pipeline import Pipeline
 
 ALERTMANAGER_PATH = "/api/v1/adapters/alertmanager"
@@ -61,8 +61,15 @@ def build_mqtt(ctx: Host) -> MqttIngest | None:
     broker = parse_broker(s)
     routes: list[Route] = []
     if s.frigate_prefix:
-        dropped = ctx.metrics.identity_dropped
-        routes += frigate.routes(s.frigate_prefix, lambda name: dropped.labels("frigate", name).inc())
+        dropped, items = ctx.metrics.identity_dropped, ctx.metrics.adapter_dropped
+        site = ctx.extras.get("site")
+        zones = site.zone_ids if isinstance(site, Site) else frozenset[str]()  # without a site, no zones
+        routes += frigate.routes(
+            s.frigate_prefix,
+            zones,
+            lambda name: dropped.labels("frigate", name).inc(),
+            lambda reason, n: items.labels("frigate", reason.value).inc(n),
+        )
     routes += [events_route(f) for f in topic_filters(s.mqtt_topics)]
     return MqttIngest(
         broker,
@@ -81,25 +88,29 @@ def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         body = await _json_body(request)
         if isinstance(body, Response):
             return body
-        now = ctx.clock.now()
         try:
-            raw = alertmanager.from_webhook(body)
-            events = validate_events(raw, now)
-        except EventsRefused as exc:
-            _count_rejected(ctx.metrics, len(body["alerts"]), exc.refused_by_policy)
-            raise
+            batch = alertmanager.from_webhook(body)
         except InvalidInput:
             _count_rejected(ctx.metrics, 1, 0)
             raise
+        events = alertmanager.judge(batch, ctx.clock.now())  # each alert alone (RS-14)
+        if batch.refused:
+            _count_rejected(ctx.metrics, batch.refused_alerts, batch.refused_by_policy)
+            dropped = ctx.metrics.adapter_dropped
+            dropped.labels("alertmanager", "refused").inc(batch.refused_by_policy)
+            dropped.labels("alertmanager", "invalid").inc(batch.refused_alerts - batch.refused_by_policy)
+        if not events:
+            raise InvalidInput(batch.refused, alertmanager.REFUSED_ALL)
         accepted, duplicates = await ctx.pipeline.submit(events)
-        return _json({"accepted": accepted, "duplicates": duplicates}, 202)
+        refused = [{"index": p.index, "field": p.field, "reason": p.message} for p in batch.refused]
+        return _json({"accepted": accepted, "duplicates": duplicates, "refused": refused}, 202)
 
     asgi.add_api_route(
         ALERTMANAGER_PATH,
         receive_alertmanager,
         methods=["POST"],
         status_code=202,
-        summary="Prometheus Alertmanager webhook receiver (version 4): one event per alert",
+        summary="Prometheus Alertmanager webhook receiver (version 4): one event per alert, each judged alone",
         tags=["adapters"],
     )
 
