@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from fairwatch.clock import FakeClock
+from fairwatch.ingest.adapters.alertmanager import DATA_FIELDS
 from fairwatch.model import Role
 from tests.harness import Server
 from tests.ingest.broker import Mosquitto, Publisher, wait_for
@@ -125,6 +126,7 @@ def test_a_refused_alert_never_takes_the_fire_panel_fault_down_with_it(tmp_path:
             {"status": "firing", "fingerprint": "f1f1f1f1f1f1f1f1", "severity": "critical"},
         )
     ]
+    assert all(set(data) <= set(DATA_FIELDS) for _t, _z, data in stored(srv.data))
     for path in srv.data.glob("fairwatch.db*"):
         content = path.read_bytes()
         assert b"prayer room" not in content and b"muslim" not in content, path.name

@@ -15,7 +15,7 @@ import orjson
 import pytest
 
 from fairwatch.clock import FakeClock
-from fairwatch.ingest.adapters.alertmanager import alert_type
+from fairwatch.ingest.adapters.alertmanager import alert_type, guard
 from fairwatch.model import Role
 from tests.harness import Server
 
@@ -257,3 +257,25 @@ def test_needs_a_token(srv: Server) -> None:
 )
 def test_alert_names_become_event_types(alertname: str, event_type: str) -> None:
     assert alert_type(alertname) == event_type
+
+
+@pytest.mark.parametrize(
+    ("labels", "expected"),
+    [
+        ({"alertname": "FirePanelFault", "zone": "st-marys-church"}, []),
+        ({"alertname": "ProtestDetected"}, [("labels.alertname", "peaceful_assembly")]),
+        ({"alertname": "UnauthorisedAssembly"}, [("labels.alertname", "peaceful_assembly")]),
+        ({"alertname": "FaceMatch"}, [("labels.alertname", "biometric_identification")]),  # once, not twice
+        ({"alertname": "Crowd", "religion": "x"}, [("labels", "religion_or_belief")]),
+        ({"alertname": "Crowd", "target": "protesters"}, [("labels", "peaceful_assembly")]),
+    ],
+    ids=["fire-at-a-church", "protest", "assembly", "face-match", "religion-label", "protest-value"],
+)
+def test_the_guard_names_the_ground_never_the_text(
+    labels: dict[str, str], expected: list[tuple[str, str]]
+) -> None:
+    problems = guard(alert_type(labels["alertname"]), labels, 4)
+    assert [(p.field, p.message.split(": ")[2]) for p in problems] == expected
+    for p in problems:
+        assert (p.index, p.value) == (4, None)
+        assert not any(text in p.message for text in labels.values() if text not in ("x",))

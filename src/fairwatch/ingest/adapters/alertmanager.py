@@ -105,6 +105,8 @@ def guard(event_type: str, labels: dict[str, str], index: int) -> list[Problem]:
             Problem("labels.alertname", None, f"{_PERSON}: {ground}: {GROUND_REASONS[ground]}", index)
         )
     for key, value in labels.items():
+        if key == "alertname" and ground is not None:
+            continue  # refused already, once is enough
         where = "labels.alertname" if key == "alertname" else "labels"
         person = key_ground(key)
         if person is not None:
