@@ -144,8 +144,8 @@ class App:
             phases = install_phases(asgi, ctx, requires, cfg.phases, cfg.site)
         console = install_console(asgi, ctx, cfg.site)
         ctx.session_lookup, ctx.html_error = console.sessions.lookup, console.html_error
-        transparency = install_transparency(asgi, ctx, cfg.taxonomy)
-        mqtt = install_ingest(asgi, ctx, requires)  # MQTT, Frigate, Alertmanager, /metrics
+        transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site)
+        mqtt = install_ingest(asgi, ctx, requires, cfg.site)  # MQTT, Frigate, Alertmanager, /metrics
         # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
         notify = install_notify(asgi, ctx, requires, cfg.notify, cfg.site, cfg.taxonomy)
         app = cls(

@@ -473,15 +473,27 @@ def purge(
     typer.echo(retention.describe(report, dry=dry_run))
 
 
+_TRUST_HELP = "A deployment public key (base64) or key id to trust, e.g. a new key it announced; repeatable."
+_PIN_HELP = "First run only: create the witness state and pin the key the export publishes."
+FLAGGED_EXIT = 3
+
+
 @transparency_cli.command("verify")
 def transparency_verify(
     url: Annotated[str, typer.Argument(help="Base URL, or the URL of /.well-known/alarm-taxonomy.json.")],
     witness: Annotated[Path, typer.Option("--witness", help="Where this witness keeps what it saw.")],
+    trust_key: Annotated[list[str] | None, typer.Option("--trust-key", help=_TRUST_HELP)] = None,
+    pin: Annotated[bool, typer.Option("--pin", help=_PIN_HELP)] = False,
 ) -> None:
-    """Check a deployment's signed export against what this witness saw before. Exit 1 naming what is wrong."""
-    report = witness_verify(url, witness)
+    """Check a deployment's signed export against what this witness saw before. Exit 1 naming what is wrong;
+    exit 3 when it verifies but changes were flagged (a type or rule redefined, a status change ...)."""
+    report = witness_verify(url, witness, trust_keys=trust_key or (), pin=pin)
     if report.ok:
         typer.echo(report.summary)
+        for flag in report.flags:
+            typer.echo(f"FLAGGED: {flag}")
+        if report.flags:
+            raise typer.Exit(FLAGGED_EXIT)
         return
     for problem in report.problems:
         typer.echo(f"FAILED: {problem}", err=True)

@@ -50,6 +50,13 @@ class Metrics:
             ["adapter", "field"],
             registry=r,
         )
+        self.adapter_dropped = Counter(
+            "fairwatch_adapter_items_dropped_total",
+            "Items adapters left out while keeping the rest: non-safety camera labels, unknown zones, refused or"
+            " invalid items (RS-12, RS-14)",
+            ["adapter", "reason"],
+            registry=r,
+        )
         self.notifications = Counter(
             "fairwatch_notifications_total",
             "Notification attempts by channel and outcome",

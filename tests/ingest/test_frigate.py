@@ -1,8 +1,10 @@
 """The Frigate NVR adapter: recorded `frigate/events` and `frigate/reviews` messages become the right events, a
-zone rule raises and clears on them, and recognised face names and plate text never reach the store (RS-4)."""
+zone rule raises and clears on them, recognised face names and plate text never reach the store (RS-4), only
+safety objects become events (RS-12) and only the site's zones are used."""
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import sqlite3
 from pathlib import Path
@@ -13,7 +15,8 @@ import pytest
 
 from fairwatch.clock import FakeClock
 from fairwatch.errors import InvalidInput
-from fairwatch.ingest.adapters.frigate import from_event, from_review, redact
+from fairwatch.ingest.adapters.frigate import Mapped, from_event, from_review, judge, redact
+from fairwatch.ingest.adapters.labels import SAFETY_LABELS, DropReason
 from fairwatch.model import Role
 from tests.harness import Server
 from tests.ingest.broker import Collector, Mosquitto, Publisher, wait_for
@@ -21,6 +24,7 @@ from tests.ingest.frigate_samples import FACE_NAME, PLATE, car_messages, person_
 
 NOW = 1_783_000_000.0
 FID = "1782999900.000000-k3x9qa"
+ZONES = frozenset({"backstage", "loading_bay"})  # the site's zones
 PERSON_DATA = {"frigate_id": FID, "label": "person", "stationary": False}
 
 
@@ -96,12 +100,12 @@ def person(kind: str, zones: list[str]) -> dict[str, Any]:
 def test_tracked_object_messages_map_to_events(
     index: int, events: list[dict[str, Any]], dropped: set[str]
 ) -> None:
-    mapped = from_event(person_messages()[index])
+    mapped = from_event(person_messages()[index], ZONES)
     assert (mapped.events, mapped.dropped_identity) == (events, dropped)
 
 
 def test_a_plate_is_dropped_and_the_car_ends_in_its_zone() -> None:
-    new, end = (from_event(m) for m in car_messages())
+    new, end = (from_event(m, ZONES) for m in car_messages())
     assert [(e["type"], e.get("zone"), e["data"]["kind"]) for e in new.events + end.events] == [
         ("camera.object.car", "loading_bay", "new"),
         ("camera.object.car.end", "loading_bay", "end"),
@@ -113,7 +117,7 @@ def test_a_plate_is_dropped_and_the_car_ends_in_its_zone() -> None:
 def test_false_positives_give_no_event() -> None:
     message = person_messages()[0]
     message["after"]["false_positive"] = True
-    assert from_event(message).events == []
+    assert from_event(message, ZONES).events == []
 
 
 @pytest.mark.parametrize(
@@ -127,7 +131,7 @@ def test_false_positives_give_no_event() -> None:
     ids=["new", "escalated", "unchanged", "end"],
 )
 def test_review_messages_map_to_events(index: int, expected: list[tuple[str, str, list[str]]]) -> None:
-    mapped = from_review(review_messages()[index])
+    mapped = from_review(review_messages()[index], ZONES)
     assert [(e["type"], e["data"]["kind"], e["data"]["zones"]) for e in mapped.events] == expected
     assert FACE_NAME.encode() not in orjson.dumps(mapped.events)
     for e in mapped.events:
@@ -164,7 +168,7 @@ def test_invalid_frigate_messages_name_every_problem(
     message: Any, problems: list[tuple[str, Any, str]]
 ) -> None:
     with pytest.raises(InvalidInput) as caught:
-        from_event(message)
+        from_event(message, ZONES)
     assert caught.value.summary == "invalid Frigate message"
     assert [(p.field, p.value, p.message) for p in caught.value.problems] == problems
 
@@ -186,11 +190,26 @@ rules:
 """
 
 
+SITE = """
+site: {id: venue, name: Venue, timezone: UTC, plan: {width: 100, height: 100}}
+zones:
+  - {id: backstage, name: Backstage, polygon: [[0, 0], [50, 0], [50, 50], [0, 50]], capacity: 100}
+  - {id: loading_bay, name: Loading bay, polygon: [[50, 50], [99, 50], [99, 99], [50, 99]], capacity: 10}
+"""
+
+
 def test_frigate_over_mqtt_raises_and_clears_and_stores_no_identity(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE)
     with (
         Mosquitto(tmp_path / "broker") as broker,
         Server(
-            tmp_path / "data", RULES, FakeClock(NOW), mqtt_url=broker.url, frigate_prefix="frigate"
+            tmp_path / "data",
+            RULES,
+            FakeClock(NOW),
+            site=site,
+            mqtt_url=broker.url,
+            frigate_prefix="frigate",
         ) as srv,
     ):
         assert srv.app is not None
@@ -281,3 +300,108 @@ def test_an_invalid_frigate_message_is_dead_lettered_without_identity(tmp_path: 
             "payload_bytes": len(payload),
         }
         assert FACE_NAME.encode() not in body
+
+
+def labelled(label: str, zones: list[str]) -> dict[str, Any]:
+    """A tracked object of `label` entering `zones`."""
+    message = copy.deepcopy(person_messages()[1])
+    for side in (message["before"], message["after"]):
+        side["label"] = label
+    message["after"]["current_zones"] = zones
+    return message
+
+
+@pytest.mark.parametrize(
+    ("label", "event_type"),
+    [
+        ("person", "camera.object.person"),
+        ("car", "camera.object.car"),
+        ("Truck", "camera.object.truck"),
+        ("bus", "camera.object.bus"),
+        ("motorcycle", "camera.object.motorcycle"),
+        ("bicycle", "camera.object.bicycle"),
+        ("fire", "camera.object.fire"),
+        ("smoke", "camera.object.smoke"),
+        ("backpack", "camera.object.bag"),
+        ("suitcase", "camera.object.bag"),
+        ("knife", "camera.object.knife"),
+        ("gun", "camera.object.weapon"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_safety_objects_become_events(label: str, event_type: str) -> None:
+    mapped = from_event(labelled(label, ["backstage"]), ZONES)
+    assert [(e["type"], e["zone"], e["data"]["label"]) for e in mapped.events] == [
+        (event_type, "backstage", event_type.rsplit(".", 1)[1])
+    ]
+    assert not mapped.dropped
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "face",  # body
+        "hand",
+        "head",
+        "hijab",  # clothing and religious dress
+        "kippah",
+        "turban",
+        "hat",
+        "tie",
+        "umbrella",
+        "flag",  # symbols and expression
+        "banner",
+        "placard",
+        "sign",
+        "cross",
+        "raised_fist",  # gestures
+        "speech",  # speech
+        "license_plate",  # identity
+        "amazon",  # logos
+        "license plate",
+        "made_up_label",  # anything nobody thought of
+    ],
+)
+def test_every_other_label_is_dropped_and_counted(label: str) -> None:
+    assert label.lower() not in SAFETY_LABELS
+    mapped = from_event(labelled(label, ["backstage"]), ZONES)
+    assert (mapped.events, dict(mapped.dropped)) == ([], {DropReason.LABEL: 1})
+
+
+def test_unknown_zones_are_dropped_and_counted_never_invented() -> None:
+    new = copy.deepcopy(person_messages()[0])
+    new["after"]["current_zones"] = ["backstage", "prayer_room", "vip_tent"]
+    mapped = from_event(new, ZONES)
+    assert [(e.get("zone"), e["data"]["zones"]) for e in mapped.events] == [("backstage", ["backstage"])]
+    assert dict(mapped.dropped) == {DropReason.ZONE: 2}
+    only_unknown = from_event(labelled("person", ["prayer_room"]), ZONES)  # entering it is no news
+    assert (only_unknown.events, dict(only_unknown.dropped)) == ([], {DropReason.ZONE: 1})
+    without_site = from_event(new, frozenset())
+    assert [(e.get("zone"), e["data"]["zones"]) for e in without_site.events] == [(None, [])]
+
+
+def test_reviews_keep_safety_objects_and_sounds_only() -> None:
+    message = review_messages()[0]
+    message["after"]["data"].update(
+        objects=["person", "flag", "face", "backpack"],
+        audio=["speech", "scream", "chant", "fire_alarm"],
+        zones=["backstage", "prayer_room"],
+    )
+    mapped = from_review(message, ZONES)
+    [event] = mapped.events
+    assert (event["data"]["objects"], event["data"]["audio"], event["data"]["zones"]) == (
+        ["person", "bag"],
+        ["scream", "fire_alarm"],
+        ["backstage"],
+    )
+    assert dict(mapped.dropped) == {DropReason.LABEL: 4, DropReason.ZONE: 1}
+    message["after"]["data"].update(objects=["flag", "banner"], audio=["speech"])
+    symbols_only = from_review(message, ZONES)
+    assert (symbols_only.events, dict(symbols_only.dropped)) == ([], {DropReason.LABEL: 3})
+
+
+def test_each_event_is_judged_alone_by_the_guard() -> None:
+    good = from_event(labelled("person", ["backstage"]), ZONES).events[0]
+    bad = {**good, "type": "camera.object.face_match"}
+    mapped = judge(Mapped(events=[bad, good]))
+    assert (mapped.events, dict(mapped.dropped)) == ([good], {DropReason.REFUSED: 1})

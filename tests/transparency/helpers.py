@@ -80,7 +80,7 @@ def export(srv: Server) -> dict[str, Any]:
     return body
 
 
-def witness(url: str, directory: Path) -> tuple[int, str, str]:
-    """`fairwatch transparency verify URL --witness DIR`: (exit code, stdout, stderr)."""
-    result = runner.invoke(cli, ["transparency", "verify", url, "--witness", str(directory)])
+def witness(url: str, directory: Path, *options: str) -> tuple[int, str, str]:
+    """`fairwatch transparency verify URL --witness DIR [OPTIONS]`: (exit code, stdout, stderr)."""
+    result = runner.invoke(cli, ["transparency", "verify", url, "--witness", str(directory), *options])
     return result.exit_code, result.stdout, result.stderr

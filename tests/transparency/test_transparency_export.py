@@ -59,11 +59,13 @@ def test_export_shape(srv: Server) -> None:
     assert sorted(doc) == [
         "checkpoint",
         "compliance",
+        "configuration",
         "deployment",
         "format",
         "policy",
         "previous_export_sha256",
         "proofs",
+        "signature",
         "types",
     ]
     assert doc["format"] == "fairwatch-alarm-taxonomy/v1"

@@ -15,7 +15,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from fairwatch.audit import chain, key_id, load_or_create_key
+from fairwatch.audit import chain, key_id, load_or_create_key, public_key_b64
 from fairwatch.clock import FakeClock
 from fairwatch.model import AuditEntry, AuditRecord
 from tests.harness import Server
@@ -61,11 +61,14 @@ class Deployment:
         assert srv.call(service(srv).maybe_checkpoint()) is not None
 
     def verify(self, srv: Server) -> tuple[int, str, str]:
-        return witness(srv.url, self.seen)
+        first = not (self.seen / "witness.json").exists()
+        return witness(srv.url, self.seen, *(["--pin"] if first else []))
 
-    def ok(self, srv: Server) -> str:
+    def ok(self, srv: Server, *flags: str) -> str:
+        """Verifies; exit 3 with exactly these FLAGGED lines when changes are expected, else exit 0."""
         code, out, err = self.verify(srv)
-        assert (code, err) == (0, ""), err
+        assert (code, err) == ((3 if flags else 0), ""), err
+        assert [line[9:] for line in out.splitlines() if line.startswith("FLAGGED: ")] == list(flags)
         return out
 
     def fails(self, *messages: str) -> str:
@@ -122,7 +125,7 @@ def test_a_silently_deleted_type(tmp_path: Path) -> None:
     with d.running(taxonomy=taxonomy) as srv:
         d.ok(srv)
     with d.running() as srv:  # dropped from the site file: published as a tombstone, still fine
-        d.ok(srv)
+        d.ok(srv, f"alarm type '{SITE_TYPE}' changed status: active -> removed")
     # someone removes every trace of it from the type history (kept in the audit log)
     for seq, details in sql(d.data, "SELECT seq, details FROM audit WHERE action = 'taxonomy-recorded'"):
         data = orjson.loads(details)
@@ -232,8 +235,11 @@ def test_a_replaced_deployment_key(dep: Deployment) -> None:
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         )
     )
+    new = key_id(new_key)
     err = dep.fails(
-        f"deployment key changed: pinned key {old} on first use, the export publishes {key_id(new_key)}"
+        f"deployment key changed: pinned key {old}, the export publishes {new}; trust it with --trust-key "
+        f"{public_key_b64(new_key)} only if the deployment announced it",
+        f"the export's signature does not verify with key {old}",
     )
     # the stored checkpoints still carry the old key's signatures, which the new key cannot vouch for
     why = f"checkpoint of size {signed_size(dep)} does not verify with key {key_id(new_key)} (forged or altered)"

@@ -47,7 +47,7 @@ def test_a_refused_value_names_the_item_and_the_correlation_id() -> None:
 
 def app_raising(exc: Exception) -> FastAPI:
     app = FastAPI()
-    app.state.ctx = SimpleNamespace(extras={})
+    app.state.ctx = SimpleNamespace(html_error=None)
     errors.install(app)
 
     @app.get("/boom")

@@ -7,7 +7,6 @@ The ingest layer sits below the API, so it cannot import the API's role check; t
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -17,14 +16,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
 
 from fairwatch.errors import ConfigError, InvalidInput
-from fairwatch.events import MAX_BATCH, MAX_BODY, validate_events
+from fairwatch.events import MAX_BATCH, MAX_BODY
 from fairwatch.events.inputs import decode_json
-from fairwatch.events.validate import EventsRefused
 from fairwatch.hosting import HostBase, Requires
 from fairwatch.ingest.adapters import alertmanager, frigate
 from fairwatch.ingest.mqtt import MqttIngest, Route, events_route, parse_broker, topic_filters
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
+from fairwatch.site import Site
 from fairwatch.writer.pipeline import Pipeline
 
 ALERTMANAGER_PATH = "/api/v1/adapters/alertmanager"
@@ -41,12 +40,12 @@ class Host(HostBase, Protocol):
     def readiness(self) -> list[Callable[[], str | None]]: ...
 
 
-def install(asgi: FastAPI, ctx: Host, requires: Requires) -> MqttIngest | None:
+def install(asgi: FastAPI, ctx: Host, requires: Requires, site: Site | None = None) -> MqttIngest | None:
     """Add the Alertmanager receiver and /metrics; start MQTT ingest with the app when `mqtt_url` is set and
-    return it."""
+    return it. Frigate zones are those of `site` (none without one)."""
     _add_alertmanager(asgi, ctx, requires)
     _add_metrics(asgi, ctx, requires)
-    ingest = build_mqtt(ctx)
+    ingest = build_mqtt(ctx, site)
     if ingest is not None:
         ctx.readiness.append(ingest.readiness)
         ctx.on_start.append(ingest.start)
@@ -54,7 +53,7 @@ def install(asgi: FastAPI, ctx: Host, requires: Requires) -> MqttIngest | None:
     return ingest
 
 
-def build_mqtt(ctx: Host) -> MqttIngest | None:
+def build_mqtt(ctx: Host, site: Site | None = None) -> MqttIngest | None:
     """The MQTT subscriber the settings ask for, or None; a bad broker URL or topic is a ConfigError."""
     s = ctx.settings
     if s.mqtt_url is None:
@@ -64,8 +63,14 @@ def build_mqtt(ctx: Host) -> MqttIngest | None:
     broker = parse_broker(s)
     routes: list[Route] = []
     if s.frigate_prefix:
-        dropped = ctx.metrics.identity_dropped
-        routes += frigate.routes(s.frigate_prefix, lambda name: dropped.labels("frigate", name).inc())
+        dropped, items = ctx.metrics.identity_dropped, ctx.metrics.adapter_dropped
+        zones = site.zone_ids if site is not None else frozenset[str]()  # without a site, no zones
+        routes += frigate.routes(
+            s.frigate_prefix,
+            zones,
+            lambda name: dropped.labels("frigate", name).inc(),
+            lambda reason, n: items.labels("frigate", reason.value).inc(n),
+        )
     routes += [events_route(f) for f in topic_filters(s.mqtt_topics)]
     return MqttIngest(
         broker,
@@ -84,27 +89,29 @@ def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         body = await _json_body(request)
         if isinstance(body, Response):
             return body
-        now = ctx.clock.now()
         try:
-            raw = alertmanager.from_webhook(body)
-            # No lower bound on time: Alertmanager repeats a firing alert with its first startsAt (the id makes the
-            # repeat a duplicate), and refusing it would refuse the new alerts of its group with it.
-            events = validate_events(raw, now, max_age=math.inf)
-        except EventsRefused as exc:
-            _count_rejected(ctx.metrics, len(body["alerts"]), exc.refused_by_policy)
-            raise
+            batch = alertmanager.from_webhook(body)
         except InvalidInput:
             _count_rejected(ctx.metrics, 1, 0)
             raise
+        events = alertmanager.judge(batch, ctx.clock.now())  # each alert alone (RS-14)
+        if batch.refused:
+            _count_rejected(ctx.metrics, batch.refused_alerts, batch.refused_by_policy)
+            dropped = ctx.metrics.adapter_dropped
+            dropped.labels("alertmanager", "refused").inc(batch.refused_by_policy)
+            dropped.labels("alertmanager", "invalid").inc(batch.refused_alerts - batch.refused_by_policy)
+        if not events:
+            raise InvalidInput(batch.refused, alertmanager.REFUSED_ALL)
         accepted, duplicates = await ctx.pipeline.submit(events)
-        return _json({"accepted": accepted, "duplicates": duplicates}, 202)
+        refused = [{"index": p.index, "field": p.field, "reason": p.message} for p in batch.refused]
+        return _json({"accepted": accepted, "duplicates": duplicates, "refused": refused}, 202)
 
     asgi.add_api_route(
         ALERTMANAGER_PATH,
         receive_alertmanager,
         methods=["POST"],
         status_code=202,
-        summary="Prometheus Alertmanager webhook receiver (version 4): one event per alert",
+        summary="Prometheus Alertmanager webhook receiver (version 4): one event per alert, each judged alone",
         tags=["adapters"],
         openapi_extra=ALERTMANAGER_BODY,
     )

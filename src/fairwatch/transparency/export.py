@@ -1,20 +1,26 @@
-"""The public taxonomy export (RS-7): every type ever defined, policy, signed checkpoint, key and compliance.
+"""The public taxonomy export (RS-7, RS-15): every type ever defined, the rules, zones and event schemas in force
+(each as id + SHA-256), policy, signed checkpoint, key and compliance, signed as a whole with the deployment key.
 
 The history of types lives in the audit log itself (`taxonomy-recorded` records), so deleting a type from it
-breaks the hash chain; a type that leaves the configuration stays published as a `removed` tombstone.
-Each export names the SHA-256 of the one before, so exports form a chain too.
+breaks the hash chain; a type that leaves the configuration stays published as a `removed` tombstone; the
+configuration in force is recorded there too (`configuration-recorded`). Each export names the SHA-256 of the one
+before, so exports form a chain too.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from fairwatch.audit import Checkpoint, canonical_json
+from fairwatch.audit import Checkpoint, canonical_json, key_id
 from fairwatch.model import AuditRecord
 
 FORMAT = "fairwatch-alarm-taxonomy/v1"
@@ -23,6 +29,8 @@ RECORDED = "taxonomy-recorded"
 REMOVED = "removed"
 HEAD_KEY = "transparency.export.head"
 LINK_PREFIX = "transparency.export/"
+SIGNATURE = "signature"
+LINK = "previous_export_sha256"
 
 
 # -- type history --------------------------------------------------------------------------------------------
@@ -58,13 +66,15 @@ def body(
     deployment: Mapping[str, Any],
     checkpoint: Checkpoint | None,
     compliance: Mapping[str, Any],
+    configuration: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The export without its link to the previous one."""
+    """The export without its link to the previous one (and without its signature)."""
     return {
         "format": FORMAT,
         "deployment": dict(deployment),
         "policy": dict(policy),
         "types": [dict(types[t]) for t in sorted(types)],
+        "configuration": dict(configuration or {}),
         "checkpoint": checkpoint.as_dict() if checkpoint is not None else None,
         "compliance": dict(compliance),
         "proofs": {
@@ -73,6 +83,29 @@ def body(
             "consistency": "/api/v1/transparency/consistency?from={from}&to={to}",
         },
     }
+
+
+def signed_bytes(doc: Mapping[str, Any]) -> bytes:
+    """What the export's signature covers: its canonical JSON without the signature and the link."""
+    return canonical_json({k: v for k, v in doc.items() if k not in (SIGNATURE, LINK)})
+
+
+def sign(doc: Mapping[str, Any], key: Ed25519PrivateKey) -> dict[str, Any]:
+    """The export with an Ed25519 signature over `signed_bytes` (deterministic: same content, same bytes)."""
+    value = base64.b64encode(key.sign(signed_bytes(doc))).decode("ascii")
+    return {**doc, SIGNATURE: {"algorithm": "ed25519", "key_id": key_id(key), "value": value}}
+
+
+def signature_valid(doc: Mapping[str, Any], key: Ed25519PublicKey) -> bool:
+    """Does the export's signature verify with `key`?"""
+    found = doc.get(SIGNATURE)
+    if not isinstance(found, Mapping) or found.get("algorithm") != "ed25519":
+        return False
+    try:
+        key.verify(base64.b64decode(str(found.get("value")), validate=True), signed_bytes(doc))
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,5 +142,5 @@ def link(doc_body: Mapping[str, Any], head: Head | None) -> tuple[bytes, Head]:
         previous = head.previous
     else:
         previous = head.sha256 if head is not None else None
-    data = canonical_json({**doc_body, "previous_export_sha256": previous})
+    data = canonical_json({**doc_body, LINK: previous})
     return data, Head(hashlib.sha256(data).hexdigest(), body_sha, previous)

@@ -24,8 +24,9 @@ from fairwatch.periodic import Periodic
 from fairwatch.policy import HAZARD_CLASS_ORDER, POLICY_VERSION, lexicon_sha256
 from fairwatch.rules import Engine, Rule
 from fairwatch.settings import Settings
+from fairwatch.site import Site
 from fairwatch.store import StateTxn, Txn
-from fairwatch.transparency import checkpoints, export, retention
+from fairwatch.transparency import checkpoints, definitions, export, retention
 from fairwatch.transparency.compliance import Compliance, decide, integrity_check, policy_check
 from fairwatch.transparency.proofs import Proven, Range, consistency_ranges, inclusion_ranges, prove
 
@@ -59,8 +60,15 @@ def key_path(settings: Settings) -> Path:
 class Transparency:
     """Owns the deployment key, the compliance verdict, the type history and the checkpoint timer."""
 
-    def __init__(self, host: Host, current_types: Iterable[Mapping[str, Any]], rules: Sequence[Rule]) -> None:
+    def __init__(
+        self,
+        host: Host,
+        current_types: Iterable[Mapping[str, Any]],
+        rules: Sequence[Rule],
+        site: Site | None = None,
+    ) -> None:
         self.host = host
+        self.site = site
         self.current = {str(t["id"]): dict(t) for t in current_types}
         self.rules = tuple(rules)
         self.site_types = frozenset(i for i, t in self.current.items() if t.get("origin") != "builtin")
@@ -71,6 +79,9 @@ class Transparency:
         self._head: export.Head | None = None
         self._last_purge: float | None = None
         self._timer = Periodic("transparency", host.settings.tick_seconds, self._jobs)
+        self.configuration: definitions.Hashes | None = None
+        self._engine_seen: Engine | None = None
+        self._configuring = asyncio.Lock()
         self._proofs: OrderedDict[tuple[Any, ...], Proven] = OrderedDict()
         self._proving = asyncio.Semaphore(1)
         self._signing = asyncio.Lock()
@@ -78,7 +89,8 @@ class Transparency:
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Load or create the key, run the checks, record the types, sign a first checkpoint, start the timer."""
+        """Load or create the key, run the checks, record the types and the configuration in force, sign a first
+        checkpoint, start the timer."""
         store = self.host.store
         self.key = load_or_create_key(key_path(self.host.settings))
         stored = store.latest_checkpoint()
@@ -87,8 +99,10 @@ class Transparency:
         policy = policy_check(self.current.values(), self.rules)
         await self._apply(decide(self.host.clock.now(), policy, integrity, self.site_types))
         await self._record_types()
+        self.configuration = definitions.last_recorded(store.history(definitions.OBJECT))
         self._head = export.Head.loads(store.get_kv(export.HEAD_KEY))
         self._last_purge = retention.last_purge(store)
+        await self.sync_configuration()
         await self.maybe_checkpoint(force=True)
         self._timer.start()
 
@@ -98,7 +112,7 @@ class Transparency:
 
     async def _jobs(self) -> None:
         # the tick setting paces timers everywhere; both checks are one indexed read when nothing is due
-        for job in (self.maybe_checkpoint, self.maybe_purge):
+        for job in (self.sync_configuration, self.maybe_checkpoint, self.maybe_purge):
             try:
                 await job()
             except Exception:
@@ -117,6 +131,28 @@ class Transparency:
             )
             history = export.fold_history(store.history(export.TAXONOMY_OBJECT))
         self.types = history
+
+    async def sync_configuration(self) -> bool:
+        """When the writer runs another engine (rules loaded, phase switched): record the rules, zones and event
+        schemas in force if they differ from the last record, and sign a checkpoint over it at once (RS-15).
+        True when the engine had changed."""
+        async with self._configuring:
+            engine = self.host.pipeline.engine
+            if engine is self._engine_seen:
+                return False
+            hashes = definitions.in_force(engine.ruleset.rules, self.site, None)
+            if hashes != self.configuration:
+                details: dict[str, Any] = {"policy_version": POLICY_VERSION, **hashes}
+                await self.host.pipeline.call(
+                    lambda txn, now: txn.append_audit(
+                        AuditEntry(now, "system", definitions.RECORDED, definitions.OBJECT, details)
+                    )
+                )
+                self.configuration = hashes
+            self._engine_seen = engine
+        if self.key is not None:  # not before start: start signs its own first checkpoint
+            await self.maybe_checkpoint(force=True)
+        return True
 
     async def _apply(self, compliance: Compliance) -> None:
         """Make a verdict current: block its types in the alarm service and audit it."""
@@ -177,10 +213,16 @@ class Transparency:
             "lexicon_sha256": lexicon_sha256(),
             "hazard_classes": HAZARD_CLASS_ORDER,
         }
-        return export.body(self.types, policy, deployment, self.latest, self.compliance.as_dict())
+        configuration = definitions.published(self.configuration or {})
+        doc = export.body(
+            self.types, policy, deployment, self.latest, self.compliance.as_dict(), configuration
+        )
+        return export.sign(doc, key) if key is not None else doc
 
     async def document(self) -> bytes:
-        """The export's bytes; when its content changed, the new link is stored first."""
+        """The export's bytes; when its content changed, the new link is stored first. A configuration change
+        not yet recorded is recorded (and checkpointed) before."""
+        await self.sync_configuration()
         async with self._linking:
             data, head = export.link(self.body(), self._head)
             if head != self._head:

@@ -1,14 +1,19 @@
 """The witness: `fairwatch transparency verify URL --witness DIR`, run by anyone, anywhere, on a schedule.
 
-It pins the deployment key on first use, keeps every signed checkpoint and every type it has seen in DIR,
-and on each run checks the new export against them: the signature, consistency proofs from each saved
-checkpoint and from the latest to the live log, that no type vanished, and the deployment's own verdict.
-Nothing is saved unless every check passes, so the evidence of a failure stays in DIR.
+It keeps in DIR the deployment key it was told to trust (`--pin` on the first run, or `--trust-key KEY`; never
+silently on first use), every signed checkpoint, every type (status and definition hash) and every rule, zone and
+event schema hash it has seen. Each run checks the new export against them: the export's and the checkpoint's
+signatures, consistency proofs from each saved checkpoint and from the latest to the live log, that no type
+vanished, and the deployment's own verdict; those are problems. It also flags what changed since its last run
+(RS-15): a type redefined under the same id, a status change, a type created and removed in between, a rule
+repurposed (same id, new hash), zones and schemas redefined, rules put in or out of force. Nothing is saved
+unless every check passes, so the evidence of a failure stays in DIR.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +22,8 @@ import httpx
 import orjson
 
 from fairwatch.audit import Checkpoint, key_id, public_key_from_b64, verify_checkpoint, verify_consistency
+from fairwatch.transparency.definitions import SECTIONS, type_digest
+from fairwatch.transparency.export import REMOVED, signature_valid
 
 EXPORT_PATH = "/.well-known/alarm-taxonomy.json"
 STATE_FILE = "witness.json"
@@ -28,25 +35,46 @@ class WitnessError(Exception):
 
 @dataclass
 class State:
-    """What the witness remembers: the pinned key, every checkpoint seen, every type seen (id -> status)."""
+    """What the witness remembers: the trusted key, every checkpoint seen, every type seen (id -> status and
+    definition hash), every rule, zone and event schema seen (section -> id -> hash) and which were in force."""
 
     public_key: str | None = None
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
-    types: dict[str, str] = field(default_factory=dict)
+    types: dict[str, dict[str, str]] = field(default_factory=dict)
+    definitions: dict[str, dict[str, str]] = field(default_factory=dict)
+    in_force: dict[str, list[str]] = field(default_factory=dict)
+    exists: bool = False
 
     @classmethod
     def load(cls, directory: Path) -> State:
-        """The saved state, or an empty one on first use."""
+        """The saved state, or an empty one when DIR holds none yet."""
         path = directory / STATE_FILE
         if not path.exists():
             return cls()
         data = orjson.loads(path.read_bytes())
-        return cls(data.get("public_key"), list(data.get("checkpoints", [])), dict(data.get("types", {})))
+        types = {
+            str(t): v if isinstance(v, dict) else {"status": str(v)}  # state files before RS-15: status only
+            for t, v in dict(data.get("types", {})).items()
+        }
+        return cls(
+            data.get("public_key"),
+            list(data.get("checkpoints", [])),
+            types,
+            {str(s): dict(v) for s, v in dict(data.get("definitions", {})).items()},
+            {str(s): list(v) for s, v in dict(data.get("in_force", {})).items()},
+            exists=True,
+        )
 
     def save(self, directory: Path) -> None:
         """Write atomically: a crash leaves the old state or the new one, never half of either."""
         directory.mkdir(parents=True, exist_ok=True)
-        data = {"public_key": self.public_key, "checkpoints": self.checkpoints, "types": self.types}
+        data = {
+            "public_key": self.public_key,
+            "checkpoints": self.checkpoints,
+            "types": self.types,
+            "definitions": self.definitions,
+            "in_force": self.in_force,
+        }
         tmp = directory / f".{STATE_FILE}.{os.getpid()}.tmp"
         tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         os.replace(tmp, directory / STATE_FILE)
@@ -54,10 +82,11 @@ class State:
 
 @dataclass
 class Report:
-    """The verdict: problems (empty when OK) and a one-line summary."""
+    """The verdict: problems (empty when OK), changes flagged since the last run, and a one-line summary."""
 
     problems: list[str]
     summary: str = ""
+    flags: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -102,8 +131,18 @@ def _message(response: httpx.Response) -> str:
         return response.text[:200]
 
 
-def verify(url: str, directory: Path, client: httpx.Client | None = None) -> Report:
-    """Check the deployment at `url` against what DIR remembers; save the new state only when all is well."""
+def verify(
+    url: str,
+    directory: Path,
+    client: httpx.Client | None = None,
+    *,
+    trust_keys: Collection[str] = (),
+    pin: bool = False,
+) -> Report:
+    """Check the deployment at `url` against what DIR remembers; save the new state only when all is well.
+
+    `pin`: DIR holds no state yet and may pin the key the export publishes. `trust_keys`: public keys (base64)
+    or key ids the caller vouches for, e.g. a new deployment key announced out of band."""
     export_url, base = urls(url)
     own = client is None
     http = client or httpx.Client(timeout=60, follow_redirects=True)
@@ -111,7 +150,7 @@ def verify(url: str, directory: Path, client: httpx.Client | None = None) -> Rep
         state = State.load(directory)
         remote = _Remote(http, base)
         doc = remote.get(export_url)
-        report = _Check(state, doc, remote).run()
+        report = _Check(state, doc, remote, frozenset(trust_keys), pin).run()
         if report.ok:
             state.save(directory)
     except (WitnessError, KeyError, TypeError, ValueError) as exc:
@@ -125,14 +164,22 @@ def verify(url: str, directory: Path, client: httpx.Client | None = None) -> Rep
 class _Check:
     """One run of the checks over a fetched export."""
 
-    def __init__(self, state: State, doc: dict[str, Any], remote: _Remote) -> None:
+    def __init__(
+        self, state: State, doc: dict[str, Any], remote: _Remote, trusted: frozenset[str], pin: bool
+    ) -> None:
         self.state, self.doc, self.remote = state, doc, remote
+        self.trusted, self.pin = trusted, pin
         self.problems: list[str] = []
+        self.flags: list[str] = []
+        self.types_now: dict[str, dict[str, str]] = {}
+        self.definitions_now: dict[str, dict[str, str]] = {}
 
     def run(self) -> Report:
         published = str(self.doc["deployment"]["public_key"])
-        key = public_key_from_b64(self.state.public_key or published)
-        self._key(published)
+        trusted = self._key(published)
+        key = public_key_from_b64(trusted)
+        if not signature_valid(self.doc, key):
+            self.problems.append(f"the export's signature does not verify with key {key_id(key)}")
         raw = self.doc.get("checkpoint")
         cp = Checkpoint.from_dict(raw) if raw else None
         if cp is None:
@@ -143,32 +190,99 @@ class _Check:
                 "(forged or altered)"
             )
         self._types()
+        self._definitions()
         live = None
         if cp is not None and not self.problems:
             live = self._live(cp)
             self._saved(cp, prove=live is not None)
         self._compliance()
         if self.problems:
-            return Report(self.problems)
+            return Report(self.problems, flags=self.flags)
         assert cp is not None and live is not None
-        return Report([], self._save(published, cp, live))
+        return Report([], self._save(trusted, cp, live), self.flags)
 
-    def _key(self, published: str) -> None:
+    def _is_trusted(self, public_key: str) -> bool:
+        return public_key in self.trusted or key_id(public_key_from_b64(public_key)) in self.trusted
+
+    def _key(self, published: str) -> str:
+        """The key to check signatures with: the pinned one, or the published one when trusted explicitly."""
         pinned = self.state.public_key
-        if pinned is not None and pinned != published:
-            old, new = key_id(public_key_from_b64(pinned)), key_id(public_key_from_b64(published))
-            self.problems.append(
-                f"deployment key changed: pinned key {old} on first use, the export publishes {new}"
-            )
+        new = key_id(public_key_from_b64(published))
+        if pinned is None:
+            if not (self.pin and not self.state.exists) and not self._is_trusted(published):
+                self.problems.append(
+                    f"no deployment key is pinned in this witness: pin key {new} with --pin on the first run, "
+                    f"or pass --trust-key {published} (never trusted silently on first use)"
+                )
+            return published
+        if pinned == published:
+            return pinned
+        old = key_id(public_key_from_b64(pinned))
+        if self._is_trusted(published):
+            self.flags.append(f"deployment key changed from {old} to {new}: trusted with --trust-key")
+            return published
+        self.problems.append(
+            f"deployment key changed: pinned key {old}, the export publishes {new}; trust it with "
+            f"--trust-key {published} only if the deployment announced it"
+        )
+        return pinned
 
     def _types(self) -> None:
-        now = {str(t["id"]): str(t.get("status")) for t in self.doc["types"]}
-        for type_id, status in sorted(self.state.types.items()):
-            if type_id not in now:
+        now = {
+            str(t["id"]): {"status": str(t.get("status")), "sha256": type_digest(t)}
+            for t in self.doc["types"]
+        }
+        for type_id, seen in sorted(self.state.types.items()):
+            found = now.get(type_id)
+            if found is None:
                 self.problems.append(
-                    f"alarm type {type_id!r} vanished from the export (last seen with status {status!r}): "
-                    "types are never deleted, only retired"
+                    f"alarm type {type_id!r} vanished from the export (last seen with status "
+                    f"{seen.get('status')!r}): types are never deleted, only retired"
                 )
+                continue
+            if seen.get("sha256") not in (None, found["sha256"]):
+                self.flags.append(
+                    f"alarm type {type_id!r} redefined under the same id (definition sha256 "
+                    f"{str(seen['sha256'])[:12]} -> {found['sha256'][:12]})"
+                )
+            if seen.get("status") != found["status"]:
+                self.flags.append(
+                    f"alarm type {type_id!r} changed status: {seen.get('status')} -> {found['status']}"
+                )
+        if self.state.exists:
+            for type_id, found in sorted(now.items()):
+                if type_id in self.state.types:
+                    continue
+                if found["status"] == REMOVED:
+                    self.flags.append(
+                        f"alarm type {type_id!r} was created and removed since the last run "
+                        "(published only as a tombstone)"
+                    )
+                else:
+                    self.flags.append(f"alarm type {type_id!r} added (status {found['status']})")
+        self.types_now = now
+
+    def _definitions(self) -> None:
+        """Rules, zones and event schemas: a known id with a new hash is repurposed; in or out of force."""
+        configuration = self.doc.get("configuration") or {}
+        for section in SECTIONS:
+            now = {str(d["id"]): str(d["sha256"]) for d in configuration.get(section) or []}
+            self.definitions_now[section] = now
+            if not self.state.exists:
+                continue
+            seen = self.state.definitions.get(section, {})
+            was = set(self.state.in_force.get(section, []))
+            noun = _NOUNS[section]
+            for item, digest in sorted(now.items()):
+                if item in seen and seen[item] != digest:
+                    self.flags.append(
+                        f"{noun} {item!r} {'repurposed' if section == 'rules' else 'redefined'}: same id, new "
+                        f"definition (sha256 {seen[item][:12]} -> {digest[:12]})"
+                    )
+                if item not in was:
+                    self.flags.append(f"{noun} {item!r} now in force")
+            for item in sorted(was - set(now)):
+                self.flags.append(f"{noun} {item!r} no longer in force")
 
     def _saved(self, cp: Checkpoint, prove: bool) -> None:
         """Each checkpoint seen before must be a prefix of the published one (proven only over a whole log)."""
@@ -228,15 +342,22 @@ class _Check:
             why = "; ".join(reasons) or "no reason given"
             self.problems.append(f"the deployment reports itself non-compliant: {why}")
 
-    def _save(self, published: str, cp: Checkpoint, live: int) -> str:
+    def _save(self, trusted: str, cp: Checkpoint, live: int) -> str:
         state = self.state
-        state.public_key = published
+        state.public_key = trusted
         saved = len(state.checkpoints)
         if not any(c["size"] == cp.size and c["root"] == cp.root for c in state.checkpoints):
             state.checkpoints.append(cp.as_dict())
-        state.types.update({str(t["id"]): str(t.get("status")) for t in self.doc["types"]})
+        state.types.update(self.types_now)
+        for section, now in self.definitions_now.items():
+            state.definitions.setdefault(section, {}).update(now)
+            state.in_force[section] = sorted(now)
+        flagged = f"; {len(self.flags)} changes flagged" if self.flags else ""
         return (
             f"OK: key {cp.key_id}, signed checkpoint of size {cp.size} consistent with "
             f"{saved} saved before and with the live log of {live} records; "
-            f"{len(state.types)} alarm types, none vanished"
+            f"{len(state.types)} alarm types, none vanished{flagged}"
         )
+
+
+_NOUNS = {"rules": "rule", "zones": "zone", "event_schemas": "event schema"}

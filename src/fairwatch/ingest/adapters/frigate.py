@@ -1,10 +1,12 @@
 """Frigate NVR `<prefix>/events` and `<prefix>/reviews` MQTT messages -> raw Fairwatch events.
 
-Only whitelisted fields are copied. `sub_label` (a recognised face name), `recognized_license_plate` (plate text),
-`attributes`/`current_attributes` (face and plate boxes and scores), snapshots and thumbnails are never read into an
-event, so no biometric identity can reach the store (RIGHTS.md RS-4). `dropped_identity` names what was there.
+Only declared fields are copied (RS-13). `sub_label` (a recognised face name), `recognized_license_plate` (plate
+text), `attributes`/`current_attributes` (face and plate boxes and scores), descriptions, snapshots and thumbnails
+are never read into an event, so no biometric identity can reach the store (RIGHTS.md RS-4); `dropped_identity`
+names what was there. Only safety objects become events (RS-12, `labels.SAFETY_LABELS`), only zones the site
+defines are used, and each event is judged alone (RS-14): `dropped` counts what was left out, by reason.
 
-Tracked objects (`events`):
+Tracked objects (`events`), `<label>` being the safety label's segment (`gun` -> `weapon`):
     new     -> `camera.object.<label>` in each current zone (or without a zone)
     update  -> `camera.object.<label>` for each zone entered, `camera.object.<label>.end` for each zone left;
                updates that change no zone (better snapshot, score) give no event
@@ -18,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,10 +29,12 @@ import orjson
 
 from fairwatch.errors import BadJSON, InvalidInput, Problem
 from fairwatch.events.validate import rfc3339
+from fairwatch.ingest.adapters.labels import SAFETY_LABELS, SAFETY_SOUNDS, DropReason, safety_label
 from fairwatch.ingest.mqtt import Route
+from fairwatch.policy import check_event
 
 KINDS = ("new", "update", "end")
-IDENTITY_FIELDS = ("sub_label", "recognized_license_plate", "attributes", "current_attributes")
+IDENTITY_FIELDS = ("sub_label", "recognized_license_plate", "attributes", "current_attributes", "description")
 _LABEL_RE = re.compile(r"[^a-z0-9_]+")
 _SUMMARY = "invalid Frigate message"
 MAX_ID = 128
@@ -37,10 +42,12 @@ MAX_ID = 128
 
 @dataclass(slots=True)
 class Mapped:
-    """Raw events for the event contract, and the identity fields that were present and dropped."""
+    """Raw events for the event contract, the identity fields that were present and dropped, and how many items
+    (labels, zones, events) were left out for each reason."""
 
     events: list[dict[str, Any]] = field(default_factory=list)
     dropped_identity: set[str] = field(default_factory=set)
+    dropped: Counter[DropReason] = field(default_factory=Counter)
 
 
 def type_part(label: str) -> str:
@@ -116,8 +123,11 @@ def _identity(*objects: dict[str, Any]) -> set[str]:
 
 
 # -- tracked objects --------------------------------------------------------------------------------------------
-def from_event(doc: Any) -> Mapped:
-    """Map one `<prefix>/events` message; InvalidInput when it is not a Frigate event message."""
+def from_event(doc: Any, known_zones: Collection[str]) -> Mapped:
+    """Map one `<prefix>/events` message; InvalidInput when it is not a Frigate event message.
+
+    A label that is not a safety object gives no event; a zone not in `known_zones` (the site's) is left out.
+    """
     kind, before, after = _envelope(doc)
     problems: list[Problem] = []
     fid = _text(after, "id", "after", problems)
@@ -138,8 +148,17 @@ def from_event(doc: Any) -> Mapped:
     mapped = Mapped(dropped_identity=_identity(before, after))
     if after.get("false_positive") is True:
         return mapped  # Frigate itself does not trust it yet
+    segment = safety_label(label)
+    if segment is None:
+        mapped.dropped[DropReason.LABEL] += 1
+        return mapped
+    unknown = {z for z in (*now_zones, *was_zones) if z not in known_zones}
+    if unknown:
+        mapped.dropped[DropReason.ZONE] += len(unknown)
+        now_zones = [z for z in now_zones if z not in unknown]
+        was_zones = [z for z in was_zones if z not in unknown]
     assert start is not None
-    base = _ObjectBase(fid, camera, label, score, now_zones, after.get("stationary"))
+    base = _ObjectBase(fid, camera, segment, score, now_zones, after.get("stationary"))
     if kind == "new":
         mapped.events = base.emit("new", "", now_zones, start, fid, "new")
     elif kind == "update":
@@ -183,7 +202,7 @@ class _ObjectBase:
             raw: dict[str, Any] = {
                 "id": event_id(*id_parts, zone or "-"),
                 "source": self.camera,
-                "type": f"camera.object.{type_part(self.label)}{suffix}",
+                "type": f"camera.object.{self.label}{suffix}",
                 "time": rfc3339(at),
                 "data": dict(data),
             }
@@ -199,8 +218,11 @@ class _ObjectBase:
 SEVERITY_RANK = {"detection": 0, "alert": 1}
 
 
-def from_review(doc: Any) -> Mapped:
-    """Map one `<prefix>/reviews` message; InvalidInput when it is not a Frigate review message."""
+def from_review(doc: Any, known_zones: Collection[str]) -> Mapped:
+    """Map one `<prefix>/reviews` message; InvalidInput when it is not a Frigate review message.
+
+    Objects and sounds that are not safety ones are left out, and a review with none left gives no event.
+    """
     kind, before, after = _envelope(doc)
     problems: list[Problem] = []
     rid = _text(after, "id", "after", problems)
@@ -221,6 +243,13 @@ def from_review(doc: Any) -> Mapped:
     was = before.get("severity")
     if kind == "update" and not (was in SEVERITY_RANK and SEVERITY_RANK[severity] > SEVERITY_RANK[was]):
         return mapped  # only an escalation (detection -> alert) is news
+    objects = _kept(data.get("objects"), SAFETY_LABELS, mapped)
+    audio = _kept(data.get("audio"), SAFETY_SOUNDS, mapped)
+    if not objects and not audio:
+        return mapped  # about nothing Fairwatch may look at (what was there is counted above)
+    unknown = [z for z in zones if z not in known_zones]
+    mapped.dropped[DropReason.ZONE] += len(unknown)
+    zones = [z for z in zones if z in known_zones]
     at = end if kind == "end" and end is not None else start
     mapped.events.append(
         {
@@ -232,9 +261,9 @@ def from_review(doc: Any) -> Mapped:
                 "review_id": rid,
                 "kind": kind,
                 "severity": severity,
-                "objects": _labels(data.get("objects")),
+                "objects": objects,
                 "zones": zones,
-                "audio": _labels(data.get("audio")),
+                "audio": audio,
             },
         }
     )
@@ -257,11 +286,19 @@ def redact(payload: bytes) -> str:
     return orjson.dumps(doc).decode()
 
 
-def _labels(value: Any) -> list[str]:
-    """Object and audio labels only (lowercase words); anything else, such as a name, is left out."""
+def _kept(value: Any, allowed: Collection[str], mapped: Mapped) -> list[str]:
+    """The safety labels of a review's `objects` or `audio` (as event type segments for objects), in order and
+    without repeats; every other entry is counted as dropped, never copied."""
     if not isinstance(value, list):
         return []
-    return [v for v in value if isinstance(v, str) and re.fullmatch(r"[a-z][a-z0-9_-]{0,63}", v)]
+    kept: list[str] = []
+    for item in value:
+        if not isinstance(item, str) or item.strip().lower() not in allowed:
+            mapped.dropped[DropReason.LABEL] += 1
+            continue
+        name = item.strip().lower()
+        kept.append(SAFETY_LABELS.get(name, name))
+    return list(dict.fromkeys(kept))
 
 
 def _short(value: Any) -> Any:
@@ -273,26 +310,49 @@ def _short(value: Any) -> Any:
 
 
 OnDropped = Callable[[str], None]
+OnItemDropped = Callable[[DropReason, int], None]
+Mapper = Callable[[Any, Collection[str]], Mapped]
 
 
-def routes(prefix: str, on_dropped: OnDropped) -> list[Route]:
-    """MQTT routes for `<prefix>/events` and `<prefix>/reviews`; `on_dropped(field)` counts identity drops."""
+def judge(mapped: Mapped) -> Mapped:
+    """Each event judged alone by the rights guard (RS-14): a refused one is dropped and counted, not the rest."""
+    kept = []
+    for event in mapped.events:
+        if check_event(event["type"], event.get("data") or {}):
+            mapped.dropped[DropReason.REFUSED] += 1
+        else:
+            kept.append(event)
+    mapped.events = kept
+    return mapped
+
+
+def routes(
+    prefix: str, known_zones: Collection[str], on_dropped: OnDropped, on_item_dropped: OnItemDropped
+) -> list[Route]:
+    """MQTT routes for `<prefix>/events` and `<prefix>/reviews`, using only the site's `known_zones`;
+    `on_dropped(field)` counts identity drops, `on_item_dropped(reason, n)` labels, zones and events left out."""
     prefix = prefix.strip("/")
+    zones = frozenset(known_zones)
     return [
-        Route(f"{prefix}/events", "frigate", _decoder(from_event, on_dropped)),
-        Route(f"{prefix}/reviews", "frigate", _decoder(from_review, on_dropped)),
+        Route(f"{prefix}/events", "frigate", _decoder(from_event, zones, on_dropped, on_item_dropped)),
+        Route(f"{prefix}/reviews", "frigate", _decoder(from_review, zones, on_dropped, on_item_dropped)),
     ]
 
 
-def _decoder(mapper: Callable[[Any], Mapped], on_dropped: OnDropped) -> Callable[[str, bytes], list[Any]]:
+def _decoder(
+    mapper: Mapper, zones: frozenset[str], on_dropped: OnDropped, on_item_dropped: OnItemDropped
+) -> Callable[[str, bytes], list[Any]]:
     def decode(_topic: str, payload: bytes) -> list[Any]:
         try:
             doc = orjson.loads(payload)
         except orjson.JSONDecodeError as exc:
             raise BadJSON(exc.msg, exc.lineno, exc.colno) from None
-        mapped = mapper(doc)
+        mapped = judge(mapper(doc, zones))
         for name in sorted(mapped.dropped_identity):
             on_dropped(name)
+        for reason, count in sorted(mapped.dropped.items()):
+            if count:
+                on_item_dropped(reason, count)
         return list(mapped.events)
 
     return decode
