@@ -119,7 +119,8 @@ def test_serve_takes_a_database_url(tmp_path: Path, spawn: Spawn) -> None:
     with sqlite3.connect(db) as conn:
         actions = [r[0] for r in conn.execute("SELECT action FROM audit ORDER BY seq")]
     assert "server-started" in actions
-    verified = run("audit", "verify", "--database-url", url)
+    # the checkpoints are signed with the deployment key in the data directory
+    verified = run("audit", "verify", "--database-url", url, "--data", str(tmp_path / "d"))
     assert verified.returncode == 0 and verified.stdout.startswith("audit log OK"), verified.stderr
 
 
