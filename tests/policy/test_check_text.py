@@ -110,3 +110,23 @@ def test_explain_lists_every_match_longest_first() -> None:
         (Ground.ASSEMBLY, "protest", "en lexicon"),
         (Ground.ASSOCIATION, "picket", "en lexicon"),
     ]
+
+
+# Chinese is cut into words before matching: a word that merely contains a listed term is not the term.
+CJK_WORDS = [
+    # id, text, refused ground or None
+    ("online-access-is-not-petition", "网上访问异常", None),  # 网上|访问 contains 上访
+    ("sensible-person-is-not-race", "明白人", None),  # contains 白人
+    ("black-figure-is-not-race", "黑人物", None),  # 黑|人物 contains 黑人
+    ("thinking-group-is-not-ethnicity", "思维族群", None),  # 思维|族群 contains 维族
+    ("petition-word-still-refused", "扬言上访", "petitioning"),
+    ("petition-compound-refused", "上访户聚集", "petitioning"),  # stem 上访*
+    ("cult-compound-refused", "邪教组织活动", "religion_or_belief"),  # stem 邪教*
+    ("spaced-term-refused", "重 点 人 员", "biometric_identification"),
+]
+
+
+@pytest.mark.parametrize(("text", "ground"), [c[1:] for c in CJK_WORDS], ids=[c[0] for c in CJK_WORDS])
+def test_chinese_words_not_substrings(text: str, ground: str | None) -> None:
+    violation = check_text(text)
+    assert (violation.ground if violation else None) == ground, explain(text)

@@ -35,8 +35,12 @@ def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
 
 
-def test_tokens_split_on_punctuation_and_keep_cjk_characters_apart() -> None:
-    assert tokens(fold("Gate-3, zone_B: 上访类")) == ["gate", "3", "zone", "b", "上", "访", "类"]
+def test_tokens_split_on_punctuation_and_cut_chinese_into_words() -> None:
+    assert tokens(fold("Gate-3, zone_B: 网上访问")) == ["gate", "3", "zone", "b", "网上", "访问"]
+
+
+def test_tokens_unsegmented_keep_cjk_characters_apart() -> None:
+    assert tokens(fold("上访类 デモ"), segmented=False) == ["上", "访", "类", "デ", "モ"]
 
 
 LEET = [

@@ -44,7 +44,8 @@ class Alt:
     @property
     def short_stem(self) -> bool:
         """A stem too short to spell across words on its own: ordinary word pairs would spell it by accident."""
-        return not (self.left and self.right) and len(self.key) < MIN_SPLIT_STEM
+        # Chinese is cut into words by the segmenter, and a spaced-out Chinese term is still the term.
+        return not (self.left and self.right) and len(self.key) < MIN_SPLIT_STEM and not has_han(self.key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,7 @@ def _alt(text: str, where: str) -> Alt:
     bare = text.strip("*").strip()
     if "*" in bare:
         raise LexiconError(f"{where}: '*' only marks the start or end of a term, not the middle of {text!r}")
-    key = "".join(tokens(fold(bare)))
+    key = "".join(tokens(fold(bare), segmented=False))
     if len(key) < 2:
         raise LexiconError(f"{where}: term {text!r} folds to {key!r}, too short to match safely")
     return Alt(bare, key, left, right)
@@ -103,7 +104,7 @@ def _pinyin_alt(alt: Alt) -> Alt | None:
     if not has_han(alt.text):
         return None
     syllables = lazy_pinyin(fold(alt.text), style=Style.NORMAL, v_to_u=True, errors="ignore")
-    key = "".join(tokens(fold("".join(syllables))))
+    key = "".join(tokens(fold("".join(syllables)), segmented=False))
     if len(key) < _MIN_PINYIN or not key.isascii():
         return None
     return Alt(alt.text, key, True, True, pinyin=True)

@@ -1,7 +1,8 @@
 """Text folding shared by the lexicon and the text under test, so both sides compare as skeletons.
 
 `fold` undoes case, width, diacritics, homoglyphs, zero-width and bidi characters and traditional Chinese;
-`tokens` splits folded text into words (every CJK, kana and Hangul character is a word of its own);
+`tokens` splits folded text into words: Chinese characters into dictionary words (jieba), every kana and
+Hangul character into a word of its own;
 `leet_tokens` and `pinyin_tokens` are the extra readings that see through leetspeak and run-together pinyin.
 """
 
@@ -11,6 +12,7 @@ import re
 import unicodedata
 from importlib import resources
 
+import jieba
 import opencc
 
 SEP, WORD, SINGLE = 0, 1, 2
@@ -108,12 +110,49 @@ def char_class(ch: str) -> int:
     return cls
 
 
-def tokens(folded: str) -> list[str]:
-    """Words of folded text; punctuation and spaces separate, CJK characters stand alone."""
+_SEGMENTER: list[jieba.Tokenizer] = []
+
+
+def _segmenter() -> jieba.Tokenizer:
+    """jieba's tokenizer over its packaged dictionary, built on first use (about two seconds).
+
+    Built directly rather than through jieba's own start-up, which reads and writes a cache file in the
+    shared temporary directory: the guard reads nothing but packaged data.
+    """
+    if not _SEGMENTER:
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(tokenizer.get_dict_file())
+        tokenizer.initialized = True
+        _SEGMENTER.append(tokenizer)
+    return _SEGMENTER[0]
+
+
+def segment(run: str) -> list[str]:
+    """A run of Chinese characters cut into dictionary words (jieba's most probable cut, no guessing)."""
+    if len(run) < 2:
+        return [run]
+    return list(_segmenter().cut(run, HMM=False))
+
+
+def tokens(folded: str, *, segmented: bool = True) -> list[str]:
+    """Words of folded text; punctuation and spaces separate. Runs of Chinese characters are cut into
+    words (`segment`), so a term matches a word, never the inside of another word ("网上访问", "online
+    access", does not contain the word 上访); kana and Hangul characters stand alone. With
+    `segmented=False` every CJK character stands alone (for building lexicon keys)."""
     out: list[str] = []
     word: list[str] = []
+    han: list[str] = []
     for ch in folded:
         cls = char_class(ch)
+        if cls == SINGLE and segmented and _HAN_RE.match(ch):
+            if word:
+                out.append("".join(word))
+                word = []
+            han.append(ch)
+            continue
+        if han:
+            out.extend(segment("".join(han)))
+            han = []
         if cls == WORD:
             word.append(ch)
             continue
@@ -122,6 +161,8 @@ def tokens(folded: str) -> list[str]:
             word = []
         if cls == SINGLE:
             out.append(ch)
+    if han:
+        out.extend(segment("".join(han)))
     if word:
         out.append("".join(word))
     return out
