@@ -130,3 +130,58 @@ CJK_WORDS = [
 def test_chinese_words_not_substrings(text: str, ground: str | None) -> None:
     violation = check_text(text)
     assert (violation.ground if violation else None) == ground, explain(text)
+
+
+# Context (issue 17): an assembly or place of worship as the *place* of a hazard is in scope; the people
+# as the object of the alarm are not. Equipment and ordinary senses are words of their own.
+CONTEXT = [
+    # id, text, refused ground or None
+    ("fire-at-vigil", "Fire at the vigil", None),
+    ("crush-at-protest-march", "Crush risk at protest march", None),
+    ("heading-names-the-place", "Easter Vigil: cathedral at capacity", None),
+    ("protest-detected", "Protest detected", Ground.ASSEMBLY),
+    ("vigil-attendance", "Vigil attendance count", Ground.ASSEMBLY),
+    ("heading-must-end-with-the-place", "Protest detected: fire", Ground.ASSEMBLY),
+    ("hazard-after-the-term-is-no-place", "Protest near the fire exit", Ground.ASSEMBLY),
+    ("place-marker-too-far", "Fire in the north car park and then the big protest", Ground.ASSEMBLY),
+    ("no-hazard-no-venue", "Headcount at the vigil", Ground.ASSEMBLY),
+    ("demonstration-of-equipment", "Demonstration of fire extinguishers", None),
+    ("demonstration-of-people", "Demonstration of workers at the gate", Ground.ASSEMBLY),
+    ("picket-fence", "Picket fence collapsed", None),
+    ("picket-line", "Picket line at the fence", Ground.ASSOCIATION),
+    ("lightning-striking", "Lightning striking near workers' camp", None),
+    ("striking-workers", "Striking workers near the camp", Ground.ASSOCIATION),
+    ("biometric-device-fault", "Biometric door reader offline", None),
+    ("biometric-reader-match", "Biometric reader match", Ground.BIOMETRIC),
+    ("hiv-exposure-protocol", "Needle-stick injury, HIV exposure protocol", None),
+    ("hiv-status", "HIV positive visitor", Ground.HEALTH),
+    ("estimated-age-of-a-lost-child", "estimated_age", None),
+    ("age-estimation-by-camera", "Age estimation on entry cameras", Ground.BIOMETRIC),
+    ("chinese-hazard-at-march", "在游行示威现场发生踩踏", None),
+    ("chinese-march-alone", "游行示威", Ground.ASSEMBLY),
+]
+
+
+@pytest.mark.parametrize(("text", "ground"), [c[1:] for c in CONTEXT], ids=[c[0] for c in CONTEXT])
+def test_context_decides(text: str, ground: Ground | None) -> None:
+    violation = check_text(text)
+    assert (violation.ground if violation else None) == ground, explain(text)
+
+
+PADDING = [
+    # id, text: filler words between the parts of a combination do not hide it
+    ("one-filler", "Unlawful big assembly"),
+    ("two-fillers", "Unlawful very big assembly"),
+    ("dots-and-fillers", "unlawful ... big ... assembly"),
+    ("articles", "Illegal, the alleged spontaneous gathering"),
+]
+
+
+@pytest.mark.parametrize("text", [c[1] for c in PADDING], ids=[c[0] for c in PADDING])
+def test_filler_words_do_not_hide_a_combination(text: str) -> None:
+    violation = check_text(text)
+    assert violation is not None and violation.ground == Ground.ASSEMBLY, explain(text)
+
+
+def test_content_words_still_break_a_combination() -> None:
+    assert check_text("Unauthorised drone over gathering") is None

@@ -6,6 +6,11 @@ alternative of every part occurs within `gap` words of the next; ` +3 ` sets the
 alternatives; `stem*` also matches longer words, `*x` matches word endings. `@ordered` makes a
 combination's parts count only in the order written; `@nopinyin` keeps a Chinese term from matching its
 pinyin. `[safe]` lists phrases whose words never count towards a combination ("assembly point").
+Context sections (docs/rights.md): `[sense]` rules give their words an ordinary sense that no ground
+rule may count ("picket fence", "demonstration + extinguisher"); `[hazard]` lists physical hazards and
+`[at]` words that make what follows a place ("at", "during"): a ground rule flagged `@venue` does not
+count where the text reports a hazard and the term is its place ("Fire at the vigil"). `[filler]` words
+(articles, size and manner words) do not count towards a combination's gap ("unlawful very big assembly").
 """
 
 from __future__ import annotations
@@ -25,10 +30,13 @@ from fairwatch.policy.normalize import fold, has_han, leet_key, tokens
 DEFAULT_GAP = 1
 MIN_SPLIT_STEM = 8
 _SAFE = "safe"
+# Sections that are not grounds: what kind of context rule each holds.
+CONTEXT_KINDS = frozenset({_SAFE, "sense", "hazard", "at", "filler"})
+_WORD_KINDS = frozenset({"at", "filler"})  # looked up word by word, not through the match index
 _COMBO_RE = re.compile(r"\s\+(\d*)\s")
 _MIN_PINYIN = 4  # shorter pinyin strings collide with too many ordinary words
 _GROUND_NAMES = frozenset(g.value for g in Ground)
-_FLAGS = frozenset({"@nopinyin", "@ordered"})
+_FLAGS = frozenset({"@nopinyin", "@ordered", "@venue"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +58,8 @@ class Alt:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """A strong term (one part) or a combination (several parts); `ground` is None for a safe phrase."""
+    """A strong term (one part) or a combination (several parts); `ground` is None for a context rule,
+    whose `kind` names its section (safe, sense, hazard, at, filler)."""
 
     ground: Ground | None
     lang: str
@@ -59,6 +68,8 @@ class Rule:
     gap: int
     order: int
     ordered: bool = False  # the parts must appear in the order written
+    kind: str = "ground"
+    venue: bool = False  # the term may be the place of a reported hazard ("Fire at the vigil")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,14 +99,14 @@ class LexiconError(ValueError):
     """A packaged lexicon file is malformed (caught by the policy tests, never at a customer site)."""
 
 
-def _alt(text: str, where: str) -> Alt:
+def _alt(text: str, where: str, shortest: int = 2) -> Alt:
     left = not text.startswith("*")
     right = not text.endswith("*")
     bare = text.strip("*").strip()
     if "*" in bare:
         raise LexiconError(f"{where}: '*' only marks the start or end of a term, not the middle of {text!r}")
     key = "".join(tokens(fold(bare), segmented=False))
-    if len(key) < 2:
+    if len(key) < shortest:
         raise LexiconError(f"{where}: term {text!r} folds to {key!r}, too short to match safely")
     return Alt(bare, key, left, right)
 
@@ -110,7 +121,9 @@ def _pinyin_alt(alt: Alt) -> Alt | None:
     return Alt(alt.text, key, True, True, pinyin=True)
 
 
-def _parse_rule(body: str, ground: Ground | None, lang: str, where: str, order: int, line: int) -> Rule:
+def _parse_rule(
+    body: str, ground: Ground | None, lang: str, where: str, order: int, line: int, kind: str = "ground"
+) -> Rule:
     flags = {w for w in body.split() if w.startswith("@")}
     if flags - _FLAGS:
         raise LexiconError(f"{where}: unknown flag(s) {sorted(flags - _FLAGS)}")
@@ -118,14 +131,30 @@ def _parse_rule(body: str, ground: Ground | None, lang: str, where: str, order: 
     gaps = [int(g) for g in _COMBO_RE.findall(f" {body} ") if g]
     parts = []
     for chunk in _COMBO_RE.split(f" {body} ")[::2]:
-        alts = [_alt(a.strip(), where) for a in chunk.split("|") if a.strip()]
+        # Place markers and fillers are whole words, so one letter or character is safe ("a", 在).
+        shortest = 1 if kind in ("at", "filler") else 2
+        alts = [_alt(a.strip(), where, shortest) for a in chunk.split("|") if a.strip()]
         if not alts:
             raise LexiconError(f"{where}: empty part in {body!r}")
         if lang == "zh" and "@nopinyin" not in flags:
             alts += [p for p in map(_pinyin_alt, alts) if p is not None]
         parts.append(tuple(alts))
     gap = max(gaps, default=DEFAULT_GAP)
-    return Rule(ground, lang, line, tuple(parts), gap, order, ordered="@ordered" in flags)
+    if kind in _WORD_KINDS and (
+        len(parts) > 1 or any(not (a.left and a.right) or " " in a.text for a in parts[0])
+    ):
+        raise LexiconError(f"{where}: an [{kind}] line lists single whole words only: {body!r}")
+    return Rule(
+        ground,
+        lang,
+        line,
+        tuple(parts),
+        gap,
+        order,
+        ordered="@ordered" in flags,
+        kind=kind,
+        venue="@venue" in flags,
+    )
 
 
 def parse(text: str, lang: str, start_order: int = 0) -> list[Rule]:
@@ -139,13 +168,14 @@ def parse(text: str, lang: str, start_order: int = 0) -> list[Rule]:
             continue
         if line.startswith("[") and line.endswith("]"):
             section = line[1:-1].strip()
-            if section != _SAFE and section not in _GROUND_NAMES:
+            if section not in CONTEXT_KINDS and section not in _GROUND_NAMES:
                 raise LexiconError(f"{where}: unknown section [{section}]")
             continue
         if section is None:
             raise LexiconError(f"{where}: rule before any [ground] section")
-        ground = None if section == _SAFE else Ground(section)
-        rules.append(_parse_rule(line, ground, lang, where, start_order + len(rules), number))
+        kind = section if section in CONTEXT_KINDS else "ground"
+        ground = None if kind != "ground" else Ground(section)
+        rules.append(_parse_rule(line, ground, lang, where, start_order + len(rules), number, kind))
     return rules
 
 
@@ -204,6 +234,13 @@ def build_indexes(rules: Iterable[Rule]) -> tuple[Index, Index, Index]:
     return plain, leet, pinyin
 
 
+def words_of(rules: Iterable[Rule], kind: str) -> frozenset[str]:
+    """The folded words of every [filler] or [at] line."""
+    return frozenset(alt.key for rule in rules if rule.kind == kind for alt in rule.parts[0])
+
+
 _SHA256 = _sha256()
 RULES, LANGUAGES = load()
-PLAIN_INDEX, LEET_INDEX, PINYIN_INDEX = build_indexes(RULES)
+PLAIN_INDEX, LEET_INDEX, PINYIN_INDEX = build_indexes(r for r in RULES if r.kind not in _WORD_KINDS)
+FILLERS = words_of(RULES, "filler")
+PLACE_MARKERS = words_of(RULES, "at")
