@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise, product
 
+from fairwatch.policy.decode import decoded
 from fairwatch.policy.grounds import GROUND_REASONS, Ground, Violation
 from fairwatch.policy.lexicon import (
     FILLERS,
@@ -218,8 +219,16 @@ def check_text(text: str) -> Violation | None:
     return _check_cached(text) if len(text) <= _CACHE_MAX_LEN else _check(text)
 
 
+def _all_readings(text: str) -> list[tuple[list[str], Index, int]]:
+    """The readings of the text as written, then of each decoding of it (percent, HTML, Base64)."""
+    readings = _readings(text)
+    for hidden in decoded(text):
+        readings += _readings(hidden)
+    return readings
+
+
 def _check(text: str) -> Violation | None:
-    for words, index, heading in _readings(text):
+    for words, index, heading in _all_readings(text):
         matches = _matches(words, index, heading)
         if matches:
             return _violation(max(matches, key=lambda m: m.rank))
@@ -232,7 +241,7 @@ _check_cached = lru_cache(maxsize=8192)(_check)
 
 def explain(text: str) -> list[Violation]:
     """Every rule `text` matches in its first reading that matches anything; for docs and false-positive reports."""
-    for words, index, heading in _readings(text):
+    for words, index, heading in _all_readings(text):
         matches = _matches(words, index, heading)
         if matches:
             return [_violation(m) for m in sorted(matches, key=lambda m: m.rank, reverse=True)]
