@@ -15,11 +15,11 @@ FORBIDDEN = forbidden()
 ALLOWED = allowed()
 LATIN_FORMS = {
     "plain", "case", "spacing", "split", "punctuation", "zero-width", "bidi", "homoglyph", "diacritics",
-    "leetspeak", "mixed",
+    "leetspeak", "mixed", "percent", "html-entities", "base64-name",
 }  # fmt: skip
 CHINESE_FORMS = {
-    "plain", "traditional", "spacing", "punctuation", "zero-width", "bidi", "pinyin", "pinyin-tones",
-    "pinyin-numbers", "pinyin-caps",
+    "plain", "traditional", "spacing", "punctuation", "zero-width", "bidi", "percent", "base64-name",
+    "pinyin", "pinyin-tones", "pinyin-numbers", "pinyin-caps",
 }  # fmt: skip
 RIGHTS_GROUNDS = {g.value for g in Ground} - {Ground.PROFILING.value}
 

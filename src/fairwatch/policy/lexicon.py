@@ -8,7 +8,8 @@ combination's parts count only in the order written; `@nopinyin` keeps a Chinese
 pinyin. `[safe]` lists phrases whose words never count towards a combination ("assembly point").
 Context sections (docs/rights.md): `[sense]` rules give their words an ordinary sense that no ground
 rule may count ("picket fence", "demonstration + extinguisher"); `[hazard]` lists physical hazards and
-`[at]` words that make what follows a place ("at", "during"): a ground rule flagged `@venue` does not
+`[at]` words that make what follows a place ("at", "during"; `[at-after]`: what precedes, for
+postpositions): a ground rule flagged `@venue` does not
 count where the text reports a hazard and the term is its place ("Fire at the vigil"). `[filler]` words
 (articles, size and manner words) do not count towards a combination's gap ("unlawful very big assembly").
 """
@@ -31,8 +32,8 @@ DEFAULT_GAP = 1
 MIN_SPLIT_STEM = 8
 _SAFE = "safe"
 # Sections that are not grounds: what kind of context rule each holds.
-CONTEXT_KINDS = frozenset({_SAFE, "sense", "hazard", "at", "filler"})
-_WORD_KINDS = frozenset({"at", "filler"})  # looked up word by word, not through the match index
+CONTEXT_KINDS = frozenset({_SAFE, "sense", "hazard", "at", "at-after", "filler"})
+_WORD_KINDS = frozenset({"at", "at-after", "filler"})  # looked up word by word, not through the match index
 _COMBO_RE = re.compile(r"\s\+(\d*)\s")
 _MIN_PINYIN = 4  # shorter pinyin strings collide with too many ordinary words
 _GROUND_NAMES = frozenset(g.value for g in Ground)
@@ -130,10 +131,15 @@ def _parse_rule(
     body = " ".join(w for w in body.split() if not w.startswith("@"))
     gaps = [int(g) for g in _COMBO_RE.findall(f" {body} ") if g]
     parts = []
-    for chunk in _COMBO_RE.split(f" {body} ")[::2]:
-        # Place markers and fillers are whole words, so one letter or character is safe ("a", 在).
-        shortest = 1 if kind in ("at", "filler") else 2
-        alts = [_alt(a.strip(), where, shortest) for a in chunk.split("|") if a.strip()]
+    chunks = _COMBO_RE.split(f" {body} ")[::2]
+    for chunk in chunks:
+        # Place markers and fillers are whole words, so one letter or character is safe ("a", 在); so is
+        # a one-character Chinese word inside a combination (进京 + 访).
+        alts = [
+            _alt(a.strip(), where, 1 if kind in _WORD_KINDS or (len(chunks) > 1 and has_han(a)) else 2)
+            for a in chunk.split("|")
+            if a.strip()
+        ]
         if not alts:
             raise LexiconError(f"{where}: empty part in {body!r}")
         if lang == "zh" and "@nopinyin" not in flags:
@@ -241,6 +247,8 @@ def words_of(rules: Iterable[Rule], kind: str) -> frozenset[str]:
 
 _SHA256 = _sha256()
 RULES, LANGUAGES = load()
-PLAIN_INDEX, LEET_INDEX, PINYIN_INDEX = build_indexes(r for r in RULES if r.kind not in _WORD_KINDS)
+# Place markers are looked up word by word; fillers too, and through the index when spelled across words.
+PLAIN_INDEX, LEET_INDEX, PINYIN_INDEX = build_indexes(r for r in RULES if r.kind not in ("at", "at-after"))
 FILLERS = words_of(RULES, "filler")
 PLACE_MARKERS = words_of(RULES, "at")
+PLACE_POSTPOSITIONS = words_of(RULES, "at-after")

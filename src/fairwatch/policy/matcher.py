@@ -19,6 +19,7 @@ from fairwatch.policy.lexicon import (
     LEET_INDEX,
     PINYIN_INDEX,
     PLACE_MARKERS,
+    PLACE_POSTPOSITIONS,
     PLAIN_INDEX,
     RULES,
     Index,
@@ -111,7 +112,7 @@ def _combination(rule: Rule, parts: list[list[_Span]], solid: list[int]) -> tupl
     return None
 
 
-_MAX_FILLERS = 6  # filler words tolerated between two parts beyond the gap
+_MAX_FILLERS = 24  # filler words tolerated between two parts beyond the gap ("v e r y b i g" is 7)
 _AT_REACH = 3  # words between a place marker ("at") and the venue term ("at the Easter vigil")
 
 
@@ -123,6 +124,7 @@ class _Context:
     sense: set[int]  # words read in an ordinary sense: never part of any ground match
     hazard: bool  # the text reports a physical hazard
     at: list[int]  # words that are place markers
+    after: list[int]  # words that are place postpositions (Mongolian дээр, Kazakh маңында)
     heading: int  # words before the first colon (a heading names the place: "Easter Vigil: ...")
 
 
@@ -137,6 +139,7 @@ def _context(
             parts[part] = spans
     safe = [s for parts in by_kind.get("safe", {}).values() for p in parts for s in p]
     at = [n for n, word in enumerate(words) if word in PLACE_MARKERS]
+    after = [n for n, word in enumerate(words) if word in PLACE_POSTPOSITIONS]
     sense: set[int] = set()
     for order, parts in by_kind.get("sense", {}).items():
         for anchor in parts[0]:  # every occurrence of a sense phrase, not only the first
@@ -147,7 +150,7 @@ def _context(
         all(parts) and _combination(RULES[order], parts, solid) is not None
         for order, parts in by_kind.get("hazard", {}).items()
     )
-    return _Context(safe, sense, hazard, at, heading)
+    return _Context(safe, sense, hazard, at, after, heading)
 
 
 def _is_venue(spans: tuple[_Span, ...], context: _Context) -> bool:
@@ -157,14 +160,22 @@ def _is_venue(spans: tuple[_Span, ...], context: _Context) -> bool:
     first = min(s.first for s in spans)
     if max(s.last for s in spans) == context.heading - 1:  # the heading ends with it: "Easter Vigil: ..."
         return True
-    return any(0 <= first - at - 1 <= _AT_REACH for at in context.at)
+    last = max(s.last for s in spans)
+    return any(0 <= first - at - 1 <= _AT_REACH for at in context.at) or any(
+        0 <= after - last - 1 <= 1 for after in context.after
+    )
 
 
 def _matches(words: list[str], index: Index, heading: int = 0) -> list[_Match]:
     found = _spans(words, index)
+    filler = [word in FILLERS for word in words]
+    for (order, _), spans in found.items():
+        if RULES[order].kind == "filler":  # a filler spelled across words: "v e r y", "all eged"
+            for span in spans:
+                filler[span.first : span.last + 1] = [True] * (span.last - span.first + 1)
     solid = [0]
-    for word in words:
-        solid.append(solid[-1] + (word not in FILLERS))
+    for is_filler in filler:
+        solid.append(solid[-1] + (not is_filler))
     context = _context(words, found, solid, heading)
     matches = []
     for order in sorted({order for order, _ in found}):
@@ -220,10 +231,11 @@ def check_text(text: str) -> Violation | None:
 
 
 def _all_readings(text: str) -> list[tuple[list[str], Index, int]]:
-    """The readings of the text as written, then of each decoding of it (percent, HTML, Base64)."""
-    readings = _readings(text)
-    for hidden in decoded(text):
-        readings += _readings(hidden)
+    """The readings of the fully decoded text first (percent, HTML, Base64), then of each layer back to the
+    text as written: "Protest%20banner" is read as "Protest banner", not as "protest" and "20banner"."""
+    readings = []
+    for layer in [*reversed(decoded(text)), text]:
+        readings += _readings(layer)
     return readings
 
 

@@ -17,8 +17,9 @@ import opencc
 
 SEP, WORD, SINGLE = 0, 1, 2
 
-# Scripts in which a combining mark is a letter part, not an accent (Indic vowel signs, kana voicing).
-_KEEP_MARKS = ((0x0900, 0x0DFF), (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x3099, 0x309A))
+# Scripts in which a combining mark is a letter part, not an accent (Indic, Thai, Lao, Tibetan and Burmese
+# vowel signs, kana voicing).
+_KEEP_MARKS = ((0x0900, 0x0DFF), (0x0E00, 0x0FFF), (0x1000, 0x109F), (0x3099, 0x309A))
 # Characters written without spaces: each one is its own token so terms match inside longer runs.
 _SINGLE_RANGES = (
     (0x3040, 0x30FF),
