@@ -14,6 +14,7 @@ from fairwatch.policy.grounds import (
 )
 from fairwatch.policy.lexicon import LANGUAGES, lexicon_sha256
 from fairwatch.policy.matcher import check_text, explain
+from fairwatch.policy.names import NameProblem, check_name
 from fairwatch.policy.normalize import fold
 from fairwatch.policy.person import check_event
 
@@ -24,8 +25,10 @@ __all__ = [
     "LANGUAGES",
     "POLICY_VERSION",
     "Ground",
+    "NameProblem",
     "Violation",
     "check_event",
+    "check_name",
     "check_text",
     "explain",
     "fold",
