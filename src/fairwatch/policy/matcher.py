@@ -195,9 +195,9 @@ def _matches(words: list[str], index: Index, heading: int = 0) -> list[_Match]:
                 for p in parts
             ]
         if all(parts):
-            spans = _combination(rule, parts, solid)
-            if spans is not None and not (rule.venue and _is_venue(spans, context)):
-                matches.append(_Match(rule, spans))
+            chosen = _combination(rule, parts, solid)
+            if chosen is not None and not (rule.venue and _is_venue(chosen, context)):
+                matches.append(_Match(rule, chosen))
     return matches
 
 

@@ -33,7 +33,7 @@ def _split(name: str) -> list[str]:
     """Words of a name: NFKC (full-width, ligatures), invisible characters dropped, split at every
     separator (anything but a letter or digit) and at camelCase and letter/digit boundaries."""
     text = "".join(ch for ch in unicodedata.normalize("NFKC", name) if unicodedata.category(ch) != "Cf")
-    words = []
+    words: list[str] = []
     for chunk in re.split(r"[\W_]+", text):
         words.extend(w for w in _CAMEL_RE.split(chunk) if w)
     return words
