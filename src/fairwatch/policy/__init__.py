@@ -1,5 +1,6 @@
-"""The rights guard (RIGHTS.md): the protected-ground text check, the person-data ban and the closed hazard
-classes. Pure: it reads only its own packaged lexicon data, once, at import.
+"""The rights guard (RIGHTS.md): the protected-ground text check, the name check, the person-data ban and
+the closed hazard classes. Pure: it reads only its own packaged lexicon data, once, at import, and jieba's
+packaged dictionary on the first Chinese text.
 """
 
 from __future__ import annotations
