@@ -84,3 +84,16 @@ def test_pinyin_reading(text: str, words: list[str] | None) -> None:
 def test_ambiguous_pinyin_keeps_every_possible_break() -> None:
     # "xian" is one syllable or "xi an"; both breaks are kept so either spelling of a term matches.
     assert syllables("xianfa") == ["xi", "an", "fa"]
+
+
+KOREAN = [
+    # id, text, words: particles and suffixes split off, compounds kept whole
+    ("particles", "시위대가 모였다", ["시위", "대", "가", "모였다"]),
+    ("compound-kept", "시위원회 회의실", ["시위원회", "회의실"]),
+    ("one-syllable-word-kept", "가", ["가"]),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), [c[1:] for c in KOREAN], ids=[c[0] for c in KOREAN])
+def test_korean_words_lose_their_particles(text: str, words: list[str]) -> None:
+    assert tokens(fold(text)) == words

@@ -1,8 +1,8 @@
 """Text folding shared by the lexicon and the text under test, so both sides compare as skeletons.
 
 `fold` undoes case, width, diacritics, homoglyphs, zero-width and bidi characters and traditional Chinese;
-`tokens` splits folded text into words: Chinese characters into dictionary words (jieba), every kana and
-Hangul character into a word of its own;
+`tokens` splits folded text into words: Chinese characters into dictionary words (jieba), Korean words
+into the noun and the particles after it, every kana character into a word of its own;
 `leet_tokens` and `pinyin_tokens` are the extra readings that see through leetspeak and run-together pinyin.
 """
 
@@ -26,7 +26,6 @@ _SINGLE_RANGES = (
     (0x31F0, 0x31FF),
     (0x3400, 0x4DBF),
     (0x4E00, 0x9FFF),
-    (0xAC00, 0xD7AF),
     (0xF900, 0xFAFF),
     (0x20000, 0x3FFFF),
 )
@@ -111,6 +110,34 @@ def char_class(ch: str) -> int:
     return cls
 
 
+def _load_particles() -> tuple[str, ...]:
+    text = resources.files("fairwatch.policy").joinpath("data/ko_particles.txt").read_text("utf-8")
+    words = {w for line in text.splitlines() if not line.startswith("#") for w in line.split()}
+    return tuple(sorted(words, key=len, reverse=True))  # longest first
+
+
+_PARTICLES = _load_particles()
+_MAX_PARTICLES = 3  # 시위대가 -> 시위|대|가
+
+
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7af"
+
+
+def _hangul_parts(word: str) -> list[str]:
+    """A Korean word as its noun and the particles and suffixes after it; other words unchanged."""
+    tail: list[str] = []
+    for _ in range(_MAX_PARTICLES):
+        if len(word) < 2 or not _is_hangul(word[-1]):
+            break
+        particle = next((p for p in _PARTICLES if word.endswith(p) and len(word) > len(p)), None)
+        if particle is None:
+            break
+        tail.insert(0, particle)
+        word = word[: -len(particle)]
+    return [word, *tail]
+
+
 _SEGMENTER: list[jieba.Tokenizer] = []
 
 
@@ -138,8 +165,9 @@ def segment(run: str) -> list[str]:
 def tokens(folded: str, *, segmented: bool = True) -> list[str]:
     """Words of folded text; punctuation and spaces separate. Runs of Chinese characters are cut into
     words (`segment`), so a term matches a word, never the inside of another word ("网上访问", "online
-    access", does not contain the word 上访); kana and Hangul characters stand alone. With
-    `segmented=False` every CJK character stands alone (for building lexicon keys)."""
+    access", does not contain the word 上访); Korean words lose their particles (`_hangul_parts`: 시위대가
+    is 시위|대|가, 시위원회 stays one word); kana characters stand alone. With `segmented=False` Chinese
+    characters stand alone and Korean words keep their particles (for building lexicon keys)."""
     out: list[str] = []
     word: list[str] = []
     han: list[str] = []
@@ -147,7 +175,7 @@ def tokens(folded: str, *, segmented: bool = True) -> list[str]:
         cls = char_class(ch)
         if cls == SINGLE and segmented and _HAN_RE.match(ch):
             if word:
-                out.append("".join(word))
+                out.extend(_hangul_parts("".join(word)))
                 word = []
             han.append(ch)
             continue
@@ -158,14 +186,14 @@ def tokens(folded: str, *, segmented: bool = True) -> list[str]:
             word.append(ch)
             continue
         if word:
-            out.append("".join(word))
+            out.extend(_hangul_parts("".join(word)) if segmented else ["".join(word)])
             word = []
         if cls == SINGLE:
             out.append(ch)
     if han:
         out.extend(segment("".join(han)))
     if word:
-        out.append("".join(word))
+        out.extend(_hangul_parts("".join(word)) if segmented else ["".join(word)])
     return out
 
 

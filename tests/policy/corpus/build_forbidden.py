@@ -364,6 +364,9 @@ OTHER = [
     ("am", "biometric_identification", "የፊት መለያ"),
     ("ko", "petitioning", "국민청원 서명"),
     ("ko", "biometric_identification", "요주의 인물 감시 명단"),
+    ("ko", "peaceful_assembly", "시위대가 정문에 모임"),
+    ("ko", "religion_or_belief", "종교단체 활동 감지"),
+    ("ko", "peaceful_assembly", "불법집회 발생"),
 ]
 
 _HOMOGLYPHS = str.maketrans("aceopxyisjhABCEHKMOPTXY", "асеорхуіѕјһАВСЕНКМОРТХΥ")
