@@ -163,6 +163,14 @@ CONTEXT = [
     ("age-estimation-by-camera", "Age estimation on entry cameras", Ground.BIOMETRIC),
     ("chinese-hazard-at-march", "在游行示威现场发生踩踏", None),
     ("chinese-march-alone", "游行示威", Ground.ASSEMBLY),
+    ("spanish-fire-at-march", "Incendio en la manifestación", None),
+    ("spanish-march-detected", "Manifestación detectada", Ground.ASSEMBLY),
+    ("german-fire-at-vigil", "Brand bei der Mahnwache", None),
+    ("german-vigil-detected", "Mahnwache erkannt", Ground.ASSEMBLY),
+    ("russian-fire-at-rally", "Пожар на митинге", None),
+    ("russian-rally-at-entrance", "Митинг у входа", Ground.ASSEMBLY),
+    ("turkish-postposition", "Miting sırasında yangın", None),
+    ("mongolian-postposition", "Жагсаал дээр гал гарлаа", None),
 ]
 
 
