@@ -123,6 +123,8 @@ CJK_WORDS = [
     ("petition-compound-refused", "上访户聚集", "petitioning"),  # stem 上访*
     ("cult-compound-refused", "邪教组织活动", "religion_or_belief"),  # stem 邪教*
     ("spaced-term-refused", "重 点 人 员", "biometric_identification"),
+    ("digits-do-not-undo-the-cut", "网上访问异常 3号门", None),  # the leetspeak reading is cut too
+    ("symbols-do-not-undo-the-cut", "明白人 @ gate", None),
     ("korean-city-committee-is-not-protest", "시위원회 회의실 화재", None),  # 시위원회 contains 시위
     ("korean-flag-carrier-is-not-nationality", "국적기 지연 도착", None),  # 국적기 contains 국적
     ("korean-protesters-with-particle", "시위대가 정문에 모임", "peaceful_assembly"),

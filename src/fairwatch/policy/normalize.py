@@ -138,6 +138,13 @@ def _hangul_parts(word: str) -> list[str]:
     return [word, *tail]
 
 
+def _add_word(out: list[str], word: str) -> None:
+    if "\uac00" <= word[-1] <= "\ud7af":
+        out.extend(_hangul_parts(word))
+    else:
+        out.append(word)
+
+
 _SEGMENTER: list[jieba.Tokenizer] = []
 
 
@@ -175,7 +182,7 @@ def tokens(folded: str, *, segmented: bool = True) -> list[str]:
         cls = char_class(ch)
         if cls == SINGLE and segmented and _HAN_RE.match(ch):
             if word:
-                out.extend(_hangul_parts("".join(word)))
+                _add_word(out, "".join(word))
                 word = []
             han.append(ch)
             continue
@@ -186,14 +193,20 @@ def tokens(folded: str, *, segmented: bool = True) -> list[str]:
             word.append(ch)
             continue
         if word:
-            out.extend(_hangul_parts("".join(word)) if segmented else ["".join(word)])
+            if segmented:
+                _add_word(out, "".join(word))
+            else:
+                out.append("".join(word))
             word = []
         if cls == SINGLE:
             out.append(ch)
     if han:
         out.extend(segment("".join(han)))
     if word:
-        out.extend(_hangul_parts("".join(word)) if segmented else ["".join(word)])
+        if segmented:
+            _add_word(out, "".join(word))
+        else:
+            out.append("".join(word))
     return out
 
 
@@ -216,17 +229,29 @@ def leet_tokens(folded: str) -> list[str] | None:
     classes = _leet_classes(folded)
     out: list[str] = []
     word: list[str] = []
+    han: list[str] = []
     for ch, cls in zip(folded, classes, strict=True):
+        if cls == SINGLE and _HAN_RE.match(ch):
+            if word:
+                _add_word(out, "".join(word))
+                word = []
+            han.append(ch)
+            continue
+        if han:
+            out.extend(segment("".join(han)))  # Chinese is cut into words here too ("网上访问 3")
+            han = []
         if cls == WORD:
             word.append(ch)
             continue
         if word:
-            out.append("".join(word))
+            _add_word(out, "".join(word))
             word = []
         if cls == SINGLE:
             out.append(ch)
+    if han:
+        out.extend(segment("".join(han)))
     if word:
-        out.append("".join(word))
+        _add_word(out, "".join(word))
     # A multi-digit number is a number ("gate 12", "2026"), not leetspeak.
     return [t if (t.isdigit() and len(t) > 1) else t.translate(_LEET) for t in out]
 
