@@ -123,6 +123,13 @@ CJK_WORDS = [
     ("petition-compound-refused", "上访户聚集", "petitioning"),  # stem 上访*
     ("cult-compound-refused", "邪教组织活动", "religion_or_belief"),  # stem 邪教*
     ("spaced-term-refused", "重 点 人 员", "biometric_identification"),
+    ("compound-beginning-with-a-term", "反动分子", "political_opinion"),  # one word, starts with 反动
+    ("protester-compound", "示威者", "peaceful_assembly"),
+    ("combination-inside-one-word", "聚众闹事", "peaceful_assembly"),  # 聚众 + 闹事 in one word
+    ("assembly-march-one-word", "集会游行", "peaceful_assembly"),
+    ("term-split-by-the-cut-still-whole-words", "陈情人", "petitioning"),  # 陈|情人
+    ("one-character-part-stays-a-word", "进京访问", None),  # 访问 is not the petition word 访
+    ("part-across-two-words-is-not-a-part", "召集会议", None),  # 召集|会议 spells 集会 across words
     ("digits-do-not-undo-the-cut", "网上访问异常 3号门", None),  # the leetspeak reading is cut too
     ("symbols-do-not-undo-the-cut", "明白人 @ gate", None),
     ("korean-city-committee-is-not-protest", "시위원회 회의실 화재", None),  # 시위원회 contains 시위

@@ -49,6 +49,7 @@ class Alt:
     left: bool
     right: bool
     pinyin: bool = False
+    inner: bool = False  # a Chinese term that may end (or lie) inside a word: then it lies inside one word
 
     @property
     def short_stem(self) -> bool:
@@ -112,6 +113,20 @@ def _alt(text: str, where: str, shortest: int = 2) -> Alt:
     return Alt(bare, key, left, right)
 
 
+def _chinese(alt: Alt, *, combination: bool, whole_word: bool) -> Alt:
+    """How a Chinese term meets word boundaries (docs/rights.md, "How the guard reads a text").
+
+    Chinese is head-final: a word that begins with a term is a compound of it (示威者, 反动分子, 纠察队),
+    so a term matches at the start of a word, whatever follows. A word that only contains it further in
+    is another word (网上访问, 明白人). Inside a combination, where every part must occur, a part of two
+    or more characters matches anywhere (集会游行, 聚众闹事); a one-character part stays a whole word."""
+    if whole_word or not has_han(alt.key):
+        return alt
+    if combination and len(alt.key) > 1:
+        return Alt(alt.text, alt.key, False, False, inner=True)
+    return Alt(alt.text, alt.key, alt.left, False, inner=True)
+
+
 def _pinyin_alt(alt: Alt) -> Alt | None:
     if not has_han(alt.text):
         return None
@@ -136,7 +151,11 @@ def _parse_rule(
         # Place markers and fillers are whole words, so one letter or character is safe ("a", 在); so is
         # a one-character Chinese word inside a combination (进京 + 访).
         alts = [
-            _alt(a.strip(), where, 1 if kind in _WORD_KINDS or (len(chunks) > 1 and has_han(a)) else 2)
+            _chinese(
+                _alt(a.strip(), where, 1 if kind in _WORD_KINDS or (len(chunks) > 1 and has_han(a)) else 2),
+                combination=len(chunks) > 1,
+                whole_word=kind in _WORD_KINDS,
+            )
             for a in chunk.split("|")
             if a.strip()
         ]

@@ -81,6 +81,8 @@ def _spans(words: list[str], index: Index) -> dict[tuple[int, int], list[_Span]]
                     continue
                 if alt.short_stem and len(use.rule.parts) == 1 and word_of[i] != word_of[end - 1]:
                     continue  # "union is" must not spell the strong stem "unionis*"
+                if alt.inner and not (i in starts and end in starts) and word_of[i] != word_of[end - 1]:
+                    continue  # 黑人 must not be spelled by 黑|人物: whole words, or inside one word
                 span = _Span(
                     word_of[i], word_of[end - 1], i, end, alt.text, alt.pinyin, alt.left and alt.right
                 )
@@ -101,9 +103,9 @@ def _combination(rule: Rule, parts: list[list[_Span]], solid: list[int]) -> tupl
         near = [[s for s in p if abs(s.first - anchor.first) <= reach] for p in parts[1:]]
         for rest in product(*near):
             choice = (anchor, *rest)
-            ordered = choice if rule.ordered else sorted(choice, key=lambda s: s.first)
+            ordered = choice if rule.ordered else sorted(choice, key=lambda s: s.start)
             if all(
-                a.last < b.first
+                a.end <= b.start
                 and solid[b.first] - solid[a.last + 1] <= rule.gap
                 and b.first - a.last - 1 <= rule.gap + _MAX_FILLERS
                 for a, b in pairwise(ordered)
