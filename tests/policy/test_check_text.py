@@ -136,6 +136,9 @@ CJK_WORDS = [
     ("korean-flag-carrier-is-not-nationality", "국적기 지연 도착", None),  # 국적기 contains 국적
     ("korean-protesters-with-particle", "시위대가 정문에 모임", "peaceful_assembly"),
     ("korean-compound-stem", "종교단체 활동", "religion_or_belief"),
+    ("korean-combination-in-one-word", "정치성향 분석", "political_opinion"),  # 정치 + 성향
+    ("korean-term-before-a-compound-head", "시위단체", "peaceful_assembly"),  # 시위|단체
+    ("korean-stem-across-a-particle-split", "성소수자가 모임", "sexual_orientation_or_gender_identity"),
 ]
 
 

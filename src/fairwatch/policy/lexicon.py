@@ -54,8 +54,11 @@ class Alt:
     @property
     def short_stem(self) -> bool:
         """A stem too short to spell across words on its own: ordinary word pairs would spell it by accident."""
-        # Chinese is cut into words by the segmenter, and a spaced-out Chinese term is still the term.
-        return not (self.left and self.right) and len(self.key) < MIN_SPLIT_STEM and not has_han(self.key)
+        # Chinese is cut into words by the segmenter and Korean loses its particles (성소수|자), and a
+        # spaced-out Chinese or Korean term is still the term.
+        if has_han(self.key) or _has_hangul(self.key):
+            return False
+        return not (self.left and self.right) and len(self.key) < MIN_SPLIT_STEM
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,17 +116,24 @@ def _alt(text: str, where: str, shortest: int = 2) -> Alt:
     return Alt(bare, key, left, right)
 
 
+def _has_hangul(text: str) -> bool:
+    return any("\uac00" <= ch <= "\ud7af" for ch in text)
+
+
 def _chinese(alt: Alt, *, combination: bool, whole_word: bool) -> Alt:
     """How a Chinese term meets word boundaries (docs/rights.md, "How the guard reads a text").
 
     Chinese is head-final: a word that begins with a term is a compound of it (示威者, 反动分子, 纠察队),
     so a term matches at the start of a word, whatever follows. A word that only contains it further in
     is another word (网上访问, 明白人). Inside a combination, where every part must occur, a part of two
-    or more characters matches anywhere (集会游行, 聚众闹事); a one-character part stays a whole word."""
-    if whole_word or not has_han(alt.key):
+    or more characters matches anywhere (集会游行, 聚众闹事; Korean 정치성향 too); a one-character part
+    stays a whole word. Korean strong terms stay whole words (시위원회, "city committee", is not 시위)."""
+    if whole_word:
         return alt
-    if combination and len(alt.key) > 1:
-        return Alt(alt.text, alt.key, False, False, inner=True)
+    if combination and len(alt.key) > 1 and (has_han(alt.key) or _has_hangul(alt.key)):
+        return Alt(alt.text, alt.key, False, False, inner=True)  # Korean compounds too: 정치성향, 불법행진
+    if not has_han(alt.key):
+        return alt
     return Alt(alt.text, alt.key, alt.left, False, inner=True)
 
 
