@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from importlib import resources
+from typing import Any
 
-import jieba
 import opencc
 
 SEP, WORD, SINGLE = 0, 1, 2
@@ -145,16 +145,19 @@ def _add_word(out: list[str], word: str) -> None:
         out.append(word)
 
 
-_SEGMENTER: list[jieba.Tokenizer] = []
+_SEGMENTER: list[Any] = []
 
 
-def _segmenter() -> jieba.Tokenizer:
+def _segmenter() -> Any:
     """jieba's tokenizer over its packaged dictionary, built on first use (about two seconds).
 
-    Built directly rather than through jieba's own start-up, which reads and writes a cache file in the
-    shared temporary directory: the guard reads nothing but packaged data.
+    Imported and built only when the first Chinese text arrives, so processes that never see one do not
+    pay for it. Built directly rather than through jieba's own start-up, which reads and writes a cache
+    file in the shared temporary directory: the guard reads nothing but packaged data.
     """
     if not _SEGMENTER:
+        import jieba
+
         tokenizer = jieba.Tokenizer()
         tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(tokenizer.get_dict_file())
         tokenizer.initialized = True
