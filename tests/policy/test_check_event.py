@@ -133,3 +133,54 @@ def test_verdicts_are_cached_and_stable() -> None:
 def test_ban_lists_are_normalised_frozensets() -> None:
     assert isinstance(BANNED_TYPES, frozenset) and isinstance(BANNED_KEYS, frozenset)
     assert all(name.isalnum() and name == name.lower() for name in BANNED_TYPES | BANNED_KEYS)
+
+
+# Issue 17: keys are normalised before the ban (NFKC, look-alikes, full width, case, separators,
+# synonyms and transliterations), and embeddings are banned whatever they are called.
+NORMALISED_KEYS = [
+    # key, ground
+    ("face_vec", "biometric_identification"),
+    ("reid_vector", "biometric_identification"),
+    ("reidVector", "biometric_identification"),
+    ("face_embedding", "biometric_identification"),
+    ("gait_signature", "biometric_identification"),
+    ("body_feature", "biometric_identification"),
+    ("appearance-embedding", "biometric_identification"),
+    ("person.descriptor", "biometric_identification"),
+    ("FACE VEC", "biometric_identification"),
+    ("ｆａｃｅ＿ｅｍｂ", "biometric_identification"),  # full width and an abbreviation
+    ("r\u0435ligion", "religion_or_belief"),  # Cyrillic e
+    ("\u0420olitical_\u0455tatus", "political_opinion"),  # Cyrillic P and s
+    ("reli\u200bgion", "religion_or_belief"),  # zero-width space
+    ("religiya", "religion_or_belief"),  # transliteration
+    ("zongjiao", "religion_or_belief"),  # pinyin
+    ("subjectEthnie", "ethnicity"),  # French, camelCase
+    ("minzu", "ethnicity"),
+    ("zhengzhi_mianmao", "political_opinion"),
+    ("visitor.natsionalnost", "ethnicity"),
+    ("predicted_age", "biometric_identification"),
+    ("inferredGender", "biometric_identification"),
+]
+
+
+@pytest.mark.parametrize(("key", "ground"), NORMALISED_KEYS, ids=[k for k, _ in NORMALISED_KEYS])
+def test_keys_are_normalised_before_the_ban(key: str, ground: str) -> None:
+    assert key_ground(key) == ground
+
+
+def test_embedding_event_types_are_refused() -> None:
+    assert type_ground("camera.reid_vector") == "biometric_identification"
+    assert type_ground("vendor.FaceVec.v2") == "biometric_identification"
+
+
+# RIGHTS.md: the age band of a missing person is welfare description (missing_person), not categorisation;
+# an age a model infers or predicts is.
+WELFARE_KEYS = [
+    "estimated_age", "age_estimate", "age_band", "lost_child_estimated_age", "body_signature", "body_hash",
+    "payload_signature", "person_count", "face_covering", "appearance_time", "wind_speed_kmh",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("key", WELFARE_KEYS)
+def test_welfare_and_device_keys_pass(key: str) -> None:
+    assert check_event("missing_person.report", {key: 1}) == []

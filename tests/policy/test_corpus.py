@@ -10,16 +10,17 @@ import pytest
 from fairwatch.policy import Ground, check_text, explain
 from fairwatch.policy.lexicon import LANGUAGES
 from tests.policy.corpus_data import Allowed, Forbidden, allowed, forbidden
+from tests.policy.measure import tables
 
 FORBIDDEN = forbidden()
 ALLOWED = allowed()
 LATIN_FORMS = {
     "plain", "case", "spacing", "split", "punctuation", "zero-width", "bidi", "homoglyph", "diacritics",
-    "leetspeak", "mixed",
+    "leetspeak", "mixed", "percent", "html-entities", "base64-name",
 }  # fmt: skip
 CHINESE_FORMS = {
-    "plain", "traditional", "spacing", "punctuation", "zero-width", "bidi", "pinyin", "pinyin-tones",
-    "pinyin-numbers", "pinyin-caps",
+    "plain", "traditional", "spacing", "punctuation", "zero-width", "bidi", "percent", "base64-name",
+    "pinyin", "pinyin-tones", "pinyin-numbers", "pinyin-caps",
 }  # fmt: skip
 RIGHTS_GROUNDS = {g.value for g in Ground} - {Ground.PROFILING.value}
 
@@ -62,3 +63,9 @@ def test_every_ground_is_covered_in_every_obfuscation(lang: str, forms: set[str]
 
 def test_corpora_cover_every_lexicon_language() -> None:
     assert {f.lang for f in FORBIDDEN} == {a.lang for a in ALLOWED} == set(LANGUAGES)
+
+
+def test_rates_per_ground_and_language() -> None:
+    lines, perfect = tables()
+    print("\n" + "\n".join(lines))
+    assert perfect

@@ -35,8 +35,12 @@ def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
 
 
-def test_tokens_split_on_punctuation_and_keep_cjk_characters_apart() -> None:
-    assert tokens(fold("Gate-3, zone_B: 上访类")) == ["gate", "3", "zone", "b", "上", "访", "类"]
+def test_tokens_split_on_punctuation_and_cut_chinese_into_words() -> None:
+    assert tokens(fold("Gate-3, zone_B: 网上访问")) == ["gate", "3", "zone", "b", "网上", "访问"]
+
+
+def test_tokens_unsegmented_keep_cjk_characters_apart() -> None:
+    assert tokens(fold("上访类 デモ"), segmented=False) == ["上", "访", "类", "デ", "モ"]
 
 
 LEET = [
@@ -80,3 +84,16 @@ def test_pinyin_reading(text: str, words: list[str] | None) -> None:
 def test_ambiguous_pinyin_keeps_every_possible_break() -> None:
     # "xian" is one syllable or "xi an"; both breaks are kept so either spelling of a term matches.
     assert syllables("xianfa") == ["xi", "an", "fa"]
+
+
+KOREAN = [
+    # id, text, words: particles and suffixes split off, compounds kept whole
+    ("particles", "시위대가 모였다", ["시위", "대", "가", "모였다"]),
+    ("compound-kept", "시위원회 회의실", ["시위원회", "회의실"]),
+    ("one-syllable-word-kept", "가", ["가"]),
+]
+
+
+@pytest.mark.parametrize(("text", "words"), [c[1:] for c in KOREAN], ids=[c[0] for c in KOREAN])
+def test_korean_words_lose_their_particles(text: str, words: list[str]) -> None:
+    assert tokens(fold(text)) == words

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-POLICY_VERSION = "2026.11.1"
+POLICY_VERSION = "2026.12.1"
 
 
 class Ground(StrEnum):

@@ -1,7 +1,8 @@
 """Text folding shared by the lexicon and the text under test, so both sides compare as skeletons.
 
 `fold` undoes case, width, diacritics, homoglyphs, zero-width and bidi characters and traditional Chinese;
-`tokens` splits folded text into words (every CJK, kana and Hangul character is a word of its own);
+`tokens` splits folded text into words: Chinese characters into dictionary words (jieba), Korean words
+into the noun and the particles after it, every kana character into a word of its own;
 `leet_tokens` and `pinyin_tokens` are the extra readings that see through leetspeak and run-together pinyin.
 """
 
@@ -10,20 +11,21 @@ from __future__ import annotations
 import re
 import unicodedata
 from importlib import resources
+from typing import Any
 
 import opencc
 
 SEP, WORD, SINGLE = 0, 1, 2
 
-# Scripts in which a combining mark is a letter part, not an accent (Indic vowel signs, kana voicing).
-_KEEP_MARKS = ((0x0900, 0x0DFF), (0x0E00, 0x0EFF), (0x1000, 0x109F), (0x3099, 0x309A))
+# Scripts in which a combining mark is a letter part, not an accent (Indic, Thai, Lao, Tibetan and Burmese
+# vowel signs, kana voicing).
+_KEEP_MARKS = ((0x0900, 0x0DFF), (0x0E00, 0x0FFF), (0x1000, 0x109F), (0x3099, 0x309A))
 # Characters written without spaces: each one is its own token so terms match inside longer runs.
 _SINGLE_RANGES = (
     (0x3040, 0x30FF),
     (0x31F0, 0x31FF),
     (0x3400, 0x4DBF),
     (0x4E00, 0x9FFF),
-    (0xAC00, 0xD7AF),
     (0xF900, 0xFAFF),
     (0x20000, 0x3FFFF),
 )
@@ -108,22 +110,106 @@ def char_class(ch: str) -> int:
     return cls
 
 
-def tokens(folded: str) -> list[str]:
-    """Words of folded text; punctuation and spaces separate, CJK characters stand alone."""
+def _load_particles() -> tuple[str, ...]:
+    text = resources.files("fairwatch.policy").joinpath("data/ko_particles.txt").read_text("utf-8")
+    words = {w for line in text.splitlines() if not line.startswith("#") for w in line.split()}
+    return tuple(sorted(words, key=len, reverse=True))  # longest first
+
+
+_PARTICLES = _load_particles()
+_MAX_PARTICLES = 3  # 시위대가 -> 시위|대|가
+
+
+def _is_hangul(ch: str) -> bool:
+    return "\uac00" <= ch <= "\ud7af"
+
+
+def _hangul_parts(word: str) -> list[str]:
+    """A Korean word as its noun and the particles and suffixes after it; other words unchanged."""
+    tail: list[str] = []
+    for _ in range(_MAX_PARTICLES):
+        if len(word) < 2 or not _is_hangul(word[-1]):
+            break
+        particle = next((p for p in _PARTICLES if word.endswith(p) and len(word) > len(p)), None)
+        if particle is None:
+            break
+        tail.insert(0, particle)
+        word = word[: -len(particle)]
+    return [word, *tail]
+
+
+def _add_word(out: list[str], word: str) -> None:
+    if "\uac00" <= word[-1] <= "\ud7af":
+        out.extend(_hangul_parts(word))
+    else:
+        out.append(word)
+
+
+_SEGMENTER: list[Any] = []
+
+
+def _segmenter() -> Any:
+    """jieba's tokenizer over its packaged dictionary, built on first use (about two seconds).
+
+    Imported and built only when the first Chinese text arrives, so processes that never see one do not
+    pay for it. Built directly rather than through jieba's own start-up, which reads and writes a cache
+    file in the shared temporary directory: the guard reads nothing but packaged data.
+    """
+    if not _SEGMENTER:
+        import jieba
+
+        tokenizer = jieba.Tokenizer()
+        tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(tokenizer.get_dict_file())
+        tokenizer.initialized = True
+        _SEGMENTER.append(tokenizer)
+    return _SEGMENTER[0]
+
+
+def segment(run: str) -> list[str]:
+    """A run of Chinese characters cut into dictionary words (jieba's most probable cut, no guessing)."""
+    if len(run) < 2:
+        return [run]
+    return list(_segmenter().cut(run, HMM=False))
+
+
+def tokens(folded: str, *, segmented: bool = True) -> list[str]:
+    """Words of folded text; punctuation and spaces separate. Runs of Chinese characters are cut into
+    words (`segment`), so a term matches a word, never the inside of another word ("网上访问", "online
+    access", does not contain the word 上访); Korean words lose their particles (`_hangul_parts`: 시위대가
+    is 시위|대|가, 시위원회 stays one word); kana characters stand alone. With `segmented=False` Chinese
+    characters stand alone and Korean words keep their particles (for building lexicon keys)."""
     out: list[str] = []
     word: list[str] = []
+    han: list[str] = []
     for ch in folded:
         cls = char_class(ch)
+        if cls == SINGLE and segmented and _HAN_RE.match(ch):
+            if word:
+                _add_word(out, "".join(word))
+                word = []
+            han.append(ch)
+            continue
+        if han:
+            out.extend(segment("".join(han)))
+            han = []
         if cls == WORD:
             word.append(ch)
             continue
         if word:
-            out.append("".join(word))
+            if segmented:
+                _add_word(out, "".join(word))
+            else:
+                out.append("".join(word))
             word = []
         if cls == SINGLE:
             out.append(ch)
+    if han:
+        out.extend(segment("".join(han)))
     if word:
-        out.append("".join(word))
+        if segmented:
+            _add_word(out, "".join(word))
+        else:
+            out.append("".join(word))
     return out
 
 
@@ -146,17 +232,29 @@ def leet_tokens(folded: str) -> list[str] | None:
     classes = _leet_classes(folded)
     out: list[str] = []
     word: list[str] = []
+    han: list[str] = []
     for ch, cls in zip(folded, classes, strict=True):
+        if cls == SINGLE and _HAN_RE.match(ch):
+            if word:
+                _add_word(out, "".join(word))
+                word = []
+            han.append(ch)
+            continue
+        if han:
+            out.extend(segment("".join(han)))  # Chinese is cut into words here too ("网上访问 3")
+            han = []
         if cls == WORD:
             word.append(ch)
             continue
         if word:
-            out.append("".join(word))
+            _add_word(out, "".join(word))
             word = []
         if cls == SINGLE:
             out.append(ch)
+    if han:
+        out.extend(segment("".join(han)))
     if word:
-        out.append("".join(word))
+        _add_word(out, "".join(word))
     # A multi-digit number is a number ("gate 12", "2026"), not leetspeak.
     return [t if (t.isdigit() and len(t) > 1) else t.translate(_LEET) for t in out]
 

@@ -1,69 +1,117 @@
 """`check_event`: the person-data ban on the ingest hot path (RIGHTS.md RS-4).
 
 Banned names are loaded once into dicts of normalised names; each distinct event type and data key is
-judged once and cached, so a steady stream costs a dict lookup per key.
+judged once and cached, so a steady stream costs a dict lookup per key. A name is normalised before it is
+judged: NFKC (full-width letters), look-alike letters folded (UTS #39 skeletons: Cyrillic "е" is "e"),
+case, separators and camelCase, then synonyms, abbreviations and transliterations ("face_vec",
+"reidVector", "religiya") map to the words the ban lists.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
 from fairwatch.errors import Problem
 from fairwatch.policy.grounds import Ground
+from fairwatch.policy.normalize import fold
 
-_WORD_RE = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
-_NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
 _MAX_NGRAM = 3
 _MAX_DEPTH = 4
 _CACHE_LIMIT = 65536
 _PREFIX = "refused: person-data ban (RS-4)"
+# Upper case followed by lower case starts a word ("FaceVec" -> Face|Vec, "HTTPFace" -> HTTP|Face).
+_CAMEL_RE = re.compile(
+    r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])|(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])"
+)
+
+
+def _split(name: str) -> list[str]:
+    """Words of a name: NFKC (full-width, ligatures), invisible characters dropped, split at every
+    separator (anything but a letter or digit) and at camelCase and letter/digit boundaries."""
+    text = "".join(ch for ch in unicodedata.normalize("NFKC", name) if unicodedata.category(ch) != "Cf")
+    words: list[str] = []
+    for chunk in re.split(r"[\W_]+", text):
+        words.extend(w for w in _CAMEL_RE.split(chunk) if w)
+    return words
+
+
+def _words(name: str, synonyms: dict[str, tuple[str, ...]]) -> list[str]:
+    """The normalised words of a name: each word folded (case, accents, look-alike letters) and mapped
+    through the synonyms ("vec" -> "vector", "religiya" -> "religion")."""
+    out: list[str] = []
+    for word in _split(name):
+        folded = _NON_WORD_RE.sub("", fold(word))
+        if folded:
+            out.extend(synonyms.get(folded, (folded,)))
+    return out
+
+
+_NON_WORD_RE = re.compile(r"[\W_]+")
 
 
 def normalise_name(name: str) -> str:
-    """Lower case with everything but ASCII letters and digits removed."""
-    return _NON_ALNUM_RE.sub("", name.lower())
+    """A name as the ban lists compare it: its normalised words (`_words`) joined."""
+    return "".join(_words(name, _SYNONYMS))
 
 
-def _load() -> tuple[dict[str, Ground], dict[str, Ground], frozenset[str]]:
-    text = resources.files("fairwatch.policy").joinpath("data/person_fields.txt").read_text("utf-8")
-    types: dict[str, Ground] = {}
-    keys: dict[str, Ground] = {}
-    exact: set[str] = set()
-    section: dict[str, Ground] = types
+def _sections(text: str) -> dict[str, list[list[str]]]:
+    sections: dict[str, list[list[str]]] = {}
+    current: list[list[str]] = []
     for line in text.splitlines():
         fields = line.split("#", 1)[0].split()
         if not fields:
             continue
-        if fields[0] in ("[event-types]", "[data-keys]"):
-            section = types if fields[0] == "[event-types]" else keys
+        if fields[0].startswith("[") and fields[0].endswith("]"):
+            current = sections.setdefault(fields[0][1:-1], [])
             continue
-        name = normalise_name(fields[0])
-        section[name] = Ground(fields[1])
-        if fields[2:] == ["exact"]:
-            exact.add(name)
-    return types, keys, frozenset(exact)
+        current.append(fields)
+    return sections
 
 
-_TYPES, _KEYS, _EXACT = _load()
+def _load() -> tuple[dict[str, Ground], dict[str, Ground], frozenset[str], dict[str, tuple[str, ...]]]:
+    text = resources.files("fairwatch.policy").joinpath("data/person_fields.txt").read_text("utf-8")
+    sections = _sections(text)
+    synonyms = {
+        _NON_WORD_RE.sub("", fold(source)): tuple(target.split("_"))
+        for source, target, *_ in sections.get("synonyms", [])
+    }
+    types: dict[str, Ground] = {}
+    keys: dict[str, Ground] = {}
+    exact: set[str] = set()
+    for section, banned in (("event-types", types), ("data-keys", keys)):
+        for fields in sections[section]:
+            name = "".join(_words(fields[0], synonyms))
+            banned[name] = Ground(fields[1])
+            if fields[2:] == ["exact"]:
+                exact.add(name)
+    for fields in sections.get("biometric-pairs", []):
+        cut = fields.index(":")
+        for source in fields[:cut]:
+            for representation in fields[cut + 1 :]:
+                name = "".join(_words(f"{source}_{representation}", synonyms))
+                keys.setdefault(name, Ground.BIOMETRIC)
+                types.setdefault(name, Ground.BIOMETRIC)
+    return types, keys, frozenset(exact), synonyms
+
+
+_TYPES, _KEYS, _EXACT, _SYNONYMS = _load()
 BANNED_TYPES = frozenset(_TYPES)
 BANNED_KEYS = frozenset(_KEYS)
 _type_cache: dict[str, Ground | None] = {}
 _key_cache: dict[str, Ground | None] = {}
 
 
-def _ngrams(name: str) -> list[str]:
-    words = [w.lower() for w in _WORD_RE.findall(name)]
-    return ["".join(words[i : i + n]) for n in range(1, _MAX_NGRAM + 1) for i in range(len(words) - n + 1)]
-
-
 def _judge(name: str, banned: dict[str, Ground], exact: frozenset[str]) -> Ground | None:
-    whole = normalise_name(name)
+    words = _words(name, _SYNONYMS)
+    whole = "".join(words)
     if whole in banned:
         return banned[whole]
-    for gram in _ngrams(name):
+    grams = ["".join(words[i : i + n]) for n in range(1, _MAX_NGRAM + 1) for i in range(len(words) - n + 1)]
+    for gram in grams:
         if gram in banned and gram not in exact:
             return banned[gram]
     return None

@@ -5,10 +5,12 @@ after editing the seeds below; the file it writes is what the tests read.
 
 from __future__ import annotations
 
+import base64
 import json
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import quote
 
 import opencc
 from pypinyin import Style, lazy_pinyin
@@ -64,6 +66,17 @@ EN = [
     ("biometric_identification", "Gait recognition alert"),
     ("biometric_identification", "Emotion recognition: anger"),
     ("person_profiling", "Person risk score above 80"),
+    # Issue 17: euphemisms, heritage proxies and padded combinations
+    ("religion_or_belief", "Heretical sect teaching at north gate"),
+    ("political_opinion", "Stability maintenance target at entrance"),
+    ("peaceful_assembly", "Unlawful very big assembly near stage"),
+    ("peaceful_assembly", "Illegal, the alleged spontaneous procession"),
+    ("petitioning", "Skip-level appeal by visitor"),
+    ("ethnicity", "Man of Arab descent near kiosk"),
+    ("ethnicity", "Visitor of North African origin"),
+    ("ethnicity", "Foreign-looking youths at gate"),
+    ("ethnicity", "Person with migration background"),
+    ("biometric_identification", "Key population list check"),
 ]
 
 # (ground, text). Every Chinese seed is also written traditional, spaced, punctuated, with invisible
@@ -108,6 +121,18 @@ ZH = [
     ("biometric_identification", "步态识别", True),
     ("biometric_identification", "黑名单人员", True),
     ("person_profiling", "风险人员", True),
+    # Issue 17: stability-maintenance and "key person" vocabulary, petition variants, sects
+    ("political_opinion", "维稳对象", True),
+    ("political_opinion", "稳控人员到场", True),
+    ("biometric_identification", "重点人口预警", True),
+    ("biometric_identification", "重点管控人员", True),
+    ("petitioning", "越级上访", True),
+    ("petitioning", "缠访闹访人员", False),
+    ("petitioning", "进京上访苗头", True),
+    ("petitioning", "非正常上访", True),
+    ("religion_or_belief", "会道门活动", True),
+    ("religion_or_belief", "涉邪人员聚集", True),
+    ("ethnicity", "涉疆人员比对", True),
 ]
 
 # (lang, ground, text) in the other languages; Latin-script ones are also written without accents.
@@ -249,6 +274,99 @@ OTHER = [
     ("ko", "sexual_orientation_or_gender_identity", "동성애"),
     ("ko", "health_status", "정신질환자"),
     ("ko", "biometric_identification", "얼굴 인식"),
+    # Issue 17: more languages
+    ("id", "religion_or_belief", "Aliran sesat di gerbang"),
+    ("id", "religion_or_belief", "Kegiatan keagamaan di zona C"),
+    ("id", "political_opinion", "Aktivis terdeteksi"),
+    ("id", "peaceful_assembly", "Unjuk rasa di alun-alun"),
+    ("id", "peaceful_assembly", "Kerumunan tanpa izin"),
+    ("id", "association", "Mogok kerja di depo"),
+    ("id", "petitioning", "Pengumpulan tanda tangan petisi"),
+    ("id", "ethnicity", "Pengunjung keturunan Tionghoa"),
+    ("id", "sexual_orientation_or_gender_identity", "Orientasi seksual pengunjung"),
+    ("id", "health_status", "ODHA terdeteksi"),
+    ("id", "biometric_identification", "Pengenalan wajah: daftar pantauan"),
+    ("sw", "religion_or_belief", "Waumini langoni"),
+    ("sw", "political_opinion", "Mwanaharakati ameonekana"),
+    ("sw", "peaceful_assembly", "Maandamano barabarani"),
+    ("sw", "peaceful_assembly", "Mkusanyiko bila kibali"),
+    ("sw", "association", "Mgomo wa madereva"),
+    ("sw", "petitioning", "Ukusanyaji wa sahihi langoni"),
+    ("sw", "ethnicity", "Kabila la mgeni"),
+    ("sw", "sexual_orientation_or_gender_identity", "Mashoga wameonekana"),
+    ("sw", "health_status", "Mgonjwa wa akili"),
+    ("sw", "biometric_identification", "Utambuzi wa uso"),
+    ("bn", "religion_or_belief", "ধর্মীয় সমাবেশ"),
+    ("bn", "political_opinion", "রাজনৈতিক কর্মী শনাক্ত"),
+    ("bn", "peaceful_assembly", "বিক্ষোভ মিছিল"),
+    ("bn", "association", "হরতাল"),
+    ("bn", "petitioning", "গণস্বাক্ষর সংগ্রহ"),
+    ("bn", "ethnicity", "জাতিগত পরিচয়"),
+    ("bn", "sexual_orientation_or_gender_identity", "সমকামী দম্পতি"),
+    ("bn", "health_status", "মানসিক রোগী"),
+    ("bn", "biometric_identification", "মুখ শনাক্তকরণ"),
+    ("kk", "religion_or_belief", "Діни іс-шара"),
+    ("kk", "political_opinion", "Саяси көзқарас"),
+    ("kk", "peaceful_assembly", "Наразылық акциясы"),
+    ("kk", "peaceful_assembly", "Рұқсатсыз митинг"),
+    ("kk", "association", "Ереуіл"),
+    ("kk", "petitioning", "Қол жинау"),
+    ("kk", "ethnicity", "Келушінің ұлты"),
+    ("kk", "sexual_orientation_or_gender_identity", "Жыныстық бағдары"),
+    ("kk", "health_status", "Психикалық науқас"),
+    ("kk", "biometric_identification", "Бетті тану"),
+    ("mn", "religion_or_belief", "Шашны үйл ажиллагаа"),
+    ("mn", "political_opinion", "Улс төрийн үзэл бодол"),
+    ("mn", "peaceful_assembly", "Жагсаал цуглаан"),
+    ("mn", "association", "Ажил хаялт"),
+    ("mn", "petitioning", "Гарын үсэг цуглуулах"),
+    ("mn", "ethnicity", "Үндэс угсаа"),
+    ("mn", "sexual_orientation_or_gender_identity", "Ижил хүйстэн"),
+    ("mn", "health_status", "Сэтгэцийн өвчтөн"),
+    ("mn", "biometric_identification", "Нүүр таних"),
+    ("ug", "religion_or_belief", "دىنىي پائالىيەت"),
+    ("ug", "political_opinion", "سىياسىي قاراش"),
+    ("ug", "peaceful_assembly", "نامايىش"),
+    ("ug", "peaceful_assembly", "قانۇنسىز يىغىلىش"),
+    ("ug", "association", "ئىش تاشلاش"),
+    ("ug", "petitioning", "ئىمزا توپلاش"),
+    ("ug", "ethnicity", "ئۇيغۇرلار"),
+    ("ug", "sexual_orientation_or_gender_identity", "ھەمجىنىسلار"),
+    ("ug", "health_status", "روھىي كېسەل"),
+    ("ug", "biometric_identification", "يۈز تونۇش"),
+    ("bo", "religion_or_belief", "ཆོས་ལུགས་བྱ་འགུལ"),
+    ("bo", "political_opinion", "བོད་རང་བཙན"),
+    ("bo", "peaceful_assembly", "ངོ་རྒོལ་"),
+    ("bo", "association", "ལས་མཚམས་འཇོག"),
+    ("bo", "petitioning", "ཞུ་སྙན་འབུལ་མཁན"),
+    ("bo", "ethnicity", "བོད་རིགས་མི"),
+    ("bo", "sexual_orientation_or_gender_identity", "མཚུངས་རིགས་དགའ་ཞེན"),
+    ("bo", "health_status", "སེམས་ནད་པ"),
+    ("bo", "biometric_identification", "གདོང་ངོས་འཛིན"),
+    ("my", "religion_or_belief", "ဘာသာရေးလှုပ်ရှားမှု"),
+    ("my", "political_opinion", "နိုင်ငံရေးအမြင်"),
+    ("my", "peaceful_assembly", "ဆန္ဒပြပွဲ"),
+    ("my", "association", "သပိတ်မှောက်"),
+    ("my", "petitioning", "အသနားခံစာ"),
+    ("my", "ethnicity", "ရိုဟင်ဂျာ"),
+    ("my", "sexual_orientation_or_gender_identity", "လိင်တူချစ်သူ"),
+    ("my", "health_status", "စိတ်ရောဂါသည်"),
+    ("my", "biometric_identification", "မျက်နှာမှတ်မိ"),
+    ("am", "religion_or_belief", "የሃይማኖት እንቅስቃሴ"),
+    ("am", "political_opinion", "የፖለቲካ አመለካከት"),
+    ("am", "peaceful_assembly", "የተቃውሞ ሰልፍ"),
+    ("am", "peaceful_assembly", "ሕገ ወጥ ሰልፍ"),
+    ("am", "association", "የሥራ ማቆም አድማ"),
+    ("am", "petitioning", "ፊርማ ማሰባሰብ"),
+    ("am", "ethnicity", "ብሔር ማንነት"),
+    ("am", "sexual_orientation_or_gender_identity", "ግብረ ሰዶማዊ"),
+    ("am", "health_status", "የአእምሮ ሕመምተኛ"),
+    ("am", "biometric_identification", "የፊት መለያ"),
+    ("ko", "petitioning", "국민청원 서명"),
+    ("ko", "biometric_identification", "요주의 인물 감시 명단"),
+    ("ko", "peaceful_assembly", "시위대가 정문에 모임"),
+    ("ko", "religion_or_belief", "종교단체 활동 감지"),
+    ("ko", "peaceful_assembly", "불법집회 발생"),
 ]
 
 _HOMOGLYPHS = str.maketrans("aceopxyisjhABCEHKMOPTXY", "асеорхуіѕјһАВСЕНКМОРТХΥ")
@@ -272,6 +390,14 @@ def _per_word(text: str, change: Callable[[str], str]) -> str:
     return " ".join(change(w) if len(w) >= 3 else w for w in text.split(" "))
 
 
+def _html(text: str) -> str:
+    return "".join(f"&#{ord(c)};" if c.isalpha() and i % 2 == 0 else c for i, c in enumerate(text))
+
+
+def _base64_name(text: str) -> str:
+    return "zone_" + base64.b64encode(text.encode()).decode().rstrip("=")
+
+
 LATIN: dict[str, Callable[[str], str]] = {
     "plain": lambda t: t,
     "case": lambda t: "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(t)),
@@ -286,6 +412,9 @@ LATIN: dict[str, Callable[[str], str]] = {
     "diacritics": lambda t: t.translate(_ACCENTS),
     "leetspeak": lambda t: t.translate(_LEET),
     "mixed": lambda t: _between_letters(t.translate(_HOMOGLYPHS).upper(), "\u200b"),
+    "percent": lambda t: quote(t, safe=""),
+    "html-entities": _html,
+    "base64-name": _base64_name,
 }
 
 
@@ -302,6 +431,8 @@ def chinese(text: str, pinyin: bool) -> dict[str, str]:
         "punctuation": "·".join(text),
         "zero-width": _between_letters(text, _ZERO_WIDTH),
         "bidi": _between_letters(text, _BIDI),
+        "percent": quote(text, safe=""),
+        "base64-name": _base64_name(text),
     }
     if pinyin:
         forms["pinyin"] = " ".join(_pinyin(text, Style.NORMAL))
@@ -332,8 +463,15 @@ def entries() -> list[tuple[str, str, str, str]]:
         out.append((lang, ground, "plain", text))
         if lang in ("es", "fr", "de", "pt", "tr", "vi") and _strip_accents(text) != text:
             out.append((lang, ground, "no-accents", _strip_accents(text)))
-        if lang in ("ru", "uk", "fa", "ar", "hi", "ja", "ko"):
+        if lang in ("id", "sw"):
+            out += [
+                (lang, ground, form, LATIN[form](text))
+                for form in ("case", "homoglyph", "bidi", "html-entities")
+            ]
+        if lang in ("ru", "uk", "fa", "ar", "hi", "ja", "ko", "kk", "mn", "ug", "bn", "am"):
             out.append((lang, ground, "zero-width", _between_letters(text, _ZERO_WIDTH)))
+        if lang in ("kk", "mn", "ug", "bo", "my", "am", "bn"):
+            out.append((lang, ground, "percent", quote(text, safe="")))
     unique: dict[str, tuple[str, str, str, str]] = {}
     for entry in out:
         unique.setdefault(entry[3], entry)
