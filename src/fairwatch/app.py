@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from fairwatch import __version__, config
-from fairwatch.access import Permission
+from fairwatch.access import Permission, RevocationMarker
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.api import Context, create_api
 from fairwatch.api.auth import authorize, requires
@@ -135,6 +135,7 @@ class App:
             metrics=metrics,
             settings=settings,
             version=__version__,
+            revocations=RevocationMarker.in_data(settings.data),
         )
         ctx.change_listeners = listeners
         asgi = create_api(ctx)

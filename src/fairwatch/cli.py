@@ -14,7 +14,15 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from fairwatch import __version__, config, server
-from fairwatch.access import NAME_RE, create_token, parse_role, revoke_token, save_user, set_user_disabled
+from fairwatch.access import (
+    NAME_RE,
+    RevocationMarker,
+    create_token,
+    parse_role,
+    revoke_token,
+    save_user,
+    set_user_disabled,
+)
 from fairwatch.app import App, open_store
 from fairwatch.clock import SystemClock
 from fairwatch.errors import ConfigError, InvalidInput, NotFound, Problem, StoreUnavailable
@@ -371,9 +379,11 @@ def user_create(
 def token_revoke(
     name: Annotated[str, typer.Argument(help="The token's name; every live token of that name is revoked.")],
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
 ) -> None:
-    """Revoke a token: a running server refuses it within `token_cache_seconds` and ends its streams."""
-    count = _access_change(data, lambda txn, now: len(revoke_token(txn, name, "cli", now)))
+    """Revoke a token: a running server on this data directory refuses it on its next request (elsewhere within
+    `token_cache_seconds`) and ends its streams."""
+    count = _access_change(data, database_url, lambda txn, now: len(revoke_token(txn, name, "cli", now)))
     typer.echo(f"token {name} revoked ({count} token{'s' if count != 1 else ''})")
 
 
@@ -381,9 +391,10 @@ def token_revoke(
 def user_disable(
     name: Annotated[str, typer.Argument(help="Sign-in name.")],
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
 ) -> None:
     """Disable a console user: their sessions end at once and they cannot sign in until enabled."""
-    _access_change(data, lambda txn, now: set_user_disabled(txn, name, True, "cli", now))
+    _access_change(data, database_url, lambda txn, now: set_user_disabled(txn, name, True, "cli", now))
     typer.echo(f"user {name} disabled")
 
 
@@ -391,19 +402,23 @@ def user_disable(
 def user_enable(
     name: Annotated[str, typer.Argument(help="Sign-in name.")],
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
 ) -> None:
     """Enable a disabled console user (they sign in again; old sessions stay ended)."""
-    _access_change(data, lambda txn, now: set_user_disabled(txn, name, False, "cli", now))
+    _access_change(data, database_url, lambda txn, now: set_user_disabled(txn, name, False, "cli", now))
     typer.echo(f"user {name} enabled")
 
 
-def _access_change(data: Path | None, change: Callable[[Txn, float], T]) -> T:
-    """Run one audited access change in a transaction; a bad name or unknown token/user exits 2 with one line."""
-    settings = _settings(data=data)
+def _access_change(data: Path | None, database_url: str | None, change: Callable[[Txn, float], T]) -> T:
+    """Run one audited access change in a transaction; a bad name or unknown token/user exits 2 with one line.
+    Once committed, the revocation marker tells a server on the same data directory to drop its token cache."""
+    settings = _settings(data=data, database_url=database_url)
     store = _store(settings)
     try:
         with store.transaction() as txn:
-            return change(txn, SystemClock().now())
+            result = change(txn, SystemClock().now())
+        RevocationMarker.in_data(settings.data).touch()
+        return result
     except InvalidInput as exc:
         for p in exc.problems:
             typer.echo(f"{p.field}: {p.message} (got {p.value!r})", err=True)

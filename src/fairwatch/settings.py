@@ -136,8 +136,8 @@ SETTINGS_HELP: dict[str, str] = {
     "flood_threshold": "Open alarms of one type and zone within `flood_window` before new ones are grouped as"
     " children of the oldest (docs/flood-control.md); 0 turns grouping off.",
     "flood_window": "Seconds back that `flood_threshold` counts alarms raised (default 10 minutes).",
-    "token_cache_seconds": "How long a token's role is cached; a token revoked by another process (the CLI) is"
-    " refused at most this long after (at once when revoked in the console).",
+    "token_cache_seconds": "How long a token's role is cached; a token revoked by a process on another machine is"
+    " refused at most this long after (at once when revoked in the console or by the CLI on this data directory).",
     "stream_heartbeat": "Seconds between heartbeats on event streams; each also re-checks the stream's"
     " credentials, and the console shows 'reconnecting' after two missed ones.",
     "header_timeout": "Seconds a client has to send a request's headers (from connecting, or from its first byte"

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from fairwatch.access import Principal, token_hash
+from fairwatch.access import Principal, RevocationMarker, token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
 from fairwatch.metrics import Metrics
@@ -47,6 +47,8 @@ class Context:
     # (`forget_tokens`); one by another process (the CLI) is seen when the entry is older than
     # `settings.token_cache_seconds`. Checking the store on every request would cost a query on the ingest hot path.
     _token_cache: dict[str, tuple[Role, float]] = field(default_factory=dict)
+    # Touched by `fairwatch token revoke` / `user disable` in another process: the cache is dropped at once.
+    revocations: RevocationMarker | None = None
 
     def role_for_token(self, token: str) -> Role | None:
         """The role of a bearer token, or None when it is unknown or revoked."""
@@ -55,6 +57,8 @@ class Context:
     def role_for_token_hash(self, digest: str) -> Role | None:
         """The role of a token by its hash; read from the store at most once per `token_cache_seconds`."""
         now = self.clock.now()
+        if self.revocations is not None and self.revocations.changed():
+            self._token_cache.clear()
         cached = self._token_cache.get(digest)
         if cached is not None and 0 <= now - cached[1] < self.settings.token_cache_seconds:
             return cached[0]
