@@ -327,7 +327,7 @@ def test_alertmanager_repeats_of_a_long_firing_alert_do_not_refuse_its_group(adm
     old = ALERT["alerts"][0] | {"startsAt": rfc3339(NOW - 30 * 86400), "fingerprint": "old1"}
     new = ALERT["alerts"][0] | {"startsAt": rfc3339(NOW - 60), "fingerprint": "new1"}
     r = admin.post("/api/v1/adapters/alertmanager", json=ALERT | {"alerts": [old, new]})
-    assert (r.status_code, r.json()) == (202, {"accepted": 2, "duplicates": 0})
+    assert (r.status_code, r.json()) == (202, {"accepted": 2, "duplicates": 0, "refused": []})
 
 
 def test_the_horizon_is_a_setting(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from fairwatch.errors import Unstorable
 from fairwatch.model import Event, Role
@@ -97,17 +98,34 @@ def test_ingest_keeps_going_after_a_refusal(srv: Server) -> None:
     assert stored(srv) == ["y1"]
 
 
-def test_postgres_refuses_a_nul_character_and_stores_the_neighbours(
-    tmp_path: Path, postgres_url: str
-) -> None:
-    # PostgreSQL text cannot hold U+0000; the event contract allows it, so the store is the one to refuse it.
+def test_postgres_refuses_one_event_and_stores_the_neighbours(tmp_path: Path, postgres_url: str) -> None:
+    # A NUL never reaches PostgreSQL any more (the input check refuses it first), so a trigger stands for the
+    # value PostgreSQL cannot hold: it raises check_violation, as a CHECK constraint or a column type would.
     tag = tmp_path.name[-12:]
     with Server(tmp_path / "data", RULES, database_url=postgres_url) as srv, srv.client(Role.DEVICE) as dev:
-        batch = [hot(f"{tag}-a"), hot(f"{tag}-nul\u0000"), hot(f"{tag}-b")]
+        assert srv.app is not None
+        with srv.app.store.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE OR REPLACE FUNCTION refuse_poison() RETURNS trigger AS $$ BEGIN "
+                    f"IF NEW.eid LIKE '%-poison' THEN RAISE EXCEPTION '{REFUSAL}' USING ERRCODE = '23514'; "
+                    "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+                )
+            )
+            conn.execute(text("DROP TRIGGER IF EXISTS refuse_poison ON events"))
+            conn.execute(
+                text(
+                    "CREATE TRIGGER refuse_poison BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+                )
+            )
+        batch = [hot(f"{tag}-a"), hot(f"{tag}-poison"), hot(f"{tag}-b")]
         r = dev.post("/api/v1/events", json=batch)
         assert r.status_code == 422
         body = r.json()
-        assert [(p["index"], p["value"]) for p in body["problems"]] == [(1, f"{tag}-nul\u0000")]
+        assert [(p["index"], p["value"]) for p in body["problems"]] == [(1, f"{tag}-poison")]
         assert body["message"].startswith("2 of 3 events stored") and body["correlation_id"]
+        assert REFUSAL not in r.text
         again = dev.post("/api/v1/events", json=[batch[0], batch[2]])
         assert again.json() == {"accepted": 0, "duplicates": 2}
+        with srv.app.store.engine.begin() as conn:
+            conn.execute(text("DROP TRIGGER refuse_poison ON events"))

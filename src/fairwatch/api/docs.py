@@ -6,9 +6,9 @@ distribution files; a control room is often on a network that cannot reach the i
 
 from __future__ import annotations
 
-from importlib.resources import files
 from pathlib import Path
 
+import fastapi_offline
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from starlette.responses import Response
@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 OPENAPI_URL = "/api/v1/openapi.json"
 STATIC_URL = "/api/v1/docs/static"
-ASSETS = Path(str(files("fastapi_offline") / "static"))
+ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
 def install(app: FastAPI) -> None:
