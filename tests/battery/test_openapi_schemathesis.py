@@ -42,7 +42,8 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_answer(tmp_path:
     with Server(tmp_path / "data", RULES, FakeClock(1_783_000_000.0)) as srv:
         token = srv.token(Role.ADMIN)
         event = {"id": "seed", "source": "t", "type": "temperature", "zone": "z", "value": 60}
-        device = {"Authorization": f"Bearer {srv.token(Role.DEVICE)}"}  # posting events is the device's permission
+        # posting events is the device's permission, not the admin's
+        device = {"Authorization": f"Bearer {srv.token(Role.DEVICE)}"}
         assert httpx.post(srv.url + "/api/v1/events", json=event, headers=device).status_code == 202
         run = subprocess.run(
             [
