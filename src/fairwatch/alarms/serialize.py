@@ -1,4 +1,8 @@
-"""The JSON fields of an alarm, shared by the HTTP API, the stream and every notifier."""
+"""The JSON fields of an alarm, shared by the HTTP API, the stream and every notifier.
+
+RS-13: the group shows zone, site and source ids only; the explanation is a closed template
+(rules/explain.py). Comments and notes are never part of it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from fairwatch.alarms.lifecycle import allowed_actions
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import Alarm
+from fairwatch.rules.explain import public_group
 
 
 def alarm_fields(a: Alarm) -> dict[str, Any]:
@@ -20,7 +25,7 @@ def alarm_fields(a: Alarm) -> dict[str, Any]:
         "active": a.active,
         "site": a.site,
         "zone": a.zone,
-        "group": a.group,
+        "group": public_group(a.group),  # RS-13: zone/site/source ids only, never event data
         "count": a.count,
         "first_seen": rfc3339(a.first_seen),
         "last_seen": rfc3339(a.last_seen),
