@@ -6,12 +6,16 @@ receiver).
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from typer.testing import CliRunner
 
+from fairwatch.access import save_user
 from fairwatch.cli import cli
 from fairwatch.clock import FakeClock
 from fairwatch.model import Role
@@ -20,6 +24,7 @@ from tests.policy import write_paths as wp
 
 T0 = 1_783_000_000.0
 RLO = "\u202e"
+PASSWORD = "a-long-password"
 
 # (case id, path, text, expected refusal fragment or None for accepted)
 CASES: list[tuple[str, Callable[[str], str | None], str, str | None]] = [
@@ -153,3 +158,33 @@ def test_the_silence_api(server: Server, reason: str, status: int) -> None:
 
 def test_the_rates_table_lists_every_path() -> None:
     assert [line.split(" | ")[0] for line in wp.rates(5)[2:]] == [f"| {p[0]}" for p in wp.PATHS]
+
+
+# (case id, user name, status, page text)
+CONSOLE_USERS = [
+    ("forbidden", "gait-recognition", 422, "refused by the rights guard: biometric_identification"),
+    # A Cyrillic "а": the name pattern (ASCII only) refuses it before check_name would.
+    ("mixed-script", "stewаrd", 422, "name: must be 1-64 characters of letters, digits"),
+    ("safety", "first-aid-lead", 200, "Saved user first-aid-lead."),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "text"), [c[1:] for c in CONSOLE_USERS], ids=[c[0] for c in CONSOLE_USERS]
+)
+def test_user_create_in_the_console(server: Server, name: str, status: int, text: str) -> None:
+    assert server.app is not None
+    pipeline = server.app.pipeline
+    server.call(pipeline.call(lambda txn, now: save_user(txn, "ada", Role.ADMIN, PASSWORD, "test", now)))
+    with httpx.Client(base_url=server.url, timeout=20) as client:
+        signin = client.get("/signin").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', signin)
+        assert csrf is not None
+        form = {"username": "ada", "password": PASSWORD, "csrf": csrf.group(1), "next": "/"}
+        assert client.post("/signin", data=form).status_code == 303
+        page = re.search(r'name="csrf-token" content="([^"]+)"', client.get("/users").text)
+        assert page is not None
+        form = {"csrf": page.group(1), "name": name, "role": "viewer", "password": PASSWORD}
+        r = client.post("/users", data=form)
+    assert r.status_code == status
+    assert html.unescape(r.text).count(text) >= 1
