@@ -64,6 +64,7 @@ CASES = [
         {"data": {"note": TEXT}},
         f"temperature value 61.0 > 55 in zone=food-court, data.note={WITHHELD}",
     ),
+    ("type-shown", "", "zone, type", {}, "temperature value 61.0 > 55 in zone=food-court, type=temperature"),
     (
         "data-ne-withheld",
         ", data.note: {ne: drill}",

@@ -22,6 +22,7 @@ from fairwatch.rules.spec import DENSITY, OCCUPANCY, OF_CAPACITY
 MAX_NAMED = 10  # sources named in one explanation
 WITHHELD = "(withheld)"  # what an explanation shows instead of text from an event
 PUBLIC_GROUP_KEYS = ("zone", "site", "source")  # the only group keys whose values leave the engine
+_SHOWN_GROUP_KEYS = frozenset({*PUBLIC_GROUP_KEYS, "type"})  # the event type is an id the rule names too
 _ID = re.compile(r"^[^\s]{1,64}$")
 
 
@@ -76,7 +77,7 @@ def where(rule: Rule, values: Sequence[str]) -> str:
     if not rule.group_by:
         return ""
     shown = (
-        f"{k}={_id(v) if k in PUBLIC_GROUP_KEYS else WITHHELD}"
+        f"{k}={_id(v) if k in _SHOWN_GROUP_KEYS else WITHHELD}"
         for k, v in zip(rule.group_by, values, strict=True)
     )
     return " in " + ", ".join(shown)
