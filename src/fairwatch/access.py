@@ -14,6 +14,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from fairwatch import policy
 from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.model import AuditEntry, Role
 from fairwatch.store import AccessTxn, SessionReads, User
@@ -89,6 +90,20 @@ def check_name(name: str, field: str = "name") -> str:
     return name
 
 
+def check_new_name(name: str, field: str = "name") -> str:
+    """A name being given (token created, user saved): `check_name`, then the rights guard's name check
+    (no bidi controls, invisible characters or mixed scripts; no protected ground, RS-2)."""
+    check_name(name, field)
+    found = policy.check_name(name)
+    if found is None:
+        return name
+    if isinstance(found, policy.Violation):
+        message = f"refused by the rights guard: {found.ground.value}: '{found.term}' ({found.reason})"
+    else:
+        message = f"refused by the rights guard: {found.reason}"
+    raise InvalidInput([Problem(field, name, message)], "invalid name")
+
+
 def token_hash(token: str) -> str:
     """How a token is stored: its SHA-256, never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()
@@ -96,7 +111,7 @@ def token_hash(token: str) -> str:
 
 def create_token(txn: AccessTxn, name: str, role: Role, actor: str, now: float) -> str:
     """Create a token; returns the only copy of the secret. Audited as token-created."""
-    check_name(name)
+    check_new_name(name)
     token = "fw_" + secrets.token_urlsafe(32)
     token_id = txn.insert_token(name, role, token_hash(token), now)
     txn.append_audit(
@@ -188,7 +203,7 @@ def save_user(
 ) -> User:
     """Create or update a console user; audited as user-saved (never with the password). Callers pass the user's
     current `disabled`: a new password does not re-enable a disabled user."""
-    check_name(name)
+    check_new_name(name)
     user = User(name, role, hash_password(password), now, disabled)
     txn.upsert_user(user)
     txn.append_audit(AuditEntry(now, actor, "user-saved", f"user:{name}", {"role": role.value}))

@@ -18,7 +18,7 @@ from fairwatch.notify.config import load_notify
 from fairwatch.notify.model import NotifyConfig
 from fairwatch.phases.config import load_phases
 from fairwatch.phases.plan import RunOfShow
-from fairwatch.policy import check_text
+from fairwatch.policy import NameProblem, Violation, check_name
 from fairwatch.rules import RuleSet, load_rules, parse_rules
 from fairwatch.settings import Settings
 from fairwatch.site import Site
@@ -68,7 +68,8 @@ def load_taxonomy(path: Path | None) -> Taxonomy:
 
 
 def load_site(path: Path) -> Site:
-    """A site file whose names (site, zones, devices) pass the rights guard: operators and partners see them."""
+    """A site file whose names (site, zones, devices) pass `check_name`: no bidi controls, invisible characters
+    or mixed scripts, and the rights guard; operators, partners and the public CAP feed see them."""
     site = _read_site(path)
     labels = [("site", "id", site.id), ("site", "name", site.name)]
     for zone in site.zones:
@@ -76,15 +77,19 @@ def load_site(path: Path) -> Site:
     labels += [(f"device '{device.id}'", "id", device.id) for device in site.devices]
     errors = []
     for item, field_name, text in labels:
-        refused = check_text(text)
+        refused = check_name(text)
         if refused is not None:
-            errors.append(
-                f"{path}: {item}: {field_name}: refused by the rights guard: "
-                f"{refused.ground.value}: '{refused.term}' ({refused.reason})"
-            )
+            errors.append(f"{path}: {item}: {field_name}: {refusal(refused)}")
     if errors:
         raise ConfigError(errors)
     return site
+
+
+def refusal(found: NameProblem | Violation) -> str:
+    """`refused by the rights guard: <ground>: '<term>' (<reason>)`, or the name problem's kind and place."""
+    if isinstance(found, Violation):
+        return f"refused by the rights guard: {found.ground.value}: '{found.term}' ({found.reason})"
+    return f"refused by the rights guard: {found.reason}"
 
 
 def _step(what: str, path: Path | None, loader: Callable[[Path], T]) -> T | None:

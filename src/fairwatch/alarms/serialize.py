@@ -1,4 +1,8 @@
-"""The JSON fields of an alarm, shared by the HTTP API, the stream and every notifier."""
+"""The JSON fields of an alarm, shared by the HTTP API, the stream and every notifier.
+
+RS-13: the group shows zone, site and source ids only; the explanation is a closed template
+(rules/explain.py). Comments and notes are never part of it.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from fairwatch.alarms.lifecycle import allowed_actions
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import Alarm
+from fairwatch.rules.explain import WITHHELD, public_group, public_id
 
 
 def alarm_fields(a: Alarm) -> dict[str, Any]:
@@ -18,9 +23,9 @@ def alarm_fields(a: Alarm) -> dict[str, Any]:
         "severity": a.severity.value,
         "state": a.state.value,
         "active": a.active,
-        "site": a.site,
-        "zone": a.zone,
-        "group": a.group,
+        "site": _id(a.site),
+        "zone": _id(a.zone),
+        "group": public_group(a.group),  # RS-13: zone/site/source ids only, never event data
         "count": a.count,
         "first_seen": rfc3339(a.first_seen),
         "last_seen": rfc3339(a.last_seen),
@@ -28,7 +33,12 @@ def alarm_fields(a: Alarm) -> dict[str, Any]:
         "assignee": a.assignee,
         "disposition": a.disposition.value if a.disposition else None,
         "explanation": a.explanation,
-        "sources": a.sources,
+        "sources": [public_id(s) or WITHHELD for s in a.sources],
         "version": a.version,
         "allowed_actions": [x.value for x in allowed_actions(a.state)],
     }
+
+
+def _id(value: str | None) -> str | None:
+    """A zone or site id as it is, None as None; text posted in its place is withheld."""
+    return None if value is None else public_id(value) or WITHHELD

@@ -24,6 +24,7 @@ from fairwatch.model import (
     DecisionKind,
     Disposition,
 )
+from fairwatch.rules.explain import public_group
 from fairwatch.store import AlarmReads, AlarmTxn, Occurrence
 
 MAX_NOTE = 4000
@@ -124,7 +125,7 @@ class AlarmService:
             "rule": d.rule,
             "type": d.alarm_type,
             "severity": d.severity.value,
-            "key": d.key,
+            "group": public_group(d.group),  # never the key: it spells group values from event data
             "reason": d.reason.value,
             "explanation": d.explanation,
         }

@@ -84,3 +84,16 @@ class Reader(YamlReader):
         if violation is not None:
             detail = f"{violation.ground}: {violation.term!r} ({violation.reason})"
             self.error(node, path, f"refused by the rights guard: {detail}")
+
+    def guard_name(self, node: Node, path: str, text: str) -> bool:
+        """Report a name `check_name` refuses (bidi controls, invisible characters, mixed scripts, a
+        protected ground); True when it passes."""
+        found = policy.check_name(text)
+        if found is None:
+            return True
+        if isinstance(found, policy.Violation):
+            detail = f"{found.ground}: {found.term!r} ({found.reason})"
+        else:
+            detail = found.reason
+        self.error(node, path, f"refused by the rights guard: {detail}")
+        return False

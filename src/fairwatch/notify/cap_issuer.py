@@ -15,6 +15,7 @@ from fairwatch.errors import NotFound
 from fairwatch.model import Alarm, Location, Severity
 from fairwatch.notify import cap
 from fairwatch.notify.pipeline import Writer
+from fairwatch.rules.explain import public_id
 from fairwatch.site import Site
 from fairwatch.store import CapMessage, CapReads, CapTxn
 from fairwatch.taxonomy import Taxonomy
@@ -191,7 +192,8 @@ def area_for(alarm: Alarm, site: Site | None, point: tuple[float, float] | None)
     zone = None
     if site is not None and alarm.zone in site.zone_ids and alarm.site in (None, site.id):
         zone = site.zone(alarm.zone or "")
-    desc = zone.name if zone is not None else alarm.zone or (site.name if site is not None else "")
+    # An undeclared zone is text from an event: only an id-shaped one is named (RS-13).
+    desc = zone.name if zone is not None else public_id(alarm.zone) or (site.name if site is not None else "")
     if zone is not None and site is not None and site.georef is not None:
         corners = [site.to_geo(x, y) for x, y in zone.polygon]
         polygon = cap.closed_polygon([c for c in corners if c is not None])

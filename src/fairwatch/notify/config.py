@@ -154,6 +154,8 @@ def _read_name(reader: Reader, node: Node) -> str | None:
             node, "name", f"invalid name {name!r} (lowercase letters, digits, '_', '.', '-'; at most 64)"
         )
         return None
+    if name is not None and not reader.guard_name(node, "name", name):
+        return None
     return name
 
 
@@ -168,6 +170,7 @@ def _read_templates(reader: Reader, node: Node, path: str) -> _TopTemplates:
             source = reader.string(source_node, where)
             if source is None:
                 continue
+            reader.guard(source_node, where, source)  # a template's own words reach every receiver
             try:
                 out[(channel, key)] = compile_template(source)
             except TemplateSyntaxError as exc:

@@ -18,18 +18,29 @@ PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 SILENCED = "silenced"  # logged while a silence was in force, never sent (notify/silences.py)
 REMINDER = "reminder"
 MAX_ERROR = 500  # characters of a receiver's error kept in the log
+# Operator narrative (a comment, a resolve note, a reopen reason) is stored and audited but never published:
+# receivers get that it happened, not what was written (RS-13, issue 17 §2).
+NARRATIVE = frozenset({"text", "note", "reason"})
+_NARRATIVE_KINDS = frozenset({"commented", "resolved", "reopened"})
+
+
+def public_details(kind: str, details: Mapping[str, Any]) -> dict[str, Any]:
+    """A change's details as receivers get them: without operator narrative."""
+    if kind not in _NARRATIVE_KINDS:
+        return dict(details)
+    return {k: v for k, v in details.items() if k not in NARRATIVE}
 
 
 def change_body(
     kind: str, alarm: Alarm, actor: str, time: float, details: Mapping[str, Any]
 ) -> dict[str, Any]:
-    """The JSON every receiver gets: {alarm, change, actor, time, details}."""
+    """The JSON every receiver gets: {alarm, change, actor, time, details}; never operator narrative."""
     return {
         "alarm": alarm_fields(alarm),
         "change": kind,
         "actor": actor,
         "time": rfc3339(time),
-        "details": dict(details),
+        "details": public_details(kind, details),
     }
 
 

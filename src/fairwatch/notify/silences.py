@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from typing import Any
 
+from fairwatch import policy
 from fairwatch.clock import Clock
 from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem
 from fairwatch.events.validate import parse_time, rfc3339
@@ -154,6 +155,14 @@ def _check_pattern(field: str, value: Any, problems: list[Problem]) -> None:
         problems.append(Problem(field, value, "must be a non-empty string (a glob such as fire.*)"))
     elif len(value) > MAX_PATTERN:
         problems.append(Problem(field, value, f"must be at most {MAX_PATTERN} characters"))
+    elif (found := policy.check_name(value)) is not None:
+        problems.append(Problem(field, value, _refusal(found)))
+
+
+def _refusal(found: policy.NameProblem | policy.Violation) -> str:
+    if isinstance(found, policy.Violation):
+        return f"refused by the rights guard: {found.ground.value}: '{found.term}' ({found.reason})"
+    return f"refused by the rights guard: {found.reason}"
 
 
 def _time(body: dict[str, Any], field: str, problems: list[Problem]) -> float | None:
@@ -176,6 +185,8 @@ def _reason(value: Any, problems: list[Problem]) -> str | None:
         problems.append(Problem("reason", value, "must not be empty"))
     elif len(value) > MAX_REASON:
         problems.append(Problem("reason", value[:50] + "…", f"must be at most {MAX_REASON} characters"))
+    elif (found := policy.check_text(value)) is not None:  # shown to operators and in the audit log (RS-2)
+        problems.append(Problem("reason", value, _refusal(found)))
     else:
         return value.strip()
     return None

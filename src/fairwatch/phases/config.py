@@ -19,6 +19,7 @@ import yaml
 from fairwatch.errors import ConfigError
 from fairwatch.events.validate import parse_time
 from fairwatch.phases.plan import Phase, RunOfShow
+from fairwatch.policy import NameProblem, Violation, check_name
 from fairwatch.rules import RuleSet, load_rules
 from fairwatch.site import Site
 from fairwatch.yamlfile import Reader, compose, line_of, read_text
@@ -56,6 +57,12 @@ class _Reader(Reader):
                 self.rule_errors.extend(exc.messages)
                 self.loaded[path] = None
         return path, self.loaded[path]
+
+
+def _refusal(found: NameProblem | Violation) -> str:
+    if isinstance(found, Violation):
+        return f"refused by the rights guard: {found.ground.value}: '{found.term}' ({found.reason})"
+    return f"refused by the rights guard: {found.reason}"
 
 
 def load_phases(
@@ -147,6 +154,10 @@ def _phase_id(
         return None
     if not PHASE_ID.fullmatch(node.value):
         reader.error(node, "id", f"invalid phase id {node.value!r} ({ID_HELP})")
+        return None
+    refused = check_name(node.value)  # phase ids show on the console and in the audit log (RS-2)
+    if refused is not None:
+        reader.error(node, "id", f"phase id {node.value!r} {_refusal(refused)}")
         return None
     line = line_of(node)
     if node.value in first_line:

@@ -1,19 +1,50 @@
 """One-line explanations of decisions, e.g. `crowd.density value 4.6 > 4.0 held for 60s in zone=main`.
 
 Every explanation names the rule's condition, the values of the events that decided and the thresholds.
+It is a closed template of declared measurements (RS-13): numbers, booleans, positions, the rule's own
+operands and zone/site/source ids. Text an event carries (a `data` string, a zone or source that is not an
+id) is never copied: it is shown as `WITHHELD`, so nothing from event data reaches CAP, feeds, webhooks or
+the audit log through an explanation.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from fairwatch.model import Event, Location
+from fairwatch.policy import check_name
 from fairwatch.rules.geofence import Region
 from fairwatch.rules.model import SYMBOLS, TRACK_MEMORY_TEXT, Condition, Matcher, Rule
 from fairwatch.rules.spec import DENSITY, OCCUPANCY, OF_CAPACITY
 
 MAX_NAMED = 10  # sources named in one explanation
+WITHHELD = "(withheld)"  # what an explanation shows instead of text from an event
+PUBLIC_GROUP_KEYS = ("zone", "site", "source")  # the only group keys whose values leave the engine
+_SHOWN_GROUP_KEYS = frozenset({*PUBLIC_GROUP_KEYS, "type"})  # the event type is an id the rule names too
+_ID = re.compile(r"^[^\s]{1,64}$")
+
+
+def public_id(value: str | None) -> str | None:
+    """`value` if it reads as a zone, site or source id (no spaces, at most 64 characters, a clean name
+    under `check_name`), else None: a sentence posted as a zone or source is event text, not an id."""
+    if not value or not _ID.match(value) or check_name(value) is not None:
+        return None
+    return value
+
+
+def public_group(group: dict[str, str]) -> dict[str, str]:
+    """The part of an alarm's group that may be published: zone, site and source ids only (RS-13)."""
+    out: dict[str, str] = {}
+    for key in PUBLIC_GROUP_KEYS:
+        if key in group:
+            out[key] = public_id(group[key]) or WITHHELD
+    return out
+
+
+def _id(value: str | None) -> str:
+    return public_id(value) or WITHHELD
 
 
 def show(value: Any) -> str:
@@ -42,23 +73,44 @@ def num(value: float) -> str:
 
 
 def where(rule: Rule, values: Sequence[str]) -> str:
-    """` in zone=main, source=cam-1`, or nothing for an ungrouped rule."""
+    """` in zone=main, source=cam-1`, or nothing for an ungrouped rule; a `data` key's value is withheld."""
     if not rule.group_by:
         return ""
-    return " in " + ", ".join(f"{k}={v}" for k, v in zip(rule.group_by, values, strict=True))
+    shown = (
+        f"{k}={_id(v) if k in _SHOWN_GROUP_KEYS else WITHHELD}"
+        for k, v in zip(rule.group_by, values, strict=True)
+    )
+    return " in " + ", ".join(shown)
+
+
+def _declared(matcher: Matcher, value: Any) -> str:
+    """An event's value as an explanation may show it: measurements as they are, ids when they read as
+    ids, a string only when it is one of the rule's own operands (a closed enum), else WITHHELD."""
+    if isinstance(value, str):
+        if matcher.field in PUBLIC_GROUP_KEYS:
+            return _id(value)
+        operand = matcher.operand
+        options = operand if isinstance(operand, tuple) else (operand,)
+        return value if value in options else WITHHELD
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(_declared(matcher, v) for v in value) + "]"
+    if value is None or isinstance(value, bool | int | float | Location):
+        return show(value)
+    return WITHHELD
 
 
 def _matcher(matcher: Matcher, event: Event, negate: bool = False) -> str:
     no = "no longer " if negate else ""
-    return f"{matcher.field} {show(matcher.get(event))} {no}{SYMBOLS[matcher.op]} {show(matcher.operand)}"
+    value = _declared(matcher, matcher.get(event))
+    return f"{matcher.field} {value} {no}{SYMBOLS[matcher.op]} {show(matcher.operand)}"
 
 
 def subject(condition: Condition, event: Event) -> str:
     """What a condition reads: its event type, or `occupancy of Z` / `density of Z` for derived readings."""
     if condition.type == OCCUPANCY:
-        return f"occupancy of {event.zone}"
+        return f"occupancy of {_id(event.zone)}"
     if condition.type == DENSITY:
-        return f"density of {event.zone}"
+        return f"density of {_id(event.zone)}"
     return condition.type
 
 
@@ -139,7 +191,9 @@ def rate(
 def confirmed(sources: Sequence[str], trusted: bool, certainty: str) -> str:
     """`; 2 sources (cam-1, steward-4): Likely`: who confirmed a corroborated alarm."""
     n = len(sources)
-    names = ", ".join(sources[:MAX_NAMED]) + (f", +{n - MAX_NAMED} more" if n > MAX_NAMED else "")
+    names = ", ".join(_id(s) for s in sources[:MAX_NAMED]) + (
+        f", +{n - MAX_NAMED} more" if n > MAX_NAMED else ""
+    )
     note = ", trusted report" if trusted else ""
     return f"; {n} source{'' if n == 1 else 's'} ({names}{note}): {certainty}"
 
@@ -163,24 +217,24 @@ def any_of(rule: Rule, part: Condition, event: Event, values: Sequence[str], suf
 def moved(rule: Rule, event: Event, values: Sequence[str]) -> str:
     """A source's position crossed into (enter) or out of (exit) the rule's region."""
     verb = "entered" if rule.kind == "enter" else "left"
-    head = f"{matched(rule.when[0], event)} from {event.source}"
+    head = f"{matched(rule.when[0], event)} from {_id(event.source)}"
     return f"{head} {verb} {rule.region} at {show(event.location)}{where(rule, values)}"
 
 
 def dwelt(rule: Rule, event: Event, values: Sequence[str]) -> str:
     """A source stayed inside the rule's region for `for`."""
-    head = f"{matched(rule.when[0], event)} from {event.source}"
+    head = f"{matched(rule.when[0], event)} from {_id(event.source)}"
     return f"{head} inside {rule.region} for {rule.for_text} at {show(event.location)}{where(rule, values)}"
 
 
 def left(rule: Rule, event: Event, values: Sequence[str]) -> str:
     """The last dwelling source left the region."""
-    return f"cleared: {event.source} left {rule.region} at {show(event.location)}{where(rule, values)}"
+    return f"cleared: {_id(event.source)} left {rule.region} at {show(event.location)}{where(rule, values)}"
 
 
 def lost(rule: Rule, event: Event, values: Sequence[str]) -> str:
     """The last dwelling source stopped reporting its position."""
-    return f"cleared: no position from {event.source} for {TRACK_MEMORY_TEXT}{where(rule, values)}"
+    return f"cleared: no position from {_id(event.source)} for {TRACK_MEMORY_TEXT}{where(rule, values)}"
 
 
 def absent(rule: Rule, values: Sequence[str]) -> str:
