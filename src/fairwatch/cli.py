@@ -144,6 +144,7 @@ def serve(
     taxonomy: Annotated[
         Path | None, typer.Option(help="Site additions to the taxonomy (FAIRWATCH_TAXONOMY).")
     ] = None,
+    cards: Annotated[Path | None, typer.Option(help="Action cards file (FAIRWATCH_CARDS).")] = None,
 ) -> None:
     """Run the server."""
     settings = _settings(
@@ -158,6 +159,7 @@ def serve(
         mqtt_url=mqtt,
         frigate_prefix=frigate_prefix,
         notify=notify,
+        cards=cards,
     )
     _run_server(settings, lambda _app: [f"Fairwatch listening on http://{settings.host}:{settings.port}/"])
 
