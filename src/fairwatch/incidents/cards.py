@@ -15,6 +15,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 
+import yaml
+
+from fairwatch.errors import ConfigError
 from fairwatch.policy import check_text
 from fairwatch.yamlfile import Node, Reader, compose, read_text
 
@@ -43,15 +46,15 @@ def parse_cards(text: str, filename: str = "cards.yaml", known_type: KnownType |
     """Check cards text: a known type per card, each once, 1 to 30 guarded titles each."""
     reader = Reader(filename)
     root, syntax_error = compose(text, filename)
-    if syntax_error is not None or root is None:
-        reader.file_error(1, syntax_error or "the file is empty (expected a mapping with 'cards')")
-        reader.raise_if_any()
-        return Cards(path=filename)
+    if syntax_error is not None:
+        raise ConfigError([syntax_error])
+    if root is None:
+        raise ConfigError([f"{filename}:1: the file is empty (expected a mapping with 'cards')"])
     top = reader.mapping(root, "", ["cards"], ["cards"])
     items = reader.sequence(top["cards"][1], "cards", "cards") if top and "cards" in top else None
     steps: dict[str, tuple[str, ...]] = {}
     for n, node in enumerate(items or [], 1):
-        reader.item = f"card {n}"
+        reader.item = f"card {n}" + _named(reader, node)
         card = _card(reader, node, known_type)
         if card is None:
             continue
@@ -69,10 +72,8 @@ def _card(reader: Reader, node: Node, known_type: KnownType | None) -> tuple[str
         return None
     type_node = entries["type"][1]
     card_type = reader.string(type_node, "type")
-    if card_type is not None:
-        reader.item = f"{reader.item} ({card_type!r})"
-        if known_type is not None and not known_type(card_type):
-            reader.error(type_node, "type", "not an active type of the taxonomy", got=type_node)
+    if card_type is not None and known_type is not None and not known_type(card_type):
+        reader.error(type_node, "type", "not an active type of the taxonomy", got=type_node)
     tasks = reader.sequence(entries["tasks"][1], "tasks", "task titles") or []
     if not 1 <= len(tasks) <= 30:
         reader.error(entries["tasks"][1], "tasks", "a card has 1 to 30 tasks", got=len(tasks))
@@ -80,6 +81,15 @@ def _card(reader: Reader, node: Node, known_type: KnownType | None) -> tuple[str
     if card_type is None:
         return None
     return card_type, tuple(str(reader.value(t)) for t in titles)
+
+
+def _named(reader: Reader, node: Node) -> str:
+    """` ('<type>')` when the card names its type, so every message about it says which card it is."""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if reader.value(key) == "type" and isinstance(reader.value(value), str):
+                return f" ({reader.value(value)!r})"
+    return ""
 
 
 def _title(reader: Reader, node: Node, path: str) -> bool:

@@ -79,7 +79,7 @@ def timeline(
                 "source": "alarm",
                 "alarm_id": alarm_id,
                 "audit_seq": rec.seq,
-            }  # fmt: skip
+            }
         )
     key = "occurred_at" if order == "occurred" else "entered_at"
     # rfc3339 strings of one format sort as times; stored entries first on a tie, then by id / audit sequence.
