@@ -223,3 +223,18 @@ def test_audit_verifies_after_a_scripted_shift(srv: Server, op: httpx.Client, su
         r.action for r in records
     }
     assert not any("Evacuate" in str(r.details) for r in records)  # narrative stays out of the audit chain
+
+
+def test_cap_messages_of_merged_alarms_carry_the_incident_number_but_no_narrative(op: httpx.Client) -> None:
+    alarm = raise_alarm(op, "stage")
+    before = op.get(f"/api/v1/alarms/{alarm}/cap").text
+    assert "fairwatch-incident-" not in before
+    inc = create(op, alarms=[alarm])
+    op.post(f"/api/v1/incidents/{inc['id']}/log", json={"kind": "note", "text": "narrative-7d1c"})
+    resolved = op.post(f"/api/v1/alarms/{alarm}/resolve", json={"disposition": "handled"})
+    assert resolved.status_code == 200
+    cancel = op.get(f"/api/v1/alarms/{alarm}/cap").text
+    assert "<msgType>Cancel</msgType>" in cancel
+    assert f"<incidents>fairwatch-alarm-{alarm} fairwatch-incident-{inc['number']}</incidents>" in cancel
+    assert "narrative-7d1c" not in cancel
+    assert "narrative-7d1c" not in op.get("/feeds/cap.atom").text
