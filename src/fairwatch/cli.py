@@ -175,10 +175,10 @@ def demo(
     ] = "riverside",
 ) -> None:
     """Serve the bundled Riverside Festival with its rules and a simulator feeding it."""
-    from fairwatch.sim import demo_rules_path, demo_site_path
+    from fairwatch.sim import demo_cards_path, demo_rules_path, demo_site_path, seed_incidents
 
     settings = _settings(host=host, port=port, data=data, database_url=database_url).with_overrides(
-        site=demo_site_path(), rules=demo_rules_path()
+        site=demo_site_path(), rules=demo_rules_path(), cards=demo_cards_path()
     )
     url = f"http://{settings.host}:{settings.port}"
     device: list[str] = []
@@ -190,6 +190,7 @@ def demo(
             device.append(create_token(txn, "demo-simulator", Role.DEVICE, "demo", now))
             console_password = secrets.token_urlsafe(12)
             save_user(txn, "operator", Role.SUPERVISOR, console_password, "demo", now)
+            seed_incidents(txn, app.ctx.incidents, now)  # a few exercise incidents with log traffic
         return [
             f"Fairwatch demo (Riverside Festival) on {url}/",
             f"  console: {url}/  user: operator  password: {console_password}",
