@@ -131,6 +131,9 @@ class IncidentDesk:
         if not f.doc and not f.problems:
             f.fail("body", {}, f"names no field to change (any of {', '.join(UPDATE_FIELDS)})")
         f.done()
+        _guard(values["lead_agency"], "lead_agency")
+        for i, agency in enumerate(values["agencies"] or ()):
+            _guard(agency, f"agencies[{i}]")
         changed = {k: v for k, v in values.items() if v is not None and v != getattr(before, k)}
         if not changed:
             return before
@@ -258,10 +261,7 @@ class IncidentDesk:
         assignee, due = f.name("assignee"), f.time("due")
         f.done()
         assert title is not None
-        refused = check_text(title)
-        if refused is not None:
-            message = f"refused by the rights guard: {refused.ground.value} ({refused.reason})"
-            raise PolicyViolation([Problem("title", title, message)])
+        _guard(title, "title")
         return self._insert_task(txn, incident_id, title, now, assignee=assignee, due=due, actor=actor)
 
     def _insert_task(
@@ -323,6 +323,14 @@ class IncidentDesk:
                 f"cannot {what} an incident that is closed; allowed actions: reopen", "closed", ["reopen"]
             )
         return found
+
+
+def _guard(label: str | None, field: str) -> None:
+    """A label others act on (a task title, an agency) passes the rights guard; 422 naming the ground."""
+    refused = check_text(label) if label else None
+    if refused is not None:
+        message = f"refused by the rights guard: {refused.ground.value} ({refused.reason})"
+        raise PolicyViolation([Problem(field, label, message)])
 
 
 def _audit(
