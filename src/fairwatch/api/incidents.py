@@ -42,6 +42,8 @@ router = APIRouter(prefix="/api/v1", tags=["incidents"])
 _NAME = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": NAME_PATTERN}
 _TEXT = {"type": "string", "minLength": 1, "maxLength": 4000, "pattern": TEXT_PATTERN}
 _TITLE = {**_TEXT, "maxLength": 200}
+_TYPE = {"type": "string", "maxLength": 128, "pattern": r"^[a-z][a-z0-9_]*(\.[a-z0-9_]+)+$",
+         "description": "An active alarm type of the taxonomy"}  # fmt: skip
 _TIME = {"type": "string", "format": "date-time"}
 _IDS = {
     "type": "array",
@@ -71,20 +73,26 @@ _METHANE = {
 }  # fmt: skip
 
 
+def _schema(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
+    """An object of `properties`; an optional one may be null, which means absent (as `Fields` reads it)."""
+    props = {k: v if k in required else {"anyOf": [v, {"type": "null"}]} for k, v in properties.items()}
+    return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
+
+
 def _body(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
-    schema = {"type": "object", "additionalProperties": False, "required": required, "properties": properties}
+    schema = _schema(required, properties)
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 def _optional_body(properties: dict[str, Any]) -> dict[str, Any]:
-    schema = {"type": "object", "additionalProperties": False, "properties": properties}
+    schema = _schema([], properties)
     return {"requestBody": {"required": False, "content": {"application/json": {"schema": schema}}}}
 
 
 CREATE_BODY = _body(
     ["title", "type"],
     {
-        "title": _TITLE, "type": _NAME, "severity": {"enum": [s.value for s in Severity]},
+        "title": _TITLE, "type": _TYPE, "severity": {"enum": [s.value for s in Severity]},
         "priority": {"type": "integer", "minimum": 1, "maximum": 4}, "zone": _NAME, "location": _LOCATION,
         "occurred_at": _TIME, "alarms": _IDS, "exercise": {"type": "boolean"},
     },
