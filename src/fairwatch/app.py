@@ -138,7 +138,7 @@ class App:
             version=__version__,
         )
         ctx.change_listeners = listeners
-        ctx.incidents = IncidentDesk(cfg.taxonomy, cfg.cards, cfg.site.id if cfg.site else "site")
+        ctx.incidents = IncidentDesk.for_site(cfg.taxonomy, cfg.cards, cfg.site)
         asgi = create_api(ctx)
         # Extensions: each installs its routes and registers start/stop hooks and change listeners on ctx.
         phases = None

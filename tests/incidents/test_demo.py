@@ -30,5 +30,10 @@ def test_the_demo_seeds_incidents_once(tmp_path: Path) -> None:
             assert {e["kind"] for e in crush["log"]} >= {"radio", "decision", "methane"}
             assert crush["tasks"][0]["title"] == "Hold inflow at the gates"
             assert viewer.get("/api/v1/log").json()["log"][0]["kind"] == "note"
+        with srv.client(Role.OPERATOR) as op:
+            body = {"title": "x", "type": "fire.smoke", "zone": "no-such-zone"}
+            refused = op.post("/api/v1/incidents", json=body)
+            assert refused.status_code == 422 and refused.json()["problems"][0]["field"] == "zone"
+            assert op.post("/api/v1/incidents", json={**body, "zone": "food-court"}).status_code == 201
         records = list(app.store.iter_audit())
         assert verify_chain(records).ok

@@ -18,6 +18,7 @@ from fairwatch.incidents.log import AHEAD, entry_problems, read_entry
 from fairwatch.incidents.model import Disposition, IncidentState, LogKind, MajorIncident, TaskState
 from fairwatch.model import AuditEntry, Severity
 from fairwatch.policy import check_text
+from fairwatch.site import Site
 from fairwatch.store import Incident, IncidentTxn, LogEntry, Task
 from fairwatch.taxonomy import Taxonomy
 
@@ -53,11 +54,19 @@ class IncidentDesk:
     taxonomy: Taxonomy
     cards: Cards
     site: str = "site"
+    zones: frozenset[str] | None = None  # the site's zone ids; None: any zone name (no site file)
 
     @classmethod
     def default(cls) -> IncidentDesk:
         """The built-in taxonomy and no cards (an API built without a deployment's configuration)."""
         return cls(Taxonomy.builtin(), Cards())
+
+    @classmethod
+    def for_site(cls, taxonomy: Taxonomy, cards: Cards, site: Site | None) -> IncidentDesk:
+        """Incidents of `site` (its id and zones), or of an unnamed site when there is no site file."""
+        if site is None:
+            return cls(taxonomy, cards)
+        return cls(taxonomy, cards, site.id, frozenset(z.id for z in site.zones))
 
     @property
     def agency(self) -> str:
@@ -88,7 +97,7 @@ class IncidentDesk:
             created=now,
             updated=now,
             owner=actor,
-            zone=f.name("zone"),
+            zone=self._zone(f),
             location=f.location("location"),
             exercise=bool(f.boolean("exercise")),
         )
@@ -122,7 +131,7 @@ class IncidentDesk:
             "owner": f.name("owner"),
             "lead_agency": f.name("lead_agency"),
             "agencies": f.names("agencies"),
-            "zone": f.name("zone"),
+            "zone": self._zone(f),
             "location": f.location("location"),
             "major_incident": f.choice("major_incident", [m.value for m in MajorIncident]),
             "first_dispatch_at": f.time("first_dispatch_at"),
@@ -306,6 +315,13 @@ class IncidentDesk:
         value = f.name("type", required=True)
         if value is not None and not self.taxonomy.is_active(value):
             f.fail("type", value, "is not an active alarm type of the taxonomy")
+            return None
+        return value
+
+    def _zone(self, f: Fields) -> str | None:
+        value = f.name("zone")
+        if value is not None and self.zones is not None and value not in self.zones:
+            f.fail("zone", value, "is not a zone of the site")
             return None
         return value
 
