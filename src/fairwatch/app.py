@@ -28,6 +28,7 @@ from fairwatch.config import Config
 from fairwatch.console import Console
 from fairwatch.console import install as install_console
 from fairwatch.errors import ConfigError, ConfigRejected, FairwatchError
+from fairwatch.incidents import IncidentDesk
 from fairwatch.ingest.http import Entry
 from fairwatch.ingest.install import install as install_ingest
 from fairwatch.ingest.mqtt import MqttIngest
@@ -138,6 +139,7 @@ class App:
             revocations=RevocationMarker.in_data(settings.data),
         )
         ctx.change_listeners = listeners
+        ctx.incidents = IncidentDesk.for_site(cfg.taxonomy, cfg.cards, cfg.site)
         asgi = create_api(ctx)
         # Extensions: each installs its routes and registers start/stop hooks and change listeners on ctx.
         phases = None

@@ -152,6 +152,7 @@ def serve(
     taxonomy: Annotated[
         Path | None, typer.Option(help="Site additions to the taxonomy (FAIRWATCH_TAXONOMY).")
     ] = None,
+    cards: Annotated[Path | None, typer.Option(help="Action cards file (FAIRWATCH_CARDS).")] = None,
 ) -> None:
     """Run the server."""
     settings = _settings(
@@ -166,6 +167,7 @@ def serve(
         mqtt_url=mqtt,
         frigate_prefix=frigate_prefix,
         notify=notify,
+        cards=cards,
     )
     _run_server(settings, lambda _app: [f"Fairwatch listening on http://{settings.host}:{settings.port}/"])
 
@@ -181,10 +183,10 @@ def demo(
     ] = "riverside",
 ) -> None:
     """Serve the bundled Riverside Festival with its rules and a simulator feeding it."""
-    from fairwatch.sim import demo_rules_path, demo_site_path
+    from fairwatch.sim import demo_cards_path, demo_rules_path, demo_site_path, seed_incidents
 
     settings = _settings(host=host, port=port, data=data, database_url=database_url).with_overrides(
-        site=demo_site_path(), rules=demo_rules_path()
+        site=demo_site_path(), rules=demo_rules_path(), cards=demo_cards_path()
     )
     url = f"http://{settings.host}:{settings.port}"
     device: list[str] = []
@@ -196,6 +198,7 @@ def demo(
             device.append(create_token(txn, "demo-simulator", Role.DEVICE, "demo", now))
             console_password = secrets.token_urlsafe(12)
             save_user(txn, "operator", Role.SUPERVISOR, console_password, "demo", now)
+            seed_incidents(txn, app.ctx.incidents, now)  # a few exercise incidents with log traffic
         return [
             f"Fairwatch demo (Riverside Festival) on {url}/",
             f"  console: {url}/  user: operator  password: {console_password}",

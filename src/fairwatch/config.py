@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fairwatch.errors import ConfigError, ConfigRejected, PolicyViolation
+from fairwatch.incidents import Cards, load_cards
 from fairwatch.notify.config import load_notify
 from fairwatch.notify.model import NotifyConfig
 from fairwatch.phases.config import load_phases
@@ -39,6 +40,7 @@ class Config:
     rules_info: dict[str, Any] = field(default_factory=lambda: {"path": None, "rules": 0})
     phases: RunOfShow | None = None
     notify: NotifyConfig | None = None
+    cards: Cards = field(default_factory=Cards)
 
 
 def load(settings: Settings) -> Config:
@@ -54,7 +56,8 @@ def load(settings: Settings) -> Config:
         info = {"path": str(settings.rules), "rules": len(rules.rules), "sha256": digest}
     phases = _step("phases", settings.phases, lambda p: load_phases(p, taxonomy.is_active, site))
     notify = _step("notify", settings.notify, load_notify)
-    return Config(taxonomy, site, rules, info, phases, notify)
+    cards = _step("cards", settings.cards, lambda p: load_cards(p, taxonomy.is_active)) or Cards()
+    return Config(taxonomy, site, rules, info, phases, notify, cards)
 
 
 def load_taxonomy(path: Path | None) -> Taxonomy:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fairwatch.api import errors, routes
+from fairwatch.api import errors, incidents, routes
 from fairwatch.api.context import Context
 
 
@@ -20,6 +20,7 @@ def create_api(ctx: Context) -> FastAPI:
     app.state.ctx = ctx
     errors.install(app)
     routes.register(app)
+    incidents.register(app)
     return app
 
 

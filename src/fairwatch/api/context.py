@@ -12,6 +12,7 @@ from starlette.responses import Response
 from fairwatch.access import Principal, RevocationMarker, token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
+from fairwatch.incidents import IncidentDesk
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
 from fairwatch.settings import Settings
@@ -31,6 +32,9 @@ class Context:
     metrics: Metrics
     settings: Settings = field(default_factory=Settings)
     version: str = "0.1.0"
+    incidents: IncidentDesk = field(
+        default_factory=IncidentDesk.default
+    )  # the deployment's taxonomy and cards
     # The console, when mounted, signs session users in and renders error pages for browsers:
     session_lookup: Callable[[Request], Principal | None] | None = None
     html_error: Callable[[Request, int, dict[str, Any]], Response | None] | None = None

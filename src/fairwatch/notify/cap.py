@@ -81,6 +81,7 @@ class Facts:
     reason: str | None = None
     area: Area | None = None
     sender_name: str = "Fairwatch"
+    incident: str | None = None  # the number of the incident the alarm is merged into
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,10 @@ def build(facts: Facts, env: Envelope) -> str:
             "references",
             " ".join(f"{env.sender},{m.identifier},{cap_time(m.sent)}" for m in env.references),
         )
-    _sub(root, "incidents", f"fairwatch-alarm-{facts.alarm.id}")
+    incidents = f"fairwatch-alarm-{facts.alarm.id}"
+    if facts.incident:
+        incidents += f" fairwatch-incident-{facts.incident}"
+    _sub(root, "incidents", incidents)
     _info(root, facts, env)
     ET.indent(root)
     body = ET.tostring(root, encoding="unicode", default_namespace=CAP_NS)

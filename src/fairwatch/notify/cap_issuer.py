@@ -124,7 +124,8 @@ class CapIssuer:
         ids = [i for o in reversed(raises) for i in o.event_ids][:20]
         point = _latest_point(self.store, ids, site)
         name = f"Fairwatch - {site.name}" if site is not None else "Fairwatch"
-        return cap.Facts(alarm, category, event, reason, area_for(alarm, site, point), name)
+        incident = self.store.incident_number_for_alarm(alarm.id)
+        return cap.Facts(alarm, category, event, reason, area_for(alarm, site, point), name, incident)
 
     # -- reading -----------------------------------------------------------------------------------------------
     async def current(self, alarm_id: int) -> CapMessage:

@@ -2,7 +2,8 @@
 posts scenario events to a Fairwatch server as they fall due. Scenarios are pure; only the runner does I/O.
 """
 
-from fairwatch.sim.bundle import demo_file, demo_rules_path, demo_site, demo_site_path
+from fairwatch.sim.bundle import demo_cards_path, demo_file, demo_rules_path, demo_site, demo_site_path
+from fairwatch.sim.incident_log import seed_incidents
 from fairwatch.sim.runner import RunStats, SendRefused, run
 from fairwatch.sim.scenarios import SCENARIOS, events_jsonl, scenario
 from fairwatch.sim.streams import SimEvent, rfc3339
@@ -12,6 +13,7 @@ __all__ = [
     "RunStats",
     "SendRefused",
     "SimEvent",
+    "demo_cards_path",
     "demo_file",
     "demo_rules_path",
     "demo_site",
@@ -20,4 +22,5 @@ __all__ = [
     "rfc3339",
     "run",
     "scenario",
+    "seed_incidents",
 ]

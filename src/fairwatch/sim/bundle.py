@@ -1,4 +1,4 @@
-"""The bundled Riverside Festival demo files (src/fairwatch/sim/demo/): site, plan drawing and rules."""
+"""The bundled Riverside Festival demo files (src/fairwatch/sim/demo/): site, plan drawing, rules and action cards."""
 
 from __future__ import annotations
 
@@ -22,6 +22,11 @@ def demo_site_path() -> Path:
 def demo_rules_path() -> Path:
     """The Riverside Festival rules (in a checkout, a link to examples/rules/riverside.yaml)."""
     return demo_file("riverside.rules.yaml")
+
+
+def demo_cards_path() -> Path:
+    """The Riverside Festival action cards (docs/incidents.md)."""
+    return demo_file("riverside.cards.yaml")
 
 
 @cache

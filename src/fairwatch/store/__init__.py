@@ -2,6 +2,7 @@
 PostgreSQL, memory); each consumer names the small protocol of its own part (store/seams.py)."""
 
 from fairwatch.store.base import Store, Txn
+from fairwatch.store.incident_rows import Incident, IncidentQuery, LogEntry, Task
 from fairwatch.store.memory import MemoryDatabase, MemoryStore
 from fairwatch.store.rows import (
     AlarmLinks,
@@ -27,6 +28,8 @@ from fairwatch.store.seams import (
     CheckpointTxn,
     EventReads,
     EventTxn,
+    IncidentReads,
+    IncidentTxn,
     NotificationReads,
     NotificationTxn,
     OpenAlarms,
@@ -57,6 +60,11 @@ __all__ = [
     "CheckpointTxn",
     "EventReads",
     "EventTxn",
+    "Incident",
+    "IncidentQuery",
+    "IncidentReads",
+    "IncidentTxn",
+    "LogEntry",
     "MemoryDatabase",
     "MemoryStore",
     "Notification",
@@ -77,6 +85,7 @@ __all__ = [
     "StateTxn",
     "Store",
     "StoredCheckpoint",
+    "Task",
     "TokenInfo",
     "TransparencyReads",
     "Txn",

@@ -29,6 +29,8 @@ from fairwatch.store.seams import (
     CheckpointTxn,
     EventReads,
     EventTxn,
+    IncidentReads,
+    IncidentTxn,
     NotificationReads,
     NotificationTxn,
     RetentionTxn,
@@ -65,6 +67,7 @@ class Txn(
     SilenceTxn,
     RetentionTxn,
     CheckpointTxn,
+    IncidentTxn,
     Protocol,
 ):
     """Every write, inside one transaction; everything commits or nothing does."""
@@ -78,6 +81,7 @@ class Store(
     NotificationReads,
     CapReads,
     SilenceReads,
+    IncidentReads,
     Protocol,
 ):
     """The system of record: transactions for writes, and every read."""

@@ -15,6 +15,7 @@ import orjson
 
 from fairwatch.audit import canonical_json
 from fairwatch.model import Alarm, AlarmState, AuditRecord, Event, Role
+from fairwatch.store.incident_memory import IncidentMemoryReads
 from fairwatch.store.memory_txn import MemoryDatabase, MemoryTxn, copy_alarm, copy_user
 from fairwatch.store.rows import (
     AlarmLinks,
@@ -32,7 +33,7 @@ from fairwatch.store.rows import (
 _RESOLVED = AlarmState.RESOLVED
 
 
-class MemoryStore:
+class MemoryStore(IncidentMemoryReads):
     """Store on a `MemoryDatabase` (a new, empty one unless given)."""
 
     def __init__(self, database: MemoryDatabase | None = None) -> None:

@@ -13,6 +13,8 @@ from fairwatch.audit import canonical_json, chain
 from fairwatch.errors import Duplicate, StaleWrite
 from fairwatch.model import Alarm, AlarmState, AuditEntry, AuditRecord, Event, Role
 from fairwatch.store.base import check_version_step
+from fairwatch.store.incident_memory import IncidentMemoryTxn
+from fairwatch.store.incident_rows import Incident, LogEntry, Task
 from fairwatch.store.rows import (
     CapMessage,
     Notification,
@@ -49,6 +51,10 @@ class MemoryDatabase:
     notification_keys: dict[str, int] = field(default_factory=dict)
     cap_messages: dict[str, CapMessage] = field(default_factory=dict)
     silences: dict[int, Silence] = field(default_factory=dict)
+    incidents: dict[int, Incident] = field(default_factory=dict)
+    incident_alarms: dict[int, tuple[int, float]] = field(default_factory=dict)  # alarm id -> incident, added
+    incident_log: dict[int, LogEntry] = field(default_factory=dict)
+    incident_tasks: dict[int, Task] = field(default_factory=dict)
     last_id: dict[str, int] = field(default_factory=dict)  # table -> last id handed out (never reused)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -88,7 +94,7 @@ class Journal:
         self.entries.clear()
 
 
-class MemoryTxn:
+class MemoryTxn(IncidentMemoryTxn):
     """The write side of one `MemoryStore` transaction (the caller holds the database lock)."""
 
     def __init__(self, db: MemoryDatabase) -> None:

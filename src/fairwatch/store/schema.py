@@ -229,3 +229,80 @@ silences = Table(
     Column("expired_by", String(128)),
 )
 Index("ix_silences_expired", silences.c.expired_at)
+
+# Incidents (fairwatch/incidents/, docs/incidents.md). `number` is unique per site (it holds the year).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("number", String(16), nullable=False),
+    Column("site", String(128), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("type", String(128), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("disposition", String(32)),
+    Column("closing_note", Text),
+    Column("owner", String(128)),
+    Column("lead_agency", String(128)),
+    Column("agencies", Text, nullable=False),  # JSON list
+    Column("zone", String(128)),
+    Column("location", Text),  # JSON
+    Column("occurred_at", Float, nullable=False),
+    Column("reported_at", Float, nullable=False),
+    Column("first_dispatch_at", Float),
+    Column("closed_at", Float),
+    Column("reporter", String(128), nullable=False),
+    Column("major_incident", String(16), nullable=False),
+    Column("exercise", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+    UniqueConstraint("site", "number", name="uq_incidents_site_number"),
+)
+Index("ix_incidents_occurred", incidents.c.occurred_at)
+
+# An alarm belongs to at most one incident: the alarm id is the key.
+incident_alarms = Table(
+    "incident_alarms",
+    metadata,
+    Column("alarm_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("incident_id", BigInteger, nullable=False),
+    Column("added", Float, nullable=False),
+)
+Index("ix_incident_alarms_incident", incident_alarms.c.incident_id)
+
+# The control log: append-only (no update or delete is ever issued); incident_id NULL is the site-wide log.
+incident_log = Table(
+    "incident_log",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger),
+    Column("kind", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("author", String(128), nullable=False),
+    Column("occurred_at", Float, nullable=False),
+    Column("entered_at", Float, nullable=False),
+    Column("reason", Text),
+    Column("late_reason", Text),
+    Column("corrects", BigInteger),
+    Column("methane", Text),  # JSON
+)
+Index("ix_incident_log_incident", incident_log.c.incident_id, incident_log.c.id)
+
+incident_tasks = Table(
+    "incident_tasks",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("assignee", String(128)),
+    Column("due", Float),
+    Column("reason", Text),
+    Column("card", String(128)),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+Index("ix_incident_tasks_incident", incident_tasks.c.incident_id, incident_tasks.c.id)

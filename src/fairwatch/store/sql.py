@@ -42,6 +42,7 @@ from fairwatch.model import (
 )
 from fairwatch.store import failures, outbox, schema
 from fairwatch.store.base import check_version_step
+from fairwatch.store.incident_sql import IncidentSqlReads, IncidentSqlTxn
 from fairwatch.store.rows import (
     AlarmLinks,
     AlarmQuery,
@@ -83,7 +84,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("fairwatch_writer") else "BEGIN")
 
 
-class SqlStore:
+class SqlStore(IncidentSqlReads):
     """Store on one SQLAlchemy engine. Writes are serialised by the caller's single writer task."""
 
     def __init__(self, url: str) -> None:
@@ -491,7 +492,7 @@ class SqlStore:
         return _silence(row) if row else None
 
 
-class SqlTxn:
+class SqlTxn(IncidentSqlTxn):
     """The write side of one transaction."""
 
     def __init__(self, conn: Connection, dialect: str) -> None:
