@@ -36,22 +36,6 @@ class Reader(YamlReader):
         items = [self.string(item, path) for item in node.value]
         return tuple(i for i in items if i is not None) if None not in items else None
 
-    def boolean(self, node: Node, path: str) -> bool | None:
-        """true or false."""
-        value = self.value(node)
-        if not isinstance(value, bool):
-            self.error(node, path, "expected true or false", got=node)
-            return None
-        return value
-
-    def integer(self, node: Node, path: str, low: int, high: int) -> int | None:
-        """An integer in [low, high]."""
-        value = self.value(node)
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.error(node, path, f"expected an integer from {low} to {high}", got=node)
-            return None
-        return value
-
     def duration(self, node: Node, path: str) -> float | None:
         """A positive duration like `30s`, in seconds."""
         value = self.value(node)
