@@ -16,12 +16,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fairwatch.model import Decision, Event
-from fairwatch.rules import occupancy
+from fairwatch.rules import crowd, occupancy
 from fairwatch.rules.evaluator import Evaluator
 from fairwatch.rules.geofence import place_event
 from fairwatch.rules.kinds import EVALUATORS
 from fairwatch.rules.model import Condition, Rule, RuleSet
-from fairwatch.rules.spec import DERIVED_TYPES
+from fairwatch.rules.spec import CAPACITY, DERIVED_TYPES, FLOW
 from fairwatch.rules.state import EngineState
 from fairwatch.site import Site
 
@@ -50,9 +50,10 @@ class Engine:
         self._order = {rule.id: rule.index for rule in ruleset}
         self._index = _build_index(self._evaluators)
         self._horizon = max((rule.horizon() for rule in ruleset), default=0.0)
-        self._derived = frozenset(DERIVED_TYPES & self._index.keys())
+        self._derived = frozenset((DERIVED_TYPES | {CAPACITY}) & self._index.keys())
         self._counters = occupancy.COUNTER_TYPES if self._derived else frozenset()
         self._counted = _counted_zones(self._index, self._derived)
+        self._lines = FLOW in self._index
         zones = self.site.zones if self.site is not None else ()
         self._zones = {z.id: (z.capacity, z.area_m2) for z in zones}
 
@@ -70,6 +71,8 @@ class Engine:
         if event.type in self._counters:
             for derived in sorted(self._derived):
                 found += self._candidates(dataclasses.replace(event, type=derived))
+        if self._lines and event.type == crowd.LINE:
+            found += self._candidates(dataclasses.replace(event, type=FLOW))
         return tuple(e.rule for e in sorted(dict.fromkeys(found), key=lambda e: e.rule.index))
 
     def evaluate(self, state: EngineState, event: Event, now: float) -> list[Decision]:
@@ -77,6 +80,8 @@ class Engine:
         is in a transaction: each evaluator changes only the group of the event's key in its rule)."""
         if self._counters and event.type in self._counters:
             return self._evaluate_counter(state, event, now)
+        if self._lines and event.type == crowd.LINE:
+            return self._evaluate_line(state, event, now)
         entry = self._index.get(event.type)
         if entry is None:
             return []
@@ -100,7 +105,29 @@ class Engine:
             info = self._zones.get(event.zone or "")
             for derived in occupancy.derive(event, count, info, self._derived):
                 work += [(e, derived) for e in self._candidates(derived)]
+            if CAPACITY in self._derived and info is not None:
+                if journal is not None:
+                    journal.keep_crowd(state, crowd.trend_key(event.zone or ""))
+                projected = crowd.apply_trend(state.crowd, event, count.occupancy(), info[0])
+                work += [(e, projected) for e in self._candidates(projected)]
         work.sort(key=lambda pair: pair[0].rule.index)  # stable: a rule sees the event before its readings
+        out: list[Decision] = []
+        for evaluator, seen in work:
+            if journal is not None:
+                journal.keep(state, evaluator.rule.index, evaluator.group(seen)[0])
+            evaluator.on_event(state, seen, now, out)
+        return out
+
+    def _evaluate_line(self, state: EngineState, event: Event, now: float) -> list[Decision]:
+        """A line counter's totals: its own rules, then the `@flow` reading's rules, in rule order."""
+        work = [(e, event) for e in self._candidates(event)]
+        journal = state.journal
+        if journal is not None:
+            journal.keep_crowd(state, crowd.line_key(event.source))
+        reading = crowd.apply_line(state.crowd, self.site, event)
+        if reading is not None:
+            work += [(e, reading) for e in self._candidates(reading)]
+        work.sort(key=lambda pair: pair[0].rule.index)
         out: list[Decision] = []
         for evaluator, seen in work:
             if journal is not None:
