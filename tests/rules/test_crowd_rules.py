@@ -255,3 +255,17 @@ def test_unused_event(request: pytest.FixtureRequest) -> None:
     eng = Engine(parse_rules("rules: []\n", site=SITE))
     assert eng.evaluate(eng.new_state(), ev(0, "counter.line", None, None, "cnt-gate-n"), 0) == []
     _ = (Event, Tick)
+
+
+def test_decisions_explain_the_crowd_reading() -> None:
+    steps = steady(500, 0, 0, 300) + steady(200, 0, 310, 600, base=(2583, 0))
+    decisions = run(engine(FLOW), steps)
+    raised, cleared = decisions[0], decisions[-1]
+    assert raised.explanation.startswith("flow through gate-n: forward 100, backward 0, total 100 p/m/min, LoS F")
+    assert raised.explanation.endswith("; forward > 82 held for 60s")
+    assert "forward no longer > 82" in cleared.explanation
+    ttc = run(
+        engine("{time_to_capacity: {zone: arena, within: 10m}}"),
+        [count(60.0 * m, 850 + 10 * m) for m in range(6)],
+    )
+    assert ttc[0].explanation.startswith("arena 900 of capacity 1000, full in 10 min; value <= 600")
