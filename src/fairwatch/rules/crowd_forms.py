@@ -48,12 +48,8 @@ def _link(reader: Reader, entries: Entries, path: str) -> list[MatcherConfig]:
     link = reader.string(node, join(path, "link"))
     if link is None:
         return []
-    site = reader.site
-    if site is None:
-        reader.error(
-            node, join(path, "link"), "needs a site (links and their widths come from the site file)"
-        )
-    elif link not in site.link_ids:
+    site = reader.site  # without one, link ids are not checked (as zone ids): nothing is measured either
+    if site is not None and link not in site.link_ids:
         reader.error(node, join(path, "link"), f"unknown link {link!r} in site {site.id!r}")
     return [MatcherConfig("data.link", (("eq", link),))]
 
@@ -111,10 +107,7 @@ def _time_to_capacity(reader: Reader, node: Node, entries: Entries, path: str) -
     zone = reader.string(znode, join(path, "zone"))
     if zone is not None:
         reader.guard(znode, join(path, "zone"), zone)
-        if reader.site is None:
-            reader.error(znode, join(path, "zone"), "needs a site (zone capacities come from the site file)")
-        else:
-            check_zone(reader, znode, join(path, "zone"), zone)
+        check_zone(reader, znode, join(path, "zone"), zone)
     within = reader.duration(entries["within"][1], join(path, "within"))
     method = "linear"
     if "method" in entries:
