@@ -261,7 +261,9 @@ def test_decisions_explain_the_crowd_reading() -> None:
     steps = steady(500, 0, 0, 300) + steady(200, 0, 310, 600, base=(2583, 0))
     decisions = run(engine(FLOW), steps)
     raised, cleared = decisions[0], decisions[-1]
-    assert raised.explanation.startswith("flow through gate-n: forward 100, backward 0, total 100 p/m/min, LoS F")
+    assert raised.explanation.startswith(
+        "flow through gate-n: forward 100, backward 0, total 100 p/m/min, LoS F"
+    )
     assert raised.explanation.endswith("; forward > 82 held for 60s")
     assert "forward no longer > 82" in cleared.explanation
     ttc = run(

@@ -162,7 +162,9 @@ ERRORS = [
     (
         "device-unknown-key",
         doc([ZONE_A, ZONE_B], ["{id: c1, kind: camera, model: x200}"]),
-        ["t.site.yaml:10: device 1 ('c1'): unknown key 'model' (expected one of id, kind, zone, location, link, direction)"],
+        [
+            "t.site.yaml:10: device 1 ('c1'): unknown key 'model' (expected one of id, kind, zone, location, link, direction)"
+        ],
     ),
     (
         "device-duplicate-id",

@@ -86,10 +86,10 @@ def _crowd(condition: Condition, event: Event, misses: Sequence[Matcher] | None 
     """A crowd reading (docs/crowd.md) and the tests it meets (or no longer meets)."""
     data = event.data
     if condition.type == FLOW:
+        one = lambda key: num(round(data[key], 1))  # noqa: E731 - people per metre per minute
         text = (
-            f"flow through {data.get('link')}: forward {num(data['forward'])}, backward "
-            f"{num(data['backward'])}, total {num(data['total'])} p/m/min, LoS {data['los']}, "
-            f"counterflow {num(data['counterflow'])}"
+            f"flow through {data.get('link')}: forward {one('forward')}, backward {one('backward')}, "
+            f"total {one('total')} p/m/min, LoS {data['los']}, counterflow {num(round(data['counterflow'], 2))}"
         )
     else:
         seconds = event.value
@@ -128,8 +128,9 @@ def threshold(rule: Rule, event: Event, values: Sequence[str]) -> str:
 
 
 def held(rule: Rule, event: Event, values: Sequence[str]) -> str:
-    """A condition held for `for`."""
-    return f"{matched(rule.when[0], event)} held for {rule.for_text}{where(rule, values)}"
+    """A condition held for `for` (a crowd condition without `for` holds from its first true reading)."""
+    held = f" held for {rule.for_text}" if rule.for_s else ""
+    return f"{matched(rule.when[0], event)}{held}{where(rule, values)}"
 
 
 def count(rule: Rule, n: int, values: Sequence[str], reached: bool) -> str:
