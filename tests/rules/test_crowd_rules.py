@@ -271,3 +271,19 @@ def test_decisions_explain_the_crowd_reading() -> None:
         [count(60.0 * m, 850 + 10 * m) for m in range(6)],
     )
     assert ttc[0].explanation.startswith("arena 900 of capacity 1000, full in 10 min; value <= 600")
+
+
+def test_rules_pinned_to_a_link_are_looked_at_only_for_its_readings() -> None:
+    text = "rules:\n" + "".join(
+        f"  - {{id: r{i}, alarm: crowd.flow, severity: high, when: {{flow: {{link: {link}, gt: 82}}}}}}\n"
+        for i, link in enumerate(["gate-n", "gate-s", "gate-n"])
+    )
+    eng = Engine(parse_rules(text, site=SITE))
+    line_n = ev(0, "counter.line", None, None, "cnt-gate-n", data={"forward": 1, "backward": 0})
+    line_s = ev(0, "counter.line", None, None, "cnt-gate-s", data={"forward": 1, "backward": 0})
+    assert [r.id for r in eng.rules_for(line_n)] == ["r0", "r2"]
+    assert [r.id for r in eng.rules_for(line_s)] == ["r1"]
+    # and the readings reach exactly those rules
+    decisions = run(eng, steady(500, 0, 0, 20) + steady(200, 0, 0, 20, source="cnt-gate-s"))
+    assert {d.rule for d in decisions} == {"r0", "r2", "r1"}
+    assert {d.rule for d in run(eng, steady(500, 0, 0, 20))} == {"r0", "r2"}

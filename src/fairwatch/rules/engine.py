@@ -20,12 +20,12 @@ from fairwatch.rules import crowd, occupancy
 from fairwatch.rules.evaluator import Evaluator
 from fairwatch.rules.geofence import place_event
 from fairwatch.rules.kinds import EVALUATORS
-from fairwatch.rules.model import Condition, Rule, RuleSet
+from fairwatch.rules.model import Condition, Getter, Rule, RuleSet, getter
 from fairwatch.rules.spec import CAPACITY, DERIVED_TYPES, FLOW
 from fairwatch.rules.state import EngineState
 from fairwatch.site import Site
 
-BUCKET_FIELDS = ("zone", "source", "site")
+BUCKET_FIELDS = ("zone", "source", "site", "data.link")  # data.link: crowd readings of one link
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class _Entry:
     """The evaluators for one event type: those every event must see, and those bucketed by a field value."""
 
     general: tuple[Evaluator, ...]
-    buckets: tuple[tuple[str, dict[object, tuple[Evaluator, ...]]], ...]
+    buckets: tuple[tuple[Getter, dict[object, tuple[Evaluator, ...]]], ...]
 
 
 class Engine:
@@ -72,7 +72,9 @@ class Engine:
             for derived in sorted(self._derived):
                 found += self._candidates(dataclasses.replace(event, type=derived))
         if self._lines and event.type == crowd.LINE:
-            found += self._candidates(dataclasses.replace(event, type=FLOW))
+            counted = self.site.counter_link(event.source) if self.site is not None else None
+            data = {"link": counted[0].id} if counted is not None else {}
+            found += self._candidates(dataclasses.replace(event, type=FLOW, data=data))
         return tuple(e.rule for e in sorted(dict.fromkeys(found), key=lambda e: e.rule.index))
 
     def evaluate(self, state: EngineState, event: Event, now: float) -> list[Decision]:
@@ -176,8 +178,8 @@ class Engine:
     def _candidates_in(entry: _Entry, event: Event) -> tuple[Evaluator, ...]:
         found = entry.general
         merged = False
-        for name, table in entry.buckets:
-            extra = table.get(getattr(event, name))
+        for get, table in entry.buckets:
+            extra = table.get(get(event))
             if extra:
                 found, merged = found + extra, merged or bool(found)
         return tuple(sorted(found, key=lambda e: e.rule.index)) if merged else found
@@ -203,14 +205,19 @@ def _counted_zones(index: dict[str, _Entry], derived: frozenset[str]) -> frozens
     zones: set[object] = set()
     for derived_type in derived:
         entry = index[derived_type]
-        if entry.general or any(name != "zone" for name, _ in entry.buckets):
+        if entry.general or any(get is not _GETTERS["zone"] for get, _ in entry.buckets):
             return None
         zones.update(*(table.keys() for _, table in entry.buckets))
     return frozenset(z for z in zones if isinstance(z, str))
 
 
+_GETTERS = {name: getter(name) for name in BUCKET_FIELDS}
+
+
 def _entry(general: list[Evaluator], tables: dict[str, dict[object, list[Evaluator]]]) -> _Entry:
-    frozen = tuple((name, {v: tuple(e) for v, e in table.items()}) for name, table in sorted(tables.items()))
+    frozen = tuple(
+        (_GETTERS[name], {v: tuple(e) for v, e in table.items()}) for name, table in sorted(tables.items())
+    )
     return _Entry(tuple(general), frozen)
 
 
