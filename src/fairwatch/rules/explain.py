@@ -82,14 +82,19 @@ def _derived(condition: Condition, event: Event, misses: Sequence[Matcher] | Non
     return _reading(condition, event) + (f" {shown}" if shown else "")
 
 
+def _one(value: float) -> str:
+    """People per metre per minute to one decimal."""
+    return num(round(value, 1))
+
+
 def _crowd(condition: Condition, event: Event, misses: Sequence[Matcher] | None = None) -> str:
     """A crowd reading (docs/crowd.md) and the tests it meets (or no longer meets)."""
     data = event.data
     if condition.type == FLOW:
-        one = lambda key: num(round(data[key], 1))  # noqa: E731 - people per metre per minute
         text = (
-            f"flow through {data.get('link')}: forward {one('forward')}, backward {one('backward')}, "
-            f"total {one('total')} p/m/min, LoS {data['los']}, counterflow {num(round(data['counterflow'], 2))}"
+            f"flow through {data.get('link')}: forward {_one(data['forward'])}, backward "
+            f"{_one(data['backward'])}, total {_one(data['total'])} p/m/min, LoS {data['los']}, "
+            f"counterflow {num(round(data['counterflow'], 2))}"
         )
     else:
         seconds = event.value
