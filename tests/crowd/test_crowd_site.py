@@ -105,3 +105,27 @@ def test_outside_is_a_reserved_zone_id() -> None:
     text = HEAD + "  - {id: outside, name: Out, polygon: [[0, 40], [10, 40], [10, 50]], capacity: 5}\n"
     with pytest.raises(ConfigError, match="'outside' is reserved"):
         parse_site(text, "s.yaml")
+
+
+def test_a_site_may_set_its_own_level_of_service_bands() -> None:
+    text = site_text(["{id: g, from: arena, to: outside, width_m: 2, kind: gate}"])
+    text += "los: {walkway: [10, 20, 30, 40, 50], standing: [1, 2, 3, 4, 5]}\n"
+    site = parse_site(text, "s.yaml")
+    assert site.walkway_los == (10.0, 20.0, 30.0, 40.0, 50.0)
+    assert site.standing_los == (1.0, 2.0, 3.0, 4.0, 5.0)
+
+
+@pytest.mark.parametrize(
+    ("los", "message"),
+    [
+        ("{walkway: [10, 20, 30, 40]}", "los.walkway: expected five ascending positive numbers"),
+        ("{walkway: [10, 20, 30, 40, 40]}", "los.walkway: expected five ascending positive numbers"),
+        ("{standing: [0, 1, 2, 3, 4]}", "los.standing: expected five ascending positive numbers"),
+        ("{queue: [1, 2, 3, 4, 5]}", "unknown key 'queue' (expected one of walkway, standing)"),
+    ],
+)
+def test_bad_level_of_service_bands_are_named(los: str, message: str) -> None:
+    text = site_text(["{id: g, from: arena, to: outside, width_m: 2, kind: gate}"]) + f"los: {los}\n"
+    with pytest.raises(ConfigError) as caught:
+        parse_site(text, "s.yaml")
+    assert message in str(caught.value)

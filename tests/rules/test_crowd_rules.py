@@ -287,3 +287,13 @@ def test_rules_pinned_to_a_link_are_looked_at_only_for_its_readings() -> None:
     decisions = run(eng, steady(500, 0, 0, 20) + steady(200, 0, 0, 20, source="cnt-gate-s"))
     assert {d.rule for d in decisions} == {"r0", "r2", "r1"}
     assert {d.rule for d in run(eng, steady(500, 0, 0, 20))} == {"r0", "r2"}
+
+
+def test_a_site_s_own_walkway_bands_grade_the_flow() -> None:
+    strict = parse_site(SITE_YAML + "los: {walkway: [5, 10, 15, 20, 25]}\n", "site.yaml")
+    text = (
+        "rules:\n  - {id: r, alarm: crowd.flow, severity: high, when: {los: {link: gate-n, worse_than: E}}}\n"
+    )
+    steps = steady(150, 0, 0, 60)  # 30 p/m/min: C by default, F with the strict bands
+    assert run(Engine(parse_rules(text, site=SITE)), steps) == []
+    assert kinds(run(Engine(parse_rules(text, site=strict)), steps)) == [(10.0, "raise")]

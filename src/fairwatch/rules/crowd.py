@@ -52,6 +52,15 @@ class Trend:
             del self.values[:gone]
 
 
+def walkway(site: Site) -> los.Bands:
+    """The site's walkway bands, or the defaults (docs/crowd.md)."""
+    bounds = site.walkway_los
+    if bounds is None:
+        return los.WALKWAY
+    a, b, c, d, e = bounds
+    return los.Bands((a, b, c, d, e), los.WALKWAY.unit)
+
+
 def line_key(source: str) -> str:
     """The state key of a line counter."""
     return f"line:{source}"
@@ -75,7 +84,7 @@ def apply_line(state: dict[str, object], site: Site | None, event: Event) -> Eve
     """Apply a `counter.line` event; the link's `@flow` reading if it took effect, else None."""
     found = site.counter_link(event.source) if site is not None else None
     totals = reading(event)
-    if found is None or totals is None:
+    if site is None or found is None or totals is None:
         return None
     link, reverse = found
     if reverse:
@@ -92,7 +101,7 @@ def apply_line(state: dict[str, object], site: Site | None, event: Event) -> Eve
         return None
     forward, backward = (r / link.width_m for r in rates)
     total = forward + backward
-    band = los.band(total, los.WALKWAY)
+    band = los.band(total, walkway(site))
     data: dict[str, object] = {
         "link": link.id,
         "forward": round(forward, DECIMALS),

@@ -6,6 +6,7 @@ file, line, item (`zone 3 ('main-stage')`, 1-based), dotted field path and the b
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -34,7 +35,8 @@ from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, read_text,
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-_TOP_KEYS = ("site", "zones", "devices", "links")
+_TOP_KEYS = ("site", "zones", "devices", "links", "los")
+_LOS_KEYS = ("walkway", "standing")
 _SITE_KEYS = ("id", "name", "timezone", "plan", "georef")
 _PLAN_KEYS = ("width", "height", "image")
 _GEOREF_KEYS = ("lat", "lon")
@@ -314,6 +316,30 @@ def _device_link(
     return ok, link, reverse
 
 
+def _bands(r: _Reader, d: LineDict, key: str) -> tuple[float, ...] | None:
+    """Five ascending positive upper bounds (level of service A to E)."""
+    value, line = d[key], d.lines[key]
+    ok = isinstance(value, list) and len(value) == 5 and all(_is_number(v) and v > 0 for v in value)
+    if not ok or any(a >= b for a, b in itertools.pairwise(value)):
+        r.error(
+            line, f"los.{key}", "expected five ascending positive numbers (upper bounds of A to E)", got=value
+        )
+        return None
+    return tuple(float(v) for v in value)
+
+
+def _los(r: _Reader, top: LineDict) -> tuple[bool, dict[str, tuple[float, ...] | None]]:
+    """(ok, bands by key) from the optional `los` mapping."""
+    r.item = ""
+    if "los" not in top:
+        return True, {}
+    d = top["los"]
+    if not r.line_mapping(d, top.lines["los"], "los", _LOS_KEYS, ()):
+        return False, {}
+    bands = {key: _bands(r, d, key) for key in _LOS_KEYS if key in d}
+    return all(b is not None for b in bands.values()), bands
+
+
 def _link_end(r: _Reader, d: LineDict, key: str, zones: dict[str, Zone]) -> str | None:
     value = d[key]
     if value == OUTSIDE or (isinstance(value, str) and value in zones):
@@ -386,12 +412,13 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
         index, line, _ = next((i, ln, z) for i, ln, z in good_zones if z.id == OUTSIDE)
         r.item = f"zone {index} ('{OUTSIDE}')"
         r.error(line, "id", f"'{OUTSIDE}' is reserved (a link's way off the site)")
+    los_ok, bands = _los(r, top)
     link_ids = {k.id for _, _, k in good_links}
     raw_devices = _items(r, top, "devices", required=False)
     devices = [(i, ln, _device(r, d, i, ln, plan, by_id, link_ids)) for i, ln, d in raw_devices]
     good_devices = [(i, ln, d) for i, ln, d in devices if d is not None]
     _unique(r, "device", good_devices)
-    if r.errors or header is None:
+    if r.errors or header is None or not los_ok:
         return None
     return Site(
         id=header.id,
@@ -402,6 +429,8 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
         zones=tuple(z for _, _, z in good_zones),
         devices=tuple(d for _, _, d in good_devices),
         links=tuple(k for _, _, k in good_links),
+        walkway_los=bands.get("walkway"),
+        standing_los=bands.get("standing"),
     )
 
 

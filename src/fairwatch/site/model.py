@@ -116,6 +116,9 @@ class Site:
     devices: tuple[Device, ...] = ()
     georef: GeoRef | None = None
     links: tuple[Link, ...] = ()
+    # The site's own level-of-service bands (five ascending upper bounds, A to E), if it sets them.
+    walkway_los: tuple[float, ...] | None = None  # persons per metre per minute
+    standing_los: tuple[float, ...] | None = None  # persons per m²
     _zones_by_id: dict[str, Zone] = field(init=False, repr=False, compare=False)
     _devices_by_id: dict[str, Device] = field(init=False, repr=False, compare=False)
     _tree: STRtree = field(init=False, repr=False, compare=False)
