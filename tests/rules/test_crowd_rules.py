@@ -232,6 +232,9 @@ BAD = [
     ("{time_to_capacity: {zone: arena, within: 10m, method: magic}}", "expected one of linear, smoothed"),
     ("{time_to_capacity: {zone: arena}}", "missing required key 'within'"),
     ("{flow: {link: gate-n, gt: 1, speed: 2}}", "speed"),
+    ("{queue: {zone: arena}}", "missing 'length' or 'wait'"),
+    ("{queue: {zone: arena, wait: {gt: 5}}}", "when.queue.wait.gt: invalid duration 5"),
+    ("{queue: {zone: nowhere, length: {gt: 5}}}", "unknown zone 'nowhere'"),
 ]
 
 
@@ -297,3 +300,47 @@ def test_a_site_s_own_walkway_bands_grade_the_flow() -> None:
     steps = steady(150, 0, 0, 60)  # 30 p/m/min: C by default, F with the strict bands
     assert run(Engine(parse_rules(text, site=SITE)), steps) == []
     assert kinds(run(Engine(parse_rules(text, site=strict)), steps)) == [(10.0, "raise")]
+
+
+def queue(t: float, length: float, wait_s: float | None = None, source: str = "q-gate-n") -> Step:
+    data = {} if wait_s is None else {"wait_s": wait_s}
+    return At(ev(t, "counter.queue", length, "arena", source, data=data))
+
+
+QUEUES = [
+    # (when, readings (t, length, wait), expected changes)
+    (
+        "{queue: {zone: arena, length: {gt: 100}, for: 60s}}",
+        [(0, 120, None), (30, 130, None), (60, 110, None), (90, 80, None)],
+        [(60.0, "raise"), (90.0, "clear")],
+    ),
+    (
+        "{queue: {zone: arena, length: {gt: 100}, for: 60s}}",
+        [(0, 120, None), (30, 90, None), (60, 130, None)],
+        [],
+    ),
+    (
+        "{queue: {source: q-gate-n, wait: {gte: 10m}}}",
+        [(0, 50, 300), (30, 200, 600), (60, 100, 420)],
+        [(30.0, "raise"), (60.0, "clear")],
+    ),
+    (
+        "{queue: {zone: arena, wait: {gt: 5m}}}",
+        [(0, 50, None), (30, 60, None)],  # no wait estimate: no sample holds
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("when", "readings", "expected"), QUEUES)
+def test_queue_length_or_wait(
+    when: str, readings: list[tuple[float, float, float | None]], expected: list[tuple[float, str]]
+) -> None:
+    steps = [queue(t, n, w) for t, n, w in readings]
+    assert kinds(run(engine(when), steps)) == expected
+
+
+def test_queue_groups_by_source() -> None:
+    eng = engine("{queue: {length: {gt: 100}}}", group_by="[source]")
+    got = run(eng, [queue(0, 150, source="q-1"), queue(5, 50, source="q-2"), queue(10, 160, source="q-2")])
+    assert [(d.key, d.kind.value) for d in got] == [("r|source=q-1", "raise"), ("r|source=q-2", "raise")]

@@ -21,7 +21,7 @@ ZONE_A = "{id: a, name: A, polygon: [[0, 0], [40, 0], [40, 40], [0, 40]], capaci
 ZONE_B = "{id: b, name: B, polygon: [[40, 0], [100, 0], [100, 40], [40, 40]], capacity: 200}"
 KINDS = (
     "crowd_counter, smoke_detector, temperature_sensor, panic_button, heartbeat, camera, "
-    "weather_station, gate, line_counter"
+    "weather_station, gate, line_counter, queue_counter"
 )
 DEVICE = "{id: c1, kind: crowd_counter, zone: a, location: {x: 10, y: 10}}"
 

@@ -14,7 +14,8 @@ from fairwatch.rules.matchers import check_zone
 from fairwatch.rules.spec import CAPACITY, FLOW, ConditionConfig, MatcherConfig, SimpleWhen
 from fairwatch.yamlfile import join, one_of
 
-CROWD_FORMS = ("flow", "counterflow", "los", "time_to_capacity")
+CROWD_FORMS = ("flow", "counterflow", "los", "time_to_capacity", "queue")
+QUEUE = "counter.queue"  # a queue counter: value = people queueing, data.wait_s = estimated wait
 DIRECTIONS = ("forward", "backward", "total")
 NOW = Duration(0.0, "0s")  # a crowd condition without `for` holds from its first true reading
 Entries = dict[str, tuple[Node, Node]]
@@ -36,7 +37,7 @@ def read_crowd_when(reader: Reader, node: Node, form: str) -> SimpleWhen | None:
     for_ = reader.duration(inner_entries["for"][1], join(path, "for")) if "for" in inner_entries else NOW
     if matchers is None or for_ is None or reader.count > errors_before:
         return None
-    kind = CAPACITY if form == "time_to_capacity" else FLOW
+    kind = {"time_to_capacity": CAPACITY, "queue": QUEUE}.get(form, FLOW)
     return SimpleWhen(ConditionConfig(kind, tuple(matchers)), for_, derived=form)
 
 
@@ -122,13 +123,60 @@ def _time_to_capacity(reader: Reader, node: Node, entries: Entries, path: str) -
     return [MatcherConfig("zone", (("eq", zone),)), MatcherConfig(field, (("lte", within.seconds),))]
 
 
+def _queue(reader: Reader, node: Node, entries: Entries, path: str) -> list[MatcherConfig] | None:
+    """`queue: {zone | source, length: {gt: N}, wait: {gt: 10m}}`: at least one of length and wait."""
+    matchers: list[MatcherConfig] = []
+    for field in ("zone", "source"):
+        if field in entries:
+            fnode = entries[field][1]
+            value = reader.string(fnode, join(path, field))
+            if value is None:
+                return None
+            reader.guard(fnode, join(path, field), value)
+            if field == "zone":
+                check_zone(reader, fnode, join(path, field), value)
+            matchers.append(MatcherConfig(field, (("eq", value),)))
+    if "length" not in entries and "wait" not in entries:
+        reader.error(node, path, "missing 'length' or 'wait'")
+        return None
+    if "length" in entries:
+        lnode = entries["length"][1]
+        lentries = reader.mapping(lnode, join(path, "length"), RATE_OPERATORS)
+        test = (
+            None if lentries is None else _threshold(reader, lnode, lentries, join(path, "length"), "value")
+        )
+        if test is None:
+            return None
+        matchers.append(test)
+    if "wait" in entries:
+        wnode = entries["wait"][1]
+        wpath = join(path, "wait")
+        wentries = reader.mapping(wnode, wpath, RATE_OPERATORS)
+        if wentries is None:
+            return None
+        ops = [
+            (op, reader.duration(wentries[op][1], join(wpath, op))) for op in RATE_OPERATORS if op in wentries
+        ]
+        if not ops:
+            reader.error(wnode, wpath, f"missing a threshold ({one_of(RATE_OPERATORS)})")
+            return None
+        if any(d is None for _, d in ops):
+            return None
+        matchers.append(
+            MatcherConfig("data.wait_s", tuple((op, d.seconds) for op, d in ops if d is not None))
+        )
+    return matchers
+
+
 _KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "queue": (("zone", "source", "length", "wait"), ()),
     "flow": (("link", "direction", *RATE_OPERATORS), ()),
     "counterflow": (("link", *RATE_OPERATORS, "min_flow"), ()),
     "los": (("link", "worse_than"), ("worse_than",)),
     "time_to_capacity": (("zone", "within", "method"), ("zone", "within")),
 }
 _READERS = {
+    "queue": _queue,
     "flow": _flow,
     "counterflow": _counterflow,
     "los": _los,

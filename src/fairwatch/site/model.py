@@ -31,6 +31,7 @@ class DeviceKind(StrEnum):
     WEATHER_STATION = "weather_station"
     GATE = "gate"
     LINE_COUNTER = "line_counter"  # counts people crossing a link, both ways (`counter.line`)
+    QUEUE_COUNTER = "queue_counter"  # people queueing and the estimated wait (`counter.queue`)
 
 
 OUTSIDE = "outside"  # the reserved zone id a link may lead to: off the site
