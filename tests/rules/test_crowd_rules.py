@@ -344,3 +344,24 @@ def test_queue_groups_by_source() -> None:
     eng = engine("{queue: {length: {gt: 100}}}", group_by="[source]")
     got = run(eng, [queue(0, 150, source="q-1"), queue(5, 50, source="q-2"), queue(10, 160, source="q-2")])
     assert [(d.key, d.kind.value) for d in got] == [("r|source=q-1", "raise"), ("r|source=q-2", "raise")]
+
+
+def test_a_counter_stuck_while_its_neighbour_counts_is_stale() -> None:
+    eng = engine("{stale: {link: gate-n, for: 2m}}")
+    stuck = [line(t, 500, 20) for t in range(0, 400, 10)]  # the same totals from 0 s on
+    moving = steady(60, 0, 5, 395, source="cnt-gate-s")
+    steps = sorted(stuck + moving, key=lambda s: s.event.time if isinstance(s, At) else s.now)
+    got = kinds(run(eng, steps))
+    assert got == [(120.0, "raise")]
+    # a quiet night: every counter stands still, so none is stale
+    quiet = [line(t, 500, 20) for t in range(0, 400, 10)]
+    quiet += [line(t + 5, 70, 0, source="cnt-gate-s") for t in range(0, 400, 10)]
+    assert run(eng, sorted(quiet, key=lambda s: s.event.time if isinstance(s, At) else s.now)) == []
+
+
+def test_a_stale_counter_that_counts_again_clears() -> None:
+    eng = engine("{stale: {link: gate-n, for: 2m}}")
+    stuck = [line(t, 500, 20) for t in range(0, 200, 10)] + [line(200, 510, 20)]
+    moving = steady(60, 0, 5, 205, source="cnt-gate-s")
+    steps = sorted(stuck + moving, key=lambda s: s.event.time if isinstance(s, At) else s.now)
+    assert kinds(run(eng, steps)) == [(120.0, "raise"), (200.0, "clear")]

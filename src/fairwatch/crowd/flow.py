@@ -49,10 +49,16 @@ class LineCount:
     last: Reading | None = None
     increments: list[Increment] = field(default_factory=list)
     restarts: int = 0
+    changed: float = -math.inf  # time of the newest reading whose totals differed from the one before
+    first: float = -math.inf  # time of the first reading
 
     def copy(self) -> LineCount:
         """An independent copy (readings and increments are immutable)."""
-        return LineCount(self.last, self.increments.copy(), self.restarts)
+        return LineCount(self.last, self.increments.copy(), self.restarts, self.changed, self.first)
+
+    def still_since(self) -> float:
+        """Since when the totals have stood still: the newest change, else the first reading."""
+        return max(self.changed, self.first)
 
     def add(self, reading: Reading) -> bool:
         """Apply a reading; False if it was ignored (older than or as old as the newest one)."""
@@ -61,7 +67,10 @@ class LineCount:
             return False
         self.last = reading
         if last is None:
+            self.first = reading.time
             return True
+        if (reading.forward, reading.backward) != (last.forward, last.backward):
+            self.changed = reading.time
         if reading.forward < last.forward or reading.backward < last.backward:
             self.restarts += 1
             forward, backward = reading.forward, reading.backward  # counted since the restart

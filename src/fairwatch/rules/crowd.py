@@ -112,6 +112,8 @@ def apply_line(state: dict[str, object], site: Site | None, event: Event) -> Eve
         "los_rank": los.rank(band),
         "width_m": link.width_m,
         "restarts": count.restarts,
+        "unchanged_s": round(event.time - count.still_since(), 3),
+        "neighbours_counting": _counting(state, site, event.source, count.still_since()),
     }
     zone = link.from_zone if link.from_zone != OUTSIDE else link.to_zone
     return Event(
@@ -126,6 +128,16 @@ def apply_line(state: dict[str, object], site: Site | None, event: Event) -> Eve
         None,
         data,
     )
+
+
+def _counting(state: dict[str, object], site: Site, source: str, since: float) -> int:
+    """How many neighbouring line counters' totals changed after `since` (a first reading is no change)."""
+    n = 0
+    for other in site.neighbour_counters(source):
+        count = state.get(line_key(other))
+        if isinstance(count, flow.LineCount) and count.changed > since:
+            n += 1
+    return n
 
 
 def apply_trend(state: dict[str, object], event: Event, occupancy: float, cap: int) -> Event:

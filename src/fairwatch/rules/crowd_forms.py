@@ -14,7 +14,7 @@ from fairwatch.rules.matchers import check_zone
 from fairwatch.rules.spec import CAPACITY, FLOW, ConditionConfig, MatcherConfig, SimpleWhen
 from fairwatch.yamlfile import join, one_of
 
-CROWD_FORMS = ("flow", "counterflow", "los", "time_to_capacity", "queue")
+CROWD_FORMS = ("flow", "counterflow", "los", "time_to_capacity", "queue", "stale")
 QUEUE = "counter.queue"  # a queue counter: value = people queueing, data.wait_s = estimated wait
 DIRECTIONS = ("forward", "backward", "total")
 NOW = Duration(0.0, "0s")  # a crowd condition without `for` holds from its first true reading
@@ -34,7 +34,10 @@ def read_crowd_when(reader: Reader, node: Node, form: str) -> SimpleWhen | None:
     if inner_entries is None or not reader.require(inner, path, inner_entries, required):
         return None
     matchers = _READERS[form](reader, inner, inner_entries, path)
-    for_ = reader.duration(inner_entries["for"][1], join(path, "for")) if "for" in inner_entries else NOW
+    if form == "stale" or "for" not in inner_entries:
+        for_: Duration | None = NOW  # stale's `for` is how long the totals stood still, in the reading
+    else:
+        for_ = reader.duration(inner_entries["for"][1], join(path, "for"))
     if matchers is None or for_ is None or reader.count > errors_before:
         return None
     kind = {"time_to_capacity": CAPACITY, "queue": QUEUE}.get(form, FLOW)
@@ -168,7 +171,20 @@ def _queue(reader: Reader, node: Node, entries: Entries, path: str) -> list[Matc
     return matchers
 
 
+def _stale(reader: Reader, node: Node, entries: Entries, path: str) -> list[MatcherConfig] | None:
+    """`stale: {link, for: 5m}`: the link's counter totals unchanged for `for` while a neighbour's changed."""
+    for_ = reader.duration(entries["for"][1], join(path, "for")) if "for" in entries else None
+    if for_ is None:
+        return None
+    return [
+        *_link(reader, entries, path),
+        MatcherConfig("data.unchanged_s", (("gte", for_.seconds),)),
+        MatcherConfig("data.neighbours_counting", (("gte", 1),)),
+    ]
+
+
 _KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "stale": (("link",), ("for",)),
     "queue": (("zone", "source", "length", "wait"), ()),
     "flow": (("link", "direction", *RATE_OPERATORS), ()),
     "counterflow": (("link", *RATE_OPERATORS, "min_flow"), ()),
@@ -176,6 +192,7 @@ _KEYS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "time_to_capacity": (("zone", "within", "method"), ("zone", "within")),
 }
 _READERS = {
+    "stale": _stale,
     "queue": _queue,
     "flow": _flow,
     "counterflow": _counterflow,

@@ -143,6 +143,15 @@ class Site:
         except KeyError:
             raise NotFound(f"site '{self.id}' has no link '{link_id}'") from None
 
+    def neighbour_counters(self, device_id: str) -> tuple[str, ...]:
+        """The other line counters on links that share a zone (not `outside`) with this counter's link."""
+        found = self.counter_link(device_id)
+        if found is None:
+            return ()
+        zones = {found[0].from_zone, found[0].to_zone} - {OUTSIDE}
+        near = {k.id for k in self.links if {k.from_zone, k.to_zone} & zones}
+        return tuple(d.id for d in self.devices if d.link in near and d.id != device_id)
+
     def counter_link(self, device_id: str) -> tuple[Link, bool] | None:
         """(link, reversed) for a line counter on a link, else None."""
         device = self._devices_by_id.get(device_id)
