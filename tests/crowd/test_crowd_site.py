@@ -129,3 +129,25 @@ def test_bad_level_of_service_bands_are_named(los: str, message: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_site(text, "s.yaml")
     assert message in str(caught.value)
+
+
+def test_neighbour_counters_share_a_zone_other_than_outside() -> None:
+    site = parse_site(
+        site_text(
+            [
+                "{id: a-out, from: arena, to: outside, width_m: 2, kind: gate}",
+                "{id: a-plaza, from: arena, to: plaza, width_m: 2, kind: corridor}",
+                "{id: p-out, from: plaza, to: outside, width_m: 2, kind: gate}",
+            ],
+            [
+                "{id: c1, kind: line_counter, link: a-out}",
+                "{id: c2, kind: line_counter, link: a-plaza}",
+                "{id: c3, kind: line_counter, link: p-out}",
+            ],
+        ),
+        "s.yaml",
+    )
+    assert site.neighbour_counters("c1") == ("c2",)
+    assert site.neighbour_counters("c2") == ("c1", "c3")
+    assert site.neighbour_counters("c3") == ("c2",)
+    assert site.neighbour_counters("nobody") == ()

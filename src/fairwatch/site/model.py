@@ -124,12 +124,14 @@ class Site:
     _devices_by_id: dict[str, Device] = field(init=False, repr=False, compare=False)
     _tree: STRtree = field(init=False, repr=False, compare=False)
     _links_by_id: dict[str, Link] = field(init=False, repr=False, compare=False)
+    _neighbours: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_zones_by_id", {z.id: z for z in self.zones})
         object.__setattr__(self, "_devices_by_id", {d.id: d for d in self.devices})
         object.__setattr__(self, "_tree", STRtree([z.shape for z in self.zones]))
         object.__setattr__(self, "_links_by_id", {link.id: link for link in self.links})
+        object.__setattr__(self, "_neighbours", _neighbours(self.links, self.devices))
 
     @property
     def link_ids(self) -> frozenset[str]:
@@ -145,12 +147,7 @@ class Site:
 
     def neighbour_counters(self, device_id: str) -> tuple[str, ...]:
         """The other line counters on links that share a zone (not `outside`) with this counter's link."""
-        found = self.counter_link(device_id)
-        if found is None:
-            return ()
-        zones = {found[0].from_zone, found[0].to_zone} - {OUTSIDE}
-        near = {k.id for k in self.links if {k.from_zone, k.to_zone} & zones}
-        return tuple(d.id for d in self.devices if d.link in near and d.id != device_id)
+        return self._neighbours.get(device_id, ())
 
     def counter_link(self, device_id: str) -> tuple[Link, bool] | None:
         """(link, reversed) for a line counter on a link, else None."""
@@ -232,6 +229,28 @@ class Site:
         if self.georef is not None and loc is not None and loc.x is not None and loc.y is not None:
             out["geo"] = list(plan_to_geo(self.georef, loc.x, loc.y))
         return out
+
+
+def _neighbours(links: tuple[Link, ...], devices: tuple[Device, ...]) -> dict[str, tuple[str, ...]]:
+    """Per line counter: the counters on links that share a zone (not OUTSIDE) with its link."""
+    by_zone: dict[str, set[str]] = {}
+    for link in links:
+        for zone in {link.from_zone, link.to_zone} - {OUTSIDE}:
+            by_zone.setdefault(zone, set()).add(link.id)
+    counters: dict[str, list[str]] = {}
+    for device in devices:
+        if device.link is not None:
+            counters.setdefault(device.link, []).append(device.id)
+    ends = {link.id: {link.from_zone, link.to_zone} - {OUTSIDE} for link in links}
+    out: dict[str, tuple[str, ...]] = {}
+    for device in devices:
+        if device.link is None or device.link not in ends:
+            continue
+        near = set().union(*(by_zone[z] for z in ends[device.link]))
+        out[device.id] = tuple(
+            d for link_id in sorted(near) for d in counters.get(link_id, ()) if d != device.id
+        )
+    return out
 
 
 def _link_json(link: Link) -> dict[str, Any]:
