@@ -27,9 +27,11 @@ from fairwatch.model import Event
 from fairwatch.replay import Replayer, read_jsonl
 from fairwatch.rules import Engine, RuleSet, load_rules, parse_rules
 from fairwatch.sim import scenario
+from fairwatch.site import Site, load_site, parse_site
 
 ROOT = Path(__file__).resolve().parents[1]
 RULES = ROOT / "examples" / "rules" / "riverside.yaml"
+SITE = ROOT / "examples" / "sites" / "riverside.yaml"  # the crowd rules measure its links
 START = 1_780_000_000.0
 TYPES = 20  # distinct event types in the generated rule sets
 PAIRS = 200  # distinct (type, zone) pairs the rule-cost events use
@@ -201,8 +203,100 @@ def rule_costs(sizes: tuple[int, ...], count: int, repeats: int) -> list[RuleCos
     return costs
 
 
+# -- crowd rule cost ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CrowdCost:
+    """Evaluation cost per event of the crowd conditions on a site with `links` links (and as many zones)."""
+
+    links: int
+    rules: int
+    evaluate_us: float
+    matched: float
+
+
+def crowd_site(n: int) -> Site:
+    """`n` zones in a row, each with a 4 m gate to the outside counted by a line counter."""
+    zones = "".join(
+        f"  - {{id: z{i}, name: Z{i}, polygon: [[{i}, 0], [{i + 1}, 0], [{i + 1}, 1], [{i}, 1]], "
+        f"area_m2: 500, capacity: 1000}}\n"
+        for i in range(n)
+    )
+    links = "".join(
+        f"  - {{id: l{i}, from: z{i}, to: outside, width_m: 4.0, kind: gate}}\n" for i in range(n)
+    )
+    devices = "".join(f"  - {{id: c{i}, kind: line_counter, link: l{i}}}\n" for i in range(n))
+    head = f"site: {{id: site, name: S, timezone: UTC, plan: {{width: {n + 1}, height: 2}}}}\n"
+    return parse_site(f"{head}zones:\n{zones}links:\n{links}devices:\n{devices}", "crowd-site.yaml")
+
+
+def crowd_rules(n: int) -> str:
+    """Per link: flow (held), counterflow and los; per zone: time to capacity."""
+    out = ["rules:"]
+    for i in range(n):
+        head = "alarm: crowd_safety.surge, severity: high"
+        out += [
+            f"  - {{id: flow-{i}, {head}, when: {{flow: {{link: l{i}, direction: forward, gt: 82, for: 60s}}}}}}",
+            f"  - {{id: counterflow-{i}, {head}, when: {{counterflow: {{link: l{i}, gt: 0.25, min_flow: 20, for: 60s}}}}}}",
+            f"  - {{id: service-{i}, {head}, when: {{los: {{link: l{i}, worse_than: D}}}}}}",
+            f"  - {{id: capacity-{i}, {head}, when: {{time_to_capacity: {{zone: z{i}, within: 10m}}}}}}",
+        ]
+    return "\n".join(out) + "\n"
+
+
+def crowd_events(n: int, count: int, seed: int = 11) -> list[Event]:
+    """What real counters send: every line counter its totals every 10 s, every zone counter a count every
+    30 s, staggered; the first `count` such events (at most 500 links used)."""
+    rng = random.Random(seed)
+    used = min(n, 500)
+    totals = [[0, 0] for _ in range(used)]
+    out: list[Event] = []
+    for step in itertools.count():
+        for i in range(used):
+            t = START + step * 10 + i * 10 / used
+            totals[i][0] += rng.randrange(0, 60)
+            totals[i][1] += rng.randrange(0, 15)
+            data = {"forward": totals[i][0], "backward": totals[i][1]}
+            out.append(Event(f"e{len(out)}", f"c{i}", "counter.line", t, t, "site", None, None, None, data))
+            if step % 3 == i % 3:
+                people = float(min(1000, 300 + step * 2 + rng.randrange(20)))
+                out.append(Event(f"e{len(out)}", f"zc{i}", "crowd.count", t, t, "site", f"z{i}", people))
+            if len(out) >= count:
+                return out
+    return out
+
+
+def crowd_costs(sizes: tuple[int, ...], count: int, repeats: int) -> list[CrowdCost]:
+    """Best of `repeats` runs of `Engine.evaluate` per size."""
+    costs = []
+    for n in sizes:
+        site = crowd_site(n)
+        ruleset = parse_rules(crowd_rules(n), f"crowd-{n}.yaml", site=site)
+        events = crowd_events(n, count)
+        best = float("inf")
+        for _ in range(repeats):
+            engine = Engine(ruleset, site)
+            state, evaluate = engine.new_state(), engine.evaluate
+            gc.collect()
+            began = time.perf_counter()
+            for e in events:
+                evaluate(state, e, e.received)
+            best = min(best, time.perf_counter() - began)
+        engine = Engine(ruleset, site)
+        sample = events[:5_000]
+        matched = sum(len(engine.rules_for(e)) for e in sample) / len(sample)
+        costs.append(CrowdCost(n, len(ruleset), best / count * 1e6, matched))
+    return costs
+
+
 # -- report ---------------------------------------------------------------------------------------------------
-def report(runs: list[ReplayRun], costs: list[RuleCost], total: int, load: float) -> str:
+def report(
+    runs: list[ReplayRun],
+    costs: list[RuleCost],
+    total: int,
+    load: float,
+    crowd: list[CrowdCost],
+    crowd_n: int,
+) -> str:
     lines = [
         "## Rules and replay",
         "",
@@ -245,7 +339,18 @@ def report(runs: list[ReplayRun], costs: list[RuleCost], total: int, load: float
         "simulated second, so the replay column depends on the number of groups and the event rate, not on the "
         "number of rules.",
         "",
+        f"Crowd conditions (docs/crowd.md), `Engine.evaluate` per event ({crowd_n:,} events): a site of n zones "
+        "each with a gate and a line counter; per link a held `flow`, a `counterflow` and a `los` rule, per zone a "
+        "`time_to_capacity` rule (4n rules). Every line counter sends its totals every 10 s (each derives an "
+        "`@flow` reading), every zone a `crowd.count` every 30 s (occupancy and an `@capacity` projection over "
+        "its last 5 minutes); at most 500 links send.",
+        "",
+        "| links | rules | rules looked at per event | `Engine.evaluate` |",
+        "|---|---|---|---|",
     ]
+    for c in crowd:
+        lines.append(f"| {c.links:,} | {c.rules:,} | {c.matched:.2f} | {c.evaluate_us:.1f} µs |")
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -257,7 +362,7 @@ def main(quick: bool) -> None:
     )
     cost_events = 20_000 if quick else 100_000
     load = os.getloadavg()[0]
-    ruleset = load_rules(RULES)
+    ruleset = load_rules(RULES, site=load_site(SITE))
     tmp = Path(tempfile.mkdtemp(prefix="fw-bench-rules-"))
     runs: list[ReplayRun] = []
     try:
@@ -283,9 +388,16 @@ def main(quick: bool) -> None:
             f"{cost.rules:,} rules: compile {cost.compile_s:.2f} s, {cost.matched:.2f} rules/event, "
             f"{cost.groups:,} groups, evaluate {cost.evaluate_us:.1f} µs/event, replay {cost.replay_us:.1f} µs/event"
         )
+    crowd = crowd_costs((10, 1_000), cost_events // 2, repeats=2 if quick else 3)
+    for c in crowd:
+        print(
+            f"crowd, {c.links:,} links ({c.rules:,} rules): {c.matched:.2f} rules/event, "
+            f"evaluate {c.evaluate_us:.1f} µs/event"
+        )
     if quick:
         return
-    (ROOT / "docs" / "benchmarks-notes.md").write_text(report(runs, costs, cost_events, load))
+    text = report(runs, costs, cost_events, load, crowd, cost_events // 2)
+    (ROOT / "docs" / "benchmarks-notes.md").write_text(text)
     print("wrote docs/benchmarks-notes.md")
 
 

@@ -19,12 +19,14 @@ from fairwatch.model import Role
 from fairwatch.replay import replay
 from fairwatch.rules import load_rules
 from fairwatch.sim import scenario
+from fairwatch.site import load_site
 from fairwatch.store import SqlStore, sqlite_url
 from tests.harness import Server
 
 START = 1_780_000_000.0
 HOUR = 3600.0
 RULES = Path(__file__).parents[2] / "examples" / "rules" / "riverside.yaml"
+SITE = Path(__file__).parents[2] / "examples" / "sites" / "riverside.yaml"  # the crowd rules measure links
 Summary = dict[tuple[str, tuple[tuple[str, str], ...]], tuple[str, bool, int]]
 
 
@@ -63,7 +65,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[
     """A data directory holding a live hour of the riverside demo, its alarms, and when one was acknowledged."""
     data = tmp_path_factory.mktemp("demo-hour") / "data"
     clock = FakeClock(START)
-    with Server(data, RULES.read_text(), clock) as srv:
+    with Server(data, RULES.read_text(), clock, site=SITE) as srv:
         with srv.client(Role.DEVICE) as device:
             run_live_hour(srv, clock, device)
         with srv.client(Role.OPERATOR) as operator:
@@ -86,7 +88,7 @@ def test_replaying_the_stored_events_gives_the_live_alarms(
     data, alarms, _ = recorded
     store = SqlStore(sqlite_url(data))
     try:
-        result = replay(load_rules(RULES), store.iter_events())
+        result = replay(load_rules(RULES, site=load_site(SITE)), store.iter_events())
     finally:
         store.close()
     live = summary([(a["rule"], a["group"], a["first_seen"], a["active"], a["count"]) for a in alarms])
@@ -101,7 +103,8 @@ def test_replay_command_reads_the_store_and_the_time_to_acknowledge(
     recorded: tuple[Path, list[dict[str, Any]], float],
 ) -> None:
     data, alarms, delay = recorded
-    args = ["replay", "--since", rfc3339(START - 600), "--data", str(data), "--rules", str(RULES), "--json"]
+    args = ["replay", "--since", rfc3339(START - 600), "--data", str(data), "--rules", str(RULES)]
+    args += ["--site", str(SITE), "--json"]
     result = CliRunner(env={"FAIRWATCH_RULES": None}).invoke(cli, args)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
@@ -131,6 +134,7 @@ def test_until_bounds_the_stored_events(recorded: tuple[Path, list[dict[str, Any
     finally:
         store.close()
     args = ["replay", "--since", rfc3339(START), "--until", rfc3339(START + 60), "--data", str(data)]
+    args += ["--site", str(SITE)]
     result = CliRunner(env={"FAIRWATCH_RULES": None}).invoke(cli, [*args, "--rules", str(RULES), "--json"])
     assert result.exit_code == 0, result.output
     load = json.loads(result.stdout)["load"]

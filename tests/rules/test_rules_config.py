@@ -612,6 +612,9 @@ def test_riverside_example_parses_and_compiles() -> None:
         "heat-stress": Kind.HELD,
         "high-wind": Kind.HELD,
         "lightning-nearby": Kind.THRESHOLD,
+        "egress-surge": Kind.HELD,
+        "stage-walk-counterflow": Kind.HELD,
+        "stage-filling": Kind.HELD,
     }
     hazard_classes = {rule.alarm_type.split(".")[0] for rule in ruleset}
     assert hazard_classes <= {"fire", "medical", "crowd_safety", "weather", "violence", "technical"}

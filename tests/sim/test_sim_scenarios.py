@@ -46,8 +46,8 @@ def span(name: str, seconds: float) -> float:
 
 
 def ruleset() -> RuleSet:
-    """The rules `fairwatch demo` serves."""
-    return load_rules(demo_rules_path())
+    """The rules `fairwatch demo` serves, compiled against its site (links, capacities)."""
+    return load_rules(demo_rules_path(), site=demo_site())
 
 
 def raised(name: str, seconds: float, rules: RuleSet) -> dict[str, float]:

@@ -21,7 +21,7 @@ ZONE_A = "{id: a, name: A, polygon: [[0, 0], [40, 0], [40, 40], [0, 40]], capaci
 ZONE_B = "{id: b, name: B, polygon: [[40, 0], [100, 0], [100, 40], [40, 40]], capacity: 200}"
 KINDS = (
     "crowd_counter, smoke_detector, temperature_sensor, panic_button, heartbeat, camera, "
-    "weather_station, gate"
+    "weather_station, gate, line_counter, queue_counter"
 )
 DEVICE = "{id: c1, kind: crowd_counter, zone: a, location: {x: 10, y: 10}}"
 
@@ -162,7 +162,9 @@ ERRORS = [
     (
         "device-unknown-key",
         doc([ZONE_A, ZONE_B], ["{id: c1, kind: camera, model: x200}"]),
-        ["t.site.yaml:10: device 1 ('c1'): unknown key 'model' (expected one of id, kind, zone, location)"],
+        [
+            "t.site.yaml:10: device 1 ('c1'): unknown key 'model' (expected one of id, kind, zone, location, link, direction)"
+        ],
     ),
     (
         "device-duplicate-id",
@@ -215,13 +217,13 @@ ERRORS = [
         SITE + "zonez: []\n",
         [
             "t.site.yaml:1: missing required key 'zones'",
-            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices)",
+            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices, links, los)",
         ],
     ),
     (
         "empty-file",
         "",
-        ["t.site.yaml:1: a site file is a mapping with keys site, zones, devices (got nothing)"],
+        ["t.site.yaml:1: a site file is a mapping with keys site, zones, devices, links, los (got nothing)"],
     ),
     (
         "yaml-syntax",

@@ -8,6 +8,7 @@ from __future__ import annotations
 import yaml
 
 from fairwatch.rules._nodes import Node, Reader
+from fairwatch.rules.crowd_forms import CROWD_FORMS, read_crowd_when
 from fairwatch.rules.forms import (
     COUNT_OPERATORS,
     DERIVED_FORMS,
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 MODIFIERS = ("for", "count", "rate", "enter", "exit", "dwell")
-FORMS = ("all", "any", "absent", "occupancy", "density", "count", "rate")
+FORMS = ("all", "any", "absent", "occupancy", "density", "count", "rate", *CROWD_FORMS)
 CORROBORATION_KEYS = ("within", "radius", "min_sources")
 
 Entries = dict[str, tuple[Node, Node]]
@@ -98,6 +99,8 @@ def read_when(reader: Reader, node: Node) -> When | None:
         return _read_absent(reader, node)
     if form in DERIVED_FORMS:
         return _read_derived_when(reader, node, form)
+    if form in CROWD_FORMS:
+        return read_crowd_when(reader, node, form)
     return _read_simple(reader, node)
 
 
@@ -189,7 +192,7 @@ def _read_derived_when(reader: Reader, node: Node, form: str) -> SimpleWhen | No
 def zone_group_problem(when: When, group_by: tuple[str, ...]) -> str | None:
     """The derived form (occupancy, density) of a `when` that names no zone and is not grouped by zone:
     readings of different zones would then take turns in one condition."""
-    if not isinstance(when, SimpleWhen) or not when.derived or "zone" in group_by:
+    if not isinstance(when, SimpleWhen) or when.derived not in DERIVED_FORMS or "zone" in group_by:
         return None
     pinned = any(m.field == "zone" for m in when.condition.matchers)
     return None if pinned else when.derived

@@ -16,16 +16,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fairwatch.model import Decision, Event
-from fairwatch.rules import occupancy
+from fairwatch.rules import crowd, occupancy
 from fairwatch.rules.evaluator import Evaluator
 from fairwatch.rules.geofence import place_event
 from fairwatch.rules.kinds import EVALUATORS
-from fairwatch.rules.model import Condition, Rule, RuleSet
-from fairwatch.rules.spec import DERIVED_TYPES
+from fairwatch.rules.model import Condition, Getter, Rule, RuleSet, getter
+from fairwatch.rules.spec import CAPACITY, DERIVED_TYPES, FLOW
 from fairwatch.rules.state import EngineState
 from fairwatch.site import Site
 
-BUCKET_FIELDS = ("zone", "source", "site")
+BUCKET_FIELDS = ("zone", "source", "site", "data.link")  # data.link: crowd readings of one link
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,7 @@ class _Entry:
     """The evaluators for one event type: those every event must see, and those bucketed by a field value."""
 
     general: tuple[Evaluator, ...]
-    buckets: tuple[tuple[str, dict[object, tuple[Evaluator, ...]]], ...]
+    buckets: tuple[tuple[Getter, dict[object, tuple[Evaluator, ...]]], ...]
 
 
 class Engine:
@@ -50,9 +50,10 @@ class Engine:
         self._order = {rule.id: rule.index for rule in ruleset}
         self._index = _build_index(self._evaluators)
         self._horizon = max((rule.horizon() for rule in ruleset), default=0.0)
-        self._derived = frozenset(DERIVED_TYPES & self._index.keys())
+        self._derived = frozenset((DERIVED_TYPES | {CAPACITY}) & self._index.keys())
         self._counters = occupancy.COUNTER_TYPES if self._derived else frozenset()
         self._counted = _counted_zones(self._index, self._derived)
+        self._lines = FLOW in self._index
         zones = self.site.zones if self.site is not None else ()
         self._zones = {z.id: (z.capacity, z.area_m2) for z in zones}
 
@@ -70,6 +71,10 @@ class Engine:
         if event.type in self._counters:
             for derived in sorted(self._derived):
                 found += self._candidates(dataclasses.replace(event, type=derived))
+        if self._lines and event.type == crowd.LINE:
+            counted = self.site.counter_link(event.source) if self.site is not None else None
+            data = {"link": counted[0].id} if counted is not None else {}
+            found += self._candidates(dataclasses.replace(event, type=FLOW, data=data))
         return tuple(e.rule for e in sorted(dict.fromkeys(found), key=lambda e: e.rule.index))
 
     def evaluate(self, state: EngineState, event: Event, now: float) -> list[Decision]:
@@ -77,6 +82,8 @@ class Engine:
         is in a transaction: each evaluator changes only the group of the event's key in its rule)."""
         if self._counters and event.type in self._counters:
             return self._evaluate_counter(state, event, now)
+        if self._lines and event.type == crowd.LINE:
+            return self._evaluate_line(state, event, now)
         entry = self._index.get(event.type)
         if entry is None:
             return []
@@ -100,7 +107,29 @@ class Engine:
             info = self._zones.get(event.zone or "")
             for derived in occupancy.derive(event, count, info, self._derived):
                 work += [(e, derived) for e in self._candidates(derived)]
+            if CAPACITY in self._derived and info is not None:
+                if journal is not None:
+                    journal.keep_crowd(state, crowd.trend_key(event.zone or ""))
+                projected = crowd.apply_trend(state.crowd, event, count.occupancy(), info[0])
+                work += [(e, projected) for e in self._candidates(projected)]
         work.sort(key=lambda pair: pair[0].rule.index)  # stable: a rule sees the event before its readings
+        out: list[Decision] = []
+        for evaluator, seen in work:
+            if journal is not None:
+                journal.keep(state, evaluator.rule.index, evaluator.group(seen)[0])
+            evaluator.on_event(state, seen, now, out)
+        return out
+
+    def _evaluate_line(self, state: EngineState, event: Event, now: float) -> list[Decision]:
+        """A line counter's totals: its own rules, then the `@flow` reading's rules, in rule order."""
+        work = [(e, event) for e in self._candidates(event)]
+        journal = state.journal
+        if journal is not None:
+            journal.keep_crowd(state, crowd.line_key(event.source))
+        reading = crowd.apply_line(state.crowd, self.site, event)
+        if reading is not None:
+            work += [(e, reading) for e in self._candidates(reading)]
+        work.sort(key=lambda pair: pair[0].rule.index)
         out: list[Decision] = []
         for evaluator, seen in work:
             if journal is not None:
@@ -149,8 +178,8 @@ class Engine:
     def _candidates_in(entry: _Entry, event: Event) -> tuple[Evaluator, ...]:
         found = entry.general
         merged = False
-        for name, table in entry.buckets:
-            extra = table.get(getattr(event, name))
+        for get, table in entry.buckets:
+            extra = table.get(get(event))
             if extra:
                 found, merged = found + extra, merged or bool(found)
         return tuple(sorted(found, key=lambda e: e.rule.index)) if merged else found
@@ -176,14 +205,19 @@ def _counted_zones(index: dict[str, _Entry], derived: frozenset[str]) -> frozens
     zones: set[object] = set()
     for derived_type in derived:
         entry = index[derived_type]
-        if entry.general or any(name != "zone" for name, _ in entry.buckets):
+        if entry.general or any(get is not _GETTERS["zone"] for get, _ in entry.buckets):
             return None
         zones.update(*(table.keys() for _, table in entry.buckets))
     return frozenset(z for z in zones if isinstance(z, str))
 
 
+_GETTERS = {name: getter(name) for name in BUCKET_FIELDS}
+
+
 def _entry(general: list[Evaluator], tables: dict[str, dict[object, list[Evaluator]]]) -> _Entry:
-    frozen = tuple((name, {v: tuple(e) for v, e in table.items()}) for name, table in sorted(tables.items()))
+    frozen = tuple(
+        (_GETTERS[name], {v: tuple(e) for v, e in table.items()}) for name, table in sorted(tables.items())
+    )
     return _Entry(tuple(general), frozen)
 
 

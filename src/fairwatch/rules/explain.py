@@ -17,7 +17,7 @@ from fairwatch.model import Event, Location
 from fairwatch.policy import check_name
 from fairwatch.rules.geofence import Region
 from fairwatch.rules.model import SYMBOLS, TRACK_MEMORY_TEXT, Condition, Matcher, Rule
-from fairwatch.rules.spec import DENSITY, OCCUPANCY, OF_CAPACITY
+from fairwatch.rules.spec import CAPACITY, DENSITY, FLOW, OCCUPANCY, OF_CAPACITY
 
 MAX_NAMED = 10  # sources named in one explanation
 WITHHELD = "(withheld)"  # what an explanation shows instead of text from an event
@@ -134,10 +134,36 @@ def _derived(condition: Condition, event: Event, misses: Sequence[Matcher] | Non
     return _reading(condition, event) + (f" {shown}" if shown else "")
 
 
+def _one(value: float) -> str:
+    """People per metre per minute to one decimal."""
+    return num(round(value, 1))
+
+
+def _crowd(condition: Condition, event: Event, misses: Sequence[Matcher] | None = None) -> str:
+    """A crowd reading (docs/crowd.md) and the tests it meets (or no longer meets)."""
+    data = event.data
+    if condition.type == FLOW:
+        text = (
+            f"flow through {data.get('link')}: forward {_one(data['forward'])}, backward "
+            f"{_one(data['backward'])}, total {_one(data['total'])} p/m/min, LoS {data['los']}, "
+            f"counterflow {num(round(data['counterflow'], 2))}"
+        )
+    else:
+        seconds = event.value
+        when = "not rising" if seconds is None else f"full in {num(round(seconds / 60.0, 1))} min"
+        text = f"{event.zone} {num(data['occupancy'])} of capacity {data['capacity']}, {when}"
+    no = "" if misses is None else "no longer "
+    tests = condition.rest if misses is None else [m for m in misses if m.field != "data.link"]
+    shown = ", ".join(f"{m.field.removeprefix('data.')} {no}{SYMBOLS[m.op]} {show(m.operand)}" for m in tests)
+    return text + (f"; {shown}" if shown else "")
+
+
 def matched(condition: Condition, event: Event) -> str:
     """`temperature value 61.0 > 55`: the condition's type and each matcher with the event's value."""
     if condition.type in (OCCUPANCY, DENSITY):
         return _derived(condition, event)
+    if condition.type in (FLOW, CAPACITY):
+        return _crowd(condition, event)
     if not condition.matchers:
         return condition.type
     return condition.type + " " + ", ".join(_matcher(m, event) for m in condition.matchers)
@@ -148,6 +174,8 @@ def failed(condition: Condition, event: Event) -> str:
     misses = [m for m in condition.matchers if not Condition(condition.type, (m,)).matches(event)]
     if condition.type in (OCCUPANCY, DENSITY):
         return _derived(condition, event, misses)
+    if condition.type in (FLOW, CAPACITY):
+        return _crowd(condition, event, misses)
     return condition.type + " " + ", ".join(_matcher(m, event, negate=True) for m in misses)
 
 
@@ -157,8 +185,9 @@ def threshold(rule: Rule, event: Event, values: Sequence[str]) -> str:
 
 
 def held(rule: Rule, event: Event, values: Sequence[str]) -> str:
-    """A condition held for `for`."""
-    return f"{matched(rule.when[0], event)} held for {rule.for_text}{where(rule, values)}"
+    """A condition held for `for` (a crowd condition without `for` holds from its first true reading)."""
+    held = f" held for {rule.for_text}" if rule.for_s else ""
+    return f"{matched(rule.when[0], event)}{held}{where(rule, values)}"
 
 
 def count(rule: Rule, n: int, values: Sequence[str], reached: bool) -> str:

@@ -9,12 +9,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from fairwatch.crowd import flow as crowd_flow
 from fairwatch.model import Event, Location, Severity
 from fairwatch.rules import occupancy
 from fairwatch.rules.config import RuleConfig
 from fairwatch.rules.geofence import Region
 from fairwatch.rules.spec import (
+    CAPACITY,
     DERIVED_TYPES,
+    FLOW,
     AbsentWhen,
     AllWhen,
     AnyWhen,
@@ -49,7 +52,7 @@ class Kind(StrEnum):
 TRACKS = frozenset({Kind.ENTER, Kind.EXIT, Kind.DWELL})
 TRACK_MEMORY_S = 600.0  # a source's position is forgotten after this long without a new one
 TRACK_MEMORY_TEXT = "10m"
-SCOPE_FIELDS = frozenset({"source", "site", "zone"})
+SCOPE_FIELDS = frozenset({"source", "site", "zone", "data.link"})  # data.link: the link of a crowd reading
 SYMBOLS = {
     "gt": ">",
     "gte": ">=",
@@ -160,8 +163,11 @@ class Rule:
         seconds = self.for_s + self.within_s + self.clear_for_s
         if self.kind in TRACKS:
             seconds += TRACK_MEMORY_S
-        if any(t in DERIVED_TYPES for t in self.event_types()):
+        types = self.event_types()
+        if any(t in DERIVED_TYPES or t == CAPACITY for t in types):
             seconds += occupancy.REPLAY_S  # movements before that are lost; counts re-anchor occupancy
+        if FLOW in types:
+            seconds += 2 * crowd_flow.WINDOW_S  # a counter's totals before the window make its first flow
         return seconds
 
 

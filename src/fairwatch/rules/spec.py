@@ -15,7 +15,14 @@ Point = tuple[float, float]
 OCCUPANCY = "@occupancy"
 DENSITY = "@density"
 DERIVED_TYPES = frozenset({OCCUPANCY, DENSITY})
-OF_CAPACITY = "data.of_capacity"  # the derived reading's occupancy as a fraction of the zone's capacity
+OF_CAPACITY = "data.of_capacity"
+# Readings the engine derives for the crowd conditions (see `rules/crowd.py`): a link's flow from a line
+# counter (`counter.line`), and a zone's projected time to capacity from its occupancy.
+FLOW = "@flow"
+CAPACITY = "@capacity"
+CROWD_TYPES = frozenset(
+    {FLOW, CAPACITY}
+)  # the derived reading's occupancy as a fraction of the zone's capacity
 
 
 @dataclass(frozen=True, slots=True)

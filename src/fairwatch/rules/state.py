@@ -21,11 +21,13 @@ class EngineState:
 
     `groups[rule index][dedup key]` is that group's state (one of the *Group classes below). A rule or
     group with nothing to remember has no entry, so an empty state is `EngineState()`. `zones[zone id]`
-    is the occupancy count of a zone, kept only when some rule uses occupancy or density.
+    is the occupancy count of a zone, kept only when some rule uses occupancy or density. `crowd[key]`
+    is a line counter's totals or a zone's recent occupancy, kept only when a crowd condition uses them.
     """
 
     groups: dict[int, dict[str, Any]] = field(default_factory=dict)
     zones: dict[str, ZoneCount] = field(default_factory=dict)
+    crowd: dict[str, Any] = field(default_factory=dict)  # line counters and occupancy trends (rules/crowd.py)
     journal: Journal | None = field(default=None, compare=False, repr=False)
 
     def begin(self) -> None:
@@ -48,9 +50,10 @@ class Journal:
     change (None: it did not exist). The engine calls `keep`/`keep_zone` before it lets an evaluator change
     a group; an evaluator changes only the group of the event's dedup key in its own rule."""
 
-    __slots__ = ("groups", "rules", "zones")
+    __slots__ = ("crowd", "groups", "rules", "zones")
 
     def __init__(self) -> None:
+        self.crowd: dict[str, Any] = {}
         self.groups: dict[tuple[int, str], Any] = {}
         self.rules: dict[int, dict[str, Any] | None] = {}
         self.zones: dict[str, ZoneCount | None] = {}
@@ -72,6 +75,12 @@ class Journal:
             old = state.zones.get(zone)
             self.zones[zone] = None if old is None else copy_zone(old)
 
+    def keep_crowd(self, state: EngineState, key: str) -> None:
+        """Remember the crowd measure under `key` (a line counter, a zone's trend) unless already remembered."""
+        if key not in self.crowd:
+            old = state.crowd.get(key)
+            self.crowd[key] = None if old is None else old.copy()
+
     def undo(self, state: EngineState) -> None:
         """Put every remembered group and zone count back as it was."""
         for index, groups in self.rules.items():
@@ -92,6 +101,11 @@ class Journal:
                 state.zones.pop(zone, None)
             else:
                 state.zones[zone] = count
+        for key, measure in self.crowd.items():
+            if measure is None:
+                state.crowd.pop(key, None)
+            else:
+                state.crowd[key] = measure
 
 
 def copy_zone(count: ZoneCount) -> ZoneCount:

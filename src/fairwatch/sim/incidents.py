@@ -25,7 +25,8 @@ SMOKE_OBSCURATION = 4.5  # %/m, a typical optical detector's alarm reading
 class Incident:
     """Something that happens at `at` seconds after start and lasts `length` seconds.
 
-    kind (target): surge, heat, fire, medical (a zone); panic, gate, gust, lightning, outage (a device).
+    kind (target): surge, heat, fire, medical, fill (a zone); panic, gate, gust, lightning, outage,
+    egress, counterflow (a device).
     medical sends 3 reports over `length` (1 if it is 0); panic is reset after `length`.
     """
 
@@ -54,6 +55,11 @@ SHOWCASE = (
     Incident("lightning", "weather-mast", 70.0, 60.0),  # strikes at 70, 100 and 130 s
     Incident("medical", "main-stage", 75.0, 64.0),  # reports at 75, 107 and 139 s
     Incident("gate", "river-walk-exit", 90.0, 120.0),
+    # crowd flow (docs/crowd.md): the headliner's crowd leaves by the river exit; people walk back in
+    # against the stream on the stage walk; the Second Stage fills before its next act
+    Incident("egress", "river-exit-counter", 0.0, 240.0),  # > 82 p/m/min from ~50 s
+    Incident("counterflow", "stage-walk-counter", 20.0, 200.0),
+    Incident("fill", "second-stage", 0.0, 720.0),  # would be full in 10 min; levels off at 95 %
 )
 
 # What may happen later: (kind, target, length).

@@ -73,6 +73,11 @@ SERIES = {
     DeviceKind.WEATHER_STATION: Series("weather.wind", 10.0, (0.4, 1.0), 1, 0.0),
 }
 GATE_EVERY = 10.0
+LINE_EVERY = 10.0  # line counters report their cumulative totals
+COUNT_EVERY = 30.0  # the Second Stage counter also reports people in the zone (crowd.count)
+FILL_ZONE = "second-stage"
+EGRESS_PEAK = 600.0  # persons/min more through the river exit while the headliner's crowd leaves
+COUNTERFLOW_PEAK = 110.0  # persons/min walking back in against the stream
 
 
 class Riverside:
@@ -101,6 +106,10 @@ class Riverside:
                 streams.append(self.series(i, device, SERIES[device.kind]))
             elif device.kind is DeviceKind.GATE:
                 streams.append(self.gate_status(i, device))
+            elif device.kind is DeviceKind.LINE_COUNTER:
+                streams.append(self.line_counts(i, device))
+            if device.kind is DeviceKind.CROWD_COUNTER and device.zone == FILL_ZONE:
+                streams.append(self.zone_counts(i, device))
         return merge(streams)
 
     # -- the true state of the site at `t` seconds after start --
@@ -121,6 +130,27 @@ class Riverside:
         air = ambient + (HEAT_PEAK - ambient) * wave
         fire = max((i.level(t, 40.0, 90.0) for i in active(self.seed, "fire", zone, t)), default=0.0)
         return air + (FIRE_PEAK - air) * fire
+
+    def flow(self, counter: str, t: float) -> tuple[float, float]:
+        """(forward, backward) persons per minute through a line counter's link."""
+        if counter == "river-exit-counter":
+            egress = max(
+                (i.level(t, 20.0, 40.0) for i in active(self.seed, "egress", counter, t)), default=0.0
+            )
+            return 150.0 * density_base("river-walk", t) + EGRESS_PEAK * egress, 10.0
+        against = max(
+            (i.level(t, 10.0, 20.0) for i in active(self.seed, "counterflow", counter, t)), default=0.0
+        )
+        return 160.0 + 40.0 * density_base("river-walk", t), 8.0 + COUNTERFLOW_PEAK * against
+
+    def occupancy(self, zone: str, t: float) -> float:
+        """People in `zone`: its density times its area, or a steady fill while a fill incident lasts."""
+        capacity = self.site.zone(zone).capacity
+        for inc in active(self.seed, "fill", zone, t):
+            start = 0.8 * capacity
+            per_s = (capacity - start) / 600.0  # full in 10 minutes from the incident's start
+            return min(0.95 * capacity, start + per_s * (t - inc.at))
+        return density_base(zone, t) * self.site.zone(zone).area_m2
 
     def wind(self, station: str, t: float) -> float:
         """Mean wind speed (m/s), gusts included."""
@@ -170,6 +200,41 @@ class Riverside:
             return t, device_event(self.site.id, device, "gate.status", t, data={"state": state})
 
         return sampled(ticks(stagger(index, self._n, GATE_EVERY), GATE_EVERY), make)
+
+    def line_counts(self, index: int, device: Device) -> Stream:
+        """counter.line every 10 s: the totals each way since start (as if the counter started then)."""
+        totals = [0.0, 0.0]
+        last = [0.0]
+
+        def make(rel: float) -> SimEvent | None:
+            forward, backward = self.flow(device.id, rel)
+            step = (rel - last[0]) / 60.0
+            totals[0] += forward * step
+            totals[1] += backward * step
+            last[0] = rel
+            if self.silent(device.id, rel):
+                return None
+            t = self.start + rel
+            data = {"forward": int(totals[0]), "backward": int(totals[1])}
+            return t, device_event(self.site.id, device, "counter.line", t, data=data)
+
+        first = stagger(index, self._n, LINE_EVERY)
+        last[0] = first
+        return sampled(ticks(first, LINE_EVERY), make)
+
+    def zone_counts(self, index: int, device: Device) -> Stream:
+        """crowd.count every 30 s: people in the counter's zone."""
+        zone = device.zone or ""
+
+        def make(rel: float) -> SimEvent | None:
+            if self.silent(device.id, rel):
+                return None
+            t = self.start + rel
+            return t, device_event(
+                self.site.id, device, "crowd.count", t, float(round(self.occupancy(zone, rel)))
+            )
+
+        return sampled(ticks(stagger(index, self._n, COUNT_EVERY), COUNT_EVERY), make)
 
     def incident_events(self) -> Stream:
         """The point events incidents cause, hour by hour, in time order."""

@@ -5,6 +5,18 @@ point lies on the globe.
 """
 
 from fairwatch.site.config import load_site, parse_site
-from fairwatch.site.model import Device, DeviceKind, GeoRef, Plan, Site, Zone
+from fairwatch.site.model import OUTSIDE, Device, DeviceKind, GeoRef, Link, LinkKind, Plan, Site, Zone
 
-__all__ = ["Device", "DeviceKind", "GeoRef", "Plan", "Site", "Zone", "load_site", "parse_site"]
+__all__ = [
+    "OUTSIDE",
+    "Device",
+    "DeviceKind",
+    "GeoRef",
+    "Link",
+    "LinkKind",
+    "Plan",
+    "Site",
+    "Zone",
+    "load_site",
+    "parse_site",
+]

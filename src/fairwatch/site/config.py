@@ -6,6 +6,7 @@ file, line, item (`zone 3 ('main-stage')`, 1-based), dotted field path and the b
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Sequence
@@ -18,17 +19,31 @@ from shapely import Point, Polygon
 
 from fairwatch.errors import ConfigError
 from fairwatch.model import Location
-from fairwatch.site.model import Device, DeviceKind, GeoRef, Plan, Site, Zone, polygon_problem
+from fairwatch.site.model import (
+    OUTSIDE,
+    Device,
+    DeviceKind,
+    GeoRef,
+    Link,
+    LinkKind,
+    Plan,
+    Site,
+    Zone,
+    polygon_problem,
+)
 from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, read_text, show
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-_TOP_KEYS = ("site", "zones", "devices")
+_TOP_KEYS = ("site", "zones", "devices", "links", "los")
+_LOS_KEYS = ("walkway", "standing")
 _SITE_KEYS = ("id", "name", "timezone", "plan", "georef")
 _PLAN_KEYS = ("width", "height", "image")
 _GEOREF_KEYS = ("lat", "lon")
 _ZONE_KEYS = ("id", "name", "polygon", "area_m2", "capacity", "indoor")
-_DEVICE_KEYS = ("id", "kind", "zone", "location")
+_DEVICE_KEYS = ("id", "kind", "zone", "location", "link", "direction")
+_LINK_KEYS = ("id", "from", "to", "width_m", "kind", "planned_flow")
+_DIRECTIONS = ("forward", "reverse")
 _LOCATION_KEYS = ("x", "y")
 
 
@@ -257,7 +272,7 @@ def _device_zone(r: _Reader, d: LineDict, zones: dict[str, Zone]) -> tuple[bool,
 
 
 def _device(
-    r: _Reader, d: Any, index: int, line: int, plan: Plan | None, zones: dict[str, Zone]
+    r: _Reader, d: Any, index: int, line: int, plan: Plan | None, zones: dict[str, Zone], links: set[str]
 ) -> Device | None:
     r.item = _label("device", index, d)
     if not r.line_mapping(d, line, "", _DEVICE_KEYS, ("id", "kind")):
@@ -266,9 +281,97 @@ def _device(
     kind = _optional(_kind, r, d, "kind")
     zone_ok, zone = _device_zone(r, d, zones)
     location = _location(r, d, plan, zone) if "location" in d else None
+    link_ok, link, reverse = _device_link(r, d, line, kind, links)
     if device_id is None or kind is None or not zone_ok or ("location" in d and location is None):
         return None
-    return Device(device_id, kind, None if zone is None else zone.id, location)
+    if not link_ok:
+        return None
+    return Device(device_id, kind, None if zone is None else zone.id, location, link, reverse)
+
+
+def _device_link(
+    r: _Reader, d: LineDict, line: int, kind: DeviceKind | None, links: set[str]
+) -> tuple[bool, str | None, bool]:
+    """(ok, link, reversed): a line counter must name a link of the site; only it may."""
+    ok, link, reverse = True, None, False
+    if "link" in d:
+        value = d["link"]
+        if not isinstance(value, str) or value not in links:
+            r.error(d.lines["link"], "link", f"unknown link {value!r}")
+            ok = False
+        else:
+            link = value
+    elif kind is DeviceKind.LINE_COUNTER:
+        r.error(line, "link", "a line_counter needs the link it counts")
+        ok = False
+    if "direction" in d:
+        value = d["direction"]
+        if value not in _DIRECTIONS:
+            r.error(d.lines["direction"], "direction", f"expected one of {', '.join(_DIRECTIONS)}", got=value)
+            ok = False
+        reverse = value == "reverse"
+    if kind is not None and kind is not DeviceKind.LINE_COUNTER and ("link" in d or "direction" in d):
+        r.error(d.lines.get("link", line), "link", "only a line_counter has a link")
+        ok = False
+    return ok, link, reverse
+
+
+def _bands(r: _Reader, d: LineDict, key: str) -> tuple[float, ...] | None:
+    """Five ascending positive upper bounds (level of service A to E)."""
+    value, line = d[key], d.lines[key]
+    ok = isinstance(value, list) and len(value) == 5 and all(_is_number(v) and v > 0 for v in value)
+    if not ok or any(a >= b for a, b in itertools.pairwise(value)):
+        r.error(
+            line, f"los.{key}", "expected five ascending positive numbers (upper bounds of A to E)", got=value
+        )
+        return None
+    return tuple(float(v) for v in value)
+
+
+def _los(r: _Reader, top: LineDict) -> tuple[bool, dict[str, tuple[float, ...] | None]]:
+    """(ok, bands by key) from the optional `los` mapping."""
+    r.item = ""
+    if "los" not in top:
+        return True, {}
+    d = top["los"]
+    if not r.line_mapping(d, top.lines["los"], "los", _LOS_KEYS, ()):
+        return False, {}
+    bands = {key: _bands(r, d, key) for key in _LOS_KEYS if key in d}
+    return all(b is not None for b in bands.values()), bands
+
+
+def _link_end(r: _Reader, d: LineDict, key: str, zones: dict[str, Zone]) -> str | None:
+    value = d[key]
+    if value == OUTSIDE or (isinstance(value, str) and value in zones):
+        return str(value)
+    r.error(d.lines[key], key, f"unknown zone {value!r} (a zone id, or '{OUTSIDE}')")
+    return None
+
+
+def _link(r: _Reader, d: Any, index: int, line: int, zones: dict[str, Zone]) -> Link | None:
+    r.item = _label("link", index, d)
+    if not r.line_mapping(d, line, "", _LINK_KEYS, ("id", "from", "to", "width_m", "kind")):
+        return None
+    link_id = _ident(r, d) if "id" in d else None
+    start = _optional(_link_end, r, d, "from", zones)
+    end = _optional(_link_end, r, d, "to", zones)
+    width = _optional(_number, r, d, "width_m", positive=True)
+    kind: LinkKind | None = None
+    if "kind" in d:
+        try:
+            kind = LinkKind(d["kind"])
+        except (ValueError, TypeError):
+            kinds = ", ".join(k.value for k in LinkKind)
+            r.error(d.lines["kind"], "kind", f"unknown link kind {d['kind']!r} (expected one of {kinds})")
+    planned = _optional(_number, r, d, "planned_flow", positive=True)
+    if start is not None and start == end:
+        r.error(d.lines["to"], "to", "a link joins two different zones", got=end)
+        return None
+    if link_id is None or start is None or end is None or width is None or kind is None:
+        return None
+    if "planned_flow" in d and planned is None:
+        return None
+    return Link(link_id, start, end, width, kind, planned)
 
 
 def _items(r: _Reader, top: LineDict, key: str, *, required: bool) -> list[tuple[int, int, Any]]:
@@ -284,7 +387,7 @@ def _items(r: _Reader, top: LineDict, key: str, *, required: bool) -> list[tuple
     return [(i + 1, value.lines[i], item) for i, item in enumerate(value)]
 
 
-def _unique(r: _Reader, kind: str, items: Sequence[tuple[int, int, Zone | Device]]) -> None:
+def _unique(r: _Reader, kind: str, items: Sequence[tuple[int, int, Zone | Device | Link]]) -> None:
     """Report an id used twice; the later definition is the error."""
     first: dict[str, int] = {}
     for index, line, item in items:
@@ -302,11 +405,20 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
     good_zones = [(i, ln, z) for i, ln, z in zones if z is not None]
     _unique(r, "zone", good_zones)
     by_id = {z.id: z for _, _, z in reversed(good_zones)}  # reversed: a duplicate id resolves to the first
+    links = [(i, ln, _link(r, k, i, ln, by_id)) for i, ln, k in _items(r, top, "links", required=False)]
+    good_links = [(i, ln, k) for i, ln, k in links if k is not None]
+    _unique(r, "link", good_links)
+    if OUTSIDE in by_id:
+        index, line, _ = next((i, ln, z) for i, ln, z in good_zones if z.id == OUTSIDE)
+        r.item = f"zone {index} ('{OUTSIDE}')"
+        r.error(line, "id", f"'{OUTSIDE}' is reserved (a link's way off the site)")
+    los_ok, bands = _los(r, top)
+    link_ids = {k.id for _, _, k in good_links}
     raw_devices = _items(r, top, "devices", required=False)
-    devices = [(i, ln, _device(r, d, i, ln, plan, by_id)) for i, ln, d in raw_devices]
+    devices = [(i, ln, _device(r, d, i, ln, plan, by_id, link_ids)) for i, ln, d in raw_devices]
     good_devices = [(i, ln, d) for i, ln, d in devices if d is not None]
     _unique(r, "device", good_devices)
-    if r.errors or header is None:
+    if r.errors or header is None or not los_ok:
         return None
     return Site(
         id=header.id,
@@ -316,6 +428,9 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
         georef=header.georef,
         zones=tuple(z for _, _, z in good_zones),
         devices=tuple(d for _, _, d in good_devices),
+        links=tuple(k for _, _, k in good_links),
+        walkway_los=bands.get("walkway"),
+        standing_los=bands.get("standing"),
     )
 
 

@@ -30,6 +30,34 @@ class DeviceKind(StrEnum):
     CAMERA = "camera"
     WEATHER_STATION = "weather_station"
     GATE = "gate"
+    LINE_COUNTER = "line_counter"  # counts people crossing a link, both ways (`counter.line`)
+    QUEUE_COUNTER = "queue_counter"  # people queueing and the estimated wait (`counter.queue`)
+
+
+OUTSIDE = "outside"  # the reserved zone id a link may lead to: off the site
+
+
+class LinkKind(StrEnum):
+    """What a link between two zones is (docs/crowd.md)."""
+
+    GATE = "gate"
+    CORRIDOR = "corridor"
+    STAIRS_DOWN = "stairs_down"
+    STAIRS_UP = "stairs_up"
+    TURNSTILE = "turnstile"
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A way between two zones (`to` may be OUTSIDE); `forward` is from -> to. `planned_flow` is persons
+    per metre per minute the plan expects (None: not stated)."""
+
+    id: str
+    from_zone: str
+    to_zone: str
+    width_m: float
+    kind: LinkKind
+    planned_flow: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +101,8 @@ class Device:
     kind: DeviceKind
     zone: str | None = None
     location: Location | None = None
+    link: str | None = None  # a line counter's link
+    reversed: bool = False  # a line counter mounted so that its `forward` is the link's to -> from
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +116,46 @@ class Site:
     zones: tuple[Zone, ...]
     devices: tuple[Device, ...] = ()
     georef: GeoRef | None = None
+    links: tuple[Link, ...] = ()
+    # The site's own level-of-service bands (five ascending upper bounds, A to E), if it sets them.
+    walkway_los: tuple[float, ...] | None = None  # persons per metre per minute
+    standing_los: tuple[float, ...] | None = None  # persons per m²
     _zones_by_id: dict[str, Zone] = field(init=False, repr=False, compare=False)
     _devices_by_id: dict[str, Device] = field(init=False, repr=False, compare=False)
     _tree: STRtree = field(init=False, repr=False, compare=False)
+    _links_by_id: dict[str, Link] = field(init=False, repr=False, compare=False)
+    _neighbours: dict[str, tuple[str, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_zones_by_id", {z.id: z for z in self.zones})
         object.__setattr__(self, "_devices_by_id", {d.id: d for d in self.devices})
         object.__setattr__(self, "_tree", STRtree([z.shape for z in self.zones]))
+        object.__setattr__(self, "_links_by_id", {link.id: link for link in self.links})
+        object.__setattr__(self, "_neighbours", _neighbours(self.links, self.devices))
+
+    @property
+    def link_ids(self) -> frozenset[str]:
+        """Ids of every link."""
+        return frozenset(self._links_by_id)
+
+    def link(self, link_id: str) -> Link:
+        """The link with this id; NotFound if there is none."""
+        try:
+            return self._links_by_id[link_id]
+        except KeyError:
+            raise NotFound(f"site '{self.id}' has no link '{link_id}'") from None
+
+    def neighbour_counters(self, device_id: str) -> tuple[str, ...]:
+        """The other line counters on links that share a zone (not `outside`) with this counter's link."""
+        return self._neighbours.get(device_id, ())
+
+    def counter_link(self, device_id: str) -> tuple[Link, bool] | None:
+        """(link, reversed) for a line counter on a link, else None."""
+        device = self._devices_by_id.get(device_id)
+        if device is None or device.link is None:
+            return None
+        link = self._links_by_id.get(device.link)
+        return None if link is None else (link, device.reversed)
 
     @property
     def zone_ids(self) -> frozenset[str]:
@@ -135,6 +197,7 @@ class Site:
             "georef": None if self.georef is None else {"lat": self.georef.lat, "lon": self.georef.lon},
             "zones": [self._zone_json(z) for z in self.zones],
             "devices": [self._device_json(d) for d in self.devices],
+            "links": [_link_json(link) for link in self.links],
         }
 
     def _zone_json(self, zone: Zone) -> dict[str, Any]:
@@ -160,9 +223,45 @@ class Site:
             "zone": device.zone,
             "location": None if loc is None else loc.as_dict(),
         }
+        if device.link is not None:
+            out["link"] = device.link
+            out["direction"] = "reverse" if device.reversed else "forward"
         if self.georef is not None and loc is not None and loc.x is not None and loc.y is not None:
             out["geo"] = list(plan_to_geo(self.georef, loc.x, loc.y))
         return out
+
+
+def _neighbours(links: tuple[Link, ...], devices: tuple[Device, ...]) -> dict[str, tuple[str, ...]]:
+    """Per line counter: the counters on links that share a zone (not OUTSIDE) with its link."""
+    by_zone: dict[str, set[str]] = {}
+    for link in links:
+        for zone in {link.from_zone, link.to_zone} - {OUTSIDE}:
+            by_zone.setdefault(zone, set()).add(link.id)
+    counters: dict[str, list[str]] = {}
+    for device in devices:
+        if device.link is not None:
+            counters.setdefault(device.link, []).append(device.id)
+    ends = {link.id: {link.from_zone, link.to_zone} - {OUTSIDE} for link in links}
+    out: dict[str, tuple[str, ...]] = {}
+    for device in devices:
+        if device.link is None or device.link not in ends:
+            continue
+        near = set().union(*(by_zone[z] for z in ends[device.link]))
+        out[device.id] = tuple(
+            d for link_id in sorted(near) for d in counters.get(link_id, ()) if d != device.id
+        )
+    return out
+
+
+def _link_json(link: Link) -> dict[str, Any]:
+    return {
+        "id": link.id,
+        "from": link.from_zone,
+        "to": link.to_zone,
+        "width_m": link.width_m,
+        "kind": link.kind.value,
+        "planned_flow": link.planned_flow,
+    }
 
 
 def _plan_json(plan: Plan) -> dict[str, Any]:
