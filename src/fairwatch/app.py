@@ -135,6 +135,8 @@ class App:
             metrics=metrics,
             settings=settings,
             version=__version__,
+            schemas=cfg.schemas,
+            zones=cfg.site.zone_ids if cfg.site is not None else None,
         )
         ctx.change_listeners = listeners
         asgi = create_api(ctx)

@@ -23,7 +23,7 @@ from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, read_text,
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-_TOP_KEYS = ("site", "zones", "devices")
+_TOP_KEYS = ("site", "zones", "devices", "schemas")  # schemas: read by fairwatch.schemas
 _SITE_KEYS = ("id", "name", "timezone", "plan", "georef")
 _PLAN_KEYS = ("width", "height", "image")
 _GEOREF_KEYS = ("lat", "lon")
