@@ -13,8 +13,6 @@ from typing import Any
 from fairwatch.errors import Problem
 from fairwatch.schemas import Catalogue, FieldSpec, Kind
 
-MAX_NARRATIVE = 2000
-
 
 def declared_problems(
     item: dict[str, Any], index: int, schemas: Catalogue | None, zones: frozenset[str] | None
@@ -61,9 +59,7 @@ def _kind_problem(spec: FieldSpec, value: Any) -> str | None:
             if isinstance(value, str) and value in spec.values
             else f"must be one of {', '.join(spec.values)}"
         )
-    if not isinstance(value, str):
-        return "must be a string (narrative text)"
-    return None if len(value) <= MAX_NARRATIVE else f"must be at most {MAX_NARRATIVE} characters"
+    return None if isinstance(value, str) else "must be a string (narrative text)"
 
 
 def _shown(value: Any) -> Any:

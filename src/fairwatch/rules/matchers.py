@@ -35,8 +35,11 @@ def read_condition(
     elif default_type is None:
         reader.require(node, path, entries, ("type",))
     matchers: list[MatcherConfig | None] = []
-    type_node = entries["type"][1] if "type" in entries else node
-    schema = None if event_type is None else schema_of(reader, type_node, join(path, "type"), event_type)
+    schema = None
+    if "type" in entries and event_type is not None:
+        schema = schema_of(reader, entries["type"][1], join(path, "type"), event_type)
+    elif event_type is not None and reader.schemas is not None:  # the when-type, checked where it is written
+        schema = reader.schemas.get(event_type)
     for key, (key_node, value_node) in entries.items():
         if key in STRING_FIELDS or key == "value" or is_data_key(key):
             spec = None
