@@ -147,7 +147,9 @@ class App:
         console = install_console(asgi, ctx, cfg.site)
         ctx.session_lookup, ctx.html_error = console.sessions.lookup, console.html_error
         transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site)
-        mqtt = install_ingest(asgi, ctx, requires, cfg.site)  # MQTT, Frigate, Alertmanager, /metrics
+        mqtt = install_ingest(
+            asgi, ctx, requires, cfg.site, cfg.schemas
+        )  # MQTT, Frigate, Alertmanager, /metrics
         # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
         notify = install_notify(asgi, ctx, requires, cfg.notify, cfg.site, cfg.taxonomy)
         app = cls(

@@ -57,7 +57,7 @@ def load(settings: Settings) -> Config:
     elif settings.rules is not None:
         digest = hashlib.sha256(settings.rules.read_bytes()).hexdigest()
         info = {"path": str(settings.rules), "rules": len(rules.rules), "sha256": digest}
-    phases = _step("phases", settings.phases, lambda p: load_phases(p, taxonomy.is_active, site))
+    phases = _step("phases", settings.phases, lambda p: load_phases(p, taxonomy.is_active, site, schemas))
     notify = _step("notify", settings.notify, load_notify)
     return Config(taxonomy, site, rules, info, phases, notify, schemas)
 
