@@ -215,13 +215,13 @@ ERRORS = [
         SITE + "zonez: []\n",
         [
             "t.site.yaml:1: missing required key 'zones'",
-            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices)",
+            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices, schemas)",
         ],
     ),
     (
         "empty-file",
         "",
-        ["t.site.yaml:1: a site file is a mapping with keys site, zones, devices (got nothing)"],
+        ["t.site.yaml:1: a site file is a mapping with keys site, zones, devices, schemas (got nothing)"],
     ),
     (
         "yaml-syntax",
