@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from fairwatch.clock import FakeClock
@@ -143,8 +144,22 @@ def test_free_text_cannot_be_grouped_into_an_alarm_explanation(tmp_path: Path) -
         "group_by[1]: 'text' of event type 'report.medical' is narrative text: rules never evaluate it"
         in message
     )
-    with server(tmp_path) as srv, srv.client(Role.DEVICE) as dev:
-        # The narrative field is stored; free text under any other key is refused.
+    by_category = (
+        FIRE
+        + """
+  - id: fainting
+    alarm: medical.emergency
+    severity: high
+    when: {type: report.medical, data.category: fainting}
+    group_by: [zone, data.category]
+"""
+    )
+    with (
+        server(tmp_path, by_category) as srv,
+        srv.client(Role.DEVICE) as dev,
+        srv.client(Role.OPERATOR) as op,
+    ):
+        # The narrative field is stored but never evaluated; free text under any other key is refused.
         report = event(
             "r1", "report.medical", data={"category": "fainting", "text": "guest fainted by the door"}
         )
@@ -153,6 +168,12 @@ def test_free_text_cannot_be_grouped_into_an_alarm_explanation(tmp_path: Path) -
         [(_, field, _, _)] = refused(dev.post("/api/v1/events", json=smuggled))
         assert field == "data.note"
         assert stored(srv) == ["r1"]
+        [alarm] = op.get("/api/v1/alarms").json()["alarms"]
+        detail = op.get(f"/api/v1/alarms/{alarm['id']}").json()
+        # Operators see the report with its narrative; the alarm's explanation and audit record never carry it.
+        said = orjson.dumps([detail["occurrences"][0]["explanation"], detail["history"]]).decode()
+        assert "data.category=fainting" in said
+        assert "fainted" not in said and "kippah" not in said
 
 
 def test_an_event_in_a_zone_the_site_does_not_have_is_refused(tmp_path: Path) -> None:
