@@ -90,5 +90,10 @@ def test_declared_measurements_pass() -> None:
     severity: medium
     when: {type: crowd.density, value: {gt: 4}, data.count: {gte: 100}}
     group_by: [zone]
+  - id: left-bag
+    alarm: other_safety.unattended_item
+    severity: high
+    when: {type: camera.object.bag, data.stationary: true, value: {gte: 0.7}}
+    group_by: [zone]
 """
-    assert len(parse_rules(text, "r.yaml", schemas=builtin()).rules) == 3
+    assert len(parse_rules(text, "r.yaml", schemas=builtin()).rules) == 4
