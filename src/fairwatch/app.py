@@ -146,7 +146,7 @@ class App:
             phases = install_phases(asgi, ctx, requires, cfg.phases, cfg.site)
         console = install_console(asgi, ctx, cfg.site)
         ctx.session_lookup, ctx.html_error = console.sessions.lookup, console.html_error
-        transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site)
+        transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site, cfg.schemas)
         mqtt = install_ingest(
             asgi, ctx, requires, cfg.site, cfg.schemas
         )  # MQTT, Frigate, Alertmanager, /metrics
