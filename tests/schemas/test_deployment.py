@@ -49,3 +49,18 @@ def test_phase_rules_see_declared_measurements_only(tmp_path: Path) -> None:
         f"{tmp_path}/r.yaml:5: rule 1 ('pump'): when.data.flag: 'flag' is not a declared field of event type"
         " 'gate.status' (declared: state)"
     ]
+
+
+def test_rule_test_files_check_rules_and_events_against_the_schemas(tmp_path: Path) -> None:
+    (tmp_path / "r.yaml").write_text(RULES.replace("pump.pressure, data.running: false", "crowd.count"))
+    test = tmp_path / "r.test.yaml"
+    test.write_text(
+        "rule_files: [r.yaml]\ntests:\n  - name: code book\n    events:\n"
+        "      - {at: 0s, source: c1, type: crowd.count, value: 3, data: {hw: 3}}\n    expect: []\n"
+    )
+    result = runner.invoke(cli, ["rules", "test", str(test)])
+    assert result.exit_code == 2
+    assert (
+        "data.hw: 'hw' is not a declared field of event type 'crowd.count' (declared: capacity)"
+        in result.stderr
+    )
