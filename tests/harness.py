@@ -23,6 +23,7 @@ from fairwatch.model import Role
 from fairwatch.settings import Settings
 
 T = TypeVar("T")
+TEST_SCHEMAS = Path(__file__).parent / "schemas.yaml"  # event types the tests send beside the built-in ones
 
 
 class Server:
@@ -40,7 +41,8 @@ class Server:
         # Bind now and hand the socket to uvicorn: no window in which another process can take the port.
         self._sock = _bind(0)
         self.port = int(self._sock.getsockname()[1])
-        base: dict[str, Any] = {"tick_seconds": 3600.0}  # tests drive timers explicitly with `tick()`
+        # Tests drive timers explicitly with `tick()`; they send the event types of `tests/schemas.yaml`.
+        base: dict[str, Any] = {"tick_seconds": 3600.0, "schemas": TEST_SCHEMAS}
         base.update(settings)
         self.settings = Settings(data=data, rules=rules_path, port=self.port, **base)
         self.clock = clock

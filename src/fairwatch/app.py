@@ -137,6 +137,8 @@ class App:
             settings=settings,
             version=__version__,
             revocations=RevocationMarker.in_data(settings.data),
+            schemas=cfg.schemas,
+            zones=cfg.site.zone_ids if cfg.site is not None else None,
         )
         ctx.change_listeners = listeners
         ctx.incidents = IncidentDesk.for_site(cfg.taxonomy, cfg.cards, cfg.site)
@@ -147,8 +149,10 @@ class App:
             phases = install_phases(asgi, ctx, requires, cfg.phases, cfg.site)
         console = install_console(asgi, ctx, cfg.site)
         ctx.session_lookup, ctx.html_error = console.sessions.lookup, console.html_error
-        transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site)
-        mqtt = install_ingest(asgi, ctx, requires, cfg.site)  # MQTT, Frigate, Alertmanager, /metrics
+        transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site, cfg.schemas)
+        mqtt = install_ingest(
+            asgi, ctx, requires, cfg.site, cfg.schemas
+        )  # MQTT, Frigate, Alertmanager, /metrics
         # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
         notify = install_notify(asgi, ctx, requires, cfg.notify, cfg.site, cfg.taxonomy)
         app = cls(

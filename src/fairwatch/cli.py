@@ -55,6 +55,12 @@ user_cli = typer.Typer(help="Console users (people who sign in to the web consol
 cli.add_typer(user_cli, name="user")
 
 T = TypeVar("T")
+SchemasOpt = Annotated[
+    Path | None,
+    typer.Option("--schemas", help="Event types added to the built-in event schemas (FAIRWATCH_SCHEMAS)."),
+]
+
+
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Data directory (FAIRWATCH_DATA).")]
 DatabaseOpt = Annotated[
     str | None,
@@ -153,6 +159,7 @@ def serve(
         Path | None, typer.Option(help="Site additions to the taxonomy (FAIRWATCH_TAXONOMY).")
     ] = None,
     cards: Annotated[Path | None, typer.Option(help="Action cards file (FAIRWATCH_CARDS).")] = None,
+    schemas: SchemasOpt = None,
 ) -> None:
     """Run the server."""
     settings = _settings(
@@ -164,6 +171,7 @@ def serve(
         rules=rules,
         phases=phases,
         taxonomy=taxonomy,
+        schemas=schemas,
         mqtt_url=mqtt,
         frigate_prefix=frigate_prefix,
         notify=notify,
@@ -251,12 +259,15 @@ def rules_check(
     site: Annotated[
         Path | None, typer.Option(help="Site file, for rules that name zones (FAIRWATCH_SITE).")
     ] = None,
+    schemas: SchemasOpt = None,
 ) -> None:
     """Validate a rules file against the taxonomy (and site); print every error with file:line; exit 2 when invalid.
 
     The files go through the same checks as in `serve`, the rights guard's included."""
     env = _settings()
-    check = Settings(taxonomy=taxonomy or env.taxonomy, site=site or env.site, rules=path)
+    check = Settings(
+        taxonomy=taxonomy or env.taxonomy, site=site or env.site, schemas=schemas or env.schemas, rules=path
+    )
     ruleset = _or_exit(lambda: config.load(check)).rules
     typer.echo(f"{path}: {len(ruleset.rules)} rules OK")
 

@@ -19,12 +19,14 @@ from fairwatch.notify.config import load_notify
 from fairwatch.notify.model import NotifyConfig
 from fairwatch.phases.config import load_phases
 from fairwatch.phases.plan import RunOfShow
-from fairwatch.policy import NameProblem, Violation, check_name
+from fairwatch.policy import NameProblem, Violation, check_name, check_text
 from fairwatch.rules import RuleSet, load_rules, parse_rules
+from fairwatch.schemas import Catalogue, builtin, load_schemas, read_section
 from fairwatch.settings import Settings
 from fairwatch.site import Site
 from fairwatch.site import load_site as _read_site
 from fairwatch.taxonomy import Taxonomy
+from fairwatch.yamlfile import LineDict, Reader, load_yaml, read_text
 
 T = TypeVar("T")
 
@@ -41,23 +43,43 @@ class Config:
     phases: RunOfShow | None = None
     notify: NotifyConfig | None = None
     cards: Cards = field(default_factory=Cards)
+    schemas: Catalogue = field(default_factory=builtin)
 
 
 def load(settings: Settings) -> Config:
     """Load and check every file `settings` names; raises ConfigRejected naming the file and every problem."""
     taxonomy = _step("taxonomy", settings.taxonomy, load_taxonomy) or Taxonomy.builtin()
     site = _step("site", settings.site, load_site)
-    rules = _step("rules", settings.rules, lambda p: load_rules(p, taxonomy.is_active, site))
+    schemas = _step("site", settings.site, lambda p: site_schemas(p, builtin())) or builtin()
+    schemas = _step("schemas", settings.schemas, lambda p: load_schemas(p, schemas, guard)) or schemas
+    rules = _step("rules", settings.rules, lambda p: load_rules(p, taxonomy.is_active, site, schemas))
     info: dict[str, Any] = {"path": None, "rules": 0}
     if rules is None:
-        rules = parse_rules("rules: []\n", "(no rules)", site=site)
+        rules = parse_rules("rules: []\n", "(no rules)", site=site, schemas=schemas)
     elif settings.rules is not None:
         digest = hashlib.sha256(settings.rules.read_bytes()).hexdigest()
         info = {"path": str(settings.rules), "rules": len(rules.rules), "sha256": digest}
-    phases = _step("phases", settings.phases, lambda p: load_phases(p, taxonomy.is_active, site))
+    phases = _step("phases", settings.phases, lambda p: load_phases(p, taxonomy.is_active, site, schemas))
     notify = _step("notify", settings.notify, load_notify)
     cards = _step("cards", settings.cards, lambda p: load_cards(p, taxonomy.is_active)) or Cards()
-    return Config(taxonomy, site, rules, info, phases, notify, cards)
+    return Config(taxonomy, site, rules, info, phases, notify, cards, schemas)
+
+
+def guard(text: str) -> str | None:
+    """The rights guard for schema names, units and enum values: None, or the ground, term and reason."""
+    refused = check_text(text)
+    return None if refused is None else f"{refused.ground.value}: {refused.term!r} ({refused.reason})"
+
+
+def site_schemas(path: Path, base: Catalogue) -> Catalogue:
+    """`base` extended by the `schemas:` section of a site file (RS-10), each name passing the guard."""
+    doc = load_yaml(read_text(path, "site"), str(path))
+    if not isinstance(doc, LineDict) or "schemas" not in doc:
+        return base
+    reader = Reader(str(path))
+    added = read_section(reader, doc["schemas"], doc.lines["schemas"], base, guard)
+    reader.raise_if_any()
+    return base.extended(added)
 
 
 def load_taxonomy(path: Path | None) -> Taxonomy:

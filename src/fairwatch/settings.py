@@ -22,6 +22,7 @@ class Settings:
     phases: Path | None = None
     taxonomy: Path | None = None
     cards: Path | None = None
+    schemas: Path | None = None
     mqtt_url: str | None = None
     mqtt_topics: str = "fairwatch/events/#"
     frigate_prefix: str | None = None
@@ -112,6 +113,7 @@ SETTINGS_HELP: dict[str, str] = {
     "phases": "Run-of-show file (YAML): event phases, each with its rules file; replaces `rules` (docs/phases.md).",
     "taxonomy": "Site additions to the built-in alarm taxonomy (YAML).",
     "cards": "Action cards (YAML): the tasks an incident of each type starts with (docs/incidents.md).",
+    "schemas": "Event types a site adds to the built-in event schemas (YAML, `schemas:`; docs/rights.md).",
     "mqtt_url": "MQTT broker to ingest from: mqtt://[user:pass@]host[:port], or mqtts:// for TLS.",
     "mqtt_topics": "Comma-separated MQTT topic filters to subscribe to.",
     "frigate_prefix": "Topic prefix of a Frigate NVR on the same broker (e.g. frigate).",

@@ -356,15 +356,19 @@ def test_on_postgresql_a_nul_is_a_422_and_honest_events_are_stored(
 ) -> None:
     with pg_server.client(Role.OPERATOR) as c:
         before = c.post("/api/v1/events", json=[hot("pg-1"), hot("pg-2")])
-        bad = c.post("/api/v1/events", json=[hot("pg-3"), hot("pg-4", data={"note": "a\x00"})])
-        after = c.post("/api/v1/events", json=hot("pg-5", data={"note": "two\tcolumns\nand a line"}))
+        # free text lives in a declared narrative field (RS-10): a steward's report
+        report = {"source": "steward-1", "type": "report.fire", "zone": "food-court"}
+        bad = c.post("/api/v1/events", json=[hot("pg-3"), report | {"id": "pg-4", "data": {"text": "a\x00"}}])
+        after = c.post(
+            "/api/v1/events", json=report | {"id": "pg-5", "data": {"text": "two\tcolumns\nand a line"}}
+        )
         [alarm] = c.get("/api/v1/alarms").json()["alarms"]
         comment = c.post(f"/api/v1/alarms/{alarm['id']}/comment", json={"text": "\x00"})
         big = c.get(f"/api/v1/alarms/{TOO_BIG}")
     assert (before.status_code, after.status_code) == (202, 202)
     assert problems(bad) == [
         (
-            "data.note",
+            "data.text",
             "contains a NUL character U+0000 at position 1 (only tab, line feed and carriage return are allowed in free text)",
         )
     ]

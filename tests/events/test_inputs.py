@@ -171,7 +171,7 @@ TIMES = [
 @pytest.mark.parametrize(("ago", "max_age", "accepted"), [c[1:] for c in TIMES], ids=[c[0] for c in TIMES])
 def test_event_times_have_a_horizon(ago: float, max_age: float | None, accepted: bool) -> None:
     raw = [{**OK, "time": rfc3339(NOW - ago)}]
-    kw = {} if max_age is None else {"max_age": max_age}
+    kw: dict[str, Any] = {} if max_age is None else {"max_age": max_age}
     if accepted:
         [event] = validate_events(raw, NOW, **kw)
         assert event.time == NOW - ago

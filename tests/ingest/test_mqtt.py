@@ -140,7 +140,7 @@ TYPE_MSG = "must be lowercase dotted like 'crowd.density' (pattern ^[a-z][a-z0-9
         # the whole message is refused, as a whole HTTP batch is: both events count as rejected
         (
             "fairwatch/events/g1",
-            '[{"type": "ok"}, {"type": "Bad"}]',
+            '[{"type": "heartbeat"}, {"type": "Bad"}]',
             "invalid events",
             [(1, "type", "Bad", TYPE_MSG)],
             2,
@@ -152,8 +152,31 @@ TYPE_MSG = "must be lowercase dotted like 'crowd.density' (pattern ^[a-z][a-z0-9
             [(0, "data.religion", "religion", PERSON)],
             1,
         ),
+        # closed event schemas (RS-10): an undeclared key is refused on MQTT as on HTTP
+        (
+            "fairwatch/events/g1",
+            '{"type": "crowd.count", "value": 1, "data": {"hw": 3}}',
+            "invalid events",
+            [
+                (
+                    0,
+                    "data.hw",
+                    3,
+                    "'hw' is not a declared field of event type 'crowd.count' (declared: capacity)",
+                )
+            ],
+            1,
+        ),
     ],
-    ids=["bad-json", "empty-batch", "no-type", "no-source-in-topic", "one-bad-in-batch", "person-data"],
+    ids=[
+        "bad-json",
+        "empty-batch",
+        "no-type",
+        "no-source-in-topic",
+        "one-bad-in-batch",
+        "person-data",
+        "undeclared-key",
+    ],
 )
 def test_invalid_payload_is_dead_lettered_and_ingest_goes_on(
     tmp_path: Path,

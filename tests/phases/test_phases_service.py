@@ -370,7 +370,7 @@ BANNER = """rules:
     alarm: fire.smoke
     severity: high
     description: Protest banner detected
-    when: {type: smoke, value: {gt: 0.5}}
+    when: {type: smoke.detected, value: {gt: 0.5}}
 """
 
 

@@ -233,7 +233,7 @@ rules:
   - id: x
     alarm: fire.suspected
     severity: high
-    when: {type: smoke, value: {gtt: 1}}
+    when: {type: smoke.detected, value: {gtt: 1}}
 """
 
 

@@ -217,13 +217,15 @@ ERRORS = [
         SITE + "zonez: []\n",
         [
             "t.site.yaml:1: missing required key 'zones'",
-            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices, links, los)",
+            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices, links, los, schemas)",
         ],
     ),
     (
         "empty-file",
         "",
-        ["t.site.yaml:1: a site file is a mapping with keys site, zones, devices, links, los (got nothing)"],
+        [
+            "t.site.yaml:1: a site file is a mapping with keys site, zones, devices, links, los, schemas (got nothing)"
+        ],
     ),
     (
         "yaml-syntax",

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fairwatch.audit import canonical_json, key_id, public_key_b64, public_key_from_b64
 from fairwatch.clock import FakeClock
 from fairwatch.model import Role
+from fairwatch.schemas import builtin
 from fairwatch.transparency.definitions import digest, plain
 from fairwatch.transparency.export import signature_valid
 from tests.harness import Server
@@ -91,10 +92,8 @@ def test_the_export_signs_rules_zones_and_schemas_in_force(tmp_path: Path) -> No
     assert doc["configuration"] == {
         "rules": [{"id": "hot", "sha256": digest(rule)}],
         "zones": [{"id": "main-stage", "sha256": digest(zone)}],
-        # no event schemas are declared yet: the event types the rules use
-        "event_schemas": [
-            {"id": "temperature", "sha256": digest({"type": "temperature", "fields": "undeclared"})}
-        ],
+        # the declared schema of each event type the rules use (RS-10)
+        "event_schemas": [{"id": "temperature", "sha256": digest(builtin()["temperature"].as_dict())}],
     }
     assert digest(rule) == hashlib.sha256(canonical_json(plain(rule))).hexdigest()
     assert plain(rule)["when"] == [

@@ -91,7 +91,7 @@ def test_every_file_kind_names_file_line_item_field_and_value_alike(
 
 def test_rule_test_files_use_the_format_too(tmp_path: Path) -> None:
     (tmp_path / "rules.yaml").write_text(
-        "rules:\n  - {id: r, alarm: fire.x, severity: high, when: {type: t}}\n"
+        "rules:\n  - {id: r, alarm: fire.x, severity: high, when: {type: smoke.detected}}\n"
     )
     path = tmp_path / "r.test.yaml"
     path.write_text("rule_files: [rules.yaml]\ntests:\n  - name: t\n    start: tomorrow\n    events: []\n")

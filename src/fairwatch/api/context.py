@@ -15,6 +15,7 @@ from fairwatch.clock import Clock
 from fairwatch.incidents import IncidentDesk
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
+from fairwatch.schemas import Catalogue, builtin
 from fairwatch.settings import Settings
 from fairwatch.store import Store
 from fairwatch.stream import Hub
@@ -35,6 +36,9 @@ class Context:
     incidents: IncidentDesk = field(
         default_factory=IncidentDesk.default
     )  # the deployment's taxonomy and cards
+    # What ingest accepts (RS-10): the event schemas in force, and the site's zone ids (None: no site loaded).
+    schemas: Catalogue = field(default_factory=builtin)
+    zones: frozenset[str] | None = None
     # The console, when mounted, signs session users in and renders error pages for browsers:
     session_lookup: Callable[[Request], Principal | None] | None = None
     html_error: Callable[[Request, int, dict[str, Any]], Response | None] | None = None

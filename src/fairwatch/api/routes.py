@@ -86,7 +86,8 @@ async def ingest_events(request: Request) -> Response:
     raw = decode_body(body)
     now = ctx.clock.now()
     try:
-        events = validate_events(raw, now, ctx.settings.event_max_age_days * 86400.0)
+        max_age = ctx.settings.event_max_age_days * 86400.0
+        events = validate_events(raw, now, max_age, schemas=ctx.schemas, zones=ctx.zones)
     except EventsRefused as exc:
         ctx.metrics.events.labels("rejected").inc(len(raw))
         ctx.metrics.rejected_by_transport.labels("http").inc(len(raw))

@@ -11,9 +11,11 @@ from typing import Any
 import orjson
 
 from fairwatch.errors import InvalidInput, Problem
+from fairwatch.events.declared import declared_problems
 from fairwatch.events.inputs import check_document, load_json, text_problem
 from fairwatch.model import Event, Location
 from fairwatch.policy import check_event
+from fairwatch.schemas import Catalogue
 
 MAX_BATCH = 5_000
 MAX_BODY = 4 * 1024 * 1024
@@ -56,10 +58,20 @@ def decode_body(body: bytes) -> list[Any]:
     )
 
 
-def validate_events(raw: list[Any], now: float, max_age: float = MAX_AGE_SECONDS) -> list[Event]:
+def validate_events(
+    raw: list[Any],
+    now: float,
+    max_age: float = MAX_AGE_SECONDS,
+    *,
+    schemas: Catalogue | None = None,
+    zones: frozenset[str] | None = None,
+) -> list[Event]:
     """Validate every raw event; raise EventsRefused listing all problems if any event is invalid.
 
-    An event's `time` may be at most `max_age` seconds before `now` and `MAX_FUTURE_SECONDS` after it.
+    An event's `time` may be at most `max_age` seconds before `now` and `MAX_FUTURE_SECONDS` after it. With
+    `schemas` (ingest always passes the catalogue in force, RS-10) each event's type, value and data keys must be
+    declared; with `zones` (the site's) its zone must be one of them. Adapters that build their events from
+    their own declared fields call without.
     """
     events: list[Event] = []
     problems: list[Problem] = []
@@ -79,9 +91,11 @@ def validate_events(raw: list[Any], now: float, max_age: float = MAX_AGE_SECONDS
                 refused += 1
                 problems.extend(policy)
                 continue
-            events.append(_build(item, now))
-        else:
+            mine = declared_problems(item, index, schemas, zones)
+        if mine:
             problems.extend(mine)
+        else:
+            events.append(_build(item, now))
     if problems:
         raise EventsRefused(problems, refused)
     return events

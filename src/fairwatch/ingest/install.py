@@ -23,6 +23,7 @@ from fairwatch.ingest.adapters import alertmanager, frigate
 from fairwatch.ingest.mqtt import MqttIngest, Route, events_route, parse_broker, topic_filters
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
+from fairwatch.schemas import Catalogue
 from fairwatch.site import Site
 from fairwatch.writer.pipeline import Pipeline
 
@@ -40,12 +41,15 @@ class Host(HostBase, Protocol):
     def readiness(self) -> list[Callable[[], str | None]]: ...
 
 
-def install(asgi: FastAPI, ctx: Host, requires: Requires, site: Site | None = None) -> MqttIngest | None:
+def install(
+    asgi: FastAPI, ctx: Host, requires: Requires, site: Site | None = None, schemas: Catalogue | None = None
+) -> MqttIngest | None:
     """Add the Alertmanager receiver and /metrics; start MQTT ingest with the app when `mqtt_url` is set and
-    return it. Frigate zones are those of `site` (none without one)."""
+    return it. Frigate zones are those of `site` (none without one); MQTT event JSON is checked against
+    `schemas` (the built-in catalogue when None) and the site's zones."""
     _add_alertmanager(asgi, ctx, requires)
     _add_metrics(asgi, ctx, requires)
-    ingest = build_mqtt(ctx, site)
+    ingest = build_mqtt(ctx, site, schemas)
     if ingest is not None:
         ctx.readiness.append(ingest.readiness)
         ctx.on_start.append(ingest.start)
@@ -53,7 +57,7 @@ def install(asgi: FastAPI, ctx: Host, requires: Requires, site: Site | None = No
     return ingest
 
 
-def build_mqtt(ctx: Host, site: Site | None = None) -> MqttIngest | None:
+def build_mqtt(ctx: Host, site: Site | None = None, schemas: Catalogue | None = None) -> MqttIngest | None:
     """The MQTT subscriber the settings ask for, or None; a bad broker URL or topic is a ConfigError."""
     s = ctx.settings
     if s.mqtt_url is None:
@@ -71,7 +75,8 @@ def build_mqtt(ctx: Host, site: Site | None = None) -> MqttIngest | None:
             lambda name: dropped.labels("frigate", name).inc(),
             lambda reason, n: items.labels("frigate", reason.value).inc(n),
         )
-    routes += [events_route(f) for f in topic_filters(s.mqtt_topics)]
+    site_zones = site.zone_ids if site is not None else None
+    routes += [events_route(f, schemas, site_zones) for f in topic_filters(s.mqtt_topics)]
     return MqttIngest(
         broker,
         routes,

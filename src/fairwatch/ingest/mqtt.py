@@ -31,6 +31,7 @@ from fairwatch.ingest import mqtt_deadletter as dl
 from fairwatch.ingest.mqtt_link import Broker, Link, LinkError
 from fairwatch.metrics import Metrics
 from fairwatch.model import Event
+from fairwatch.schemas import Catalogue, builtin
 from fairwatch.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -42,11 +43,16 @@ TIMEOUT_S = 10.0
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Messages on topics matching `filter` are decoded into raw events by `decode`; `transport` labels metrics."""
+    """Messages on topics matching `filter` are decoded into raw events by `decode`; `transport` labels metrics.
+
+    Events sent as Fairwatch JSON are checked against `schemas` and the site's `zones` (RS-10); adapters' routes
+    (no schemas) build their events from their own declared fields."""
 
     filter: str
     transport: str
     decode: Decoder
+    schemas: Catalogue | None = None
+    zones: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,8 +133,11 @@ def derived_id(topic: str, payload: bytes, index: int) -> str:
     return f"mqtt:{digest}:{index}"
 
 
-def events_route(topic_filter: str) -> Route:
-    """A route for Fairwatch event JSON (one object or an array), `source` defaulting to the topic's tail."""
+def events_route(
+    topic_filter: str, schemas: Catalogue | None = None, zones: frozenset[str] | None = None
+) -> Route:
+    """A route for Fairwatch event JSON (one object or an array), `source` defaulting to the topic's tail; the
+    events are checked against `schemas` (the built-in catalogue when None) and the site's `zones`."""
 
     def decode(topic: str, payload: bytes) -> list[Any]:
         raw = decode_body(payload)
@@ -143,7 +152,7 @@ def events_route(topic_filter: str) -> Route:
                 item["id"] = derived_id(topic, payload, index)
         return raw
 
-    return Route(topic_filter, "mqtt", decode)
+    return Route(topic_filter, "mqtt", decode, schemas or builtin(), zones)
 
 
 def backoff_delay(attempt: int, base: float, cap: float, u: float) -> float:
@@ -288,7 +297,7 @@ class MqttIngest:
         raw: list[Any] = []
         try:
             raw = route.decode(topic, payload)
-            events = validate_events(raw, now) if raw else []
+            events = validate_events(raw, now, schemas=route.schemas, zones=route.zones) if raw else []
         except InvalidInput as exc:
             if isinstance(exc, EventsRefused):
                 self.metrics.refused.inc(exc.refused_by_policy)

@@ -21,6 +21,7 @@ from fairwatch.events.validate import parse_time
 from fairwatch.phases.plan import Phase, RunOfShow
 from fairwatch.policy import NameProblem, Violation, check_name
 from fairwatch.rules import RuleSet, load_rules
+from fairwatch.schemas import Catalogue
 from fairwatch.site import Site
 from fairwatch.yamlfile import Reader, compose, line_of, read_text
 
@@ -39,6 +40,7 @@ class _Reader(Reader):
     base: Path = field(default_factory=Path.cwd)
     known_type: KnownType | None = None
     site: Site | None = None
+    schemas: Catalogue | None = None
     rule_errors: list[str] = field(default_factory=list)
     loaded: dict[Path, tuple[RuleSet, str] | None] = field(default_factory=dict)
 
@@ -51,7 +53,7 @@ class _Reader(Reader):
         """The compiled rules of a phase's file, each file read once; its errors are kept as they are."""
         if path not in self.loaded:
             try:
-                ruleset = load_rules(path, self.known_type, self.site)
+                ruleset = load_rules(path, self.known_type, self.site, self.schemas)
                 self.loaded[path] = (ruleset, hashlib.sha256(path.read_bytes()).hexdigest())
             except ConfigError as exc:
                 self.rule_errors.extend(exc.messages)
@@ -66,12 +68,16 @@ def _refusal(found: NameProblem | Violation) -> str:
 
 
 def load_phases(
-    path: str | PathLike[str], known_type: KnownType | None = None, site: Site | None = None
+    path: str | PathLike[str],
+    known_type: KnownType | None = None,
+    site: Site | None = None,
+    schemas: Catalogue | None = None,
 ) -> RunOfShow:
-    """Read, check and compile a run-of-show file and every rules file it names; ConfigError lists all problems."""
+    """Read, check and compile a run-of-show file and every rules file it names; ConfigError lists all problems.
+    `schemas` limits the rules to declared event types and measurements (RS-11)."""
     filename = str(path)
     text = read_text(path, "phases")
-    return parse_phases(text, filename, Path(path).parent, known_type, site)
+    return parse_phases(text, filename, Path(path).parent, known_type, site, schemas)
 
 
 def parse_phases(
@@ -80,9 +86,10 @@ def parse_phases(
     base: Path | None = None,
     known_type: KnownType | None = None,
     site: Site | None = None,
+    schemas: Catalogue | None = None,
 ) -> RunOfShow:
     """Check and compile run-of-show text; rules files are relative to `base` (default: the working directory)."""
-    reader = _Reader(filename, base=base or Path.cwd(), known_type=known_type, site=site)
+    reader = _Reader(filename, base=base or Path.cwd(), known_type=known_type, site=site, schemas=schemas)
     root, syntax_error = compose(text, filename)
     if syntax_error is not None:
         raise ConfigError([syntax_error])

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from fairwatch.errors import ConfigError
+from fairwatch.schemas import Catalogue
 from fairwatch.yamlfile import Node, foreign_tags
 from fairwatch.yamlfile import Reader as YamlReader
 from fairwatch.yamlfile import compose as compose_node
@@ -38,7 +39,12 @@ def compose(text: str, filename: str) -> Node | None:
 
 @dataclass
 class Reader(YamlReader):
-    """Collects errors for one rule-test file; `item` names the test being read (e.g. "test 2 ('surge')")."""
+    """Collects errors for one rule-test file; `item` names the test being read (e.g. "test 2 ('surge')").
+
+    `schemas` and `zones` are what the test's events are checked against, as ingest checks them (RS-10)."""
+
+    schemas: Catalogue | None = None
+    zones: frozenset[str] | None = None
 
     def value(self, node: Node) -> Any:
         """The Python value of a node (nested for collections); timestamps stay the text as written."""

@@ -23,6 +23,7 @@ from fairwatch.events.validate import parse_time
 from fairwatch.model import Event
 from fairwatch.replay.strict import Node, Reader, compose, foreign_tags
 from fairwatch.rules import RuleSet, load_rules
+from fairwatch.schemas import builtin
 from fairwatch.site import Site
 from fairwatch.yamlfile import line_of, read_text
 
@@ -89,7 +90,11 @@ def load_test_file(path: Path) -> TestFile:
     reader.raise_if_any()
     assert entries is not None
     site = _read_site(reader, path.parent, entries["site"][1]) if "site" in entries else None
-    reader.raise_if_any()  # the rule files are compiled against the site
+    reader.raise_if_any()  # the rule files are compiled against the site and the schemas in force
+    reader.schemas = builtin()
+    if site is not None:
+        reader.schemas = config.site_schemas(path.parent / str(reader.value(entries["site"][1])), builtin())
+        reader.zones = site.zone_ids
     rulesets = _read_rule_files(reader, path.parent, entries["rule_files"][1], site)
     reader.raise_if_any()  # expectations name rules: check them only against readable rule files
     known = {rule.id: rule.group_by for ruleset in rulesets for rule in ruleset}
@@ -117,7 +122,7 @@ def _read_rule_files(reader: Reader, base: Path, node: Node, site: Site | None) 
         if name is None:
             continue
         try:
-            ruleset = load_rules(base / name, site=site)
+            ruleset = load_rules(base / name, site=site, schemas=reader.schemas)
         except ConfigError as exc:
             reader.found.extend((line_of(item), m) for m in exc.messages)
             continue
@@ -205,7 +210,7 @@ def _read_events(reader: Reader, node: Node, start: float | None, number: int) -
 def _validate(reader: Reader, node: Node, path: str, raw: dict[str, Any], now: float) -> Event | None:
     """The event contract's own checks and messages (fairwatch.events), positioned in the test file."""
     try:
-        [event] = validate_events([raw], now)
+        [event] = validate_events([raw], now, schemas=reader.schemas, zones=reader.zones)
     except InvalidInput as exc:
         for p in exc.problems:
             reader.error(node, f"{path}.{p.field}" if p.field else path, f"{p.message} (got {p.value!r})")

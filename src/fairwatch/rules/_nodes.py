@@ -14,6 +14,7 @@ from fairwatch.yamlfile import Reader as YamlReader
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from fairwatch.schemas import Catalogue
     from fairwatch.site import Site
 
 __all__ = ["DATA_KEY", "Node", "Reader", "foreign_tags", "is_data_key"]
@@ -25,10 +26,12 @@ DATA_KEY = "data.<key>"
 class Reader(YamlReader):
     """Collects errors for one rule file; `rule`/`rule_id` name the rule being read (the message's item).
 
-    `site`, when given, resolves and checks the zone ids the rules name.
+    `site`, when given, resolves and checks the zone ids the rules name; `schemas`, when given, the event types
+    and fields they use (RS-11, `rules.declared`).
     """
 
     site: Site | None = None
+    schemas: Catalogue | None = None
     rule: int | None = None
     rule_id: str | None = None
     _verdicts: dict[str, Any] = field(default_factory=dict)

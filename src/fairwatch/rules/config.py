@@ -17,6 +17,7 @@ from fairwatch.errors import ConfigError
 from fairwatch.model import Severity
 from fairwatch.rules._nodes import DATA_KEY, Node, Reader, foreign_tags, is_data_key
 from fairwatch.rules.conditions import read_clear, read_when, zone_group_problem
+from fairwatch.rules.declared import check_group_key
 from fairwatch.rules.spec import (
     AbsentWhen,
     AllWhen,
@@ -31,6 +32,7 @@ from fairwatch.rules.spec import (
 from fairwatch.yamlfile import compose, line_of, one_of
 
 if TYPE_CHECKING:
+    from fairwatch.schemas import Catalogue
     from fairwatch.site import Site
 
 __all__ = [
@@ -72,14 +74,19 @@ class RuleConfig:
 
 
 def read_rules(
-    text: str, filename: str = "rules.yaml", known_type: KnownType | None = None, site: Site | None = None
+    text: str,
+    filename: str = "rules.yaml",
+    known_type: KnownType | None = None,
+    site: Site | None = None,
+    schemas: Catalogue | None = None,
 ) -> list[RuleConfig]:
     """Parse and check a rule file; raise ConfigError listing every problem found.
 
     With a `site`, zone ids the rules name must exist in it (and geofences, capacities and areas come
-    from it); without one, rules that need a site are errors.
+    from it); without one, rules that need a site are errors. With `schemas` (the deployment always passes the
+    catalogue in force), rules may use declared event types and measurements only (RS-11).
     """
-    reader = Reader(filename, site=site)
+    reader = Reader(filename, site=site, schemas=schemas)
     root, syntax_error = compose(text, filename)
     if syntax_error is not None:
         raise ConfigError([syntax_error])
@@ -130,7 +137,7 @@ def _read_rule(
     severity = _read_severity(reader, entries)
     description = _read_description(reader, entries)
     when = read_when(reader, entries["when"][1]) if "when" in entries else None
-    group_by = _read_group_by(reader, entries["group_by"][1]) if "group_by" in entries else ()
+    group_by = _read_group_by(reader, entries["group_by"][1], when) if "group_by" in entries else ()
     when_node = entries["when"][1] if "when" in entries else None
     clear = read_clear(reader, entries["clear"], when_node, when) if "clear" in entries else None
     derived = zone_group_problem(when, group_by) if when is not None else None
@@ -218,7 +225,7 @@ def _read_description(reader: Reader, entries: dict[str, tuple[Node, Node]]) -> 
     return value
 
 
-def _read_group_by(reader: Reader, node: Node) -> tuple[str, ...]:
+def _read_group_by(reader: Reader, node: Node, when: When | None) -> tuple[str, ...]:
     items = reader.sequence(node, "group_by", "group keys")
     keys: list[str] = []
     for i, item in enumerate(items or ()):
@@ -232,6 +239,7 @@ def _read_group_by(reader: Reader, node: Node) -> tuple[str, ...]:
             keys.append(key)
             if is_data_key(key):
                 reader.guard(item, path, key[5:])
+                check_group_key(reader, item, path, key[5:], when)
         else:
             reader.error(item, path, f"unknown group key {key!r} (expected {one_of(GROUP_KEYS)})")
     return tuple(keys)

@@ -7,6 +7,7 @@ import math
 import yaml
 
 from fairwatch.rules._nodes import DATA_KEY, Node, Reader, is_data_key
+from fairwatch.rules.declared import check_matcher, field_of, schema_of
 from fairwatch.rules.spec import ConditionConfig, MatcherConfig, Operand, Point, RegionConfig, Scalar
 from fairwatch.site.model import polygon_problem
 from fairwatch.yamlfile import join, one_of
@@ -34,11 +35,25 @@ def read_condition(
     elif default_type is None:
         reader.require(node, path, entries, ("type",))
     matchers: list[MatcherConfig | None] = []
+    schema = None
+    if "type" in entries and event_type is not None:
+        schema = schema_of(reader, entries["type"][1], join(path, "type"), event_type)
+    elif event_type is not None and reader.schemas is not None:  # the when-type, checked where it is written
+        schema = reader.schemas.get(event_type)
     for key, (key_node, value_node) in entries.items():
         if key in STRING_FIELDS or key == "value" or is_data_key(key):
+            spec = None
             if is_data_key(key):
                 reader.guard(key_node, join(path, key), key[5:])
-            matchers.append(_matcher(reader, key, value_node, join(path, key)))
+                if schema is not None:
+                    spec = field_of(reader, key_node, join(path, key), schema, key[5:])
+                    if spec is None:
+                        matchers.append(None)
+                        continue
+            matcher = _matcher(reader, key, value_node, join(path, key))
+            if matcher is not None and spec is not None:
+                check_matcher(reader, value_node, join(path, key), spec, matcher)
+            matchers.append(matcher)
         elif key in GEOFENCES:
             region = read_region(reader, value_node, join(path, key))
             matchers.append(None if region is None else MatcherConfig("location", ((key, region),)))

@@ -23,6 +23,7 @@ from fairwatch.model import AuditEntry
 from fairwatch.periodic import Periodic
 from fairwatch.policy import HAZARD_CLASS_ORDER, POLICY_VERSION, lexicon_sha256
 from fairwatch.rules import Engine, Rule
+from fairwatch.schemas import Catalogue
 from fairwatch.settings import Settings
 from fairwatch.site import Site
 from fairwatch.store import StateTxn, Txn
@@ -66,9 +67,11 @@ class Transparency:
         current_types: Iterable[Mapping[str, Any]],
         rules: Sequence[Rule],
         site: Site | None = None,
+        schemas: Catalogue | None = None,
     ) -> None:
         self.host = host
         self.site = site
+        self.schemas = schemas
         self.current = {str(t["id"]): dict(t) for t in current_types}
         self.rules = tuple(rules)
         self.site_types = frozenset(i for i, t in self.current.items() if t.get("origin") != "builtin")
@@ -132,6 +135,15 @@ class Transparency:
             history = export.fold_history(store.history(export.TAXONOMY_OBJECT))
         self.types = history
 
+    def _schemas(self, rules: Sequence[Rule]) -> dict[str, Any] | None:
+        """The declared schema of each event type the rules listen to (RS-10, RS-15); the engine's derived
+        readings (`@occupancy`, `@density`) have none."""
+        if self.schemas is None:
+            return None
+        used = dict.fromkeys(t for rule in rules for t in rule.event_types())
+        derived = {"fields": "derived by the engine"}
+        return {t: self.schemas[t].as_dict() if t in self.schemas else {"type": t, **derived} for t in used}
+
     async def sync_configuration(self) -> bool:
         """When the writer runs another engine (rules loaded, phase switched): record the rules, zones and event
         schemas in force if they differ from the last record, and sign a checkpoint over it at once (RS-15).
@@ -140,7 +152,9 @@ class Transparency:
             engine = self.host.pipeline.engine
             if engine is self._engine_seen:
                 return False
-            hashes = definitions.in_force(engine.ruleset.rules, self.site, None)
+            hashes = definitions.in_force(
+                engine.ruleset.rules, self.site, self._schemas(engine.ruleset.rules)
+            )
             if hashes != self.configuration:
                 details: dict[str, Any] = {"policy_version": POLICY_VERSION, **hashes}
                 await self.host.pipeline.call(
