@@ -17,6 +17,7 @@ from fairwatch.clock import FakeClock
 from fairwatch.errors import ConfigError
 from fairwatch.model import Role
 from fairwatch.rules import parse_rules
+from fairwatch.schemas import builtin
 from tests.harness import Server
 from tests.notify.conftest import T0, HookServer
 
@@ -47,7 +48,7 @@ def rules() -> str:
     have closed that path: then zone and source carry the text alone)."""
     wide = "rules:" + RULE.format(extra=", data.note: {ne: drill}", group=", data.note")
     try:
-        parse_rules(wide)
+        parse_rules(wide, schemas=builtin())  # the catalogue a server checks rules against
     except ConfigError:
         return "rules:" + RULE.format(extra="", group="")
     return wide
