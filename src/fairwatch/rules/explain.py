@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from fairwatch.model import Event, Location
@@ -29,9 +30,15 @@ _ID = re.compile(r"^[^\s]{1,64}$")
 def public_id(value: str | None) -> str | None:
     """`value` if it reads as a zone, site or source id (no spaces, at most 64 characters, a clean name
     under `check_name`), else None: a sentence posted as a zone or source is event text, not an id."""
-    if not value or not _ID.match(value) or check_name(value) is not None:
+    if not value or not _ID.match(value):
         return None
-    return value
+    return value if _clean_name(value) else None
+
+
+@lru_cache(maxsize=65_536)
+def _clean_name(value: str) -> bool:
+    # The same few zone, site and source ids come back on every decision: judge each once (bounded cache).
+    return check_name(value) is None
 
 
 def public_group(group: dict[str, str]) -> dict[str, str]:
