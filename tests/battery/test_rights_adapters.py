@@ -15,7 +15,7 @@ from fairwatch.clock import FakeClock
 from fairwatch.ingest.adapters.alertmanager import DATA_FIELDS
 from fairwatch.model import Role
 from tests.harness import Server
-from tests.ingest.broker import Mosquitto, Publisher, wait_for
+from tests.ingest.broker import frigate_server, wait_for
 from tests.ingest.frigate_samples import person_messages
 
 NOW = 1_783_000_000.0  # 2026-07-02T13:46:40Z
@@ -164,23 +164,8 @@ def test_frigate_keeps_safety_objects_in_site_zones_only(tmp_path: Path) -> None
         _frigate("person", ["prayer_room", "backstage"], "4.0-person"),  # an unknown zone is dropped
         _frigate("gun", ["secret_zone"], "5.0-gun"),  # a weapon, only in an unknown zone: no zone
     ]
-    with (
-        Mosquitto(tmp_path / "broker") as broker,
-        Server(
-            tmp_path / "data",
-            RULES,
-            FakeClock(NOW),
-            site=site,
-            mqtt_url=broker.url,
-            frigate_prefix="frigate",
-        ) as srv,
-    ):
+    with frigate_server(tmp_path, RULES, NOW, site) as (srv, pub):
         assert srv.app is not None
-        wait_for(
-            lambda: srv.app is not None and srv.app.mqtt is not None and srv.app.mqtt.connected,
-            "the subscription",
-        )
-        pub = Publisher(broker.port)
         for message in messages:
             pub.publish("frigate/events", orjson.dumps(message), qos=1).wait_for_publish(10)
         wait_for(lambda: len(stored(srv.data)) == 1, "the person event")

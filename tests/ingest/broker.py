@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import ipaddress
 import os
@@ -11,7 +12,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from paho.mqtt.enums import CallbackAPIVersion
 
+from fairwatch.clock import FakeClock
+from tests.harness import Server
 from tests.services import free_port
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -202,3 +205,20 @@ def make_certificates(root: Path) -> tuple[Path, Path]:
     )
     (root / "server.key").write_bytes(pem)
     return root / "server.pem", root / "server.key"
+
+
+@contextlib.contextmanager
+def frigate_server(tmp_path: Path, rules: str, now: float, site: Path) -> Iterator[tuple[Server, Publisher]]:
+    """A real server with `site` reading Frigate from a throwaway Mosquitto, once its subscription is up, and a
+    publisher on that broker."""
+    with (
+        Mosquitto(tmp_path / "broker") as broker,
+        Server(
+            tmp_path / "data", rules, FakeClock(now), site=site, mqtt_url=broker.url, frigate_prefix="frigate"
+        ) as srv,
+    ):
+        wait_for(
+            lambda: srv.app is not None and srv.app.mqtt is not None and srv.app.mqtt.connected,
+            "the MQTT subscription",
+        )
+        yield srv, Publisher(broker.port)

@@ -19,7 +19,7 @@ from fairwatch.ingest.adapters.frigate import Mapped, from_event, from_review, j
 from fairwatch.ingest.adapters.labels import SAFETY_LABELS, DropReason
 from fairwatch.model import Role
 from tests.harness import Server
-from tests.ingest.broker import Collector, Mosquitto, Publisher, wait_for
+from tests.ingest.broker import Collector, Mosquitto, Publisher, frigate_server, wait_for
 from tests.ingest.frigate_samples import FACE_NAME, PLATE, car_messages, person_messages, review_messages
 
 NOW = 1_783_000_000.0
@@ -201,23 +201,8 @@ zones:
 def test_frigate_over_mqtt_raises_and_clears_and_stores_no_identity(tmp_path: Path) -> None:
     site = tmp_path / "site.yaml"
     site.write_text(SITE)
-    with (
-        Mosquitto(tmp_path / "broker") as broker,
-        Server(
-            tmp_path / "data",
-            RULES,
-            FakeClock(NOW),
-            site=site,
-            mqtt_url=broker.url,
-            frigate_prefix="frigate",
-        ) as srv,
-    ):
+    with frigate_server(tmp_path, RULES, NOW, site) as (srv, pub):
         assert srv.app is not None
-        wait_for(
-            lambda: srv.app is not None and srv.app.mqtt is not None and srv.app.mqtt.connected,
-            "the MQTT subscription",
-        )
-        pub = Publisher(broker.port)
         for message in person_messages() + car_messages():
             pub.publish("frigate/events", orjson.dumps(message), qos=0).wait_for_publish(
                 10
