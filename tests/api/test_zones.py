@@ -68,9 +68,11 @@ def test_zones_show_density_flow_and_last_seen_and_survive_a_restart(tmp_path: P
 
 
 def test_zones_need_a_signed_in_reader(tmp_path: Path) -> None:
-    with Server(tmp_path / "data", RULES, FakeClock(T0), site=demo_site_path()) as srv:
-        with srv.client(None) as anonymous:
-            r = anonymous.get("/api/v1/zones")
+    with (
+        Server(tmp_path / "data", RULES, FakeClock(T0), site=demo_site_path()) as srv,
+        srv.client(None) as anonymous,
+    ):
+        r = anonymous.get("/api/v1/zones")
     assert r.status_code == 401
 
 
