@@ -157,3 +157,12 @@ def test_history_is_bounded() -> None:
     for k in range(POINTS * 3):
         h.add(T0 + k * STEP_S, k)
     assert len(h.points) == POINTS and h.points[-1][1] == POINTS * 3 - 1
+
+
+def test_density_estimates_are_never_projected_to_capacity(board: Board) -> None:
+    # rising density in the arena: an estimate (density x area) is shown, but only counts are projected
+    for k in range(4):
+        board.add([ev("arena-counter", "crowd.density", 60 * k, "arena", 1.0 + 0.2 * k)], T0 + 60 * k)
+    z = board.snapshot(T0 + 180).zones[0]
+    assert z.source == "density" and z.occupancy == pytest.approx(1600.0)
+    assert z.full_in_s is None and len(z.occupancy_history) == 4

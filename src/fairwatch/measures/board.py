@@ -2,9 +2,10 @@
 
 Per event it does what the rule engine does for the zones and links its rules read, with the same pure
 functions: `rules.occupancy.apply` for counter events, `rules.crowd.apply_line` for line counters (specific
-flow and walkway level of service), a `rules.crowd.Trend` for the time-to-capacity projection. A zone without
-counters but with density readings has occupancy = density x area. Memory is bounded by the site: zones,
-links and devices it does not know are ignored. No database read per event; `warm` reads recent events once.
+flow and walkway level of service), a `rules.crowd.Trend` of counted occupancy for the time-to-capacity
+projection (as the rules project it). A zone without counters but with density readings has an estimated
+occupancy (density x area). Memory is bounded by the site: zones, links and devices it does not know are
+ignored. No database read per event; `warm` reads the recent events once, at start.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ STALE_S = 300.0  # a projection whose newest reading is older than this is not s
 
 @dataclass(frozen=True, slots=True)
 class ZoneMeasure:
-    """One zone now. `source` says where occupancy comes from: `count` (counters), `density` (density x area)
-    or None (no reading yet). `full_in_s`: projected seconds until capacity (None: not rising or unknown)."""
+    """One zone now. `source` says where occupancy comes from: `count` (counters), `density` (an estimate:
+    density x area) or None (no reading yet). `full_in_s`: projected seconds until capacity from counted
+    occupancy, as the `time_to_capacity` condition projects it (None: not rising, not counted or too old)."""
 
     id: str
     capacity: int
@@ -135,10 +137,11 @@ class Board:
             return
         zone.density = (event.time, value)
         if (event.zone or "") not in self._counts:
-            self._reading(zone, event.time, value * self.site.zone(event.zone or "").area_m2)
+            zone.occupancy.add(event.time, value * self.site.zone(event.zone or "").area_m2)
 
     @staticmethod
     def _reading(zone: _Zone, time: float, occupancy: float) -> None:
+        """A counted occupancy: history and the time-to-capacity trend (counted only, as the rules project)."""
         zone.trend.add(time, occupancy)
         zone.occupancy.add(time, occupancy)
 

@@ -55,7 +55,8 @@ export class VenueMap {
     this.badgeLayer = svg("g", { class: "badges", "aria-hidden": "true" });
     this.deviceLayer = svg("g", { class: "devices" });
     this.markerLayer = svg("g", { class: "markers" });
-    this.root.append(this.zoneLayer, this.losLayer, this.linkLayer, this.labelLayer, this.badgeLayer, this.deviceLayer, this.markerLayer);
+    // names read over device icons; alarm markers stay on top of everything
+    this.root.append(this.zoneLayer, this.losLayer, this.linkLayer, this.deviceLayer, this.labelLayer, this.badgeLayer, this.markerLayer);
     this.polygons = new Map();
     this.outlines = new Map();
     for (const z of site.zones) this.drawZone(z);

@@ -53,11 +53,12 @@ export function iconDefs() {
 
 const word = (kind) => (ICONS[kind] || kind).replaceAll("_", " ");
 
-// Per device id: "offline", "alarming" or "ok", from the active alarms naming it among their sources.
+// Per device id: "offline", "alarming" or "ok", from the active alarms naming it: among their sources, or as
+// the source they are grouped by (an absence alarm has no source event, only its group).
 export function deviceStates(devices, alarms) {
   const states = new Map(devices.map((d) => [d.id, "ok"]));
   for (const a of alarms) {
-    for (const source of a.sources || []) {
+    for (const source of new Set([...(a.sources || []), a.group?.source].filter(Boolean))) {
       if (!states.has(source)) continue;
       if (OFFLINE_TYPES.has(a.type)) states.set(source, "offline");
       else if (states.get(source) !== "offline") states.set(source, "alarming");

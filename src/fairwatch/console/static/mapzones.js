@@ -50,7 +50,8 @@ function losBadge(los, title) {
 export function zoneRows(zones) {
   return zones.map((z) => {
     const full = fullIn(z.full_in_s);
-    const people = z.occupancy === null ? "—" : `${fmt(z.occupancy)} / ${fmt(z.capacity)}`;
+    const estimate = z.source === "density" ? "≈ " : "";
+    const people = z.occupancy === null ? "—" : `${estimate}${fmt(z.occupancy)} / ${fmt(z.capacity)}`;
     const pct = z.of_capacity === null ? "" : ` (${Math.round(z.of_capacity * 100)}%)`;
     return el("tr", { "data-zone": z.id, class: full ? "filling" : null },
       el("td", {},
