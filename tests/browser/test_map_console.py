@@ -265,7 +265,7 @@ def test_level_of_service_colours_sparklines_and_time_to_capacity(
     expect(page.locator('#map g.link[data-link="river-exit"]')).to_have_attribute("data-los", "F")
     expect(page.locator('#map g.link[data-link="stage-walk"]')).to_have_attribute("data-los", "A")
     # main stage 3.6 p/m² is standing level C; the second stage 17,500 people on its area
-    expect(page.locator('#map polygon.los-outline[data-zone="main-stage"]')).to_have_attribute("data-los", "C")
+    expect(page.locator('#map polygon.los-outline[data-los-zone="main-stage"]')).to_have_attribute("data-los", "C")
     colour = page.locator('#map g.link[data-link="river-exit"] line').evaluate("e => getComputedStyle(e).stroke")
     legend_f = page.locator('#los-legend [data-los="F"] b').evaluate("e => getComputedStyle(e).backgroundColor")
     assert colour == legend_f  # the legend explains the colour

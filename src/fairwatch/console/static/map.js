@@ -82,7 +82,7 @@ export class VenueMap {
     poly.append(svg("title", {}, `${z.name} — capacity ${z.capacity.toLocaleString("en-GB")}`));
     this.zoneLayer.append(poly);
     this.polygons.set(z.id, poly);
-    const outline = svg("polygon", { points, class: "los-outline", "data-zone": z.id });
+    const outline = svg("polygon", { points, class: "los-outline", "data-los-zone": z.id }); // `polygon[data-zone]` stays the zone itself
     this.losLayer.append(outline);
     this.outlines.set(z.id, outline);
   }

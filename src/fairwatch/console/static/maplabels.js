@@ -8,6 +8,7 @@
 
 const SIZES = [15, 13, 11.5, 10, 9, 8, 7, 6]; // font sizes for an 800-unit-wide plan
 const PAD = 2; // clear space around a label's box, in the same units
+const AVOID_R = 12; // radius of a device icon or alarm marker a label should rather not cover
 
 export function inside([x, y], poly) {
   let hit = false;
@@ -125,7 +126,8 @@ function bestSpot(zone, lines, size, m, spot, placed, avoid, unit) {
   for (const p of [spot, ...grid(zone.poly, unit)]) {
     const at = boxAt(p, m, unit);
     if (!boxInside(at.box, zone.poly) || placed.some((b) => overlaps(b, at.box))) continue;
-    const covered = avoid.filter(([x, y]) => x > at.box.x0 && x < at.box.x1 && y > at.box.y0 && y < at.box.y1).length;
+    const r = AVOID_R * unit; // a marker or icon drawn there is this big
+    const covered = avoid.filter(([x, y]) => x > at.box.x0 - r && x < at.box.x1 + r && y > at.box.y0 - r && y < at.box.y1 + r).length;
     const score = Math.hypot(p[0] - spot[0], p[1] - spot[1]) + covered * 1000 * unit;
     if (score < bestScore) { bestScore = score; best = { lines, size, ...at }; }
   }
