@@ -143,7 +143,9 @@ export class VenueMap {
     const avoid = [...this.devices.values()].map((l) => [l.x, this.y(l.y)]);
     for (const z of this.site.zones) avoid.push([z.label_at[0], this.y(z.label_at[1])]);
     const zones = this.site.zones.map((z) => ({ id: z.id, name: z.name, poly: this.svgPolygon(z) }));
-    const layout = layoutLabels(zones, measure, { unit: this.u, avoid });
+    // a small map (queue, alarm page) starts its labels larger, as its CSS did: they are read from afar
+    const unit = this.root.parentElement?.classList.contains("mini") ? this.u * (17 / 15) : this.u;
+    const layout = layoutLabels(zones, measure, { unit, avoid });
     const texts = [];
     for (const z of this.site.zones) {
       const spot = layout.get(z.id);

@@ -1,7 +1,7 @@
 // The full venue map with the active alarms and the zone table beside it: alarms follow the live stream, crowd
 // measures (GET /api/v1/zones) are polled every few seconds.
 
-import { activeAlarms, announce, api, beep, config, el, fmtAge, humanType, live, now, sevRank, zoneName } from "./common.js";
+import { activeAlarms, announce, api, beep, config, el, fmtAge, fmtTime, humanType, live, now, sevRank, zoneName } from "./common.js";
 import { VenueMap } from "./map.js";
 import { zoneRows } from "./mapzones.js";
 
@@ -50,7 +50,7 @@ async function measures() {
     const data = await api("/api/v1/zones");
     map.updateMeasures(data);
     document.getElementById("zone-rows").replaceChildren(...zoneRows(data.zones));
-    document.getElementById("zones-updated").textContent = `as of ${fmtAge(now() - data.time * 1000)} ago`;
+    document.getElementById("zones-updated").textContent = `updated ${fmtTime(new Date(data.time * 1000).toISOString())}`;
   } catch { /* the connection banner says when the server is unreachable; the next poll tries again */ }
 }
 

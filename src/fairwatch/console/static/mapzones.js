@@ -32,6 +32,11 @@ export function sparkline(points, { label, zero = false, unit = "" } = {}) {
     for (const [k, v] of Object.entries({ x1: 0, x2: W, y1: y(0), y2: y(0), class: "zero" })) base.setAttribute(k, String(v));
     box.append(base);
   }
+  if (points.length === 1) { // one reading: a dot at the right end
+    const dot = document.createElementNS(NS, "circle");
+    for (const [k, v] of Object.entries({ cx: x(t0), cy: y(values[0]), r: 2, class: "dot" })) dot.setAttribute(k, String(v));
+    box.append(dot);
+  }
   const line = document.createElementNS(NS, "polyline");
   line.setAttribute("points", points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" "));
   box.append(line);
