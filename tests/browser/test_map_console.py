@@ -170,6 +170,22 @@ def test_wheel_keys_drag_and_buttons_change_the_view_box(page: Page) -> None:
     expect(svg).to_have_attribute("viewBox", WHOLE)
 
 
+def test_the_queue_page_map_zooms_too_and_labels_stay_clear(page: Page) -> None:
+    sign_in(page, "olga", path="/")
+    svg = page.locator("#map svg")
+    expect(svg).to_have_attribute("viewBox", WHOLE)
+    assert_labels_clear(page.evaluate(MEASURE))
+    box = svg.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -300)
+    expect(svg).not_to_have_attribute("viewBox", WHOLE)
+    assert view_box(page)[2] < 800
+    svg.focus()
+    page.keyboard.press("0")
+    expect(svg).to_have_attribute("viewBox", WHOLE)
+
+
 def test_touch_pinch_zooms_and_the_view_never_leaves_the_plan(page: Page) -> None:
     open_map(page)
     # Two fingers moving apart (pointer events as a touch screen sends them): the view zooms in.

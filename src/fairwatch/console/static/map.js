@@ -28,7 +28,7 @@ export function fullIn(seconds) {
 }
 
 export class VenueMap {
-  constructor(container, site, { planUrl = null, interactive = false, onView = () => {} } = {}) {
+  constructor(container, site, { planUrl = null, interactive = true, onView = () => {} } = {}) {
     this.site = site;
     this.W = site.plan.width;
     this.H = site.plan.height;
@@ -296,7 +296,8 @@ export class VenueMap {
     const clamp = (v, hi) => Math.min(Math.max(v, 0), Math.max(hi, 0));
     const x0 = clamp((Math.max(...xs) + Math.min(...xs)) / 2 - w / 2, this.W - w);
     const y0 = clamp((Math.max(...ys) + Math.min(...ys)) / 2 - h / 2, this.H - h);
-    this.root.setAttribute("viewBox", `${x0} ${y0} ${w} ${h}`);
+    if (this.zoom) this.zoom.set({ x: x0, y: y0, w, h });
+    else this.root.setAttribute("viewBox", `${x0} ${y0} ${w} ${h}`);
   }
 
   marker(a, x, y, selected) {

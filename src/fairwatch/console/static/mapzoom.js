@@ -24,9 +24,9 @@ export class Zoom {
     svg.addEventListener("click", (e) => { if (this.dragged) { e.preventDefault(); e.stopPropagation(); this.dragged = false; } }, true);
   }
 
-  // The view, kept inside the plan and between the whole plan and 8x.
+  // The view: the plan's shape, covering (x, y, w, h), kept inside the plan and between the whole plan and 8x.
   set({ x, y, w, h }) {
-    const scale = Math.min(1, Math.max(MIN_SCALE, w / this.W));
+    const scale = Math.min(1, Math.max(MIN_SCALE, w / this.W, h / this.H));
     const nw = this.W * scale;
     const nh = this.H * scale;
     const cx = x + w / 2;
