@@ -274,6 +274,46 @@ def test_one_label_per_zone_never_overlapping_and_inside_its_zone(
         page.context.close()
 
 
+CROWDED = """
+site: {id: crowded, name: Crowded, timezone: UTC, plan: {width: 400, height: 300}}
+zones:
+  - {id: platform, name: Accessible Viewing Platform, polygon: [[10, 10], [50, 10], [50, 30], [10, 30]], capacity: 50}
+  - {id: aid, name: First Aid, polygon: [[55, 10], [75, 10], [75, 25], [55, 25]], capacity: 10}
+  - {id: children, name: Lost Children Point, polygon: [[80, 10], [110, 10], [110, 40], [80, 40]], capacity: 20}
+  - {id: catering, name: Backstage Catering Area, capacity: 200,
+     polygon: [[100, 100], [200, 100], [200, 130], [130, 130], [130, 200], [100, 200]]}
+  - {id: exchange, name: Wristband Exchange, polygon: [[220, 20], [380, 20], [300, 60]], capacity: 100}
+  - {id: bar-1, name: Bar North One, polygon: [[220, 200], [270, 200], [270, 240], [220, 240]], capacity: 100}
+  - {id: bar-2, name: Bar North Two, polygon: [[270, 200], [320, 200], [320, 240], [270, 240]], capacity: 100}
+  - {id: bar-3, name: Bar North Three, polygon: [[320, 200], [370, 200], [370, 240], [320, 240]], capacity: 100}
+  - {id: bar-4, name: Bar South One, polygon: [[220, 240], [270, 240], [270, 280], [220, 280]], capacity: 100}
+  - {id: bar-5, name: Bar South Two, polygon: [[270, 240], [320, 240], [320, 280], [270, 280]], capacity: 100}
+  - {id: bar-6, name: Bar South Three, polygon: [[320, 240], [370, 240], [370, 280], [320, 280]], capacity: 100}
+"""
+
+
+def test_labels_stay_clear_on_a_crowded_site_with_tiny_concave_and_thin_zones(
+    browser: Browser, tmp_path: Path
+) -> None:
+    site = tmp_path / "crowded.yaml"
+    site.write_text(CROWDED)
+    with Server(tmp_path / "data", RULES, FakeClock(T0), site=site) as crowded:
+        add_user(crowded, "olga", Role.OPERATOR)
+        page = new_page(browser, crowded)
+        try:
+            sign_in(page, "olga", path="/map")
+            expect(page.locator("#map svg .labels text")).to_have_count(11)
+            labels = page.evaluate(MEASURE)
+            assert_labels_clear(labels)
+            names = {z.id: z.name for z in load_site(site).zones}
+            for label in labels:  # the name (maybe on two lines), or its initials where it cannot fit
+                name = names[label["zone"]]
+                initials = "".join(w[0] for w in name.split())
+                assert label["text"].replace(" ", "") in (name.replace(" ", ""), initials), label
+        finally:
+            page.context.close()
+
+
 # -- crowd measures ----------------------------------------------------------------------------------------------
 def test_level_of_service_colours_sparklines_and_time_to_capacity(
     page: Page, device: httpx.Client, clock: FakeClock

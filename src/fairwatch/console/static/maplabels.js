@@ -4,7 +4,8 @@
 // Zones are placed smallest first (they have the fewest spots). For each zone, sizes from large to small and
 // one line before two: the first text box that fits wholly inside the polygon, clear of labels already
 // placed, wins; among the spots that fit, the one nearest the zone's pole of inaccessibility (the inside
-// point farthest from its outline), with a penalty for covering a device or the zone's alarm spot.
+// point farthest from its outline), with a penalty for covering a device or the zone's alarm spot. A zone too
+// small for its name at the smallest size gets its initials.
 
 const SIZES = [15, 13, 11.5, 10, 9, 8, 7, 6]; // font sizes for an 800-unit-wide plan
 const PAD = 2; // clear space around a label's box, in the same units
@@ -85,6 +86,12 @@ function wrapped(name) {
   return [name.slice(0, at), name.slice(at + 1)];
 }
 
+// "Medical Tent" -> "MT"; a single word is cut to its first three letters.
+function initials(name) {
+  const words = name.split(/[\s()/-]+/).filter(Boolean);
+  return words.length > 1 ? words.map((w) => w[0].toUpperCase()).join("") : name.slice(0, 3);
+}
+
 // Lays out one label per zone. `measure(lines, size)` returns the text's {width, height}; `avoid` are points
 // (devices, alarm spots) a label should rather not cover. Returns Map zoneId -> {lines, size, box, x, y}.
 export function layoutLabels(zones, measure, { unit = 1, avoid = [] } = {}) {
@@ -99,6 +106,8 @@ export function layoutLabels(zones, measure, { unit = 1, avoid = [] } = {}) {
       const two = wrapped(zone.name);
       if (two) options.push([two, size * unit]);
     }
+    const short = initials(zone.name); // a zone too small for its name gets its initials (full name in the tooltip)
+    if (short !== zone.name) for (const size of SIZES) options.push([[short], size * unit]);
     let chosen = null;
     for (const [lines, size] of options) {
       chosen = bestSpot(zone, lines, size, measure(lines, size), spot, placed, avoid, unit);
