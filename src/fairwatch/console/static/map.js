@@ -5,7 +5,7 @@
 // Plan y points north; SVG y points down.
 
 import { fmtAge, humanType, now, sevRank, zoneName } from "./common.js";
-import { ICONS, deviceNode, deviceStates, iconDefs, setDeviceState } from "./mapdevices.js";
+import { deviceNode, deviceStates, iconDefs, setDeviceState } from "./mapdevices.js";
 import { boxInside, layoutLabels, overlaps } from "./maplabels.js";
 import { Zoom } from "./mapzoom.js";
 
@@ -319,4 +319,3 @@ export class VenueMap {
   }
 }
 
-export { ICONS };
