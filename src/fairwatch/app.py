@@ -32,6 +32,7 @@ from fairwatch.incidents import IncidentDesk
 from fairwatch.ingest.http import Entry
 from fairwatch.ingest.install import install as install_ingest
 from fairwatch.ingest.mqtt import MqttIngest
+from fairwatch.measures import HISTORY_S, Board
 from fairwatch.metrics import Metrics
 from fairwatch.model import AuditEntry
 from fairwatch.notify import NotifyService
@@ -141,6 +142,9 @@ class App:
             zones=cfg.site.zone_ids if cfg.site is not None else None,
         )
         ctx.change_listeners = listeners
+        if cfg.site is not None:  # live crowd measures for the console map, fed after each commit
+            ctx.measures = Board(cfg.site)
+            pipeline.event_listeners.append(ctx.measures.add)
         ctx.incidents = IncidentDesk.for_site(cfg.taxonomy, cfg.cards, cfg.site)
         asgi = create_api(ctx)
         # Extensions: each installs its routes and registers start/stop hooks and change listeners on ctx.
@@ -187,6 +191,8 @@ class App:
     async def start(self) -> None:
         """Rebuild rule state, start the writer and the timer tick, and audit the start."""
         replayed = self.pipeline.warm_up()
+        if self.ctx.measures is not None:
+            self.ctx.measures.warm(self.store.iter_events(since=self.clock.now() - HISTORY_S))
         self.pipeline.start()
         info = self.rules_info
         details = {"version": __version__, "replayed_events": replayed, **info}

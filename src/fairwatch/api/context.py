@@ -13,6 +13,7 @@ from fairwatch.access import Principal, RevocationMarker, token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
 from fairwatch.incidents import IncidentDesk
+from fairwatch.measures import Board
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
 from fairwatch.schemas import Catalogue, builtin
@@ -39,6 +40,7 @@ class Context:
     # What ingest accepts (RS-10): the event schemas in force, and the site's zone ids (None: no site loaded).
     schemas: Catalogue = field(default_factory=builtin)
     zones: frozenset[str] | None = None
+    measures: Board | None = None  # live crowd measures of the site (api/zones.py); None without a site
     # The console, when mounted, signs session users in and renders error pages for browsers:
     session_lookup: Callable[[Request], Principal | None] | None = None
     html_error: Callable[[Request, int, dict[str, Any]], Response | None] | None = None

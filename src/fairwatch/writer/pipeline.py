@@ -67,6 +67,9 @@ class Pipeline:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._probe: asyncio.Future[object] | None = None
+        # Told the events each batch stored, after its COMMIT (e.g. the console's live crowd measures):
+        self.event_listeners: list[Callable[[Sequence[Event], float], None]] = []
+        self._fresh: list[Event] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -311,6 +314,7 @@ class Pipeline:
             raise
         self._committed()
         self._publish()
+        self._tell(now)
         return outcomes
 
     async def _one_at_a_time(self, batch: list[EventsJob], now: float) -> None:
@@ -379,6 +383,7 @@ class Pipeline:
                     out.accepted += 1
             outcomes.append(out)
         txn.insert_events(fresh)
+        self._fresh = fresh
         started = time.perf_counter()
         decisions: list[tuple[Decision, str | None]] = []
         evaluate, state = self.engine.evaluate, self.state
@@ -389,6 +394,16 @@ class Pipeline:
         if decisions:
             self.alarms.apply_decisions(txn, decisions, now)
         return outcomes
+
+    def _tell(self, now: float) -> None:
+        fresh, self._fresh = self._fresh, []
+        if not fresh:
+            return
+        for listener in self.event_listeners:
+            try:
+                listener(fresh, now)
+            except Exception:
+                log.exception("event listener failed")
 
     def _publish(self) -> None:
         changes = self.alarms.commit_staged()

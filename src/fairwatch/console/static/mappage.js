@@ -1,14 +1,23 @@
-// The full venue map with the active alarms beside it; both follow the live stream.
+// The full venue map with the active alarms and the zone table beside it: alarms follow the live stream, crowd
+// measures (GET /api/v1/zones) are polled every few seconds.
 
-import { activeAlarms, announce, beep, config, el, fmtAge, humanType, live, now, sevRank, zoneName } from "./common.js";
+import { activeAlarms, announce, api, beep, config, el, fmtAge, fmtTime, humanType, live, now, sevRank, zoneName } from "./common.js";
 import { VenueMap } from "./map.js";
+import { zoneRows } from "./mapzones.js";
 
+const POLL_MS = 5000;
 const alarms = new Map();
 const container = document.getElementById("map");
-const map = config.site ? new VenueMap(container, config.site, { planUrl: config.plan_url }) : null;
+const map = config.site ? new VenueMap(container, config.site, { planUrl: config.plan_url, interactive: true }) : null;
 if (!map) container.replaceChildren(el("p", { class: "empty", text: "No site plan is configured (set FAIRWATCH_SITE)." }));
 const list = document.getElementById("map-list");
 let pending = false;
+
+const devicesBox = document.getElementById("show-devices");
+devicesBox.addEventListener("change", () => map?.showDevices(devicesBox.checked));
+document.getElementById("zoom-in").addEventListener("click", () => map?.zoom.zoom(1.25));
+document.getElementById("zoom-out").addEventListener("click", () => map?.zoom.zoom(0.8));
+document.getElementById("zoom-reset").addEventListener("click", () => map?.zoom.reset());
 
 function sorted() {
   return [...alarms.values()].sort((a, b) =>
@@ -35,6 +44,16 @@ async function reload() {
   schedule();
 }
 
+async function measures() {
+  if (!map) return;
+  try {
+    const data = await api("/api/v1/zones");
+    map.updateMeasures(data);
+    document.getElementById("zone-rows").replaceChildren(...zoneRows(data.zones));
+    document.getElementById("zones-updated").textContent = `updated ${fmtTime(new Date(data.time * 1000).toISOString())}`;
+  } catch { /* the connection banner says when the server is unreachable; the next poll tries again */ }
+}
+
 live({
   onChange(change) {
     const a = change.alarm;
@@ -45,7 +64,9 @@ live({
     }
     schedule();
   },
-  onReset: reload,
+  onReset() { reload(); measures(); },
 });
 reload();
+measures();
 setInterval(schedule, 5000);
+setInterval(measures, POLL_MS);
