@@ -127,7 +127,7 @@ function row(a) {
     el("td", { class: "zone", text: zoneName(a.zone), title: zoneName(a.zone) }),
     el("td", { class: "age-cell" },
       el("span", { class: "age", "data-since": Date.parse(a.first_seen), text: fmtAge(now() - Date.parse(a.first_seen)) }),
-      el("time", { class: "since", datetime: a.first_seen, text: `since ${sinceText(a.first_seen)}` })),
+      el("time", { class: "since", datetime: a.first_seen, title: "First seen", text: sinceText(a.first_seen) })),
     el("td", { class: "num", text: String(a.count) }),
     el("td", { class: "state-cell" },
       el("span", { class: `state state-${a.state}`, text: unacked ? "Unacknowledged" : "Acknowledged" }),
