@@ -10,9 +10,9 @@ sound script counts what it played on `window.fwSound`; the browser's audio itse
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -80,9 +80,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[
     tmp = tmp_path_factory.mktemp("shift")
     notify = tmp / "notify.yaml"
     notify.write_text(NOTIFY)
-    with Server(
-        tmp / "data", RULES, clock, site=SITE, cards=CARDS, notify=notify, notify_interval=0
-    ) as s:
+    with Server(tmp / "data", RULES, clock, site=SITE, cards=CARDS, notify=notify, notify_interval=0) as s:
         add_user(s, "olga", Role.OPERATOR)
         add_user(s, "sam", Role.SUPERVISOR)
         yield s
@@ -103,7 +101,9 @@ def admin(srv: Server) -> Iterator[httpx.Client]:
 @pytest.fixture
 def quiet(admin: httpx.Client) -> None:
     """No active alarm from another test: what sounds is this test's alone."""
-    for a in admin.get("/api/v1/alarms", params={"state": "open,acknowledged", "limit": 500}).json()["alarms"]:
+    for a in admin.get("/api/v1/alarms", params={"state": "open,acknowledged", "limit": 500}).json()[
+        "alarms"
+    ]:
         r = admin.post(f"/api/v1/alarms/{a['id']}/resolve", json={"disposition": "test"})
         assert r.status_code == 200, r.text
 
@@ -129,7 +129,9 @@ def send(device: httpx.Client, source: str, type_: str, zone: str, value: float 
 
 
 def alarm_of(admin: httpx.Client, source: str) -> dict[str, Any]:
-    for a in admin.get("/api/v1/alarms", params={"state": "open,acknowledged", "limit": 500}).json()["alarms"]:
+    for a in admin.get("/api/v1/alarms", params={"state": "open,acknowledged", "limit": 500}).json()[
+        "alarms"
+    ]:
         if source in a["sources"]:
             return dict(a)
     raise AssertionError(f"no active alarm from {source}")
@@ -168,11 +170,11 @@ def test_a_panic_press_sounds_and_repeats_until_acknowledged(
     panic = alarm_of(admin, "food-court-panic")
     assert panic["severity"] == "high"  # the demo's panic alarm is high, and high sounds by default
     expect(row(page, panic["id"])).to_have_attribute("data-state", "open")
-    page.wait_for_function("(window.fwSound.counter.bySeverity.high || 0) >= 1")
+    page.wait_for_function("() => (window.fwSound.counter.bySeverity.high || 0) >= 1")
     first = plays(page, "high")
     for n in (1, 2):  # it comes back every 10 seconds while nobody acknowledges it
         page.clock.fast_forward(10_500)
-        page.wait_for_function(f"window.fwSound.counter.bySeverity.high >= {first + n}")
+        page.wait_for_function(f"() => window.fwSound.counter.bySeverity.high >= {first + n}")
     row(page, panic["id"]).get_by_role("button", name=f"Acknowledge alarm {panic['id']}").click()
     expect(row(page, panic["id"])).to_have_attribute("data-state", "acknowledged")
     after = plays(page)
@@ -200,7 +202,7 @@ def test_each_severity_has_its_own_sound_and_medium_is_silent_by_default(
     page.wait_for_timeout(300)
     assert plays(page) == 0  # the site sounds critical and high (and panic), not medium
     send(device, "smoke-7", "smoke.detected", "food-court", 3.0)
-    page.wait_for_function("(window.fwSound.counter.bySeverity.critical || 0) >= 1")
+    page.wait_for_function("() => (window.fwSound.counter.bySeverity.critical || 0) >= 1")
     last = page.evaluate("window.fwSound.counter.last")
     assert last["severity"] == "critical"
     assert last["wave"] != page.evaluate("window.fwSound.patterns.high.wave")
@@ -213,7 +215,7 @@ def test_muting_silences_for_the_sites_minutes_then_sound_returns(
     sign_in(page, "olga")
     enable_sound(page)
     send(device, "camping-panic", "panic.pressed", "camping")
-    page.wait_for_function("(window.fwSound.counter.bySeverity.high || 0) >= 1")
+    page.wait_for_function("() => (window.fwSound.counter.bySeverity.high || 0) >= 1")
     page.keyboard.press("m")
     expect(page.locator("#sound-mute")).to_have_attribute("aria-pressed", "true")
     expect(page.locator("#sound-mute")).to_contain_text(re.compile(r"Muted until \d\d:\d\d BST"))
@@ -223,7 +225,7 @@ def test_muting_silences_for_the_sites_minutes_then_sound_returns(
     page.wait_for_timeout(300)
     assert plays(page) == muted
     page.clock.fast_forward(5 * 60_000)  # mute_minutes: 5 by default
-    page.wait_for_function(f"window.fwSound.counter.plays > {muted}")
+    page.wait_for_function(f"() => window.fwSound.counter.plays > {muted}")
     expect(page.locator("#sound-mute")).to_have_text("Mute 5 min")
 
 
@@ -264,7 +266,7 @@ def test_a_desktop_notification_while_the_tab_is_hidden(
         assert page.evaluate("window.__notes.length") == 0
         page.evaluate("window.__hidden = true")
         send(device, "second-stage-panic", "panic.pressed", "second-stage")
-        page.wait_for_function("window.__notes.length === 1")
+        page.wait_for_function("() => window.__notes.length === 1")
         note = page.evaluate("window.__notes[0]")
         assert note["title"] == "High alarm: Violence · panic alarm"
         assert note["body"].startswith("Second Stage · #")
@@ -419,4 +421,3 @@ def test_the_printed_handover_is_legible(page: Page) -> None:
         r, g, b = (int(v) for v in re.findall(r"\d+", colour)[:3])
         assert max(r, g, b) <= 0x33, f"{colour} is too pale to read on paper"
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") in ("rgb(255, 255, 255)",)
-

@@ -121,7 +121,9 @@ class Site:
     # The site's own level-of-service bands (five ascending upper bounds, A to E), if it sets them.
     walkway_los: tuple[float, ...] | None = None  # persons per metre per minute
     standing_los: tuple[float, ...] | None = None  # persons per m²
-    sound: SoundPolicy = field(default_factory=SoundPolicy)  # which alarms the console sounds for (site/sound.py)
+    sound: SoundPolicy = field(
+        default_factory=SoundPolicy
+    )  # which alarms the console sounds for (site/sound.py)
     _zones_by_id: dict[str, Zone] = field(init=False, repr=False, compare=False)
     _devices_by_id: dict[str, Device] = field(init=False, repr=False, compare=False)
     _tree: STRtree = field(init=False, repr=False, compare=False)
