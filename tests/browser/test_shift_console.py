@@ -13,6 +13,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -421,3 +422,52 @@ def test_the_printed_handover_is_legible(page: Page) -> None:
         r, g, b = (int(v) for v in re.findall(r"\d+", colour)[:3])
         assert max(r, g, b) <= 0x33, f"{colour} is too pale to read on paper"
     assert page.evaluate("getComputedStyle(document.body).backgroundColor") in ("rgb(255, 255, 255)",)
+
+
+@pytest.mark.usefixtures("quiet")
+def test_the_handover_page_sounds_too(page: Page, device: httpx.Client) -> None:
+    sign_in(page, "olga", path="/handover")
+    enable_sound(page)
+    send(device, "car-park-panic", "panic.pressed", "car-park")
+    page.wait_for_function("() => (window.fwSound.counter.bySeverity.high || 0) >= 1")
+
+
+SITE_RULES = """
+rules:
+  - id: dense
+    alarm: crowd_safety.high_density
+    severity: high
+    when: {type: crowd.density, value: {gt: 3.5}}
+    group_by: [source]
+  - id: panic
+    alarm: violence.panic_alarm
+    severity: high
+    when: {type: panic.pressed}
+    group_by: [source]
+"""
+
+
+def test_a_site_that_sounds_only_criticals_still_sounds_a_panic(browser: Browser, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "riverside-plan.svg").write_bytes((SITE.parent / "riverside-plan.svg").read_bytes())
+    custom = site / "riverside.site.yaml"
+    custom.write_text(SITE.read_text() + "\nsound: {severities: [critical], mute_minutes: 10}\n")
+    with Server(tmp_path / "data", SITE_RULES, site=custom) as s, s.client(Role.DEVICE) as device:
+        add_user(s, "olga", Role.OPERATOR)
+        context = browser.new_context(viewport=VIEWPORT, base_url=s.url, reduced_motion="reduce")
+        try:
+            page = context.new_page()
+            page.clock.install()
+            sign_in(page, "olga")
+            enable_sound(page)
+            expect(page.locator("#sound-mute")).to_have_text("Mute 10 min")
+            send(device, "north-gate-counter", "crowd.density", "north-gate", 3.9)
+            expect(page.locator('#queue-body tr[data-severity="high"]')).to_have_count(1)
+            page.clock.fast_forward(10_500)
+            page.wait_for_timeout(300)
+            assert plays(page) == 0  # a high density alarm is silent at this site
+            send(device, "food-court-panic", "panic.pressed", "food-court")
+            page.wait_for_function("() => (window.fwSound.counter.bySeverity.high || 0) >= 1")
+        finally:
+            context.close()
