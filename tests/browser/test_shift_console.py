@@ -230,12 +230,19 @@ def test_muting_silences_for_the_sites_minutes_then_sound_returns(
     expect(page.locator("#sound-mute")).to_have_text("Mute 5 min")
 
 
-def test_a_fresh_page_asks_for_a_click_before_it_can_sound(page: Page) -> None:
+@pytest.mark.usefixtures("quiet")
+def test_a_fresh_page_asks_for_a_click_before_it_can_sound(page: Page, device: httpx.Client) -> None:
     sign_in(page, "olga", path="/handover")
     enable_sound(page)
     page.reload()  # every fresh load holds audio back again
-    expect(page.locator("#sound-prompt")).to_be_visible()
-    expect(page.locator("#sound-prompt")).to_contain_text("Click to enable sound")
+    prompt = page.locator("#sound-prompt")
+    expect(prompt).to_be_visible()
+    expect(prompt).to_contain_text("Click to enable sound")
+    expect(prompt).not_to_have_class(re.compile(r"\burgent\b"))
+    send(device, "second-stage-panic", "panic.pressed", "second-stage")
+    expect(prompt).to_have_class(re.compile(r"\burgent\b"))  # something should be sounding and cannot
+    expect(prompt).to_contain_text("An unacknowledged alarm cannot sound")
+    assert plays(page) == 0
 
 
 @pytest.mark.usefixtures("quiet")

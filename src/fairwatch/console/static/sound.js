@@ -142,7 +142,14 @@ async function toggleNotify() {
 const clock = new Intl.DateTimeFormat("en-GB", { timeZone: config.timezone || undefined, hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZoneName: "short" });
 function renderControls() {
   const prompt = document.getElementById("sound-prompt");
-  if (prompt) prompt.hidden = !audio || audio.state === "running";
+  if (prompt) {
+    prompt.hidden = !audio || audio.state === "running";
+    const waiting = !prompt.hidden && Boolean(loudest());
+    prompt.classList.toggle("urgent", waiting);
+    const why = document.getElementById("sound-why");
+    if (why) why.textContent = waiting ? "An unacknowledged alarm cannot sound until you click on this page."
+      : "The browser holds alarm sounds back until you click on this page.";
+  }
   const mute = document.getElementById("sound-mute");
   if (mute) {
     const on = muted();
