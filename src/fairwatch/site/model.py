@@ -202,7 +202,6 @@ class Site:
             "zones": [self._zone_json(z) for z in self.zones],
             "devices": [self._device_json(d) for d in self.devices],
             "links": [_link_json(link) for link in self.links],
-            "sound": self.sound.as_json(),
         }
 
     def _zone_json(self, zone: Zone) -> dict[str, Any]:
