@@ -36,15 +36,8 @@ from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, read_text,
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-_TOP_KEYS = (
-    "site",
-    "zones",
-    "devices",
-    "links",
-    "los",
-    "schemas",
-    "sound",
-)  # schemas: read by fairwatch.schemas
+# schemas: read by fairwatch.schemas; sound: site/sound.py
+_TOP_KEYS = ("site", "zones", "devices", "links", "los", "schemas", "sound")
 _LOS_KEYS = ("walkway", "standing")
 _SITE_KEYS = ("id", "name", "timezone", "plan", "georef")
 _PLAN_KEYS = ("width", "height", "image")
