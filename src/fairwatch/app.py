@@ -159,6 +159,8 @@ class App:
         )  # MQTT, Frigate, Alertmanager, /metrics
         # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
         notify = install_notify(asgi, ctx, requires, cfg.notify, cfg.site, cfg.taxonomy)
+        if notify.escalations is not None:  # the queue and the alarm page show the level an alarm reached
+            ctx.escalation_levels = notify.escalations.levels
         app = cls(
             settings=settings,
             config=cfg,

@@ -66,6 +66,18 @@ def test_build_lists_open_changes_and_notes_newest_first() -> None:
     }
 
 
+def test_open_alarms_are_ordered_as_the_queue_orders_them() -> None:
+    """Most severe, then unacknowledged before acknowledged (a 2-second-old unacknowledged critical above a
+    6-minute-old acknowledged one), then oldest."""
+    alarms = [
+        alarm(1, Severity.CRITICAL, AlarmState.ACKNOWLEDGED, NOW - 360),
+        alarm(2, Severity.CRITICAL, AlarmState.OPEN, NOW - 2),
+        alarm(3, Severity.HIGH, AlarmState.OPEN, NOW - 900),
+        alarm(4, Severity.CRITICAL, AlarmState.OPEN, NOW - 30),
+    ]
+    assert [a.id for a in handover.build(alarms, [], NOW, 8).open] == [4, 2, 1, 3]
+
+
 @pytest.mark.parametrize(
     ("action", "details", "expected"),
     [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,11 @@ from fairwatch.settings import Settings
 from fairwatch.store import Store
 from fairwatch.stream import Hub
 from fairwatch.writer import Pipeline
+
+
+def no_escalations(_alarm_ids: Sequence[int]) -> dict[int, int]:
+    """The escalation levels without escalation policies: none."""
+    return {}
 
 
 @dataclass
@@ -44,6 +49,8 @@ class Context:
     # The console, when mounted, signs session users in and renders error pages for browsers:
     session_lookup: Callable[[Request], Principal | None] | None = None
     html_error: Callable[[Request, int, dict[str, Any]], Response | None] | None = None
+    # Alarm id -> the escalation level its current episode reached (notify's escalation policies, when any):
+    escalation_levels: Callable[[Sequence[int]], dict[int, int]] = no_escalations
     # Extensions (console, notifiers, MQTT ...) register here instead of editing the app:
     readiness: list[Callable[[], str | None]] = field(
         default_factory=list

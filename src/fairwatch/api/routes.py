@@ -182,7 +182,9 @@ async def list_alarms(request: Request, _p: Principal = Depends(requires(Role.VI
         last = rows[-1]
         nxt = _encode_cursor(last.severity.rank, last.first_seen, last.id)
     links = ctx.store.alarm_links([a.id for a in rows])
-    return json_response({"alarms": [alarm_json(a, links.get(a.id)) for a in rows], "next": nxt})
+    levels = ctx.escalation_levels([a.id for a in rows])
+    alarms = [alarm_json(a, links.get(a.id), level=levels.get(a.id, 0)) for a in rows]
+    return json_response({"alarms": alarms, "next": nxt})
 
 
 def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
@@ -197,7 +199,7 @@ def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
     history = ctx.store.history(f"alarm:{alarm_id}")
     children = ctx.store.children_of(alarm_id)
     links = ctx.store.alarm_links([alarm_id, *(c.id for c in children)])
-    body = alarm_json(alarm, links.get(alarm_id))
+    body = alarm_json(alarm, links.get(alarm_id), level=ctx.escalation_levels([alarm_id]).get(alarm_id, 0))
     body["child_alarms"] = [alarm_json(c, links.get(c.id)) for c in children]
     body["occurrences"] = [occurrence_json(o) for o in occ]
     body["events"] = [event_json(e) for e in ctx.store.events_by_ids(ids[:200])]

@@ -11,15 +11,21 @@ from fairwatch.model import Alarm, AuditRecord, Event
 from fairwatch.store import AlarmLinks, Occurrence
 
 
-def alarm_json(a: Alarm, links: AlarmLinks | None = None, *, counted: bool = True) -> dict[str, Any]:
-    """An alarm as the API shows it; `links` are its flood parent and child count (none when None).
+def alarm_json(
+    a: Alarm, links: AlarmLinks | None = None, *, counted: bool = True, level: int | None = None
+) -> dict[str, Any]:
+    """An alarm as the API shows it; `links` are its flood parent and child count (none when None); `level` is
+    the escalation level its current episode reached (docs/escalation.md).
 
-    `counted=False` leaves `children` out, where the count is not known (the stream).
+    `counted=False` leaves `children` out, where the count is not known (the stream); `level=None` leaves
+    `escalation_level` out.
     """
     out = alarm_fields(a)
     out["parent_id"] = links.parent_id if links else None
     if counted:
         out["children"] = links.children if links else 0
+    if level is not None:
+        out["escalation_level"] = level
     return out
 
 

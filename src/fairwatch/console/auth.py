@@ -72,6 +72,21 @@ ACTION_ROLES: dict[str, Role] = {
 }
 
 
+# What the queue lets a user do to several selected alarms at once: operators acknowledge a batch (a wave of
+# alarms after a power cut is acknowledged by whoever is on shift) and open an incident from it; resolving a
+# batch stays with supervisors.
+BULK_ROLES: dict[str, Role] = {
+    "ack": Role.OPERATOR,
+    "incident": Role.OPERATOR,
+    "resolve": Role.SUPERVISOR,
+}
+
+
+def bulk_for(role: Role) -> list[str]:
+    """The bulk actions of the queue a user with `role` may take."""
+    return [action for action, needed in BULK_ROLES.items() if role.allows(needed)]
+
+
 def actions_for(role: Role) -> list[str]:
     """The alarm actions a user with `role` may take (the alarm's state narrows them further)."""
     return [action for action, needed in ACTION_ROLES.items() if role.allows(needed)]

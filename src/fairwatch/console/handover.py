@@ -78,7 +78,10 @@ def build(open_alarms: Sequence[Alarm], records: Sequence[AuditRecord], now: flo
     recent = [r for r in records if r.time >= since]
     changes = [_change(r) for r in recent if r.object.startswith("alarm:")]
     notes = [n for n in (_note(r) for r in recent) if n is not None]
-    ordered = sorted(open_alarms, key=lambda a: (a.severity.rank, a.first_seen, a.id))
+    # As the queue orders them: most severe, then unacknowledged before acknowledged, then oldest.
+    ordered = sorted(
+        open_alarms, key=lambda a: (a.severity.rank, a.state is not AlarmState.OPEN, a.first_seen, a.id)
+    )
     counted = Counter(c.action for c in changes)
     totals = {
         "open": len(ordered),

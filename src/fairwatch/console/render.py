@@ -44,8 +44,9 @@ class Pages:
         self.env.filters["humantype"] = human_type
 
     def clock(self, when: float) -> str:
-        """HH:MM in the site's timezone."""
-        return datetime.fromtimestamp(when, UTC).astimezone(self.zone).strftime("%H:%M")
+        """HH:MM and the zone's abbreviation, in the site's timezone: a printed time says which clock it is."""
+        local = datetime.fromtimestamp(when, UTC).astimezone(self.zone)
+        return f"{local:%H:%M} {local.tzname()}"
 
     def stamp(self, when: float) -> str:
         """A full local date and time with the zone's abbreviation."""

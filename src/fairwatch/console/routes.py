@@ -16,14 +16,14 @@ from starlette.datastructures import FormData
 from starlette.responses import FileResponse, RedirectResponse, Response
 
 from fairwatch.access import NAME_RE, parse_role, revoke_token, save_user, set_user_disabled
-from fairwatch.console import auth, handover
+from fairwatch.console import auth, guide, handover
 from fairwatch.console.auth import SessionState
 from fairwatch.console.render import Pages
 from fairwatch.console.sessions import COOKIE, ConsoleContext, ConsoleUser, Sessions, SignInRefused
 from fairwatch.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthorized
 from fairwatch.events.inputs import MAX_ID, text_problem
 from fairwatch.model import AlarmState, AuditEntry, Role, Severity
-from fairwatch.site import Site
+from fairwatch.site import Site, SoundPolicy
 from fairwatch.store import AlarmQuery
 
 SIGNIN_COOKIE = "fw_signin"  # pre-session cookie: the sign-in form's CSRF token is derived from it
@@ -67,7 +67,7 @@ class Console:
             "user": user.name,
             "role": user.role.value,
             "actions": auth.actions_for(user.role),
-            "bulk": user.role.allows(Role.SUPERVISOR),
+            "bulk": auth.bulk_for(user.role),
             "server_now": self.ctx.clock.now(),
             "timezone": self.pages.timezone,
             "site": self.site_json,
@@ -76,6 +76,7 @@ class Console:
             else None,
             "severities": [s.value for s in Severity],
             "heartbeat": self.ctx.settings.stream_heartbeat,
+            "sound": (self.site.sound if self.site is not None else SoundPolicy()).as_json(),
             **extra,
         }
 
@@ -223,7 +224,9 @@ def _page_routes(router: APIRouter, console: Console) -> None:
     viewer = console.signed_in(Role.VIEWER)
 
     async def queue(user: ConsoleUser = Depends(viewer)) -> Response:
-        return console.page("queue.html", user, title="Alarm queue", nav="queue", config={"page": "queue"})
+        names = guide.type_names(console.ctx.incidents.taxonomy)
+        cfg = {"page": "queue", "type_names": names}
+        return console.page("queue.html", user, title="Alarm queue", nav="queue", config=cfg)
 
     async def venue_map(user: ConsoleUser = Depends(viewer)) -> Response:
         return console.page("map.html", user, title="Venue map", nav="map", config={"page": "map"})
@@ -239,6 +242,18 @@ def _page_routes(router: APIRouter, console: Console) -> None:
         cfg = {"page": "alarm", "alarm_id": alarm_id, "users": people}
         return console.page(
             "alarm.html", user, title=f"Alarm {alarm_id}", nav="queue", alarm_id=alarm_id, config=cfg
+        )
+
+    async def alarm_guide(
+        alarm_id: Annotated[int, Path(ge=1, le=MAX_ID)], _user: ConsoleUser = Depends(viewer)
+    ) -> Response:
+        found = console.ctx.store.get_alarm(alarm_id)
+        if found is None:
+            raise NotFound(f"alarm {alarm_id} not found")
+        desk = console.ctx.incidents
+        body = guide.guide(found, console.ctx.pipeline.engine.ruleset, desk.taxonomy, desk.cards)
+        return Response(
+            orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"}
         )
 
     async def session(
@@ -265,6 +280,7 @@ def _page_routes(router: APIRouter, console: Console) -> None:
     router.add_api_route("/map", venue_map, methods=["GET"])
     router.add_api_route("/alarms/{alarm_id}", alarm, methods=["GET"])
     router.add_api_route("/console/session", session, methods=["GET"])
+    router.add_api_route("/console/alarms/{alarm_id}/guide", alarm_guide, methods=["GET"])
     router.add_api_route("/console/plan", plan, methods=["GET"])
 
 

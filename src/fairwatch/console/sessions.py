@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -20,6 +20,7 @@ from fairwatch.clock import Clock
 from fairwatch.console import auth, limits
 from fairwatch.console.auth import SessionState
 from fairwatch.errors import Forbidden
+from fairwatch.incidents import IncidentDesk
 from fairwatch.model import AuditEntry, Role
 from fairwatch.settings import Settings
 from fairwatch.store import Session, SessionTxn, Store
@@ -41,11 +42,15 @@ class ConsoleContext(Protocol):
     clock: Clock
     settings: Settings
     version: str
+    incidents: IncidentDesk  # the taxonomy and action cards: the alarm page shows the card for its type
 
     on_start: list[Callable[[], Awaitable[None]]]
     on_stop: list[Callable[[], Awaitable[None]]]
 
     def forget_tokens(self, hashes: Iterable[str]) -> None: ...
+    def escalation_levels(self, alarm_ids: Sequence[int]) -> dict[int, int]:
+        """Alarm id -> the escalation level its current episode reached."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -130,6 +130,20 @@ def episode_from_history(alarm: Alarm, history: Sequence[AuditRecord]) -> Episod
     return Episode(alarm.state, open_since, acked_since)
 
 
+def level_reached(done: Iterable[str], episode: Episode) -> int:
+    """The highest escalation level notified in the episode (0: none yet), from the idents of its steps."""
+    suffix = f"@{round(episode.open_since * 1000)}"
+    levels = [0]
+    for ident in done:
+        head, _, tail = ident.rpartition("@")
+        if not ident.startswith(f"{ESCALATION}-") or f"@{tail}" != suffix:
+            continue
+        level = head.rsplit("-", 2)[-2]
+        if level.isdigit():
+            levels.append(int(level))
+    return max(levels)
+
+
 def step_key(alarm_id: int, receiver: str, step: Step) -> str:
     """The idempotency key of one receiver's notification of a step."""
     return f"{alarm_id}:{receiver}:{step.ident}"
@@ -181,6 +195,16 @@ class EscalationService:
         episode = episode_from_history(alarm, self.store.history(f"alarm:{alarm.id}"))
         done = sent_steps(self.store.notifications_for(alarm.id))
         self._tracked[alarm.id] = _Tracked(alarm, episode, done)
+
+    def levels(self, alarm_ids: Sequence[int]) -> dict[int, int]:
+        """Alarm id -> the escalation level its current episode reached, for the alarms followed that reached one."""
+        out: dict[int, int] = {}
+        for alarm_id in alarm_ids:
+            tracked = self._tracked.get(alarm_id)
+            level = level_reached(tracked.done, tracked.episode) if tracked is not None else 0
+            if level:
+                out[alarm_id] = level
+        return out
 
     def on_changes(self, changes: list[AlarmChange]) -> None:
         """Change listener: start, move or stop following each changed alarm (no I/O here)."""
@@ -294,6 +318,7 @@ __all__ = [
     "Step",
     "due_steps",
     "episode_from_history",
+    "level_reached",
     "sent_steps",
     "step_key",
 ]

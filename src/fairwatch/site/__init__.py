@@ -6,6 +6,7 @@ point lies on the globe.
 
 from fairwatch.site.config import load_site, parse_site
 from fairwatch.site.model import OUTSIDE, Device, DeviceKind, GeoRef, Link, LinkKind, Plan, Site, Zone
+from fairwatch.site.sound import SoundPolicy
 
 __all__ = [
     "OUTSIDE",
@@ -16,6 +17,7 @@ __all__ = [
     "LinkKind",
     "Plan",
     "Site",
+    "SoundPolicy",
     "Zone",
     "load_site",
     "parse_site",

@@ -31,11 +31,13 @@ from fairwatch.site.model import (
     Zone,
     polygon_problem,
 )
+from fairwatch.site.sound import read_sound
 from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, read_text, show
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
-_TOP_KEYS = ("site", "zones", "devices", "links", "los", "schemas")  # schemas: read by fairwatch.schemas
+# schemas: read by fairwatch.schemas; sound: site/sound.py
+_TOP_KEYS = ("site", "zones", "devices", "links", "los", "schemas", "sound")
 _LOS_KEYS = ("walkway", "standing")
 _SITE_KEYS = ("id", "name", "timezone", "plan", "georef")
 _PLAN_KEYS = ("width", "height", "image")
@@ -418,7 +420,8 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
     devices = [(i, ln, _device(r, d, i, ln, plan, by_id, link_ids)) for i, ln, d in raw_devices]
     good_devices = [(i, ln, d) for i, ln, d in devices if d is not None]
     _unique(r, "device", good_devices)
-    if r.errors or header is None or not los_ok:
+    sound_ok, sound = read_sound(r, top)
+    if r.errors or header is None or not los_ok or not sound_ok:
         return None
     return Site(
         id=header.id,
@@ -431,6 +434,7 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
         links=tuple(k for _, _, k in good_links),
         walkway_los=bands.get("walkway"),
         standing_los=bands.get("standing"),
+        sound=sound,
     )
 
 

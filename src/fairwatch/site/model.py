@@ -13,6 +13,7 @@ from shapely.validation import explain_validity
 
 from fairwatch.errors import NotFound
 from fairwatch.model import Location
+from fairwatch.site.sound import SoundPolicy
 
 # WGS84 ellipsoid: semi-major axis (m) and first eccentricity squared.
 _WGS84_A = 6_378_137.0
@@ -120,6 +121,9 @@ class Site:
     # The site's own level-of-service bands (five ascending upper bounds, A to E), if it sets them.
     walkway_los: tuple[float, ...] | None = None  # persons per metre per minute
     standing_los: tuple[float, ...] | None = None  # persons per m²
+    sound: SoundPolicy = field(
+        default_factory=SoundPolicy
+    )  # which alarms the console sounds for (site/sound.py)
     _zones_by_id: dict[str, Zone] = field(init=False, repr=False, compare=False)
     _devices_by_id: dict[str, Device] = field(init=False, repr=False, compare=False)
     _tree: STRtree = field(init=False, repr=False, compare=False)

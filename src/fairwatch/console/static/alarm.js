@@ -1,4 +1,5 @@
-// One alarm: its facts, the events that raised it, its full history, and the actions its state and your role allow.
+// One alarm: its facts, what to do about it (the rule's description and the action card of its type), the events
+// that raised it, its full history, and the actions its state and your role allow.
 
 import { ApiError, act, api, can, config, el, fmtTime, humanType, live, onKeys, zoneName } from "./common.js";
 import { VenueMap } from "./map.js";
@@ -46,6 +47,7 @@ function facts(a) {
     ["First seen", fmtTime(a.first_seen)],
     ["Last seen", fmtTime(a.last_seen)],
     ["Count", String(a.count)],
+    ["Escalation", a.escalation_level ? `level ${a.escalation_level}` : "not escalated"],
     ["Assignee", a.assignee || "—"],
     ["Rule", el("span", { class: "mono", text: a.rule })],
     ...(a.site ? [["Site", a.site]] : []),
@@ -71,6 +73,8 @@ function render(a) {
   $("a-state").className = `state state-${a.state}`;
   $("a-state").textContent = a.state === "open" ? "Unacknowledged" : a.state[0].toUpperCase() + a.state.slice(1);
   $("a-sub").textContent = `${zoneName(a.zone)} · first seen ${fmtTime(a.first_seen)} · ${a.count}×`;
+  $("a-esc").hidden = !a.escalation_level;
+  $("a-esc").textContent = a.escalation_level ? `Escalation level ${a.escalation_level}` : "";
   document.title = `#${a.id} ${humanType(a.type)} · Fairwatch`;
   facts(a);
   renderActions(a);
@@ -107,6 +111,23 @@ function renderActions(a) {
   if (!select) return;
   const people = [...new Set([...(config.users || []), ...(a.assignee ? [a.assignee] : [])])];
   select.replaceChildren(...people.map((u) => el("option", { value: u, text: u, selected: u === (a.assignee || config.user) })));
+}
+
+// The rule's description, the type's description and the card's steps (console/guide.py): loaded once.
+async function loadGuide() {
+  try {
+    const g = await api(`/console/alarms/${id}/guide`);
+    const rule = g.rule?.description;
+    $("g-rule").textContent = rule || (g.rule ? "The rule has no description." : "The rule that raised it is no longer in force.");
+    $("g-type").textContent = g.type.description || "";
+    $("g-type").hidden = !g.type.description;
+    $("g-type-name").textContent = g.type.name || humanType(g.type.id);
+    $("g-steps").replaceChildren(...g.card.map((step) => el("li", { text: step })));
+    $("g-card").hidden = !g.card.length;
+    $("g-no-card").hidden = g.card.length > 0;
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) $("g-rule").textContent = err.detail;
+  }
 }
 
 async function load() {
@@ -172,3 +193,4 @@ live({
   onReset: load,
 });
 load();
+loadGuide();

@@ -24,11 +24,15 @@ export function fmtAge(ms) {
 const tz = config.timezone || undefined;
 const clockFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
 const dateFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "short" });
+const zoneFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, timeZoneName: "short" });
+// The site zone's abbreviation at `d` ("BST", "CEST", "UTC"): every time the console shows carries it.
+export const zoneAbbr = (d) => zoneFmt.formatToParts(d).find((p) => p.type === "timeZoneName")?.value || "";
 export function fmtTime(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return "—";
   const sameDay = dateFmt.format(d) === dateFmt.format(new Date(now()));
-  return sameDay ? clockFmt.format(d) : `${dateFmt.format(d)} ${clockFmt.format(d)}`;
+  const time = `${clockFmt.format(d)} ${zoneAbbr(d)}`;
+  return sameDay ? time : `${dateFmt.format(d)} ${time}`;
 }
 
 export function humanType(t) {
@@ -116,7 +120,12 @@ export async function activeAlarms() {
 // "Live" only while the stream's heartbeat (or an alarm) arrives: after two missed heartbeats the pill says
 // "Reconnecting" and the stream is reopened; the server's `shutdown` and `access-ended` events say why it closed.
 const BEAT_MS = (config.heartbeat || 15) * 1000;
-export function live({ onChange, onReset }) {
+// Page-independent followers of the one stream (sound.js): each gets every alarm change and every reset.
+const liveHooks = [];
+export function onLive(hook) { liveHooks.push(hook); }
+export function live({ onChange: pageChange, onReset: pageReset }) {
+  const onChange = (change) => { pageChange(change); for (const h of liveHooks) h.change(change); };
+  const onReset = () => { pageReset(); for (const h of liveHooks) h.reset(); };
   const pill = document.getElementById("live");
   const banner = document.getElementById("conn-banner");
   let source = null;
@@ -210,6 +219,7 @@ function unlockAudio() {
   } catch { audio = null; }
 }
 export function beep() {
+  if (globalThis.fwSound) return; // sound.js sounds alarms (per severity, until acknowledged) on this page
   if (isMuted()) return;
   unlockAudio();
   if (!audio) return;

@@ -1,10 +1,12 @@
-// The live queue: active alarms, most severe first then oldest, kept current by the event stream.
+// The live queue: active alarms, most severe first, unacknowledged before acknowledged, then oldest; kept
+// current by the event stream. Sound and desktop notifications are sound.js's (every page has them).
 
 import {
-  ApiError, SEVERITIES, act, activeAlarms, announce, askResolve, beep, can, config, el, fmtAge, humanType,
-  live, now, onKeys, sevRank, zoneName,
+  ApiError, SEVERITIES, act, activeAlarms, announce, api, askResolve, can, config, el, fmtAge, humanType,
+  live, now, onKeys, sevRank, zoneAbbr, zoneName,
 } from "./common.js";
 import { VenueMap } from "./map.js";
+import { attention } from "./sound.js";
 
 const alarms = new Map(); // id -> alarm, active ones only
 const fresh = new Set(); // ids to flash once
@@ -12,6 +14,13 @@ const picked = new Set(); // ids chosen for a bulk action
 const expanded = new Set(); // flood parents whose children are shown
 let selected = null;
 let pending = false;
+// Bulk actions by role (console/auth.py BULK_ROLES): operators acknowledge a batch or open an incident from it.
+const bulk = config.bulk || [];
+const sinceFmt = new Intl.DateTimeFormat("en-GB", { timeZone: config.timezone || undefined, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+function sinceText(iso) {
+  const d = new Date(iso);
+  return `${sinceFmt.format(d)} ${zoneAbbr(d)}`;
+}
 
 const body = document.getElementById("queue-body");
 const empty = document.getElementById("queue-empty");
@@ -58,8 +67,10 @@ form.addEventListener("reset", () => setTimeout(() => form.dispatchEvent(new Eve
 // -- rendering ----------------------------------------------------------------------------------------------
 // A flood child (docs/flood-control.md) folds under its parent while the parent is shown; "+N related" unfolds.
 let kids = new Map(); // parent id -> its active children, as of the last visible()
+const waiting = (a) => (a.state === "open" ? 0 : 1); // unacknowledged first within a severity
 function byUrgency(a, b) {
-  return sevRank(a.severity) - sevRank(b.severity) || Date.parse(a.first_seen) - Date.parse(b.first_seen) || a.id - b.id;
+  return sevRank(a.severity) - sevRank(b.severity) || waiting(a) - waiting(b)
+    || Date.parse(a.first_seen) - Date.parse(b.first_seen) || a.id - b.id;
 }
 function visible() {
   const f = filters();
@@ -95,9 +106,11 @@ function row(a) {
   const related = (kids.get(a.id) || []).length;
   const tr = el("tr", {
     class: `sev-${a.severity} ${unacked ? "unacked" : "acked"}${a.id === selected ? " selected" : ""}${fresh.has(a.id) ? " fresh" : ""}${folded(a) ? " child" : ""}`,
-    "data-id": a.id, tabindex: a.id === selected ? "0" : "-1", "aria-selected": String(a.id === selected),
+    "data-id": a.id, "data-alarm-id": a.id, "data-state": a.state, "data-severity": a.severity,
+    "data-escalation": a.escalation_level || 0,
+    tabindex: a.id === selected ? "0" : "-1", "aria-selected": String(a.id === selected),
   });
-  if (config.bulk) {
+  if (bulk.length) {
     const box = el("input", { type: "checkbox", "aria-label": `Select alarm ${a.id}` });
     box.checked = picked.has(a.id);
     box.addEventListener("click", (e) => { e.stopPropagation(); togglePick(a.id, box.checked); });
@@ -112,10 +125,14 @@ function row(a) {
         onclick: (e) => { e.stopPropagation(); toggleChildren(a.id); } }) : null,
       a.explanation ? el("div", { class: "expl", text: a.explanation, title: a.explanation }) : null),
     el("td", { class: "zone", text: zoneName(a.zone), title: zoneName(a.zone) }),
-    el("td", { class: "age", "data-since": Date.parse(a.first_seen), text: fmtAge(now() - Date.parse(a.first_seen)) }),
+    el("td", { class: "age-cell" },
+      el("span", { class: "age", "data-since": Date.parse(a.first_seen), text: fmtAge(now() - Date.parse(a.first_seen)) }),
+      el("time", { class: "since", datetime: a.first_seen, title: "First seen", text: sinceText(a.first_seen) })),
     el("td", { class: "num", text: String(a.count) }),
     el("td", { class: "state-cell" },
       el("span", { class: `state state-${a.state}`, text: unacked ? "Unacknowledged" : "Acknowledged" }),
+      a.escalation_level ? el("span", { class: "esc", text: `L${a.escalation_level}`, "aria-label": `Escalation level ${a.escalation_level}`,
+        title: `Escalation level ${a.escalation_level}: more people were told because it waited` }) : null,
       a.assignee ? el("div", { class: "assignee", text: `→ ${a.assignee}` }) : null),
   );
   const cell = el("td", { class: "actions" });
@@ -182,7 +199,7 @@ function renderZones() {
 
 setInterval(() => {
   const t = now();
-  for (const cell of body.querySelectorAll("td.age")) cell.textContent = fmtAge(t - Number(cell.dataset.since));
+  for (const cell of body.querySelectorAll(".age[data-since]")) cell.textContent = fmtAge(t - Number(cell.dataset.since));
 }, 1000);
 
 // -- selection and keyboard ---------------------------------------------------------------------------------
@@ -235,6 +252,33 @@ async function resolve(ids) {
   else announce(`${list.length === 1 ? "Alarm" : `${list.length} alarms`} resolved`);
 }
 
+async function acknowledgeMany(ids) {
+  const list = ids.map((id) => alarms.get(id)).filter((a) => a && can(a, "ack"));
+  const failures = [];
+  for (const a of list) {
+    try { merge(await act(a.id, "ack")); } catch (err) { failures.push(`#${a.id}: ${err.detail || err.message}`); }
+  }
+  if (failures.length) showError(failures.join(" · "));
+  else if (list.length) announce(`${list.length === 1 ? "Alarm" : `${list.length} alarms`} acknowledged`);
+}
+
+// `i`: an incident from the picked alarms (or the focused one); its type and severity are the first one's.
+async function openIncident() {
+  if (!bulk.includes("incident")) return;
+  const chosen = visible().filter((a) => (picked.size ? picked.has(a.id) : a.id === selected));
+  if (!chosen.length) return;
+  const first = chosen[0];
+  const name = (config.type_names || {})[first.type] || humanType(first.type);
+  const body = { title: first.zone ? `${name} in ${zoneName(first.zone)}` : name, type: first.type,
+    severity: first.severity, alarms: chosen.map((a) => a.id) };
+  if (first.zone) body.zone = first.zone;
+  try {
+    const incident = await api("/api/v1/incidents", { method: "POST", body });
+    picked.clear();
+    location.assign(`/incidents/${incident.id}`);
+  } catch (err) { if (err instanceof ApiError) showError(`Incident: ${err.detail}`); }
+}
+
 function togglePick(id, on) {
   if (on) picked.add(id); else picked.delete(id);
   renderBulk();
@@ -249,7 +293,8 @@ function renderBulk() {
 document.getElementById("bulk")?.addEventListener("click", async (e) => {
   const kind = e.target.closest("button")?.dataset.bulk;
   if (kind === "clear") { picked.clear(); schedule(); }
-  if (kind === "ack") { for (const id of [...picked]) await acknowledge(id); picked.clear(); schedule(); }
+  if (kind === "ack") { await acknowledgeMany(visible().filter((a) => picked.has(a.id)).map((a) => a.id)); picked.clear(); schedule(); }
+  if (kind === "incident") await openIncident();
   if (kind === "resolve") { await resolve([...picked]); picked.clear(); schedule(); }
 });
 
@@ -262,13 +307,18 @@ onKeys({
   o: () => selected !== null && location.assign(`/alarms/${selected}`),
   a: () => selected !== null && acknowledge(selected),
   r: () => selected !== null && resolve([selected]),
-  x: () => { if (config.bulk && selected !== null) { togglePick(selected, !picked.has(selected)); schedule(); } },
+  x: () => { if (bulk.length && selected !== null) { togglePick(selected, !picked.has(selected)); schedule(); } },
+  i: () => openIncident(),
   "/": () => form.zone.focus(),
 });
 
 // -- data: the API first, then the live stream --------------------------------------------------------------
 function merge(a) {
+  const known = alarms.get(a.id);
+  // The stream's alarm carries no escalation level: keep the one known, unless the alarm starts over.
+  if (known && a.escalation_level === undefined) a = { ...a, escalation_level: known.escalation_level };
   if (a.state === "resolved") alarms.delete(a.id); else alarms.set(a.id, a);
+  attention.track(a);
   schedule();
 }
 
@@ -279,13 +329,16 @@ function onChange(change) {
   const a = change.alarm;
   const known = alarms.get(a.id);
   if (known && known.version > a.version) return; // an older message replayed after a reconnect
-  merge(a);
+  if (change.change === "escalation" && change.details?.step === "escalation") {
+    merge({ ...a, escalation_level: Math.max(change.details.level || 0, known?.escalation_level || 0) });
+    return;
+  }
+  merge(change.change === "reopened" ? { ...a, escalation_level: 0 } : a);
   const isNew = ["raised", "reopened", "escalated"].includes(change.change) && a.state !== "resolved";
   if (!isNew) return;
   fresh.add(a.id);
   const text = `New ${a.severity} alarm: ${humanType(a.type)} in ${zoneName(a.zone)}`;
   announce(text, a.severity === "critical");
-  if (a.severity === "critical" && matches(a, filters())) beep();
 }
 
 async function reload() {
