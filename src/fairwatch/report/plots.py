@@ -1,12 +1,13 @@
 """The report's plots as inline SVG, drawn by matplotlib's SVG back end (no pyplot, no display, no files).
 
-Deterministic: the same figures give the same bytes (a fixed `svg.hashsalt` for element ids, text kept as text in
+Deterministic: the same figures give the same bytes (a fixed `svg.hashsalt` per plot for element ids, text kept as text in
 one font family rather than glyph paths, no date in the metadata), so two renders of one period compare equal.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -23,8 +24,8 @@ from fairwatch.policy.grounds import HAZARD_CLASSES
 from fairwatch.report.figures import Distribution, EventReport
 
 RC: dict[Any, Any] = {
-    "svg.hashsalt": "fairwatch-report",
     "svg.fonttype": "none",  # text stays text: no glyph outlines that depend on the fonts installed
+    "svg.hashsalt": "fairwatch-report",
     "font.family": "DejaVu Sans",
     "font.size": 8.0,
     "axes.spines.top": False,
@@ -39,19 +40,28 @@ PALETTE = (
 )  # fmt: skip
 COLOURS = {c: PALETTE[i % len(PALETTE)] for i, c in enumerate(sorted(HAZARD_CLASSES))}
 _OTHER = "#888888"
+_IDS = re.compile(r'( id="|href="#|url\(#)')  # an id, and the two ways SVG refers to one
 _LOCK = threading.Lock()  # rc_context changes matplotlib's process-wide settings for the time of one drawing
 
 
-def svg(draw: Callable[[Axes], None], label: str, size: tuple[float, float] = (7.0, 2.6)) -> str:
-    """An SVG element (no XML prolog) of one axes drawn by `draw`, with `label` as its accessible name."""
+def svg(
+    name: str, draw: Callable[[Axes], None], label: str, size: tuple[float, float] = (7.0, 2.6)
+) -> str:
+    """An SVG element (no XML prolog) of one axes drawn by `draw`, with `label` as its accessible name. Its ids
+    (and the references to them) start with `name-`, so several plots make one HTML document with unique ids."""
     with _LOCK, matplotlib.rc_context(RC):
         fig = Figure(figsize=size, layout="constrained")
         FigureCanvasSVG(fig)
         draw(fig.add_subplot())
         out = io.StringIO()
-        fig.savefig(out, format="svg", metadata={"Date": None, "Creator": "Fairwatch"})
+        fig.savefig(out, format="svg", metadata={"Date": None})
     text = out.getvalue()
     element = text[text.index("<svg") :]
+    # The RDF metadata block says only "matplotlib" and names three namespaces by URL: not needed inline.
+    meta, end = element.find("<metadata>"), element.find("</metadata>")
+    if meta != -1 and end != -1:
+        element = element[:meta] + element[end + len("</metadata>") :].lstrip()
+    element = _IDS.sub(lambda m: f"{m.group(1)}{name}-", element)
     return element.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
 
 
@@ -73,10 +83,10 @@ def per_hour(report: EventReport) -> str:
         if report.classes:
             ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
 
-    return svg(draw, "Alarm activations per hour, stacked by hazard class")
+    return svg("per-hour", draw, "Alarm activations per hour, stacked by hazard class")
 
 
-def distribution(dist: Distribution, title: str) -> str:
+def distribution(name: str, dist: Distribution, title: str) -> str:
     """A histogram of delays with the median and 90th percentile marked; minutes when they run past 10."""
     minutes = (dist.max_s or 0.0) > 600
     scale, unit = (60.0, "min") if minutes else (1.0, "s")
@@ -94,10 +104,10 @@ def distribution(dist: Distribution, title: str) -> str:
         if dist.delays:
             ax.legend(frameon=False)
 
-    return svg(draw, f"{title}: histogram", (3.5, 2.4))
+    return svg(name, draw, f"{title}: histogram", (3.5, 2.4))
 
 
-def top(items: Sequence[tuple[str, int]], title: str) -> str:
+def top(name: str, items: Sequence[tuple[str, int]], title: str) -> str:
     """Horizontal bars of the most frequent names, the most frequent on top."""
 
     def draw(ax: Axes) -> None:
@@ -106,7 +116,7 @@ def top(items: Sequence[tuple[str, int]], title: str) -> str:
         ax.set_title(title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
-    return svg(draw, title, (3.5, max(1.4, 0.25 * len(items) + 0.8)))
+    return svg(name, draw, title, (3.5, max(1.4, 0.25 * len(items) + 0.8)))
 
 
 def _hour(ts: float, with_day: bool) -> str:

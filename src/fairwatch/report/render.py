@@ -39,8 +39,6 @@ def _env() -> Environment:
     return env
 
 
-_ENV = _env()
-
 
 def stamp(ts: float | None) -> str:
     """A UTC date and time to the second, or a dash."""
@@ -61,16 +59,19 @@ def duration(seconds: float | None) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
+_ENV = _env()
+
+
 def render_html(report: EventReport, title: str = "Post-event report") -> str:
     """The report document; the same report gives the same text."""
     figures = {
         "per_hour": plots.per_hour(report),
-        "ack": plots.distribution(report.ack, "Time to acknowledge") if report.ack.delays else None,
+        "ack": plots.distribution("ack", report.ack, "Time to acknowledge") if report.ack.delays else None,
         "dispatch": (
-            plots.distribution(report.dispatch, "Time to first dispatch") if report.dispatch.delays else None
+            plots.distribution("dispatch", report.dispatch, "Time to first dispatch") if report.dispatch.delays else None
         ),
-        "types": plots.top(report.top_types, "Top alarm types") if report.top_types else None,
-        "zones": plots.top(report.top_zones, "Top zones") if report.top_zones else None,
+        "types": plots.top("types", report.top_types, "Top alarm types") if report.top_types else None,
+        "zones": plots.top("zones", report.top_zones, "Top zones") if report.top_zones else None,
     }
     # matplotlib escapes the text it writes into its SVG.
     svgs = {k: Markup(v) if v is not None else None for k, v in figures.items()}
