@@ -33,6 +33,7 @@ rules:
     severity: high
     when: {type: temperature, value: {gt: 55}}
     group_by: [zone]
+    clear: {value: {lt: 50}}
   - id: dense
     alarm: crowd_safety.high_density
     severity: high
@@ -61,6 +62,7 @@ class Shift:
 
     srv: Server
     activations: list[tuple[float, str, str]] = field(default_factory=list)  # (time, hazard class, zone)
+    ends: list[tuple[float, str, str]] = field(default_factory=list)  # an activation cleared or resolved
     raised: dict[int, float] = field(default_factory=dict)  # alarm id -> first raised
     acked: dict[int, float] = field(default_factory=dict)  # alarm id -> first acknowledged
     incidents: list[dict[str, Any]] = field(default_factory=list)  # as the API returned them, last version
@@ -78,8 +80,18 @@ class Script:
         self.clock.set(H0 + seconds)
         return H0 + seconds
 
-    def event(self, at: float, type_: str, zone: str, value: float | None = None, *, activates: bool) -> int:
-        """Send an event; when the script says it makes an alarm go active, record that. The alarm's id."""
+    def event(
+        self,
+        at: float,
+        type_: str,
+        zone: str,
+        value: float | None = None,
+        *,
+        activates: bool,
+        ends: bool = False,
+    ) -> int:
+        """Send an event; when the script says it makes an alarm go active (or clears it), record that. The
+        alarm's id."""
         now = self.at(at)
         event: dict[str, Any] = {"source": f"s-{zone}", "type": type_, "zone": zone, "site": "riverside"}
         if value is not None:
@@ -93,12 +105,20 @@ class Script:
         if activates:
             self.shift.activations.append((now, CLASS_OF[type_], zone))
             self.shift.raised.setdefault(alarm_id, now)
+        if ends:
+            self.shift.ends.append((now, CLASS_OF[type_], zone))
         return alarm_id
 
     def ack(self, at: float, alarm_id: int) -> None:
         now = self.at(at)
         assert self.op.post(f"/api/v1/alarms/{alarm_id}/ack").status_code == 200
         self.shift.acked[alarm_id] = now
+
+    def resolve(self, at: float, alarm_id: int, cls: str, zone: str) -> None:
+        now = self.at(at)
+        r = self.op.post(f"/api/v1/alarms/{alarm_id}/resolve", json={"disposition": "handled"})
+        assert r.status_code == 200, r.text
+        self.shift.ends.append((now, cls, zone))
 
     def incident(self, at: float, **body: Any) -> dict[str, Any]:
         self.at(at)
@@ -124,7 +144,9 @@ class Script:
 
     def close(self, at: float, inc: dict[str, Any]) -> None:
         self.at(at)
-        r = self.op.post(f"/api/v1/incidents/{inc['id']}/close", json={"disposition": "resolved", "note": "ok"})
+        r = self.op.post(
+            f"/api/v1/incidents/{inc['id']}/close", json={"disposition": "resolved", "note": "ok"}
+        )
         assert r.status_code == 200, r.text
         self._keep(r.json())
 
@@ -147,13 +169,14 @@ def play(script: Script) -> Shift:
     s.decide(780, i1, "Hold inflow at gate B", "Density above 4 persons/m2 at the gate")
     s.ack(840, a2)  # 240 s
     s.patch(900, i1, first_dispatch_at=rfc3339(H0 + 960))  # 240 s after it was reported
-    s.event(1200, "crowd.density", "gate-b", 2, activates=False)  # clears a2
+    s.event(1200, "crowd.density", "gate-b", 2, activates=False, ends=True)  # clears a2
     s.event(1800, "crowd.density", "gate-b", 5, activates=True)  # a2 active again
-    s.event(2400, "temperature", "stage", 40, activates=False)  # clears a1
+    s.event(2400, "temperature", "stage", 40, activates=False, ends=True)  # clears a1
     s.close(2700, i1)
-    # 15:00-16:00: a panic alarm and a second fire alarm nobody acknowledges; an incident with a correction.
+    # 15:00-16:00: a panic alarm resolved while active, a second fire alarm nobody acknowledges; an incident with a correction.
     a3 = s.event(3720, "panic.pressed", "bar", activates=True)
     s.ack(3810, a3)  # 90 s
+    s.resolve(4000, a3, "violence", "bar")  # resolved while still active: no longer standing
     s.event(4500, "temperature", "bar", 90, activates=True)
     i2 = s.incident(4560, type="fire.suspected", zone="bar")
     decision = s.decide(4600, i2, "Evacuate the bar tent", "Smoke and heat together")

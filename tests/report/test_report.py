@@ -41,7 +41,9 @@ def stamp(hour: int) -> str:
 
 
 def test_alarms_per_hour_by_hazard_class_are_those_the_script_raised(shift: Shift, sup: httpx.Client) -> None:
-    expected: dict[str, Counter[str]] = {stamp(h): Counter() for h in range(int(START) // 3600, int(END) // 3600)}
+    expected: dict[str, Counter[str]] = {
+        stamp(h): Counter() for h in range(int(START) // 3600, int(END) // 3600)
+    }
     for t, cls, _zone in shift.activations:
         if in_period(t):
             expected[stamp(math.floor(t / 3600))][cls] += 1
@@ -82,10 +84,25 @@ def test_alarm_load_and_top_zones_count_activations_in_the_period(shift: Shift, 
     assert read.figures["busiest_hour"].startswith(f"{busiest} (")
     zones = Counter(z for _, z in acts)
     top_zone, n = min(zones.items(), key=lambda kv: (-kv[1], kv[0]))
-    assert f"<tr><td>{top_zone}</td><td class=\"n\">{n}</td></tr>" in read.html
+    assert f'<tr><td>{top_zone}</td><td class="n">{n}</td></tr>' in read.html
 
 
-def test_every_incident_of_the_period_with_its_key_times_and_decision_log(shift: Shift, sup: httpx.Client) -> None:
+def test_standing_alarms_are_the_activations_not_ended_in_the_period(shift: Shift, sup: httpx.Client) -> None:
+    standing = 0
+    for t, cls, zone in shift.activations:
+        if not in_period(t):
+            continue
+        nxt = min((u for u, c, z in shift.activations if (c, z) == (cls, zone) and u > t), default=END)
+        ended = any(t < u < min(nxt, END) for u, c, z in shift.ends if (c, z) == (cls, zone))
+        standing += not ended
+    read = ReportReader(report(sup))
+    assert int(read.figures["standing"]) == standing
+    assert 0 < standing < len([a for a in shift.activations if in_period(a[0])])
+
+
+def test_every_incident_of_the_period_with_its_key_times_and_decision_log(
+    shift: Shift, sup: httpx.Client
+) -> None:
     expected = [i for i in shift.incidents if in_period(parse_time(i["reported_at"]) or 0)]
     html = report(sup)
     read = ReportReader(html)

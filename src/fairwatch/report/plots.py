@@ -11,8 +11,8 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
 from html import escape
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -44,9 +44,7 @@ _IDS = re.compile(r'( id="|href="#|url\(#)')  # an id, and the two ways SVG refe
 _LOCK = threading.Lock()  # rc_context changes matplotlib's process-wide settings for the time of one drawing
 
 
-def svg(
-    name: str, draw: Callable[[Axes], None], label: str, size: tuple[float, float] = (7.0, 2.6)
-) -> str:
+def svg(name: str, draw: Callable[[Axes], None], label: str, size: tuple[float, float] = (7.0, 2.6)) -> str:
     """An SVG element (no XML prolog) of one axes drawn by `draw`, with `label` as its accessible name. Its ids
     (and the references to them) start with `name-`, so several plots make one HTML document with unique ids."""
     with _LOCK, matplotlib.rc_context(RC):

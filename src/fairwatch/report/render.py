@@ -39,7 +39,6 @@ def _env() -> Environment:
     return env
 
 
-
 def stamp(ts: float | None) -> str:
     """A UTC date and time to the second, or a dash."""
     if ts is None:
@@ -68,7 +67,9 @@ def render_html(report: EventReport, title: str = "Post-event report") -> str:
         "per_hour": plots.per_hour(report),
         "ack": plots.distribution("ack", report.ack, "Time to acknowledge") if report.ack.delays else None,
         "dispatch": (
-            plots.distribution("dispatch", report.dispatch, "Time to first dispatch") if report.dispatch.delays else None
+            plots.distribution("dispatch", report.dispatch, "Time to first dispatch")
+            if report.dispatch.delays
+            else None
         ),
         "types": plots.top("types", report.top_types, "Top alarm types") if report.top_types else None,
         "zones": plots.top("zones", report.top_zones, "Top zones") if report.top_zones else None,
