@@ -122,7 +122,7 @@ class Script:
 
     def incident(self, at: float, **body: Any) -> dict[str, Any]:
         self.at(at)
-        r = self.op.post("/api/v1/incidents", json={"title": "Incident", **body})
+        r = self.op.post("/api/v1/incidents", json={"title": "Incident", **body})  # a title in `body` wins
         assert r.status_code == 201, r.text
         inc: dict[str, Any] = r.json()
         self.shift.incidents.append(inc)
@@ -165,7 +165,9 @@ def play(script: Script) -> Shift:
     a1 = s.event(300, "temperature", "stage", 80, activates=True)
     s.ack(360, a1)  # 60 s
     a2 = s.event(600, "crowd.density", "gate-b", 5, activates=True)
-    i1 = s.incident(720, type="crowd_safety.crush_risk", zone="gate-b", alarms=[a2])
+    i1 = s.incident(
+        720, title="Crowd pressure at gate B", type="crowd_safety.crush_risk", zone="gate-b", alarms=[a2]
+    )
     s.decide(780, i1, "Hold inflow at gate B", "Density above 4 persons/m2 at the gate")
     s.ack(840, a2)  # 240 s
     s.patch(900, i1, first_dispatch_at=rfc3339(H0 + 960))  # 240 s after it was reported
@@ -178,7 +180,7 @@ def play(script: Script) -> Shift:
     s.ack(3810, a3)  # 90 s
     s.resolve(4000, a3, "violence", "bar")  # resolved while still active: no longer standing
     s.event(4500, "temperature", "bar", 90, activates=True)
-    i2 = s.incident(4560, type="fire.suspected", zone="bar")
+    i2 = s.incident(4560, title="Smoke in the bar tent", type="fire.suspected", zone="bar")
     decision = s.decide(4600, i2, "Evacuate the bar tent", "Smoke and heat together")
     s.at(4620)
     fix = {"kind": "correction", "text": "Evacuate the bar tent and the kitchen", "corrects": decision}
@@ -187,7 +189,9 @@ def play(script: Script) -> Shift:
     # 16:00-17:00: a crowd alarm on the stage and a medical incident without decisions.
     a5 = s.event(7200 + 1200, "crowd.density", "stage", 6, activates=True)
     s.ack(7200 + 1800, a5)  # 600 s
-    i3 = s.incident(7200 + 1260, type="medical.emergency", zone="stage")
+    i3 = s.incident(
+        7200 + 1260, title="Person collapsed at the stage front", type="medical.emergency", zone="stage"
+    )
     s.patch(7200 + 1500, i3, first_dispatch_at=rfc3339(H0 + 7200 + 1860))  # 600 s
     # After the period: neither the alarm nor the incident counts.
     s.event(3 * 3600 + 300, "temperature", "south", 77, activates=False)
