@@ -190,6 +190,7 @@ def test_bad_parameters_are_refused_naming_them(
     r = sup.get("/api/v1/reports/event", params=query)
     assert r.status_code == 422
     body = r.json()
+    assert (body["error"], body["message"]) == ("invalid", "invalid report period")
     assert [(p["field"], p["value"]) for p in body["problems"]] == [(field, value)]
     assert "Traceback" not in r.text
 
