@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
 import pytest
 
 from fairwatch.errors import InvalidInput
 from fairwatch.replay import Activation
-from fairwatch.report import Facts, IncidentFacts, Period, build, parse_period
+from fairwatch.report import Facts, IncidentFacts, Period, build, parse_period, plots
 from fairwatch.report.figures import NO_ZONE, Distribution, hazard_class
 from fairwatch.store import Incident
 from fairwatch.taxonomy import Taxonomy
@@ -68,3 +69,11 @@ def test_a_period_names_each_bad_parameter_once() -> None:
         parse_period("nope", None, "")
     problems = [(p.field, p.value) for p in caught.value.problems]
     assert problems == [("from", "nope"), ("to", None), ("site", "")]
+
+
+def test_names_in_a_plot_are_escaped_by_matplotlib() -> None:
+    drawn = plots.top("zones", [('gate <b> & "c"', 3)], "Top zones")
+    root = ET.fromstring(drawn)  # well-formed: the markup characters are escaped
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    assert 'gate <b> & "c"' in texts
+    assert "<b>" not in drawn

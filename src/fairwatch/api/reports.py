@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from fairwatch.access import Principal
@@ -54,7 +54,7 @@ async def event_report(
     period = parse_period(start, end, site)
     report = build(gather(ctx.store, period), ctx.incidents.taxonomy)
     # Drawing the plots is pure CPU: off the event loop, so ingest and streams keep going meanwhile.
-    html = await anyio.to_thread.run_sync(render_html, report)
+    html = await run_in_threadpool(render_html, report)
     return Response(html, 200, headers=HEADERS, media_type="text/html; charset=utf-8")
 
 
