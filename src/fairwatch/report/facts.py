@@ -1,19 +1,34 @@
-"""What a report is built from, read from the store in one pass over the audit log: alarm activations (raised and
-reactivated, until cleared or resolved), first acknowledgements, the alarms' zones, and the incidents of the period
-with their decision logs. Nothing is written."""
+"""What a report is built from, read from the store: alarm activations (raised and reactivated, until cleared or
+resolved) and first acknowledgements from the audit log, the alarms' rows (type, rule, zone, site), and the
+incidents of the period with their decision logs. Nothing is written.
+
+The audit log is read from the first record of the period on (found by bisecting the sequence numbers, since
+records are appended in time order), not from its start: a report costs what its period holds, not what the
+deployment has ever logged.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from fairwatch.incidents.model import LogKind
 from fairwatch.model import Alarm, AuditRecord
 from fairwatch.replay import Activation
 from fairwatch.report.period import Period
-from fairwatch.store import Incident, IncidentQuery, LogEntry, ReportReads
+from fairwatch.rules.explain import public_group
+from fairwatch.store import AlarmQuery, Incident, IncidentQuery, LogEntry, ReportReads
 
 PAGE = 500  # incidents read at a time
+ALARM_PAGE = 5000
+ONE_BY_ONE = 2000  # alarm rows read one by one up to this many, in pages above
+# Read from this long before `from`, so a clock stepped back a little does not hide a record of the period.
+MARGIN = 3600.0
+# Acknowledgements are looked for up to this long after `to` (an alarm raised just before the end of a shift).
+LATE_ACK = 86_400.0
+_ACTIVATES = ("alarm-raised", "alarm-reactivated")
 _ENDS = ("alarm-cleared", "alarm-resolved")
+_ACK = "alarm-acknowledged"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,92 +61,107 @@ class Facts:
     incidents: tuple[IncidentFacts, ...]
 
 
-@dataclass
-class _Scan:
-    """The running state of the pass over the audit log."""
-
-    period: Period
-    store: ReportReads
-    rows: dict[int, Alarm | None] = field(default_factory=dict)
-    raised: dict[int, AuditRecord] = field(
-        default_factory=dict
-    )  # every alarm-raised record seen, by alarm id
-    latest: dict[int, Activation] = field(default_factory=dict)  # the last activation of each alarm
-    activations: list[Activation] = field(default_factory=list)
-    first_raised: dict[int, float] = field(default_factory=dict)  # alarms first raised in the period
-    acked: dict[int, float] = field(default_factory=dict)
-
-    def alarm(self, alarm_id: int) -> Alarm | None:
-        if alarm_id not in self.rows:
-            self.rows[alarm_id] = self.store.get_alarm(alarm_id)
-        return self.rows[alarm_id]
-
-    def wanted(self, alarm_id: int) -> bool:
-        """In the report's site (an alarm whose row was purged has no known site: left out of a site's report)."""
-        if self.period.site is None:
-            return True
-        row = self.alarm(alarm_id)
-        return row is not None and row.site == self.period.site
-
-    def see(self, rec: AuditRecord) -> None:
-        if not rec.object.startswith("alarm:") or rec.time >= self.period.end:
-            return
-        alarm_id = int(rec.object.removeprefix("alarm:"))
-        if rec.action == "alarm-raised":
-            self.raised[alarm_id] = rec
-            self._activate(alarm_id, rec)
-            if rec.time >= self.period.start and self.wanted(alarm_id):
-                self.first_raised[alarm_id] = rec.time
-        elif rec.action == "alarm-reactivated":
-            self._activate(alarm_id, rec)
-        elif rec.action in _ENDS:
-            current = self.latest.get(alarm_id)
-            if current is not None and current.cleared_at is None:
-                current.cleared_at = rec.time
-        elif rec.action == "alarm-acknowledged" and alarm_id in self.first_raised:
-            self.acked.setdefault(alarm_id, rec.time)
-
-    def _activate(self, alarm_id: int, rec: AuditRecord) -> None:
-        first = self.raised.get(alarm_id)
-        if (
-            first is None
-        ):  # raised before the audit log begins (cannot happen with a whole chain): unknown type
-            return
-        d = first.details
-        act = Activation(rec.object, str(d.get("rule", "")), str(d.get("type", "")), dict(d.get("group", {})),
-                         rec.time)  # fmt: skip
-        self.latest[alarm_id] = act
-        if rec.time >= self.period.start and self.wanted(alarm_id):
-            self.activations.append(act)
-
-
 def gather(store: ReportReads, period: Period) -> Facts:
     """The facts of `period` from the audit log, the alarm rows and the incident tables."""
-    scan = _Scan(period, store)
-    for rec in store.iter_audit():
-        if rec.time >= period.end:
-            # The log is in commit order and times come from one clock, so nothing later matters, except
-            # acknowledgements, which may come after the period: keep reading those.
-            _acks_after(scan, rec)
-            continue
-        scan.see(rec)
-    alarms = tuple(
-        AlarmFacts(i, str(scan.raised[i].details.get("type", "")), _zone(scan.alarm(i)), t, scan.acked.get(i))
-        for i, t in scan.first_raised.items()
-    )
-    zones = {a.key: _zone(scan.alarm(int(a.key.removeprefix("alarm:")))) for a in scan.activations}
-    return Facts(period, tuple(scan.activations), alarms, zones, tuple(incidents(store, period)))
+    records = list(_alarm_records(store, period))
+    raised_in = {i for i, r in records if r.action in _ACTIVATES and period.start <= r.time < period.end}
+    rows = alarm_rows(store, raised_in, period.start - MARGIN)
+    keep = {i for i in raised_in if period.site is None or _site(rows.get(i)) == period.site}
+    activations, alarms = _book([(i, r) for i, r in records if i in keep], rows, period)
+    zones = {a.key: _zone(rows.get(_id(a.key))) for a in activations}
+    return Facts(period, tuple(activations), tuple(alarms), zones, tuple(incidents(store, period)))
 
 
-def _acks_after(scan: _Scan, rec: AuditRecord) -> None:
-    if rec.action == "alarm-acknowledged" and rec.object.startswith("alarm:"):
-        alarm_id = int(rec.object.removeprefix("alarm:"))
-        if alarm_id in scan.first_raised:
-            scan.acked.setdefault(alarm_id, rec.time)
+def _alarm_records(store: ReportReads, period: Period) -> Iterator[tuple[int, AuditRecord]]:
+    """(alarm id, record) of the alarm records that matter, from the period's start to LATE_ACK after its end."""
+    for rec in store.iter_audit(first_seq_at(store, period.start - MARGIN)):
+        if rec.time >= period.end + LATE_ACK:
+            return
+        wanted = rec.action in _ACTIVATES or rec.action in _ENDS or rec.action == _ACK
+        if wanted and rec.time >= period.start and rec.object.startswith("alarm:"):
+            yield _id(rec.object), rec
+
+
+def first_seq_at(store: ReportReads, when: float) -> int:
+    """The sequence number of the first audit record at or after `when` (one past the head when none is)."""
+    head = store.audit_head()
+    lo, hi = 1, (head.seq + 1 if head is not None else 1)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        found = next(store.iter_audit(mid), None)
+        if found is None or found.time >= when:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def alarm_rows(
+    store: ReportReads, ids: set[int], since: float, one_by_one: int = ONE_BY_ONE, page_size: int = ALARM_PAGE
+) -> dict[int, Alarm]:
+    """The rows of alarms `ids`: one by one when they are few, else a page at a time among the alarms seen since
+    `since` (then one by one for any not found there: an alarm last seen earlier by its events' time); a purged
+    alarm has none. Measured on SQLite: about 0.4 ms an alarm one by one, 0.1 ms an alarm seen since in pages."""
+    rows: dict[int, Alarm] = {}
+    after: tuple[int, float, int] | None = None
+    while len(ids) > one_by_one and ids - rows.keys():
+        page = store.list_alarms(AlarmQuery(since=since, limit=page_size, after=after))
+        rows |= {a.id: a for a in page if a.id in ids}
+        if len(page) < page_size:
+            break
+        last = page[-1]
+        after = (last.severity.rank, -last.first_seen, last.id)
+    for missing in ids - rows.keys():
+        row = store.get_alarm(missing)
+        if row is not None:
+            rows[missing] = row
+    return rows
+
+
+def _book(
+    records: Iterable[tuple[int, AuditRecord]], rows: dict[int, Alarm], period: Period
+) -> tuple[list[Activation], list[AlarmFacts]]:
+    """Activations in the period and the alarms first raised in it, with their first acknowledgement."""
+    activations: list[Activation] = []
+    latest: dict[int, Activation] = {}
+    raised: dict[int, tuple[str, float]] = {}  # alarm id -> (type, first raised)
+    acked: dict[int, float] = {}
+    for alarm_id, rec in records:
+        inside = rec.time < period.end
+        if rec.action in _ACTIVATES and inside:
+            act = _activation(rec, rows.get(alarm_id))
+            activations.append(act)
+            latest[alarm_id] = act
+            if rec.action == "alarm-raised":
+                raised[alarm_id] = (act.type, rec.time)
+        elif rec.action in _ENDS and inside:
+            current = latest.get(alarm_id)
+            if current is not None and current.cleared_at is None:
+                current.cleared_at = rec.time
+        elif rec.action == _ACK and alarm_id in raised:
+            acked.setdefault(alarm_id, rec.time)
+    alarms = [AlarmFacts(i, t, _zone(rows.get(i)), at, acked.get(i)) for i, (t, at) in raised.items()]
+    return activations, alarms
+
+
+def _activation(rec: AuditRecord, row: Alarm | None) -> Activation:
+    """An activation from the alarm's row, or from the raise record when the row was purged."""
+    if row is not None:
+        return Activation(rec.object, row.rule, row.type, public_group(row.group), rec.time)
+    d = rec.details
+    return Activation(rec.object, str(d.get("rule", "?")), str(d.get("type", "?")), {}, rec.time)
+
+
+def _id(obj: str) -> int:
+    return int(obj.removeprefix("alarm:"))
 
 
 def _zone(alarm: Alarm | None) -> str | None:
     return None if alarm is None else alarm.zone
+
+
+def _site(alarm: Alarm | None) -> str | None:
+    return None if alarm is None else alarm.site
 
 
 def incidents(store: ReportReads, period: Period) -> list[IncidentFacts]:

@@ -278,8 +278,9 @@ class IncidentReads(Protocol):
 
 class ReportReads(AuditReads, IncidentReads, Protocol):
     """The post-event report (report/): alarm activations and acknowledgements from the audit log, the alarms'
-    zones, and the incidents with their logs. Read only."""
+    rows, and the incidents with their logs. Read only."""
 
+    def list_alarms(self, query: AlarmQuery) -> list[Alarm]: ...
     def get_alarm(self, alarm_id: int) -> Alarm | None: ...
 
 
