@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from fairwatch.model import Alarm, AlarmState, AuditEntry, Severity
-from fairwatch.report.facts import alarm_rows, first_seq_at
+from fairwatch.report.facts import alarm_rows, audit_from, first_seq_at
 from fairwatch.store import MemoryStore
 
 T = 1_783_000_800.0
@@ -47,3 +47,12 @@ def test_alarm_rows_in_pages_or_one_by_one_find_the_same_rows(one_by_one: int, p
     rows = alarm_rows(store, wanted, T, one_by_one=one_by_one, page_size=page_size)
     assert sorted(rows) == sorted({*ids[1:], old})
     assert all(rows[i].id == i for i in rows)
+
+
+@pytest.mark.parametrize("recent", [1000, 5], ids=["one-query", "bisection"])
+def test_the_audit_log_is_read_from_the_first_record_at_or_after_a_time(recent: int) -> None:
+    store = MemoryStore()
+    with store.transaction() as txn:
+        for i in range(20):
+            txn.append_audit(AuditEntry(T + i, "t", "x", f"o:{i}"))
+    assert [r.seq for r in audit_from(store, T + 12.5, recent)] == list(range(14, 21))
