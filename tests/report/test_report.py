@@ -4,8 +4,11 @@ document's self-containment and determinism, CLI and API alike, and refusals nam
 from __future__ import annotations
 
 import math
+import os
 import re
 import statistics
+import subprocess
+import sys
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -159,6 +162,32 @@ def test_two_renders_are_the_same_and_the_command_line_writes_the_same_report(
     assert result.exit_code == 0, result.output
     assert "wrote" in result.output
     assert out.read_text() == first
+
+
+def test_another_process_with_another_hash_seed_writes_the_same_bytes(
+    shift: Shift, sup: httpx.Client, tmp_path: Path
+) -> None:
+    out = tmp_path / "report.html"
+    args = ["report", "--from", PERIOD["from"], "--to", PERIOD["to"], "--out", str(out)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FAIRWATCH_")} | {
+        "PYTHONHASHSEED": "12345"
+    }
+    run = [sys.executable, "-m", "fairwatch", *args, "--data", str(shift.srv.data)]
+    done = subprocess.run(run, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert out.read_text() == report(sup)
+
+
+def test_pdf_needs_weasyprint_and_says_how_to_install_it(
+    shift: Shift, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "weasyprint", None)  # the library is not installed: `import` fails
+    out = tmp_path / "report.pdf"
+    args = ["report", "--from", PERIOD["from"], "--to", PERIOD["to"], "--out", str(out), "--pdf"]
+    result = runner.invoke(_cli(), [*args, "--data", str(shift.srv.data)])
+    assert result.exit_code == 2
+    assert "--pdf needs WeasyPrint" in result.output and "fairwatch[pdf]" in result.output
+    assert "Traceback" not in result.output and not out.exists()
 
 
 def test_the_site_filter_keeps_that_sites_alarms_only(shift: Shift, sup: httpx.Client) -> None:
