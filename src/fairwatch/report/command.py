@@ -24,7 +24,7 @@ def report_command(
         period = parse_period(start, end, site)
     except InvalidInput as exc:
         raise ConfigError([_option(str(p)) for p in exc.problems]) from None
-    # Only the taxonomy matters here (hazard classes); the rest of the deployment's files are not read.
+    # The taxonomy gives the hazard classes; rules, phases, notification routes and cards are not read here.
     taxonomy = config.load(replace(settings, rules=None, phases=None, notify=None, cards=None)).taxonomy
     store = open_store(settings.data, settings.database_url)
     try:
