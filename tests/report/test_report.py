@@ -18,6 +18,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from fairwatch.audit import verify_chain
 from fairwatch.events.validate import parse_time, rfc3339
 from fairwatch.model import Role
 from tests.report.conftest import END, START, Shift
@@ -188,6 +189,21 @@ def test_pdf_needs_weasyprint_and_says_how_to_install_it(
     assert result.exit_code == 2
     assert "--pdf needs WeasyPrint" in result.output and "fairwatch[pdf]" in result.output
     assert "Traceback" not in result.output and not out.exists()
+
+
+def test_a_report_writes_nothing_and_the_audit_log_verifies(
+    shift: Shift, sup: httpx.Client, tmp_path: Path
+) -> None:
+    assert shift.srv.app is not None
+    store = shift.srv.app.store
+    before = store.audit_head()
+    report(sup)
+    out = tmp_path / "r.html"
+    args = ["report", "--from", PERIOD["from"], "--to", PERIOD["to"], "--out", str(out)]
+    assert runner.invoke(_cli(), [*args, "--data", str(shift.srv.data)]).exit_code == 0
+    assert store.audit_head() == before
+    result = verify_chain(store.iter_audit())
+    assert result.ok and before is not None and result.checked == before.seq
 
 
 def test_the_site_filter_keeps_that_sites_alarms_only(shift: Shift, sup: httpx.Client) -> None:
