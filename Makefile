@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,pdf]'
 	touch $(STAMP)
 
 setup: $(STAMP)
@@ -33,7 +33,7 @@ test: $(STAMP) browser services
 
 # Browser tests write screenshots to build/screenshots/ (ignored); this refreshes the ones docs/ shows.
 screenshots: $(STAMP) browser
-	FAIRWATCH_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser
+	FAIRWATCH_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser tests/report/test_report_browser.py
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -328,6 +328,24 @@ def replay(
     _emit(output)
 
 
+@cli.command("report")
+def report(
+    start: Annotated[str, typer.Option("--from", help="Start of the period, RFC 3339 with a zone.")],
+    end: Annotated[str, typer.Option("--to", help="End of the period (exclusive), RFC 3339 with a zone.")],
+    out: Annotated[Path, typer.Option("--out", help="The file to write (HTML, or PDF with --pdf).")],
+    site: Annotated[str | None, typer.Option("--site", help="Only this site's alarms and incidents.")] = None,
+    pdf: Annotated[bool, typer.Option("--pdf", help="Write PDF (needs the fairwatch[pdf] extra).")] = False,
+    data: DataOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """The post-event report of a period: alarm load, response times, incidents and their decisions."""
+    from fairwatch.report.command import report_command
+
+    settings = _settings(data=data, database_url=database_url)
+    line = _or_exit(lambda: report_command(settings, start=start, end=end, site=site, out=out, pdf=pdf))
+    typer.echo(line)
+
+
 def _emit(output: Any) -> None:
     """Print a command's Output (fairwatch.replay.command) and exit with its code."""
     for line in output.out:

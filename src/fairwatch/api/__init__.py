@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fairwatch.api import errors, incidents, routes, zones
+from fairwatch.api import errors, incidents, reports, routes, zones
 from fairwatch.api.context import Context
 
 
@@ -22,6 +22,7 @@ def create_api(ctx: Context) -> FastAPI:
     routes.register(app)
     incidents.register(app)
     zones.register(app)
+    reports.register(app)
     return app
 
 

@@ -276,6 +276,14 @@ class IncidentReads(Protocol):
     def incident_number_for_alarm(self, alarm_id: int) -> str | None: ...
 
 
+class ReportReads(AuditReads, IncidentReads, Protocol):
+    """The post-event report (report/): alarm activations and acknowledgements from the audit log, the alarms'
+    rows, and the incidents with their logs. Read only."""
+
+    def list_alarms(self, query: AlarmQuery) -> list[Alarm]: ...
+    def get_alarm(self, alarm_id: int) -> Alarm | None: ...
+
+
 class SilenceReads(OpenAlarms, Protocol):
     """Silences and the notifications they held back (notify/silences.py)."""
 
