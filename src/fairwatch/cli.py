@@ -26,6 +26,8 @@ from fairwatch.access import (
 from fairwatch.app import App, open_store
 from fairwatch.clock import SystemClock
 from fairwatch.errors import ConfigError, InvalidInput, NotFound, Problem, StoreUnavailable
+from fairwatch.field import FieldDesk, link
+from fairwatch.field.service import field_link
 from fairwatch.model import Role
 from fairwatch.settings import Settings, from_env
 from fairwatch.store import SqlStore, Txn
@@ -51,6 +53,8 @@ taxonomy_cli = typer.Typer(
 cli.add_typer(taxonomy_cli, name="taxonomy")
 transparency_cli = typer.Typer(help="Witness a deployment's public export.", no_args_is_help=True)
 cli.add_typer(transparency_cli, name="transparency")
+field_cli = typer.Typer(help="Field units and their phones' one-time sign-in links.", no_args_is_help=True)
+cli.add_typer(field_cli, name="field")
 user_cli = typer.Typer(help="Console users (people who sign in to the web console).", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
 
@@ -442,6 +446,34 @@ def _access_change(data: Path | None, database_url: str | None, change: Callable
         raise typer.Exit(2) from None
     finally:
         store.close()
+
+
+@field_cli.command("invite")
+def field_invite(
+    unit: Annotated[str, typer.Option("--unit", help="The unit's name; created when there is none.")],
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="steward, security, medic, fire or police_liaison")
+    ] = None,
+    hours: Annotated[
+        float | None, typer.Option("--hours", help="How long the link works (default 12).")
+    ] = None,
+    data: DataOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Make a one-time sign-in link for a unit's phone; prints the link alone on stdout. It works once."""
+    settings = _settings(data=data, database_url=database_url)
+    store = _store(settings)
+    desk = FieldDesk(invite_hours=settings.field_invite_hours)
+    try:
+        with store.transaction() as txn:
+            code, _invite = field_link(txn, desk, unit, kind, hours, SystemClock().now())
+    except InvalidInput as exc:
+        for p in exc.problems:
+            typer.echo(f"{p.field}: {p.message} (got {p.value!r})", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    typer.echo(link(code, settings.field_link_base))
 
 
 def _read_password() -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fairwatch.api import errors, incidents, routes
+from fairwatch.api import errors, field, incidents, routes
 from fairwatch.api.context import Context
 
 
@@ -21,6 +21,7 @@ def create_api(ctx: Context) -> FastAPI:
     errors.install(app)
     routes.register(app)
     incidents.register(app)
+    field.register(app)
     return app
 
 

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from fairwatch.access import Principal, RevocationMarker, token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
+from fairwatch.field import FieldDesk
 from fairwatch.incidents import IncidentDesk
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
@@ -36,6 +37,7 @@ class Context:
     incidents: IncidentDesk = field(
         default_factory=IncidentDesk.default
     )  # the deployment's taxonomy and cards
+    field_desk: FieldDesk = field(default_factory=FieldDesk)  # units, their timers and one-time links
     # What ingest accepts (RS-10): the event schemas in force, and the site's zone ids (None: no site loaded).
     schemas: Catalogue = field(default_factory=builtin)
     zones: frozenset[str] | None = None
