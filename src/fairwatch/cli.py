@@ -195,7 +195,7 @@ def demo(
     ] = "riverside",
 ) -> None:
     """Serve the bundled Riverside Festival with its rules and a simulator feeding it."""
-    from fairwatch.sim import demo_cards_path, demo_rules_path, demo_site_path, seed_incidents
+    from fairwatch.sim import demo_cards_path, demo_rules_path, demo_site_path, seed_incidents, seed_units
 
     settings = _settings(host=host, port=port, data=data, database_url=database_url).with_overrides(
         site=demo_site_path(), rules=demo_rules_path(), cards=demo_cards_path()
@@ -211,18 +211,29 @@ def demo(
             console_password = secrets.token_urlsafe(12)
             save_user(txn, "operator", Role.SUPERVISOR, console_password, "demo", now)
             seed_incidents(txn, app.ctx.incidents, now)  # a few exercise incidents with log traffic
+            seed_units(txn, app.ctx.field_desk, 1, now)  # field teams on duty, two on their way to incident 1
         return [
             f"Fairwatch demo (Riverside Festival) on {url}/",
             f"  console: {url}/  user: operator  password: {console_password}",
             f"  operator token: {operator}",
             f"  try: curl -H 'Authorization: Bearer {operator}' {url}/api/v1/alarms",
             f"  simulator scenario '{scenario}' is feeding events; every demo rule fires within 3 minutes.",
+            f"  field units: {url}/units  (a phone's sign-in link: fairwatch field invite --unit 'Medic 2' --data ...)",
         ]
 
-    def simulator(_app: App) -> server.Background:
+    def simulator(app: App) -> server.Background:
         from fairwatch.sim import run as run_simulator
+        from fairwatch.sim import run_units
 
-        return lambda: run_simulator(url, device[0], scenario, clock=SystemClock(), sleep=asyncio.sleep)
+        async def both() -> object:
+            clock = SystemClock()
+            units = run_units(app.pipeline, app.ctx.field_desk, app.hub, clock, asyncio.sleep,
+                              taxonomy=app.config.taxonomy, schemas=app.config.schemas)  # fmt: skip
+            return await asyncio.gather(
+                run_simulator(url, device[0], scenario, clock=clock, sleep=asyncio.sleep), units
+            )
+
+        return both
 
     _run_server(settings, banner, simulator)
 
@@ -344,7 +355,7 @@ def _emit(output: Any) -> None:
 
 @token_cli.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="device, viewer, operator, supervisor or admin")],
+    role: Annotated[str, typer.Option(help="device, steward, viewer, operator, supervisor or admin")],
     name: Annotated[str, typer.Option(help="Who or what uses the token.")],
     data: DataOpt = None,
 ) -> None:
@@ -366,7 +377,7 @@ def token_create(
 @user_cli.command("create")
 def user_create(
     name: Annotated[str, typer.Argument(help="Sign-in name: letters, digits, _ . @ -")],
-    role: Annotated[str, typer.Option(help="viewer, operator, supervisor or admin")],
+    role: Annotated[str, typer.Option(help="steward, viewer, operator, supervisor or admin")],
     data: DataOpt = None,
 ) -> None:
     """Create a console user, or give an existing one a new password and role (clears a sign-in lockout).

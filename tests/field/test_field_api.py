@@ -138,7 +138,7 @@ def test_dispatch_to_an_alarm_then_accept_move_and_clear(
     assert (r.json()["status"], r.json()["assignment"]["alarm"]) == ("dispatched", alarm_id)
     me = p.get("/api/v1/field/me").json()
     assert me["assignment_detail"] == {"kind": "alarm", "id": alarm_id, "type": "fire.high_temperature",
-                                       "zone": "a", "severity": "high", "title": "fire.high_temperature"}  # fmt: skip
+                                       "zone": "a", "severity": "high", "title": "High temperature"}  # fmt: skip
     assert p.post(f"/api/v1/units/{unit['id']}/accept").json()["assignment"]["accepted_at"] is not None
     for status in ("en_route", "on_scene", "clear"):
         assert p.post(f"/api/v1/units/{unit['id']}/status", {"status": status}).status_code == 200

@@ -304,8 +304,9 @@ def assignment_detail(request: Request, unit: Unit) -> dict[str, Any] | None:
     if unit.alarm_id is not None:
         alarm = store.get_alarm(unit.alarm_id)
         if alarm is not None:
+            known = ctx_of(request).incidents.taxonomy.get(alarm.type)
             return {"kind": "alarm", "id": alarm.id, "type": alarm.type, "zone": alarm.zone,
-                    "severity": alarm.severity.value, "title": alarm.type}  # fmt: skip
+                    "severity": alarm.severity.value, "title": known.name() if known else alarm.type}  # fmt: skip
     return None
 
 

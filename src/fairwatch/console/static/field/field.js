@@ -6,6 +6,10 @@ const config = JSON.parse(document.getElementById("fw-config").textContent || "{
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 const $ = (id) => document.getElementById(id);
 let unit = config.unit;
+// The server's clock, not the phone's: a report's time is the server's time when it was made (a phone with a wrong
+// clock would otherwise have its reports refused as too far in the future or the past).
+const offset = (config.server_now || Date.now() / 1000) * 1000 - Date.now();
+const serverNow = () => new Date(Date.now() + offset);
 
 // -- messages and network state -------------------------------------------------------------------------------
 function say(text, kind = "info") {
@@ -191,7 +195,7 @@ $("report-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const type = $("report-type").value;
   if (!type) { say("Choose what you report", "error"); return; }
-  const report = { id: newId(), type, time: new Date().toISOString() };
+  const report = { id: newId(), type, time: serverNow().toISOString() };
   const zone = $("report-zone").value;
   const severity = $("report-severity").value;
   const text = $("report-text").value.trim();
