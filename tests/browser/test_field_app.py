@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from fairwatch.clock import FakeClock
 from fairwatch.model import Role
 from tests.browser.conftest import IMG, SITE, add_user, new_page, sign_in
+from tests.field.conftest import Phone
 from tests.harness import Server
 
 RULES = """
@@ -140,3 +141,29 @@ def test_a_phone_signs_in_reports_offline_is_dispatched_and_moves_while_the_boar
     expect(phone.locator("#message")).to_contain_text("cannot follow")
     expect(row).to_contain_text("on scene")
     shot(board, "field-units.png")
+
+
+def test_the_alarm_page_dispatches_a_unit_and_the_map_shows_units(
+    srv: Server, sup: httpx.Client, board: Page
+) -> None:
+    unit = sup.post("/api/v1/units", json={"name": "Steward North", "kind": "steward"}).json()
+    phone = Phone(srv, sup.post(f"/api/v1/units/{unit['id']}/invites", json={}).json()["link"])
+    assert phone.post("/api/v1/field/check-in", {"location": {"x": 400, "y": 440}}).status_code == 200
+    phone.close()
+    with srv.client(Role.DEVICE) as device:
+        event = {"source": "t-gate", "type": "temperature", "zone": "north-gate", "value": 80}
+        assert device.post("/api/v1/events", json=event).status_code == 202
+    alarm = sup.get("/api/v1/alarms", params={"type": "fire.high_temperature"}).json()["alarms"][0]
+
+    board.goto("/map")
+    icon = board.locator(f'#map g.unit-icon[data-unit="{unit["id"]}"]')
+    expect(icon).to_have_attribute("aria-label", "Steward North, steward, available")
+
+    board.goto(f"/alarms/{alarm['id']}")
+    board.get_by_label("Dispatch unit").select_option(label="Steward North (steward, available)")
+    board.get_by_role("button", name="Dispatch", exact=True).click()
+    expect(board.locator("#dispatched-units")).to_contain_text("Steward North: dispatched")
+    after = sup.get(f"/api/v1/units/{unit['id']}").json()
+    assert (after["status"], after["assignment"]["alarm"]) == ("dispatched", alarm["id"])
+    assert srv.app is not None
+    assert [r.action for r in srv.app.store.history(f"unit:{unit['id']}")][-1] == "unit-dispatched"

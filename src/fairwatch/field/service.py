@@ -28,6 +28,7 @@ from fairwatch.policy.grounds import Violation
 from fairwatch.store import Device, Invite, LogEntry, Unit, UnitTxn
 
 HELP_NOW = "other_safety.field_help_now"
+RESCAN_SECONDS = 60.0
 MAX_UNIT_NAME = 64
 MAX_MEMBERS = 500
 KINDS = tuple(k.value for k in UnitKind)
@@ -264,7 +265,8 @@ class FieldDesk:
                 txn.update_unit(marked, unit.version)
                 unit = marked
             upcoming.append(timers.next_deadline(unit, self.timers))
-        self.next_due = min(upcoming, default=float("inf"))
+        # At least once a minute: units changed by another process (the CLI, a second server) are seen too.
+        self.next_due = min([*upcoming, now + RESCAN_SECONDS])
         return decisions
 
     def reset(self) -> None:
