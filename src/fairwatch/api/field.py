@@ -331,8 +331,8 @@ async def help_now(request: Request, p: Principal = Depends(_phone())) -> Respon
     unit_id = own_unit(p) or 0
 
     def write(txn: Txn, now: float) -> Unit:
-        unit, decision = desk_of(request).help_now(txn, p.name, unit_id, doc, now)
-        _apply(request, txn, [decision], now)
+        unit, decisions = desk_of(request).help_now(txn, p.name, unit_id, doc, now)
+        _apply(request, txn, decisions, now)
         return unit
 
     return json_response(publish_unit(request, await _write(request, write)))

@@ -196,11 +196,11 @@ class FieldDesk:
         return unit
 
     def accept(self, txn: UnitTxn, actor: str, unit_id: int, now: float) -> Unit:
-        """The unit accepts its current assignment (a check-in too)."""
+        """The unit accepts its current assignment."""
         before = self._unit(txn, unit_id)
         if before.incident_id is None and before.alarm_id is None:
             raise Conflict(f"unit {before.id} ({before.name}) has no assignment to accept", before.status, [])
-        unit = replace(before, accepted_at=now, last_check_in=now, updated=now, version=before.version + 1)
+        unit = replace(before, accepted_at=now, updated=now, version=before.version + 1)
         txn.update_unit(unit, before.version)
         details = {"unit": unit.name, "incident": unit.incident_id, "alarm": unit.alarm_id}
         txn.append_audit(AuditEntry(now, actor, "unit-assignment-accepted", f"unit:{unit.id}", details))
@@ -226,9 +226,11 @@ class FieldDesk:
         self.next_due = 0.0
         return unit, decisions
 
-    def help_now(self, txn: UnitTxn, actor: str, unit_id: int, doc: Any, now: float) -> tuple[Unit, Decision]:
+    def help_now(
+        self, txn: UnitTxn, actor: str, unit_id: int, doc: Any, now: float
+    ) -> tuple[Unit, list[Decision]]:
         """Help now: a critical alarm naming the unit and its last known position."""
-        unit, _cleared = self.check_in(txn, actor, unit_id, doc, now)
+        unit, decisions = self.check_in(txn, actor, unit_id, doc, now)
         where = _where(unit)
         decision = Decision(
             DecisionKind.RAISE, Reason.THRESHOLD, "field.help-now", HELP_NOW, Severity.CRITICAL,
@@ -240,7 +242,7 @@ class FieldDesk:
                 now, actor, "unit-help-now", f"unit:{unit.id}", {"unit": unit.name, "location": unit.location}
             )
         )
-        return unit, decision
+        return unit, [*decisions, decision]
 
     # -- timers (the writer's tick) -----------------------------------------------------------------------------
     def due(self, now: float) -> bool:
