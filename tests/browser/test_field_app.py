@@ -100,8 +100,13 @@ def test_a_phone_signs_in_reports_offline_is_dispatched_and_moves_while_the_boar
     with httpx.Client(base_url=srv.url) as other:
         assert other.get(link, follow_redirects=False).status_code == 410
 
-    # Report while offline: it waits on the phone, then goes once the connection returns, and is stored once.
+    # The service worker keeps the app shell: the app opens without a connection.
+    assert phone.evaluate("navigator.serviceWorker.ready.then((r) => r.active !== null)") is True
     phone_context.set_offline(True)
+    phone.reload()
+    expect(phone.locator("#unit-name")).to_have_text("Medic 2")
+
+    # Report while offline: it waits on the phone, then goes once the connection returns, and is stored once.
     expect(phone.locator("#net")).to_have_text("Offline")
     phone.get_by_label("What").fill("Medical emergency")
     phone.locator("#report-type").select_option("medical.emergency")
