@@ -29,7 +29,7 @@ from fairwatch.console import Console
 from fairwatch.console import field as console_field
 from fairwatch.console import install as install_console
 from fairwatch.errors import ConfigError, ConfigRejected, FairwatchError
-from fairwatch.field import FieldDesk, Timers
+from fairwatch.field import FieldDesk, Timers, checklists
 from fairwatch.incidents import IncidentDesk
 from fairwatch.ingest.http import Entry
 from fairwatch.ingest.install import install as install_ingest
@@ -151,11 +151,14 @@ class App:
             settings.field_invite_hours,
         )
         pipeline.timers.append(ctx.field_desk)  # check-in and status timers fire from the writer's tick
+        ctx.checklists = cfg.checklists
         asgi = create_api(ctx)
         # Extensions: each installs its routes and registers start/stop hooks and change listeners on ctx.
         phases = None
         if cfg.phases is not None:  # run of show: first, it sets the rules in use
             phases = install_phases(asgi, ctx, requires, cfg.phases, cfg.site)
+            lists = cfg.checklists  # a failed severe readiness item holds its phase (e.g. opening)
+            phases.gates.append(lambda to: checklists.blocking(lists, checklists.states(store, lists), to))
         console = install_console(asgi, ctx, cfg.site)
         field_app = console_field.install(asgi, console, ctx.field_desk, cfg.taxonomy, cfg.site)
         # A phone signed in with a one-time link is a session too: the console's first, then a phone's.

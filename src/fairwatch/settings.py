@@ -58,6 +58,7 @@ class Settings:
     field_dispatched_minutes: float = 4.0
     field_invite_hours: float = 12.0
     field_link_base: str = ""
+    field_checklists: Path | None = None
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -171,6 +172,8 @@ SETTINGS_HELP: dict[str, str] = {
     "field_invite_hours": "How long a one-time sign-in link for a field phone stays valid unless given (default 12).",
     "field_link_base": "Public base URL put in front of one-time sign-in links (https://control.example);"
     " default none: links are printed as paths (/field/join/...).",
+    "field_checklists": "Readiness checklists (YAML): items per checkpoint ticked on the units' phones; a failed severe"
+    " item holds its phase gate (`opening`) until a supervisor resolves it (docs/field.md#readiness-checks).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

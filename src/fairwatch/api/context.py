@@ -13,6 +13,7 @@ from fairwatch.access import Principal, RevocationMarker, token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
 from fairwatch.field import FieldDesk
+from fairwatch.field.checklists import Checklists
 from fairwatch.incidents import IncidentDesk
 from fairwatch.metrics import Metrics
 from fairwatch.model import Role
@@ -38,6 +39,7 @@ class Context:
         default_factory=IncidentDesk.default
     )  # the deployment's taxonomy and cards
     field_desk: FieldDesk = field(default_factory=FieldDesk)  # units, their timers and one-time links
+    checklists: Checklists = field(default_factory=Checklists)  # readiness checks ticked on the units' phones
     # What ingest accepts (RS-10): the event schemas in force, and the site's zone ids (None: no site loaded).
     schemas: Catalogue = field(default_factory=builtin)
     zones: frozenset[str] | None = None

@@ -24,7 +24,8 @@ from fairwatch.api.routes import ctx_of, read_json_body
 from fairwatch.errors import Forbidden, InvalidInput, NotFound, Overloaded, Problem
 from fairwatch.events.inputs import MAX_ID, decode_json
 from fairwatch.events.validate import rfc3339
-from fairwatch.field import FieldDesk, UnitKind, UnitStatus, link, report_event, unit_json
+from fairwatch.field import FieldDesk, UnitKind, UnitStatus, checklists, link, report_event, unit_json
+from fairwatch.field.checklists import Checklists
 from fairwatch.field.invites import MAX_HOURS
 from fairwatch.field.qr import qr_svg
 from fairwatch.field.reports import SEVERITIES
@@ -369,6 +370,74 @@ async def _unit_events(request: Request, sub: Any, p: Principal) -> AsyncIterato
         yield b"event: " + why.encode() + b'\ndata: {"reason": "' + why.encode() + b'"}\n\n'
     finally:
         ctx.hub.unsubscribe(sub)
+
+
+# -- readiness checks --------------------------------------------------------------------------------------------
+TICK_BODY = _body(["state"], {"state": {"enum": ["ok", "failed"]}})
+OVERRIDE_BODY = _body(["reason"], {"reason": {**_TEXT, "maxLength": 1000}})
+_CHECK_ID = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="A checklist id")]
+_ITEM_ID = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", description="An item id")]
+
+
+@router.get("/readiness", summary="Readiness per zone: the checklists' items ok, failed, pending or resolved",
+            responses=responses(200, 401, 403, 503))  # fmt: skip
+async def readiness(request: Request, p: Principal = Depends(requires(Role.STEWARD))) -> Response:
+    ctx = ctx_of(request)
+    lists = ctx.checklists
+    mine = own_unit(p)
+    if mine is not None:  # a phone sees the checklists of its own unit
+        unit = ctx.store.get_unit(mine)
+        lists = Checklists(tuple(lists.for_unit(unit.name))) if unit is not None else Checklists()
+    return json_response({"zones": checklists.readiness(lists, checklists.states(ctx.store, lists))})
+
+
+@router.post("/checklists/{checklist_id}/items/{item_id}", summary="Tick a checklist item ok or failed",
+             openapi_extra=TICK_BODY, responses=WRITE)  # fmt: skip
+async def tick_item(
+    request: Request,
+    checklist_id: _CHECK_ID,
+    item_id: _ITEM_ID,
+    p: Principal = Depends(requires(Role.STEWARD)),
+) -> Response:
+    ctx = ctx_of(request)
+    checklist = ctx.checklists.get(checklist_id)
+    mine = own_unit(p)
+    if mine is None and not permits(p.role, Role.OPERATOR):
+        raise Forbidden(f"role '{p.role.value}' may not tick checklists; needs 'operator' or higher")
+    if mine is not None:
+        unit = ctx.store.get_unit(mine)
+        if unit is None or checklist.unit != unit.name:
+            raise Forbidden(f"checklist {checklist_id!r} is not assigned to this phone's unit")
+    doc = await _doc(request)
+    state = doc.get("state") if isinstance(doc, dict) else None
+    value = await _write(
+        request,
+        lambda txn, now: checklists.tick(txn, ctx.checklists, checklist_id, item_id, state, p.name, now),
+    )
+    ctx.hub.publish("readiness", orjson.dumps({"checklist": checklist_id, "item": item_id, **value}))
+    return json_response(value)
+
+
+@router.post("/checklists/{checklist_id}/items/{item_id}/override",
+             summary="Resolve or override a failed item, with a reason (supervisor; audited)",
+             openapi_extra=OVERRIDE_BODY, responses=WRITE)  # fmt: skip
+async def override_item(
+    request: Request,
+    checklist_id: _CHECK_ID,
+    item_id: _ITEM_ID,
+    p: Principal = Depends(requires(Role.SUPERVISOR)),
+) -> Response:
+    ctx = ctx_of(request)
+    doc = await _doc(request)
+    reason = doc.get("reason") if isinstance(doc, dict) else None
+    value = await _write(
+        request,
+        lambda txn, now: checklists.resolve(
+            txn, ctx.store, ctx.checklists, checklist_id, item_id, reason, p.name, now
+        ),
+    )
+    ctx.hub.publish("readiness", orjson.dumps({"checklist": checklist_id, "item": item_id, **value}))
+    return json_response(value)
 
 
 def register(app: FastAPI) -> None:
