@@ -43,10 +43,25 @@ PHONE: dict[str, Any] = {
 }
 
 
+CHECKLISTS = """
+checklists:
+  - id: medical-post
+    checkpoint: Medical post
+    zone: medical-tent
+    unit: Medic 2
+    items:
+      - {id: defib, text: Defibrillator present, severity: critical}
+"""
+
+
 @pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     clock = FakeClock(time.time())  # reports carry the server's time; fixed for the test, moved by none
-    with Server(tmp_path_factory.mktemp("field") / "data", RULES, clock, site=SITE, flood_threshold=0) as s:
+    data = tmp_path_factory.mktemp("field") / "data"
+    data.mkdir()
+    (data / "checklists.yaml").write_text(CHECKLISTS)
+    lists = data / "checklists.yaml"
+    with Server(data, RULES, clock, site=SITE, flood_threshold=0, field_checklists=lists) as s:
         add_user(s, "olga", Role.OPERATOR)
         yield s
 
@@ -145,6 +160,14 @@ def test_a_phone_signs_in_reports_offline_is_dispatched_and_moves_while_the_boar
     phone.get_by_role("button", name="off duty").click()  # not allowed from on scene: the phone says why
     expect(phone.locator("#message")).to_contain_text("cannot follow")
     expect(row).to_contain_text("on scene")
+
+    # A readiness check ticked on the phone: the board's readiness follows live.
+    ready = board.locator('#readiness-body tr[data-zone="medical-tent"]')
+    expect(ready).to_contain_text("not ready")
+    phone.get_by_role("button", name="Defibrillator present: Failed").click()
+    expect(ready).to_contain_text("Medical post: Defibrillator present (critical)")
+    phone.get_by_role("button", name="Defibrillator present: OK").click()
+    expect(ready.locator(".unit-status")).to_have_text("ready")
     shot(board, "field-units.png")
 
 

@@ -119,6 +119,43 @@ $("help").addEventListener("click", async () => {
   } catch (e) { say(`Help not sent: ${e.message}. Use the radio.`, "error"); }
 });
 
+// -- readiness checks assigned to this unit: one tap per item, ok or failed ---------------------------------------
+function checkItem(list, item) {
+  const row = document.createElement("div");
+  row.className = `check st-${item.state}`;
+  row.dataset.item = `${list.id}/${item.id}`;
+  const label = document.createElement("p");
+  label.textContent = `${item.text} · ${item.state}`;
+  row.append(label);
+  for (const state of ["ok", "failed"]) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = `big check-${state}`;
+    b.textContent = state === "ok" ? "OK" : "Failed";
+    b.setAttribute("aria-label", `${item.text}: ${state === "ok" ? "OK" : "Failed"}`);
+    b.setAttribute("aria-pressed", String(item.state === state));
+    b.addEventListener("click", async () => {
+      try { await call(`/api/v1/checklists/${list.id}/items/${item.id}`, { state }); await loadChecks(); say(`${item.text}: ${state}`, "ok"); }
+      catch (e) { say(e.message, "error"); }
+    });
+    row.append(b);
+  }
+  return row;
+}
+async function loadChecks() {
+  const { zones } = await call("/api/v1/readiness", undefined, "GET");
+  const lists = zones.flatMap((z) => z.checklists);
+  $("checks").hidden = lists.length === 0;
+  $("checklists").replaceChildren(...lists.map((l) => {
+    const box = document.createElement("div");
+    const h = document.createElement("h3");
+    h.textContent = l.checkpoint;
+    box.append(h, ...l.items.map((i) => checkItem(l, i)));
+    return box;
+  }));
+}
+loadChecks().catch(() => {});
+
 // -- report types: most used on this phone first, searchable -------------------------------------------------------
 const used = () => JSON.parse(localStorage.getItem("fw-used-types") || "{}");
 function fillTypes() {

@@ -79,6 +79,38 @@ document.getElementById("unit-create")?.addEventListener("submit", async (e) => 
   } catch (err) { message.textContent = err.detail || err.message; }
 });
 
+// -- readiness per zone; supervisors resolve or override a failed item with a reason ---------------------------------
+async function loadReadiness() {
+  const { zones } = await api("/api/v1/readiness");
+  document.getElementById("readiness-panel").hidden = zones.length === 0;
+  document.getElementById("readiness-body").replaceChildren(...zones.map((z) => {
+    const failed = el("td", {});
+    for (const c of z.checklists) {
+      for (const i of c.items.filter((x) => x.state === "failed")) {
+        const line = el("div", { class: "failed-item", text: `${c.checkpoint}: ${i.text} (${i.severity}) ` });
+        if (config.manage) {
+          line.append(el("button", { type: "button", class: "btn small", text: "Resolve", onclick: async () => {
+            const reason = prompt(`Why is "${i.text}" resolved or overridden?`);
+            if (!reason) return;
+            try { await api(`/api/v1/checklists/${c.id}/items/${i.id}/override`, { method: "POST", body: { reason } }); }
+            catch (e) { message.textContent = e.detail || e.message; }
+          } }));
+        }
+        failed.append(line);
+      }
+    }
+    return el("tr", { "data-zone": z.zone || "" }, el("td", { text: z.zone || "—" }),
+      el("td", {}, el("span", { class: `unit-status ${z.ready ? "st-available" : "st-dispatched"}`, text: z.ready ? "ready" : "not ready" })),
+      el("td", { text: String(z.ok) }), el("td", { text: String(z.failed) }), el("td", { text: String(z.pending) }),
+      el("td", { text: String(z.resolved) }), failed);
+  }));
+}
+loadReadiness().catch(() => {});
+
 render();
 // Units arrive on the same stream as alarms, as `event: unit`; after a reconnect the board is read again.
-live({ onChange: () => {}, onReset: reload, on: { unit: (u) => { units.set(u.id, u); render(); } } });
+live({
+  onChange: () => {},
+  onReset: () => { reload(); loadReadiness(); },
+  on: { unit: (u) => { units.set(u.id, u); render(); }, readiness: () => loadReadiness().catch(() => {}) },
+});
