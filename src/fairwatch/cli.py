@@ -195,10 +195,20 @@ def demo(
     ] = "riverside",
 ) -> None:
     """Serve the bundled Riverside Festival with its rules and a simulator feeding it."""
-    from fairwatch.sim import demo_cards_path, demo_rules_path, demo_site_path, seed_incidents, seed_units
+    from fairwatch.sim import (
+        demo_cards_path,
+        demo_checklists_path,
+        demo_rules_path,
+        demo_site_path,
+        seed_incidents,
+        seed_units,
+    )
 
     settings = _settings(host=host, port=port, data=data, database_url=database_url).with_overrides(
-        site=demo_site_path(), rules=demo_rules_path(), cards=demo_cards_path()
+        site=demo_site_path(),
+        rules=demo_rules_path(),
+        cards=demo_cards_path(),
+        field_checklists=demo_checklists_path(),
     )
     url = f"http://{settings.host}:{settings.port}"
     device: list[str] = []
@@ -228,7 +238,8 @@ def demo(
         async def both() -> object:
             clock = SystemClock()
             units = run_units(app.pipeline, app.ctx.field_desk, app.hub, clock, asyncio.sleep,
-                              taxonomy=app.config.taxonomy, schemas=app.config.schemas)  # fmt: skip
+                              taxonomy=app.config.taxonomy, schemas=app.config.schemas,
+                              lists=app.config.checklists)  # fmt: skip
             return await asyncio.gather(
                 run_simulator(url, device[0], scenario, clock=clock, sleep=asyncio.sleep), units
             )

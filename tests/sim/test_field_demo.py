@@ -6,8 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from fairwatch.clock import FakeClock
+from fairwatch.field.checklists import load_checklists, readiness, states
 from fairwatch.model import Role
-from fairwatch.sim import demo_cards_path, demo_site_path, run_units, seed_incidents, seed_units
+from fairwatch.sim import (
+    demo_cards_path,
+    demo_checklists_path,
+    demo_site_path,
+    run_units,
+    seed_incidents,
+    seed_units,
+)
 from fairwatch.sim.field_units import SCRIPT
 from tests.harness import Server
 
@@ -31,9 +39,11 @@ def test_the_demo_units_move_through_statuses_and_report(tmp_path: Path) -> None
         async def sleep(seconds: float) -> None:
             clock.advance(seconds)
 
+        lists = load_checklists(demo_checklists_path(), app.config.site.zone_ids if app.config.site else None)
+
         async def play() -> int:
             return await run_units(app.pipeline, app.ctx.field_desk, app.hub, clock, sleep,
-                                   taxonomy=app.config.taxonomy, schemas=app.config.schemas)  # fmt: skip
+                                   taxonomy=app.config.taxonomy, schemas=app.config.schemas, lists=lists)  # fmt: skip
 
         assert srv.call(play()) == len(SCRIPT)
         end = {u.name: u.status for u in app.store.list_units()}
@@ -41,6 +51,8 @@ def test_the_demo_units_move_through_statuses_and_report(tmp_path: Path) -> None
                        "Fire Watch": "available"}  # fmt: skip
         reports = [e for e in app.store.iter_events() if e.id.startswith("demo-report-")]
         assert sorted(e.type for e in reports) == ["report.crowd", "report.medical"]
+        zones = {z["zone"]: z for z in readiness(lists, states(app.store, lists))}
+        assert (zones["north-gate"]["ok"], zones["food-court"]["failed"]) == (2, 1)
         with srv.client(Role.VIEWER) as viewer:
             log = viewer.get("/api/v1/incidents/1").json()["log"]
         assert "Unit Medic 2: on_scene -> clear" in [e["text"] for e in log]

@@ -11,7 +11,8 @@ from typing import Any
 import orjson
 
 from fairwatch.clock import Clock
-from fairwatch.field import FieldDesk, report_event, unit_json
+from fairwatch.field import FieldDesk, checklists, report_event, unit_json
+from fairwatch.field.checklists import Checklists
 from fairwatch.schemas import Catalogue
 from fairwatch.store import Txn, Unit
 from fairwatch.stream import Hub
@@ -28,9 +29,12 @@ UNITS = (
 )
 # seconds after start, unit, what: a status, or a field report (event type, zone, text)
 SCRIPT: tuple[tuple[float, str, str, Any], ...] = (
+    (10.0, "Steward North", "check", ("north-gate", "exits-clear", "ok")),
+    (15.0, "Steward North", "check", ("north-gate", "barriers", "ok")),
     (20.0, "Medic 2", "status", "on_scene"),
     (40.0, "Steward North", "report", ("report.crowd", "north-gate", "Queue pushing at the turnstiles")),
     (60.0, "Fire Watch", "status", "available"),
+    (70.0, "Fire Watch", "check", ("food-court", "extinguishers", "failed")),
     (90.0, "Security 1", "status", "on_scene"),
     (120.0, "Medic 2", "status", "clear"),
     (140.0, "Security 1", "report", ("report.medical", "main-stage", "Casualty at the front barrier")),
@@ -65,8 +69,11 @@ async def run_units(
     *,
     taxonomy: Taxonomy,
     schemas: Catalogue,
+    lists: Checklists | None = None,
 ) -> int:
-    """Play `SCRIPT` from now; returns the steps done (a step the units' state refuses is skipped)."""
+    """Play `SCRIPT` from now; returns the steps done (a step the units' state or the checklists in use refuse
+    is skipped)."""
+    lists = lists if lists is not None else Checklists()
     start = clock.now()
     done = 0
     for at, name, what, arg in SCRIPT:
@@ -77,6 +84,11 @@ async def run_units(
             if what == "status":
                 unit = await pipeline.call(_status(pipeline, desk, name, str(arg)))
                 hub.publish("unit", orjson.dumps(unit_json(unit)))
+            elif what == "check":
+                checklist, item, state = arg
+                actor = f"unit:{_id_of(pipeline, name)}"
+                value = await pipeline.call(_tick(lists, str(checklist), str(item), str(state), actor))
+                hub.publish("readiness", orjson.dumps({"checklist": checklist, "item": item, **value}))
             else:
                 event_type, zone, text = arg
                 doc = {"id": f"demo-report-{done}", "type": event_type, "zone": zone, "text": text}
@@ -100,6 +112,15 @@ def _status(pipeline: Pipeline, desk: FieldDesk, name: str, status: str) -> Call
         changed, decisions = desk.set_status(txn, ACTOR, unit.id, {"status": status}, now)
         pipeline.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
         return changed
+
+    return write
+
+
+def _tick(
+    lists: Checklists, checklist: str, item: str, state: str, actor: str
+) -> Callable[[Txn, float], Any]:
+    def write(txn: Txn, now: float) -> Any:
+        return checklists.tick(txn, lists, checklist, item, state, actor, now)
 
     return write
 
