@@ -25,6 +25,7 @@ from fairwatch.access import (
 )
 from fairwatch.app import App, open_store
 from fairwatch.clock import SystemClock
+from fairwatch.console.routes import PEOPLE_ONLY
 from fairwatch.errors import ConfigError, InvalidInput, NotFound, Problem, StoreUnavailable
 from fairwatch.field import FieldDesk, link
 from fairwatch.field.service import field_link
@@ -388,7 +389,7 @@ def token_create(
 @user_cli.command("create")
 def user_create(
     name: Annotated[str, typer.Argument(help="Sign-in name: letters, digits, _ . @ -")],
-    role: Annotated[str, typer.Option(help="steward, viewer, operator, supervisor or admin")],
+    role: Annotated[str, typer.Option(help="viewer, operator, supervisor or admin")],
     data: DataOpt = None,
 ) -> None:
     """Create a console user, or give an existing one a new password and role (clears a sign-in lockout).
@@ -397,8 +398,8 @@ def user_create(
     settings = _settings(data=data)
     try:
         parsed = parse_role(role)
-        if parsed is Role.DEVICE:
-            raise InvalidInput([Problem("role", role, "is for API tokens, not people")], "invalid role")
+        if parsed in PEOPLE_ONLY:
+            raise InvalidInput([Problem("role", role, PEOPLE_ONLY[parsed])], "invalid role")
         password = _read_password()
         store = _store(settings)
         try:
