@@ -4,6 +4,7 @@ Each test checks the answer, the stored state and, where there is one, the audit
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -259,3 +260,33 @@ def test_help_now_raises_a_critical_alarm_with_the_unit_and_its_position(
     assert alarm["severity"] == "critical"
     assert "Medic 2" in alarm["explanation"] and "lat 51.5" in alarm["explanation"]
     assert actions(srv, f"unit:{unit['id']}")[-1] == "unit-help-now"
+
+
+def test_the_phone_stream_carries_its_own_unit_only_and_ends_on_revocation(
+    srv: Server, op: httpx.Client, sup: httpx.Client, phone: tuple[Phone, dict[str, object]]
+) -> None:
+    p, unit = phone
+    other = make_unit(sup, "Alpha", "steward")
+    assert (
+        op.post(
+            "/api/v1/events", json={"source": "t1", "type": "temperature", "zone": "a", "value": 80}
+        ).status_code
+        == 202
+    )
+    alarm_id = alarms_of(op, "fire.high_temperature")[0]["id"]
+    with p.http.stream("GET", "/api/v1/field/stream") as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "retry: 1000"
+        assert op.post(f"/api/v1/units/{other['id']}/dispatch", json={"alarm": alarm_id}).status_code == 200
+        assert op.post(f"/api/v1/units/{unit['id']}/dispatch", json={"alarm": alarm_id}).status_code == 200
+        events = []
+        for line in lines:
+            if line.startswith("data: "):
+                events.append(json.loads(line.removeprefix("data: ")))
+                break
+        assert [(e["id"], e["status"]) for e in events] == [
+            (unit["id"], "dispatched")
+        ]  # Alpha's change skipped
+        assert sup.post(f"/api/v1/units/{unit['id']}/revoke").status_code == 200
+        rest = list(lines)
+    assert "event: access-ended" in rest
