@@ -149,6 +149,7 @@ class App:
             cfg.site.id if cfg.site is not None else "site",
             cfg.site.zone_ids if cfg.site is not None else None,
             settings.field_invite_hours,
+            cfg.site,
         )
         pipeline.timers.append(ctx.field_desk)  # check-in and status timers fire from the writer's tick
         ctx.checklists = cfg.checklists

@@ -13,7 +13,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from fairwatch.clock import FakeClock
+from fairwatch.config import load_site
 from fairwatch.model import Role
+from fairwatch.site.model import plan_to_geo
 from tests.browser.conftest import IMG, SITE, add_user, new_page, sign_in
 from tests.field.conftest import Phone
 from tests.harness import Server
@@ -101,6 +103,7 @@ def shot(page: Page, name: str) -> None:
 def test_a_phone_signs_in_reports_offline_is_dispatched_and_moves_while_the_board_follows(
     srv: Server, sup: httpx.Client, phone_context: BrowserContext, board: Page
 ) -> None:
+    expect(board.locator("#live")).to_have_text("Live")  # the board's stream is open: it sees what comes next
     unit = sup.post("/api/v1/units", json={"name": "Medic 2", "kind": "medic", "members": 2}).json()
     link = sup.post(f"/api/v1/units/{unit['id']}/invites", json={}).json()["link"]
     source = f"unit-{unit['id']}"
@@ -176,7 +179,11 @@ def test_the_alarm_page_dispatches_a_unit_and_the_map_shows_units(
 ) -> None:
     unit = sup.post("/api/v1/units", json={"name": "Steward North", "kind": "steward"}).json()
     phone = Phone(srv, sup.post(f"/api/v1/units/{unit['id']}/invites", json={}).json()["link"])
-    assert phone.post("/api/v1/field/check-in", {"location": {"x": 400, "y": 440}}).status_code == 200
+    site = load_site(SITE)
+    assert site.georef is not None
+    lat, lon = plan_to_geo(site.georef, 400.0, 440.0)  # what the phone's geolocation gives at the north gate
+    r = phone.post("/api/v1/field/check-in", {"location": {"lat": lat, "lon": lon}})
+    assert (r.status_code, r.json()["zone"]) == (200, "north-gate")
     phone.close()
     with srv.client(Role.DEVICE) as device:
         event = {"source": "t-gate", "type": "temperature", "zone": "north-gate", "value": 80}
@@ -186,6 +193,8 @@ def test_the_alarm_page_dispatches_a_unit_and_the_map_shows_units(
     board.goto("/map")
     icon = board.locator(f'#map g.unit-icon[data-unit="{unit["id"]}"]')
     expect(icon).to_have_attribute("aria-label", "Steward North, steward, available")
+    box = icon.locator("rect")
+    assert abs(float(box.get_attribute("x") or "0") + 7 - 400) < 1  # drawn where the phone is (14-unit icon)
 
     board.goto(f"/alarms/{alarm['id']}")
     board.get_by_label("Dispatch unit").select_option(label="Steward North (steward, available)")

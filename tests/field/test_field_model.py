@@ -6,8 +6,12 @@ from dataclasses import replace
 
 import pytest
 
+from fairwatch.config import load_site
 from fairwatch.field import Fire, InviteState, Refusal, Timers, UnitStatus, invite_state, status_refusal
+from fairwatch.field.position import geo_to_plan, zone_at
 from fairwatch.field.timers import due, next_deadline
+from fairwatch.sim import demo_site_path
+from fairwatch.site.model import plan_to_geo
 from fairwatch.store import Invite, Unit
 
 S = UnitStatus
@@ -105,3 +109,15 @@ def test_next_deadline_is_the_earliest_unfired_timer() -> None:
     assert next_deadline(unit(status="dispatched", status_since=T0 + 100), TIMERS) == T0 + 340
     assert next_deadline(unit(status="off_duty"), TIMERS) == float("inf")
     assert next_deadline(unit(), Timers(0.0, {})) == float("inf")  # both turned off
+
+
+def test_a_shared_position_is_placed_in_the_smallest_zone_that_holds_it() -> None:
+    site = load_site(demo_site_path())
+    assert site.georef is not None
+    lat, lon = plan_to_geo(site.georef, 325.0, 350.0)  # the medical tent
+    x, y = geo_to_plan(site.georef, lat, lon)
+    assert (round(x, 1), round(y, 1)) == (325.0, 350.0)  # the inverse of the site's projection
+    assert zone_at(site, {"lat": lat, "lon": lon}) == "medical-tent"
+    assert zone_at(site, {"x": 325.0, "y": 350.0}) == "medical-tent"
+    assert zone_at(site, {"x": -5000.0, "y": -5000.0}) is None  # off the plan
+    assert zone_at(None, {"x": 325.0, "y": 350.0}) is None  # no site loaded

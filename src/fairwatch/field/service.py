@@ -20,11 +20,13 @@ from fairwatch.field.model import (
     refusal_message,
     status_refusal,
 )
+from fairwatch.field.position import zone_at
 from fairwatch.field.timers import Fire, Timers
 from fairwatch.incidents.fields import Fields
 from fairwatch.model import AuditEntry, Decision, DecisionKind, Reason, Severity
 from fairwatch.policy import check_name
 from fairwatch.policy.grounds import Violation
+from fairwatch.site import Site
 from fairwatch.store import Device, Invite, LogEntry, Unit, UnitTxn
 
 HELP_NOW = "other_safety.field_help_now"
@@ -44,6 +46,7 @@ class FieldDesk:
     site: str = "site"
     zones: frozenset[str] | None = None
     invite_hours: float = invites.DEFAULT_HOURS
+    plan: Site | None = None  # the site's zones, to place a unit's shared position in one
     next_due: float = 0.0
 
     # -- units --------------------------------------------------------------------------------------------------
@@ -290,7 +293,7 @@ class FieldDesk:
             decisions.append(self._clear(unit, timers.MISSED_CHECK_IN, "check-in", Reason.RETURNED, now))
         unit = replace(unit, last_check_in=now, check_in_alarmed=None)
         if location is not None:
-            unit = replace(unit, location=location, position_at=now)
+            unit = replace(unit, location=location, position_at=now, zone=zone_at(self.plan, location))
         return unit, decisions
 
     def _clear_status(self, before: Unit) -> list[Decision]:
