@@ -200,3 +200,53 @@ def test_a_fire_in_a_prayer_room_raises_its_alarm(tmp_path: Path) -> None:
         assert (r.status_code, r.json()) == (202, {"accepted": 1, "duplicates": 0})
         [alarm] = op.get("/api/v1/alarms").json()["alarms"]
         assert (alarm["type"], alarm["zone"], alarm["state"]) == ("fire.suspected", "prayer-room", "open")
+
+
+def test_counting_attendance_in_the_prayer_room_is_refused_at_start(tmp_path: Path) -> None:
+    """A count rule on the prayer room alarms on a handful of people: an attendance counter, refused by its
+    threshold (rules.people), whatever the room is called."""
+    rules = (
+        FIRE
+        + """
+  - id: room-in-use
+    alarm: crowd_safety.overcapacity
+    severity: low
+    when: {occupancy: {zone: prayer-room, gte: 5}}
+"""
+    )
+    [message] = rejected(tmp_path, rules)
+    assert message.endswith(
+        "rules.yaml:12: rule 2 ('room-in-use'): when.occupancy.gte: a people count raises an alarm only at 0.5 of"
+        " capacity or more: zone 'prayer-room' holds 40, so at least 20 (or use 'of: capacity') (got 5)"
+    )
+
+
+def test_a_crowded_prayer_room_raises_its_overcapacity_alarm(tmp_path: Path) -> None:
+    rules = (
+        FIRE
+        + """
+  - id: room-full
+    alarm: crowd_safety.overcapacity
+    severity: high
+    when: {occupancy: {zone: prayer-room, gte: 0.9, of: capacity}}
+"""
+    )
+    with server(tmp_path, rules) as srv, srv.client(Role.DEVICE) as dev, srv.client(Role.OPERATOR) as op:
+        few = event("c1", "crowd.count", zone="prayer-room", value=12)
+        assert dev.post("/api/v1/events", json=few).status_code == 202
+        assert op.get("/api/v1/alarms").json()["alarms"] == []
+        full = event("c2", "crowd.count", zone="prayer-room", value=39, time="2026-07-02T13:46:10Z")
+        assert dev.post("/api/v1/events", json=full).status_code == 202
+        [alarm] = op.get("/api/v1/alarms").json()["alarms"]
+        assert (alarm["type"], alarm["zone"]) == ("crowd_safety.overcapacity", "prayer-room")
+
+
+def test_a_people_count_cannot_hide_behind_another_unit(tmp_path: Path) -> None:
+    """Units are a closed set: a site cannot declare 'heads' to count attendees past the people-count floors."""
+    schemas = tmp_path / "schemas.yaml"
+    schemas.write_text("schemas:\n  room.heads:\n    value: heads\n")
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE)
+    with pytest.raises(ConfigRejected) as caught:
+        Server(tmp_path / "data", FIRE, FakeClock(NOW), site=site, schemas=schemas).start()
+    assert any("value: unknown unit 'heads': expected one of" in m for m in caught.value.messages)

@@ -279,3 +279,33 @@ def test_the_guard_names_the_ground_never_the_text(
     for p in problems:
         assert (p.index, p.value) == (4, None)
         assert not any(text in p.message for text in labels.values() if text not in ("x",))
+
+
+SITE = """
+site: {id: hall, name: Congress Hall, timezone: UTC, plan: {width: 100, height: 100}}
+zones:
+  - {id: north-gate, name: North Gate, polygon: [[0, 0], [10, 0], [10, 10], [0, 10]], capacity: 500}
+"""
+
+
+def test_a_zone_label_the_site_lacks_is_refused_and_the_alert_beside_it_stored(tmp_path: Path) -> None:
+    """RS-12: zones are not invented from labels; one refused alert does not drop the fire-panel fault."""
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE)
+    body = webhook()
+    known = body["alerts"][0]
+    unknown = copy.deepcopy(known)
+    unknown["labels"]["zone"] = "prayer-hall-row-3"
+    unknown["fingerprint"] = "ffff000011112222"
+    body["alerts"] = [unknown, known]
+    with Server(tmp_path / "data", RULES, FakeClock(NOW), site=site) as s, s.client(Role.DEVICE) as dev:
+        r = dev.post(PATH, json=body)
+        assert r.status_code == 202, r.text
+        assert r.json()["accepted"] == 1
+        [problem] = r.json()["refused"]
+        assert (problem["index"], problem["field"]) == (0, "zone")
+        assert (
+            problem["reason"]
+            == "unknown zone 'prayer-hall-row-3': the site has no such zone (zones: north-gate)"
+        )
+        assert rows(s, "SELECT zone FROM events") == [("north-gate",)]

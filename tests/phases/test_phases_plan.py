@@ -85,7 +85,7 @@ OLD = parse_rules(
   - id: busy
     alarm: crowd_safety.high_density
     severity: medium
-    when: {type: crowd.count, zone: gate-1, value: {gte: 100}, count: {gte: 3, within: 5m}}
+    when: {type: crowd.flow, zone: gate-1, value: {gte: 100}, count: {gte: 3, within: 5m}}
     group_by: [zone]
   - id: gone
     alarm: technical.device_offline
@@ -99,7 +99,7 @@ NEW = parse_rules(
   - id: busy
     alarm: crowd_safety.high_density
     severity: high
-    when: {type: crowd.count, zone: gate-1, value: {gte: 80}, count: {gte: 3, within: 10m}}
+    when: {type: crowd.flow, zone: gate-1, value: {gte: 80}, count: {gte: 3, within: 10m}}
     group_by: [zone]
   - id: hot
     alarm: fire.high_temperature
@@ -128,8 +128,8 @@ def test_preview_names_added_removed_and_changed_rules() -> None:
                 {"field": "severity", "old": "medium", "new": "high"},
                 {
                     "field": "condition",
-                    "old": "crowd.count: zone = gate-1, value >= 100",
-                    "new": "crowd.count: zone = gate-1, value >= 80",
+                    "old": "crowd.flow: zone = gate-1, value >= 100",
+                    "new": "crowd.flow: zone = gate-1, value >= 80",
                 },
                 {"field": "thresholds.within", "old": "5m", "new": "10m"},
             ],
@@ -160,7 +160,7 @@ def test_preview_names_added_removed_and_changed_rules() -> None:
                 "alarm": "crowd_safety.high_density",
                 "severity": "high",
                 "kind": "count",
-                "condition": "crowd.count: zone = gate-1, value >= 80",
+                "condition": "crowd.flow: zone = gate-1, value >= 80",
                 "thresholds": {"within": "10m", "count": ">= 3"},
                 "group_by": ["zone"],
                 "description": "",

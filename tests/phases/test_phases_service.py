@@ -28,7 +28,7 @@ BUSY = """
   - id: busy
     alarm: crowd_safety.high_density
     severity: medium
-    when: {type: crowd.count, value: {gte: 100}, count: {gte: 3, within: 10m}}
+    when: {type: crowd.flow, value: {gte: 100}, count: {gte: 3, within: 10m}}
     group_by: [zone]
 """
 HOT = """
@@ -97,7 +97,7 @@ def hot(i: int) -> dict[str, Any]:
 
 
 def count(i: int) -> dict[str, Any]:
-    return {"id": f"c{i}", "source": "gate-1", "type": "crowd.count", "zone": "gate-1", "value": 120}
+    return {"id": f"c{i}", "source": "gate-1", "type": "crowd.flow", "zone": "gate-1", "value": 120}
 
 
 def alarm_rules(op: httpx.Client) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fairwatch.policy import Ground, NameProblem, Violation, check_name
+from fairwatch.policy.names import covered_scripts
 
 PASS = [
     "Zone B", "gate_3.east", "team-alpha", "Receiver 7", "B区", "ゲートA", "北門ゲート", "남문 게이트",
@@ -39,6 +40,10 @@ REFUSED = [
     ("cyrillic-a-in-latin", "p\u0430yments", "mixed-script", 1),
     ("greek-omicron-in-latin", "gate_n\u03bfrth", "mixed-script", 6),
     ("latin-in-cyrillic", "\u0421ектоp", "mixed-script", 1),
+    ("greek", "Ζώνη Α", "uncovered-script", 1),
+    ("hebrew-after-latin", "Hall אולם", "uncovered-script", 6),
+    ("thai", "โซน 3", "uncovered-script", 1),
+    ("georgian", "ზონა", "uncovered-script", 1),
 ]
 
 
@@ -58,3 +63,12 @@ def test_a_clean_name_still_goes_through_the_guard() -> None:
 def test_reason_names_the_character() -> None:
     problem = check_name("zone\u202eB")
     assert str(problem) == "bidi-control: U+202E RIGHT-TO-LEFT OVERRIDE at character 5"
+
+
+def test_names_in_every_script_the_lexicon_reads_pass() -> None:
+    """One ordinary zone name per covered script (the lexicon's languages): none is refused."""
+    names = ["Main Stage", "Bühne Süd", "Sân khấu", "Сектор 5", "Сахна", "منطقة الطعام", "主舞台", "ゲートA",
+             "무대 구역", "मुख्य मंच", "প্রধান মঞ্চ", "ዋና መድረክ", "སྟེགས་ཆེན", "ဇာတ်စင်"]  # fmt: skip
+    assert [(n, check_name(n)) for n in names if check_name(n) is not None] == []
+    assert covered_scripts() >= {"LATIN", "CYRILLIC", "ARABIC", "HAN", "HANGUL", "DEVANAGARI", "ETHIOPIC"}
+    assert "GREEK" not in covered_scripts()

@@ -178,15 +178,28 @@ def test_without_against_there_is_no_diff(files: tuple[Path, Path, Path]) -> Non
 ERRORS = [
     (
         "bad-json",
-        '{"source": "a", "type": "x", "time": "2026-07-04T18:00:00Z"}\n{"source": \n',
+        '{"source": "a", "type": "temperature", "time": "2026-07-04T18:00:00Z"}\n{"source": \n',
         [],
         "{e}:2: invalid JSON: unexpected end of data",
     ),
     (
         "invalid-event",
-        '{"source": "a", "type": "x", "time": "2026-07-04T18:00:00Z"}\n{"source": "a", "type": "x", "value": "hot"}\n',
+        '{"source": "a", "type": "temperature", "time": "2026-07-04T18:00:00Z"}\n'
+        '{"source": "a", "type": "temperature", "value": "hot"}\n',
         [],
         "{e}:2: value: must be a finite number (got 'hot')",
+    ),
+    (
+        "undeclared-type",  # replay holds events to the schemas ingest uses (RS-10)
+        '{"source": "a", "type": "x", "time": "2026-07-04T18:00:00Z"}\n',
+        [],
+        "{e}:1: type: unknown event type 'x': no event schema declares it (got 'x')",
+    ),
+    (
+        "undeclared-data-key",
+        '{"source": "a", "type": "temperature", "time": "2026-07-04T18:00:00Z", "data": {"hw": 3}}\n',
+        [],
+        "{e}:1: data.hw: 'hw' is not a declared field of event type 'temperature' (declared: none) (got 3)",
     ),
     (
         "person-data-refused",

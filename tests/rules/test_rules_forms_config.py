@@ -84,16 +84,16 @@ WHEN_CASES = [
      "when.occupancy.zone: unknown zone 'stage' in site 'test'"),
     ("occupancy-zone-number", True, "{occupancy: {zone: 7, gte: 100}}",
      "when.occupancy.zone: expected a string (got 7)"),
-    ("occupancy-unknown-key", True, "{occupancy: {zone: field, gte: 1, count: 2}}",
+    ("occupancy-unknown-key", True, "{occupancy: {zone: field, gte: 2000, count: 2}}",
      f"when.occupancy: unknown key 'count' (expected one of {OCC_KEYS}, rate)"),
-    ("occupancy-with-type", True, "{occupancy: {zone: field, gte: 1}, type: t}",
+    ("occupancy-with-type", True, "{occupancy: {zone: field, gte: 2000}, type: t}",
      "when: unknown key 'type' (expected occupancy)"),
     ("occupancy-text", True, "{occupancy: full}", "when.occupancy: expected a mapping (got 'full')"),
     ("occupancy-for-and-rate", True, f"{{occupancy: {{zone: field, for: 1m, rate: {RATE}}}}}",
      "when.occupancy: 'for' and 'rate' cannot be combined"),
     ("occupancy-text-threshold", True, "{occupancy: {zone: field, gte: many}}",
      "when.occupancy.gte: expected a number (got 'many')"),
-    ("occupancy-without-zone-or-group", True, "{occupancy: {gte: 10}}",
+    ("occupancy-without-zone-or-group", True, "{occupancy: {gte: 2000}}",
      "when.occupancy: no zone given: add group_by: [zone] so that each zone is judged on its own"),
     ("density-without-site", False, "{density: {zone: field, gt: 4}}",
      "when.density: needs a site (zone areas come from the site file)"),
@@ -135,9 +135,9 @@ CLEAR_CASES = [
      "clear: not allowed with rate (the rule clears when the rate drops)"),
     ("clear-any-without-type", "{any: [{type: a}], within: 1m}", "clear: {for: 1m}",
      "clear: missing required key 'type' (needed when 'when' uses any)"),
-    ("clear-occupancy-and-for", "{occupancy: {zone: field, gte: 10}}", "clear: {occupancy: {lt: 5}, for: 1m}",
+    ("clear-occupancy-and-for", "{occupancy: {zone: field, gte: 2000}}", "clear: {occupancy: {lt: 5}, for: 1m}",
      "clear: 'for' cannot be combined with 'occupancy'"),
-    ("clear-occupancy-rate", "{occupancy: {zone: field, gte: 10}}", f"clear: {{occupancy: {{lt: 5, rate: {RATE}}}}}",
+    ("clear-occupancy-rate", "{occupancy: {zone: field, gte: 2000}}", f"clear: {{occupancy: {{lt: 5, rate: {RATE}}}}}",
      f"clear.occupancy: unknown key 'rate' (expected one of {OCC_KEYS})"),
     ("clear-density-no-threshold", "{density: {zone: field, gt: 4}}", "clear: {density: {for: 1m}}",
      "clear.density: missing a threshold (one of gt, gte, lt, lte)"),
@@ -160,7 +160,7 @@ def test_rate_with_an_unsupported_operator_reports_both_problems() -> None:
 
 
 def test_occupancy_without_zone_is_fine_when_grouped_by_zone() -> None:
-    rule = parse_rules(one_rule("{occupancy: {gte: 10}}", "group_by: [zone]"), site=SITE).rules[0]
+    rule = parse_rules(one_rule("{occupancy: {gte: 2000}}", "group_by: [zone]"), site=SITE).rules[0]
     assert (rule.kind, rule.when[0].type, rule.derived) == (Kind.THRESHOLD, "@occupancy", "occupancy")
 
 

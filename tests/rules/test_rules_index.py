@@ -128,7 +128,7 @@ def new_forms() -> Engine:
 def per_zone_occupancy() -> Engine:
     """10,000 occupancy rules, one per zone."""
     lines = [
-        f"  - {{id: o{i}, alarm: x.y, severity: low, when: {{occupancy: {{zone: z{i}, gte: 10}}}}}}"
+        f"  - {{id: o{i}, alarm: x.y, severity: low, when: {{occupancy: {{zone: z{i}, gte: 100}}}}}}"
         for i in range(N)
     ]
     return Engine(parse_rules("rules:\n" + "\n".join(lines) + "\n"))
@@ -151,7 +151,7 @@ def test_related_event_reaches_only_its_new_form_rule(new_forms: Engine, i: int)
 
 def test_counter_event_reaches_only_its_zone_occupancy_rule(per_zone_occupancy: Engine) -> None:
     state = per_zone_occupancy.new_state()
-    event = ev(0, "gate.entry", 10.0, zone="z7")
+    event = ev(0, "gate.entry", 100.0, zone="z7")
     assert [r.id for r in per_zone_occupancy.rules_for(event)] == ["o7"]
     assert [d.rule for d in per_zone_occupancy.evaluate(state, event, 0)] == ["o7"]
     assert list(state.zones) == ["z7"]

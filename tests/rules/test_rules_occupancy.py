@@ -169,16 +169,16 @@ def test_decisions_name_the_counter_event_and_the_zone() -> None:
 
 TWO_RULES = (
     "rules:\n"
-    "  - {id: a-occupancy, alarm: x.y, severity: low, when: {occupancy: {zone: field, gte: 1}}}\n"
+    "  - {id: a-occupancy, alarm: x.y, severity: low, when: {occupancy: {zone: field, gte: 2000}}}\n"
     "  - {id: b-entry, alarm: x.y, severity: low, when: {type: gate.entry}}\n"
-    "  - {id: c-density, alarm: x.y, severity: low, when: {density: {zone: field, gt: 0}}}\n"
-    "  - {id: d-other-zone, alarm: x.y, severity: low, when: {occupancy: {zone: square, gte: 1}}}\n"
+    "  - {id: c-density, alarm: x.y, severity: low, when: {density: {zone: field, gt: 2}}}\n"
+    "  - {id: d-other-zone, alarm: x.y, severity: low, when: {occupancy: {zone: square, gte: 50}}}\n"
 )
 
 
 def test_a_counter_event_and_its_readings_decide_in_rule_order() -> None:
     engine = engine_for(TWO_RULES, SITE)
-    assert [x.rule for x in run(engine, [c(0, ENTRY)])] == ["a-occupancy", "b-entry", "c-density"]
+    assert [x.rule for x in run(engine, [c(0, ENTRY, 2500)])] == ["a-occupancy", "b-entry", "c-density"]
 
 
 def test_rules_for_a_counter_event_include_the_rules_on_its_readings() -> None:

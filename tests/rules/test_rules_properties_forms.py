@@ -29,7 +29,7 @@ rules:
   - id: density
     alarm: x.y
     severity: low
-    when: {density: {gt: 1.0}}
+    when: {density: {gt: 2.0}}
     group_by: [zone]
     clear: {density: {lt: 0.5, for: 30s}}
   - id: rate

@@ -99,6 +99,10 @@ ITEM_ERRORS = [
     ("names-bad-language", complete(names="{english: X}"),
      ["taxonomy.yaml:9: type 2 ('other_safety.x'): names: invalid language code 'english' "
       "(expected a code like en, de, pt-BR)"]),
+    ("names-uncovered-language", complete(names="{en: X, el: Ζώνη}"),
+     ["taxonomy.yaml:9: type 2 ('other_safety.x'): names: language 'el' is not covered (a display name is accepted"
+      " only in a language the rights lexicon reads: am, ar, bn, bo, de, en, es, fa, fr, hi, id, ja, kk, ko, mn, my,"
+      " pt, ru, sw, tr, ug, uk, vi, zh)"]),
     ("names-empty-name", complete(names="{en: ''}"),
      ["taxonomy.yaml:9: type 2 ('other_safety.x'): names.en: expected a name (got '')"]),
     ("hazard-class-not-a-string", complete(hazard_class="[fire]"),

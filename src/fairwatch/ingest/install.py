@@ -47,7 +47,7 @@ def install(
     """Add the Alertmanager receiver and /metrics; start MQTT ingest with the app when `mqtt_url` is set and
     return it. Frigate zones are those of `site` (none without one); MQTT event JSON is checked against
     `schemas` (the built-in catalogue when None) and the site's zones."""
-    _add_alertmanager(asgi, ctx, requires)
+    _add_alertmanager(asgi, ctx, requires, site.zone_ids if site is not None else None)
     _add_metrics(asgi, ctx, requires)
     ingest = build_mqtt(ctx, site, schemas)
     if ingest is not None:
@@ -89,7 +89,7 @@ def build_mqtt(ctx: Host, site: Site | None = None, schemas: Catalogue | None = 
 
 
 # -- Alertmanager -----------------------------------------------------------------------------------------------
-def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
+def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires, zones: frozenset[str] | None) -> None:
     async def receive_alertmanager(request: Request, _p: Any = Depends(requires(Role.DEVICE))) -> Response:
         body = await _json_body(request)
         if isinstance(body, Response):
@@ -99,7 +99,7 @@ def _add_alertmanager(asgi: FastAPI, ctx: Host, requires: Requires) -> None:
         except InvalidInput:
             _count_rejected(ctx.metrics, 1, 0)
             raise
-        events = alertmanager.judge(batch, ctx.clock.now())  # each alert alone (RS-14)
+        events = alertmanager.judge(batch, ctx.clock.now(), zones)  # each alert alone (RS-14)
         if batch.refused:
             _count_rejected(ctx.metrics, batch.refused_alerts, batch.refused_by_policy)
             dropped = ctx.metrics.adapter_dropped

@@ -10,7 +10,9 @@ A name is refused for characters that make it read differently from what it is, 
   ZWNJ and ZWJ pass only where a script needs them (after a virama, between joining Arabic-script letters,
   inside an emoji sequence);
 * mixed scripts within one word beyond UTS #39's "highly restrictive" level: a word is one script, or
-  Latin with Han, kana or Hangul ("B区", "ゲートA"), so a Cyrillic "а" inside a Latin word is refused.
+  Latin with Han, kana or Hangul ("B区", "ゲートA"), so a Cyrillic "а" inside a Latin word is refused;
+* letters in a script the lexicon is not written in (Greek, Hebrew, Thai, Georgian ...): the guard could not
+  read such a name, so it is not accepted (`covered_scripts()`, derived from the lexicon files).
 
 A name that passes these checks then goes through `check_text`.
 """
@@ -20,6 +22,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 
 from fairwatch.policy.grounds import Violation
 from fairwatch.policy.matcher import check_text
@@ -53,7 +57,7 @@ _SCRIPT_ALIASES = {
 class NameProblem:
     """Why a name was refused before the guard read it: what was found and where (1-based character)."""
 
-    kind: str  # "bidi-control", "invisible-character", "mixed-script"
+    kind: str  # "bidi-control", "invisible-character", "mixed-script", "uncovered-script"
     detail: str
     position: int
 
@@ -66,8 +70,9 @@ class NameProblem:
 
 
 def _script(ch: str) -> str | None:
-    """The script of a letter, from its Unicode name (LATIN SMALL LETTER A -> LATIN); None for others."""
-    if not unicodedata.category(ch).startswith("L"):
+    """The script of a letter, from its Unicode name (LATIN SMALL LETTER A -> LATIN); None for others
+    (modifier letters, which belong to no one script, included)."""
+    if not unicodedata.category(ch).startswith("L") or unicodedata.category(ch) == "Lm":
         return None
     first = unicodedata.name(ch, "UNKNOWN").split(" ", 1)[0]
     return _SCRIPT_ALIASES.get(first, first)
@@ -120,15 +125,38 @@ def _mixed_script(text: str) -> NameProblem | None:
     return None
 
 
+@cache
+def covered_scripts() -> frozenset[str]:
+    """The scripts the packaged lexicon is written in: the only scripts a name may use."""
+    found: set[str] = set()
+    for item in resources.files("fairwatch.policy").joinpath("lexicon").iterdir():
+        if item.name.endswith(".txt"):
+            text = unicodedata.normalize("NFKC", item.read_text("utf-8"))
+            found.update(s for s in map(_script, set(text)) if s is not None)
+    return frozenset(found)
+
+
+def _uncovered_script(text: str) -> NameProblem | None:
+    covered = covered_scripts()
+    for i, ch in enumerate(text):
+        script = _script(ch)
+        if script is not None and script not in covered:
+            detail = f"'{ch}' is {script}, a script the rights lexicon does not read"
+            return NameProblem("uncovered-script", detail, i + 1)
+    return None
+
+
 def name_problem(text: str) -> NameProblem | None:
-    """The first bidi control, misplaced invisible character or mixed-script word in `text`, or None."""
+    """The first bidi control, misplaced invisible character, mixed-script word or letter of a script the
+    lexicon does not cover in `text`, or None."""
     for i, ch in enumerate(text):
         if ch in _BIDI:
             return NameProblem("bidi-control", f"U+{ord(ch):04X} {unicodedata.name(ch)}", i + 1)
         found = _invisible(text, i)
         if found is not None:
             return NameProblem("invisible-character", found, i + 1)
-    return _mixed_script(unicodedata.normalize("NFKC", text))
+    folded = unicodedata.normalize("NFKC", text)
+    return _mixed_script(folded) or _uncovered_script(folded)
 
 
 def check_name(text: str) -> NameProblem | Violation | None:

@@ -62,13 +62,15 @@ def replay_command(
 ) -> Output:
     """Replay a file or the store through the rules `settings` name (and `against`, checked the same way:
     `config.load`); usage and file errors raise ConfigError."""
-    new = config.load(settings).rules
+    loaded = config.load(settings)
+    new = loaded.rules
     old = config.load(replace(settings, rules=against)).rules if against is not None else None
     began = time.perf_counter()
     if events is not None:
         if since is not None or until is not None:
             raise ConfigError(["--since/--until select stored events; use them without --events"])
-        report = replay_report(new, read_jsonl(events), old)
+        zones = loaded.site.zone_ids if loaded.site is not None else None
+        report = replay_report(new, read_jsonl(events, loaded.schemas, zones), old)
     else:
         report = _from_store(new, old, settings, since, until)
     seconds = time.perf_counter() - began

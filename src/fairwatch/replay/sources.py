@@ -16,11 +16,17 @@ from fairwatch.errors import ConfigError, InvalidInput
 from fairwatch.events import validate_events
 from fairwatch.events.validate import parse_time
 from fairwatch.model import Event
+from fairwatch.schemas import Catalogue
 from fairwatch.store import SqlStore, sqlite_url
 
 
-def read_jsonl(path: str | PathLike[str]) -> Iterator[Event]:
-    """Validated events of a JSON-lines file, lazily; a bad line raises ConfigError naming file:line."""
+def read_jsonl(
+    path: str | PathLike[str], schemas: Catalogue | None = None, zones: frozenset[str] | None = None
+) -> Iterator[Event]:
+    """Validated events of a JSON-lines file, lazily; a bad line raises ConfigError naming file:line.
+
+    With `schemas` and `zones` (the replay command passes the deployment's), each line is held to the same
+    closed schemas and site zones as ingest (RS-10, RS-12): a replay cannot evaluate what ingest would refuse."""
     name = str(path)
     try:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the with below; open errors need their own message
@@ -31,11 +37,18 @@ def read_jsonl(path: str | PathLike[str]) -> Iterator[Event]:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue
-            event, arrival = _parse_line(name, number, line, arrival)
+            event, arrival = _parse_line(name, number, line, arrival, schemas, zones)
             yield event
 
 
-def _parse_line(name: str, number: int, line: bytes, arrival: float | None) -> tuple[Event, float]:
+def _parse_line(
+    name: str,
+    number: int,
+    line: bytes,
+    arrival: float | None,
+    schemas: Catalogue | None,
+    zones: frozenset[str] | None,
+) -> tuple[Event, float]:
     try:
         item = orjson.loads(line)
     except orjson.JSONDecodeError as exc:
@@ -47,7 +60,7 @@ def _parse_line(name: str, number: int, line: bytes, arrival: float | None) -> t
             [f"{name}:{number}: time: required on the first event (it starts the replay clock)"]
         )
     try:
-        [event] = validate_events([item], now if now is not None else 0.0)
+        [event] = validate_events([item], now if now is not None else 0.0, schemas=schemas, zones=zones)
     except InvalidInput as exc:
         raise ConfigError(
             [f"{name}:{number}: {_problem(p.field, p.value, p.message)}" for p in exc.problems]

@@ -18,6 +18,7 @@ from fairwatch.model import Severity
 from fairwatch.rules._nodes import DATA_KEY, Node, Reader, foreign_tags, is_data_key
 from fairwatch.rules.conditions import read_clear, read_when, zone_group_problem
 from fairwatch.rules.declared import check_group_key
+from fairwatch.rules.people import check_people
 from fairwatch.rules.spec import (
     AbsentWhen,
     AllWhen,
@@ -140,6 +141,8 @@ def _read_rule(
     group_by = _read_group_by(reader, entries["group_by"][1], when) if "group_by" in entries else ()
     when_node = entries["when"][1] if "when" in entries else None
     clear = read_clear(reader, entries["clear"], when_node, when) if "clear" in entries else None
+    if when is not None and "when" in entries:
+        check_people(reader, entries["when"][1], when)
     derived = zone_group_problem(when, group_by) if when is not None else None
     if derived is not None and when_node is not None:
         hint = "add group_by: [zone] so that each zone is judged on its own"

@@ -5,8 +5,12 @@ from importlib import resources
 
 from fairwatch.schemas.model import Catalogue, EventSchema, FieldSpec, Kind
 from fairwatch.schemas.reader import Guard, load_schemas, parse_schemas, read_section
+from fairwatch.schemas.units import DENSITY_UNITS, PEOPLE_UNITS, UNITS
 
 __all__ = [
+    "DENSITY_UNITS",
+    "PEOPLE_UNITS",
+    "UNITS",
     "Catalogue",
     "EventSchema",
     "FieldSpec",

@@ -21,6 +21,7 @@ from os import PathLike
 from typing import Any
 
 from fairwatch.schemas.model import Catalogue, EventSchema, FieldSpec, Kind
+from fairwatch.schemas.units import unit_problem
 from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml, read_text
 
 Guard = Callable[[str], str | None]
@@ -66,7 +67,7 @@ def _schema(reader: Reader, name: str, spec: Any, line: int, guard: Guard | None
         return None
     unit = ""
     if "value" in spec:
-        unit = _text(reader, spec.lines["value"], "value", spec["value"], guard, "a unit like 'persons/m2'")
+        unit = _unit(reader, spec.lines["value"], "value", spec["value"], guard, "a unit like 'persons/m2'")
     fields: dict[str, FieldSpec] = {}
     data = spec.get("data")
     if data is not None:
@@ -91,7 +92,7 @@ def _field(
     if form in ("boolean", "narrative"):
         return FieldSpec(key, Kind(form))
     if isinstance(form, LineDict) and len(form) == 1 and "number" in form:
-        unit = _text(
+        unit = _unit(
             reader, form.lines["number"], f"{path}.number", form["number"], guard, "a unit like 'persons'"
         )
         return FieldSpec(key, Kind.NUMBER, unit=unit) if unit else None
@@ -127,6 +128,15 @@ def _text(reader: Reader, line: int, path: str, value: Any, guard: Guard | None,
         return ""
     _guard(reader, line, path, value, guard)
     return value
+
+
+def _unit(reader: Reader, line: int, path: str, value: Any, guard: Guard | None, hint: str) -> str:
+    unit = _text(reader, line, path, value, guard, hint)
+    problem = unit_problem(unit) if unit else None
+    if problem is not None:
+        reader.error(line, path, problem)
+        return ""
+    return unit
 
 
 def _guard(reader: Reader, line: int, path: str, text: str, guard: Guard | None) -> None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from fairwatch.model import Severity
-from fairwatch.policy import HAZARD_CLASSES
+from fairwatch.policy import HAZARD_CLASSES, LANGUAGES
 from fairwatch.taxonomy.model import CAP_CATEGORIES, STATUSES, AlarmType, Origin, Status
 from fairwatch.yamlfile import LineDict, LineList, Reader, load_yaml
 
@@ -159,6 +159,9 @@ class _Reader(Reader):
             if not LANG_RE.match(lang):
                 reason = "expected a code like en, de, pt-BR"
                 item.error(names.key_lines[lang], "names", f"invalid language code {lang!r} ({reason})")
+            elif lang.split("-", 1)[0] not in LANGUAGES:
+                reason = f"a display name is accepted only in a language the rights lexicon reads: {', '.join(sorted(LANGUAGES))}"
+                item.error(names.key_lines[lang], "names", f"language {lang!r} is not covered ({reason})")
             elif not isinstance(name, str) or not name.strip():
                 item.error(line, f"names.{lang}", "expected a name", name)
             else:

@@ -2,7 +2,7 @@
 
 type    technical.<alertname in snake case>      (KubePodCrashLooping -> technical.kube_pod_crash_looping)
 source  labels.instance, else labels.job, else "alertmanager"
-zone    labels.zone          site  labels.site
+zone    labels.zone (a zone of the site, else the alert is refused)          site  labels.site
 id      am:<fingerprint>:<startsAt in ms>:<status>   (a repeated notification is stored once)
 time    startsAt when firing, endsAt when resolved
 value   1 firing, 0 resolved
@@ -83,14 +83,17 @@ def from_webhook(doc: Any) -> Notification:
     return batch
 
 
-def judge(batch: Notification, now: float) -> list[Event]:
-    """Validate each alert's event alone (RS-14); the refused ones join `batch.refused`, the rest are returned."""
+def judge(batch: Notification, now: float, zones: frozenset[str] | None = None) -> list[Event]:
+    """Validate each alert's event alone (RS-14); the refused ones join `batch.refused`, the rest are returned.
+
+    With `zones` (the site's), a `zone` label must name one of them (RS-12): an unknown zone is refused, not
+    invented, and the alerts beside it are stored."""
     events: list[Event] = []
     for index, raw in batch.events:
         try:
             # No lower bound on time: Alertmanager repeats a firing alert with its first startsAt (the id makes the
             # repeat a duplicate), and refusing it would refuse the new alerts of its group with it.
-            events += validate_events([raw], now, max_age=math.inf)
+            events += validate_events([raw], now, max_age=math.inf, zones=zones)
         except EventsRefused as exc:
             batch.refused_by_policy += bool(exc.refused_by_policy)
             batch.refused += [_without_value(Problem(p.field, None, p.message, index)) for p in exc.problems]
