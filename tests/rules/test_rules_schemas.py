@@ -57,7 +57,7 @@ def test_group_by_takes_declared_measurements_only() -> None:
         "r.yaml:6: rule 1 ('r'): group_by[1]: 'text' of event type 'report.medical' is narrative text: rules never"
         " evaluate it (declared measurements: casualties, category, severity)",
         "r.yaml:6: rule 1 ('r'): group_by[2]: 'seat' is not a declared field of event type 'report.medical'"
-        " (declared: casualties, category)",
+        " (declared: casualties, category, severity)",
     ]
 
 
