@@ -41,7 +41,7 @@ class Permission(StrEnum):
 
 
 # Posting events is not "viewer or higher": a person's token that could post events could forge what the control
-# room sees. So ingest is granted by name; the people's roles form the ladder viewer < operator < supervisor < admin.
+# room sees. So ingest is granted by name; the people's roles form the ladder steward < viewer < operator < supervisor < admin.
 PERMISSIONS: dict[Permission, frozenset[Role]] = {Permission.INGEST: frozenset({Role.DEVICE})}
 
 

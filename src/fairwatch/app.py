@@ -26,8 +26,10 @@ from fairwatch.api.serialize import change_json
 from fairwatch.clock import Clock, SystemClock
 from fairwatch.config import Config
 from fairwatch.console import Console
+from fairwatch.console import field as console_field
 from fairwatch.console import install as install_console
 from fairwatch.errors import ConfigError, ConfigRejected, FairwatchError
+from fairwatch.field import FieldDesk, Timers, checklists
 from fairwatch.incidents import IncidentDesk
 from fairwatch.ingest.http import Entry
 from fairwatch.ingest.install import install as install_ingest
@@ -146,13 +148,27 @@ class App:
             ctx.measures = Board(cfg.site)
             pipeline.event_listeners.append(ctx.measures.add)
         ctx.incidents = IncidentDesk.for_site(cfg.taxonomy, cfg.cards, cfg.site)
+        ctx.field_desk = FieldDesk(
+            Timers.of_minutes(settings.field_check_in_minutes, settings.field_dispatched_minutes),
+            cfg.site.id if cfg.site is not None else "site",
+            cfg.site.zone_ids if cfg.site is not None else None,
+            settings.field_invite_hours,
+            cfg.site,
+        )
+        pipeline.timers.append(ctx.field_desk)  # check-in and status timers fire from the writer's tick
+        ctx.checklists = cfg.checklists
         asgi = create_api(ctx)
         # Extensions: each installs its routes and registers start/stop hooks and change listeners on ctx.
         phases = None
         if cfg.phases is not None:  # run of show: first, it sets the rules in use
             phases = install_phases(asgi, ctx, requires, cfg.phases, cfg.site)
+            lists = cfg.checklists  # a failed severe readiness item holds its phase (e.g. opening)
+            phases.gates.append(lambda to: checklists.blocking(lists, checklists.states(store, lists), to))
         console = install_console(asgi, ctx, cfg.site)
-        ctx.session_lookup, ctx.html_error = console.sessions.lookup, console.html_error
+        field_app = console_field.install(asgi, console, ctx.field_desk, cfg.taxonomy, cfg.site)
+        # A phone signed in with a one-time link is a session too: the console's first, then a phone's.
+        ctx.session_lookup = console_field.chain(console.sessions.lookup, field_app.lookup)
+        ctx.html_error = console.html_error
         transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site, cfg.schemas)
         mqtt = install_ingest(
             asgi, ctx, requires, cfg.site, cfg.schemas

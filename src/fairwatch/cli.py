@@ -25,7 +25,10 @@ from fairwatch.access import (
 )
 from fairwatch.app import App, open_store
 from fairwatch.clock import SystemClock
+from fairwatch.console.routes import PEOPLE_ONLY
 from fairwatch.errors import ConfigError, InvalidInput, NotFound, Problem, StoreUnavailable
+from fairwatch.field import FieldDesk, link
+from fairwatch.field.service import field_link
 from fairwatch.model import Role
 from fairwatch.settings import Settings, from_env
 from fairwatch.store import SqlStore, Txn
@@ -51,6 +54,8 @@ taxonomy_cli = typer.Typer(
 cli.add_typer(taxonomy_cli, name="taxonomy")
 transparency_cli = typer.Typer(help="Witness a deployment's public export.", no_args_is_help=True)
 cli.add_typer(transparency_cli, name="transparency")
+field_cli = typer.Typer(help="Field units and their phones' one-time sign-in links.", no_args_is_help=True)
+cli.add_typer(field_cli, name="field")
 user_cli = typer.Typer(help="Console users (people who sign in to the web console).", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
 
@@ -191,10 +196,20 @@ def demo(
     ] = "riverside",
 ) -> None:
     """Serve the bundled Riverside Festival with its rules and a simulator feeding it."""
-    from fairwatch.sim import demo_cards_path, demo_rules_path, demo_site_path, seed_incidents
+    from fairwatch.sim import (
+        demo_cards_path,
+        demo_checklists_path,
+        demo_rules_path,
+        demo_site_path,
+        seed_incidents,
+        seed_units,
+    )
 
     settings = _settings(host=host, port=port, data=data, database_url=database_url).with_overrides(
-        site=demo_site_path(), rules=demo_rules_path(), cards=demo_cards_path()
+        site=demo_site_path(),
+        rules=demo_rules_path(),
+        cards=demo_cards_path(),
+        field_checklists=demo_checklists_path(),
     )
     url = f"http://{settings.host}:{settings.port}"
     device: list[str] = []
@@ -207,18 +222,30 @@ def demo(
             console_password = secrets.token_urlsafe(12)
             save_user(txn, "operator", Role.SUPERVISOR, console_password, "demo", now)
             seed_incidents(txn, app.ctx.incidents, now)  # a few exercise incidents with log traffic
+            seed_units(txn, app.ctx.field_desk, 1, now)  # field teams on duty, two on their way to incident 1
         return [
             f"Fairwatch demo (Riverside Festival) on {url}/",
             f"  console: {url}/  user: operator  password: {console_password}",
             f"  operator token: {operator}",
             f"  try: curl -H 'Authorization: Bearer {operator}' {url}/api/v1/alarms",
             f"  simulator scenario '{scenario}' is feeding events; every demo rule fires within 3 minutes.",
+            f"  field units: {url}/units  (a phone's sign-in link: fairwatch field invite --unit 'Medic 2' --data ...)",
         ]
 
-    def simulator(_app: App) -> server.Background:
+    def simulator(app: App) -> server.Background:
         from fairwatch.sim import run as run_simulator
+        from fairwatch.sim import run_units
 
-        return lambda: run_simulator(url, device[0], scenario, clock=SystemClock(), sleep=asyncio.sleep)
+        async def both() -> object:
+            clock = SystemClock()
+            units = run_units(app.pipeline, app.ctx.field_desk, app.hub, clock, asyncio.sleep,
+                              taxonomy=app.config.taxonomy, schemas=app.config.schemas,
+                              lists=app.config.checklists)  # fmt: skip
+            return await asyncio.gather(
+                run_simulator(url, device[0], scenario, clock=clock, sleep=asyncio.sleep), units
+            )
+
+        return both
 
     _run_server(settings, banner, simulator)
 
@@ -358,7 +385,7 @@ def _emit(output: Any) -> None:
 
 @token_cli.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="device, viewer, operator, supervisor or admin")],
+    role: Annotated[str, typer.Option(help="device, steward, viewer, operator, supervisor or admin")],
     name: Annotated[str, typer.Option(help="Who or what uses the token.")],
     data: DataOpt = None,
 ) -> None:
@@ -389,8 +416,8 @@ def user_create(
     settings = _settings(data=data)
     try:
         parsed = parse_role(role)
-        if parsed is Role.DEVICE:
-            raise InvalidInput([Problem("role", role, "is for API tokens, not people")], "invalid role")
+        if parsed in PEOPLE_ONLY:
+            raise InvalidInput([Problem("role", role, PEOPLE_ONLY[parsed])], "invalid role")
         password = _read_password()
         store = _store(settings)
         try:
@@ -460,6 +487,34 @@ def _access_change(data: Path | None, database_url: str | None, change: Callable
         raise typer.Exit(2) from None
     finally:
         store.close()
+
+
+@field_cli.command("invite")
+def field_invite(
+    unit: Annotated[str, typer.Option("--unit", help="The unit's name; created when there is none.")],
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="steward, security, medic, fire or police_liaison")
+    ] = None,
+    hours: Annotated[
+        float | None, typer.Option("--hours", help="How long the link works (default 12).")
+    ] = None,
+    data: DataOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Make a one-time sign-in link for a unit's phone; prints the link alone on stdout. It works once."""
+    settings = _settings(data=data, database_url=database_url)
+    store = _store(settings)
+    desk = FieldDesk(invite_hours=settings.field_invite_hours)
+    try:
+        with store.transaction() as txn:
+            code, _invite = field_link(txn, desk, unit, kind, hours, SystemClock().now())
+    except InvalidInput as exc:
+        for p in exc.problems:
+            typer.echo(f"{p.field}: {p.message} (got {p.value!r})", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        store.close()
+    typer.echo(link(code, settings.field_link_base))
 
 
 def _read_password() -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from fairwatch.errors import ConfigError, ConfigRejected, PolicyViolation
+from fairwatch.field.checklists import Checklists, load_checklists
 from fairwatch.incidents import Cards, load_cards
 from fairwatch.notify.config import load_notify
 from fairwatch.notify.model import NotifyConfig
@@ -44,6 +45,7 @@ class Config:
     notify: NotifyConfig | None = None
     cards: Cards = field(default_factory=Cards)
     schemas: Catalogue = field(default_factory=builtin)
+    checklists: Checklists = field(default_factory=Checklists)
 
 
 def load(settings: Settings) -> Config:
@@ -62,7 +64,11 @@ def load(settings: Settings) -> Config:
     phases = _step("phases", settings.phases, lambda p: load_phases(p, taxonomy.is_active, site, schemas))
     notify = _step("notify", settings.notify, load_notify)
     cards = _step("cards", settings.cards, lambda p: load_cards(p, taxonomy.is_active)) or Cards()
-    return Config(taxonomy, site, rules, info, phases, notify, cards, schemas)
+    zones = site.zone_ids if site is not None else None
+    checklists = (
+        _step("checklists", settings.field_checklists, lambda p: load_checklists(p, zones)) or Checklists()
+    )
+    return Config(taxonomy, site, rules, info, phases, notify, cards, schemas, checklists)
 
 
 def guard(text: str) -> str | None:

@@ -7,6 +7,7 @@ FairwatchError
 │       └── ConfigRejected  config.load refused a deployment file; names what and path -> audited, exit 2
 ├── PolicyViolation         the rights guard refused it; names the ground               -> 422
 ├── NotFound                no such alarm, user, ...                                    -> 404
+├── Gone                    a one-time link used, expired or revoked                    -> 410
 ├── Conflict                illegal state transition; names state and allowed actions   -> 409
 │   └── StaleWrite          another writer changed the row since it was read; names the
 │                           object and both versions (optimistic concurrency)          -> 409
@@ -97,6 +98,10 @@ class PolicyViolation(FairwatchError):
 
 class NotFound(FairwatchError):
     """The named object does not exist."""
+
+
+class Gone(FairwatchError):
+    """The object existed but cannot be used any more (a one-time link used, expired or revoked)."""
 
 
 class Conflict(FairwatchError):

@@ -54,6 +54,11 @@ class Settings:
     keepalive_timeout: int = 5
     max_connections: int = 1000
     stop_timeout: float = 5.0
+    field_check_in_minutes: float = 15.0
+    field_dispatched_minutes: float = 4.0
+    field_invite_hours: float = 12.0
+    field_link_base: str = ""
+    field_checklists: Path | None = None
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -87,6 +92,15 @@ class Settings:
             )
             if not getattr(self, name) > 0
         ]
+        errors += [
+            f"{name}: must be a number of minutes >= 0, 0 turns it off (got {getattr(self, name)!r})"
+            for name in ("field_check_in_minutes", "field_dispatched_minutes")
+            if not getattr(self, name) >= 0
+        ]
+        if not 0 < self.field_invite_hours <= 168:
+            errors.append(
+                f"field_invite_hours: must be more than 0 and at most 168 (got {self.field_invite_hours!r})"
+            )
         if self.rules is not None and self.phases is not None:
             errors.append(
                 "rules and phases: give one, not both (a phases file names the rules file of each phase;"
@@ -151,6 +165,15 @@ SETTINGS_HELP: dict[str, str] = {
     "max_connections": "Most open HTTP connections (SSE streams included); further connections are closed at once.",
     "stop_timeout": "Seconds a stop (SIGTERM, SIGINT) waits for open requests before cancelling them"
     " (event streams end at once).",
+    "field_check_in_minutes": "Every on-duty field unit confirms it is fine within this many minutes, else"
+    " `technical.unit_missed_check_in` is raised for it (docs/field.md); 0 turns it off.",
+    "field_dispatched_minutes": "A unit `dispatched` for longer than this without moving on (en route, on scene)"
+    " raises `technical.unit_status_overdue`; 0 turns it off.",
+    "field_invite_hours": "How long a one-time sign-in link for a field phone stays valid unless given (default 12).",
+    "field_link_base": "Public base URL put in front of one-time sign-in links (https://control.example);"
+    " default none: links are printed as paths (/field/join/...).",
+    "field_checklists": "Readiness checklists (YAML): items per checkpoint ticked on the units' phones; a failed severe"
+    " item holds its phase gate (`opening`) until a supervisor resolves it (docs/field.md#readiness-checks).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

@@ -33,7 +33,7 @@ def test_an_undeclared_data_key_is_refused_naming_what_is_declared() -> None:
 def test_narrative_is_never_evaluated() -> None:
     assert errors("{type: report.medical, data.text: {in: [fainted]}}") == [
         "r.yaml:5: rule 1 ('r'): when.data.text: 'text' of event type 'report.medical' is narrative text: rules"
-        " never evaluate it (declared measurements: casualties, category)"
+        " never evaluate it (declared measurements: casualties, category, severity)"
     ]
 
 
@@ -55,9 +55,9 @@ def test_string_matching_only_with_values_of_the_enum() -> None:
 def test_group_by_takes_declared_measurements_only() -> None:
     assert errors("{type: report.medical}", "    group_by: [zone, data.text, data.seat]\n") == [
         "r.yaml:6: rule 1 ('r'): group_by[1]: 'text' of event type 'report.medical' is narrative text: rules never"
-        " evaluate it (declared measurements: casualties, category)",
+        " evaluate it (declared measurements: casualties, category, severity)",
         "r.yaml:6: rule 1 ('r'): group_by[2]: 'seat' is not a declared field of event type 'report.medical'"
-        " (declared: casualties, category)",
+        " (declared: casualties, category, severity)",
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from fairwatch.api import errors, incidents, reports, routes, zones
+from fairwatch.api import errors, field, incidents, reports, routes, zones
 from fairwatch.api.context import Context
 
 
@@ -23,6 +23,7 @@ def create_api(ctx: Context) -> FastAPI:
     incidents.register(app)
     zones.register(app)
     reports.register(app)
+    field.register(app)
     return app
 
 

@@ -1,7 +1,7 @@
 """Who is calling: bearer tokens (devices, integrations) and, when the console is mounted, session users.
 
 Every route declares what it needs with `requires(role_or_permission)`; a route without one fails a test (deny by
-default). People's roles are a ladder (viewer < operator < supervisor < admin); posting events is the `ingest`
+default). People's roles are a ladder (steward < viewer < operator < supervisor < admin); posting events is the `ingest`
 permission of device tokens only (`access.permits`).
 """
 

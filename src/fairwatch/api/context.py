@@ -12,6 +12,8 @@ from starlette.responses import Response
 from fairwatch.access import Principal, RevocationMarker, token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
+from fairwatch.field import FieldDesk
+from fairwatch.field.checklists import Checklists
 from fairwatch.incidents import IncidentDesk
 from fairwatch.measures import Board
 from fairwatch.metrics import Metrics
@@ -42,6 +44,8 @@ class Context:
     incidents: IncidentDesk = field(
         default_factory=IncidentDesk.default
     )  # the deployment's taxonomy and cards
+    field_desk: FieldDesk = field(default_factory=FieldDesk)  # units, their timers and one-time links
+    checklists: Checklists = field(default_factory=Checklists)  # readiness checks ticked on the units' phones
     # What ingest accepts (RS-10): the event schemas in force, and the site's zone ids (None: no site loaded).
     schemas: Catalogue = field(default_factory=builtin)
     zones: frozenset[str] | None = None

@@ -22,6 +22,7 @@ from fairwatch.errors import (
     Conflict,
     FairwatchError,
     Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     Overloaded,
@@ -87,6 +88,7 @@ def error_body(exc: FairwatchError) -> tuple[int, dict[str, Any], dict[str, str]
 
 _SIMPLE: dict[type[FairwatchError], tuple[int, str]] = {
     NotFound: (404, "not_found"),
+    Gone: (410, "gone"),
     Unauthorized: (401, "unauthorized"),
     Forbidden: (403, "forbidden"),
     PayloadTooLarge: (413, "too_large"),

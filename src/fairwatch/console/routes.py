@@ -26,6 +26,11 @@ from fairwatch.model import AlarmState, AuditEntry, Role, Severity
 from fairwatch.site import Site, SoundPolicy
 from fairwatch.store import AlarmQuery
 
+# Roles no console user may have: devices use tokens, stewards sign a phone in with a one-time link (no passwords).
+PEOPLE_ONLY = {
+    Role.DEVICE: "is for API tokens, not people",
+    Role.STEWARD: "is for phones signed in with a one-time link (fairwatch field invite), not for console users",
+}
 SIGNIN_COOKIE = "fw_signin"  # pre-session cookie: the sign-in form's CSRF token is derived from it
 _ACTIVE = (AlarmState.OPEN.value, AlarmState.ACKNOWLEDGED.value)
 
@@ -327,7 +332,7 @@ def _user_routes(router: APIRouter, console: Console) -> None:
     def users_page(user: ConsoleUser, status: int = 200, **values: Any) -> Response:
         users = console.ctx.store.list_users()
         tokens = console.ctx.store.list_tokens()
-        roles = [r.value for r in Role if r is not Role.DEVICE]
+        roles = [r.value for r in Role if r not in (Role.DEVICE, Role.STEWARD)]
         return console.page(
             "users.html",
             user,
@@ -348,10 +353,8 @@ def _user_routes(router: APIRouter, console: Console) -> None:
         name, password = str(form.get("name", "")).strip(), str(form.get("password", ""))
         try:
             role = parse_role(str(form.get("role", "")))
-            if role is Role.DEVICE:
-                raise InvalidInput(
-                    [Problem("role", "device", "is for API tokens, not people")], "invalid role"
-                )
+            if role in (Role.DEVICE, Role.STEWARD):
+                raise InvalidInput([Problem("role", role.value, PEOPLE_ONLY[role])], "invalid role")
             existing = console.ctx.store.get_user(name) if NAME_RE.match(name) else None
             disabled = existing is not None and existing.disabled
             await console.ctx.pipeline.call(

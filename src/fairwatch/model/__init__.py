@@ -45,6 +45,9 @@ class Role(StrEnum):
     """Who may do what; each role may do everything the roles before it may."""
 
     DEVICE = "device"
+    STEWARD = (
+        "steward"  # field staff on a phone (the /field app): their unit's reports, status and assignments
+    )
     VIEWER = "viewer"
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"

@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 import orjson
 
 from fairwatch.clock import Clock
-from fairwatch.errors import InvalidInput, Problem
+from fairwatch.errors import Conflict, InvalidInput, Problem
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import AuditEntry
 from fairwatch.periodic import Periodic
@@ -64,6 +64,8 @@ class PhaseService:
         self._pending: _Switch | None = None
         self._lock = asyncio.Lock()
         self._timer = Periodic("phase schedule", tick, self.tick)
+        # Gates: each names why a switch to a phase is held (e.g. failed readiness checks before `opening`).
+        self.gates: list[Callable[[str], list[str]]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------------
     def prepare(self) -> Phase:
@@ -102,6 +104,8 @@ class PhaseService:
             due = due_phase(self.plan, self.since, self.clock.now())
             if due is None or due.id == self.current.id:
                 return None
+            if self.held(due.id):
+                return None  # a gate holds it: the schedule tries again each tick
             await self._switch(due, SYSTEM, _scheduled_reason(due), scheduled=True)
             return due
 
@@ -113,8 +117,16 @@ class PhaseService:
                 raise InvalidInput(
                     [Problem("phase", to, "is already the current phase")], "invalid phase switch"
                 )
+            held = self.held(phase.id)
+            if held:
+                message = f"phase {phase.id!r} is held until these are resolved: {'; '.join(held)}"
+                raise Conflict(message, self.current.id, [])
             await self._switch(phase, actor, reason, scheduled=False)
             return phase
+
+    def held(self, to: str) -> list[str]:
+        """Why the gates hold a switch to phase `to` (nothing: it may switch)."""
+        return [why for gate in self.gates for why in gate(to)]
 
     async def _switch(self, phase: Phase, actor: str, reason: str, *, scheduled: bool) -> None:
         # Built here, warmed and swapped in by the writer, after the audit record has committed.

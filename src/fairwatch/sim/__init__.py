@@ -2,7 +2,15 @@
 posts scenario events to a Fairwatch server as they fall due. Scenarios are pure; only the runner does I/O.
 """
 
-from fairwatch.sim.bundle import demo_cards_path, demo_file, demo_rules_path, demo_site, demo_site_path
+from fairwatch.sim.bundle import (
+    demo_cards_path,
+    demo_checklists_path,
+    demo_file,
+    demo_rules_path,
+    demo_site,
+    demo_site_path,
+)
+from fairwatch.sim.field_units import run_units, seed_units
 from fairwatch.sim.incident_log import seed_incidents
 from fairwatch.sim.runner import RunStats, SendRefused, run
 from fairwatch.sim.scenarios import SCENARIOS, events_jsonl, scenario
@@ -14,6 +22,7 @@ __all__ = [
     "SendRefused",
     "SimEvent",
     "demo_cards_path",
+    "demo_checklists_path",
     "demo_file",
     "demo_rules_path",
     "demo_site",
@@ -21,6 +30,8 @@ __all__ = [
     "events_jsonl",
     "rfc3339",
     "run",
+    "run_units",
     "scenario",
     "seed_incidents",
+    "seed_units",
 ]

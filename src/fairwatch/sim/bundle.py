@@ -24,6 +24,11 @@ def demo_rules_path() -> Path:
     return demo_file("riverside.rules.yaml")
 
 
+def demo_checklists_path() -> Path:
+    """The Riverside Festival readiness checklists (docs/field.md#readiness-checks)."""
+    return demo_file("riverside.checklists.yaml")
+
+
 def demo_cards_path() -> Path:
     """The Riverside Festival action cards (docs/incidents.md)."""
     return demo_file("riverside.cards.yaml")

@@ -43,8 +43,11 @@ from fairwatch.store.seams import (
     StateReads,
     StateTxn,
     TransparencyReads,
+    UnitReads,
+    UnitTxn,
 )
 from fairwatch.store.sql import SqlStore, sqlite_url
+from fairwatch.store.unit_rows import Device, Invite, Unit
 
 __all__ = [
     "AccessReads",
@@ -59,12 +62,14 @@ __all__ = [
     "CapReads",
     "CapTxn",
     "CheckpointTxn",
+    "Device",
     "EventReads",
     "EventTxn",
     "Incident",
     "IncidentQuery",
     "IncidentReads",
     "IncidentTxn",
+    "Invite",
     "LogEntry",
     "MemoryDatabase",
     "MemoryStore",
@@ -91,6 +96,9 @@ __all__ = [
     "TokenInfo",
     "TransparencyReads",
     "Txn",
+    "Unit",
+    "UnitReads",
+    "UnitTxn",
     "User",
     "sqlite_url",
 ]

@@ -39,6 +39,8 @@ from fairwatch.store.seams import (
     SilenceReads,
     SilenceTxn,
     TransparencyReads,
+    UnitReads,
+    UnitTxn,
 )
 
 __all__ = [
@@ -68,6 +70,7 @@ class Txn(
     RetentionTxn,
     CheckpointTxn,
     IncidentTxn,
+    UnitTxn,
     Protocol,
 ):
     """Every write, inside one transaction; everything commits or nothing does."""
@@ -82,6 +85,7 @@ class Store(
     CapReads,
     SilenceReads,
     IncidentReads,
+    UnitReads,
     Protocol,
 ):
     """The system of record: transactions for writes, and every read."""

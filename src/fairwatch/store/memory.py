@@ -29,11 +29,12 @@ from fairwatch.store.rows import (
     TokenInfo,
     User,
 )
+from fairwatch.store.unit_memory import UnitMemoryReads
 
 _RESOLVED = AlarmState.RESOLVED
 
 
-class MemoryStore(IncidentMemoryReads):
+class MemoryStore(IncidentMemoryReads, UnitMemoryReads):
     """Store on a `MemoryDatabase` (a new, empty one unless given)."""
 
     def __init__(self, database: MemoryDatabase | None = None) -> None:

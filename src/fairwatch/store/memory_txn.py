@@ -24,6 +24,8 @@ from fairwatch.store.rows import (
     StoredCheckpoint,
     User,
 )
+from fairwatch.store.unit_memory import UnitMemoryTxn
+from fairwatch.store.unit_rows import Device, Invite, Unit
 
 _RESOLVED = AlarmState.RESOLVED
 _MISSING: Any = object()
@@ -55,6 +57,9 @@ class MemoryDatabase:
     incident_alarms: dict[int, tuple[int, float]] = field(default_factory=dict)  # alarm id -> incident, added
     incident_log: dict[int, LogEntry] = field(default_factory=dict)
     incident_tasks: dict[int, Task] = field(default_factory=dict)
+    units: dict[int, Unit] = field(default_factory=dict)
+    unit_invites: dict[int, Invite] = field(default_factory=dict)
+    unit_devices: dict[str, Device] = field(default_factory=dict)  # session id hash -> device
     last_id: dict[str, int] = field(default_factory=dict)  # table -> last id handed out (never reused)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -94,7 +99,7 @@ class Journal:
         self.entries.clear()
 
 
-class MemoryTxn(IncidentMemoryTxn):
+class MemoryTxn(IncidentMemoryTxn, UnitMemoryTxn):
     """The write side of one `MemoryStore` transaction (the caller holds the database lock)."""
 
     def __init__(self, db: MemoryDatabase) -> None:

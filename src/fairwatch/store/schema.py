@@ -306,3 +306,54 @@ incident_tasks = Table(
     Column("updated", Float, nullable=False),
 )
 Index("ix_incident_tasks_incident", incident_tasks.c.incident_id, incident_tasks.c.id)
+
+# Field units, their one-time sign-in links and the phones signed in with them (fairwatch/field/, docs/field.md).
+units = Table(
+    "units",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(32), nullable=False),
+    Column("members", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_since", Float, nullable=False),
+    Column("last_check_in", Float, nullable=False),
+    Column("location", Text),  # JSON
+    Column("position_at", Float),
+    Column("zone", String(128)),
+    Column("incident_id", BigInteger),
+    Column("alarm_id", BigInteger),
+    Column("accepted_at", Float),
+    Column("check_in_alarmed", Float),
+    Column("status_alarmed", Float),
+    Column("version", Integer, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("updated", Float, nullable=False),
+)
+
+unit_invites = Table(
+    "unit_invites",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("unit_id", BigInteger, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("expires", Float, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("used_at", Float),
+    Column("revoked_at", Float),
+)
+Index("ix_unit_invites_unit", unit_invites.c.unit_id)
+
+unit_devices = Table(
+    "unit_devices",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("unit_id", BigInteger, nullable=False),
+    Column("invite_id", BigInteger, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("expires", Float, nullable=False),
+    Column("last_seen", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+Index("ix_unit_devices_unit", unit_devices.c.unit_id)

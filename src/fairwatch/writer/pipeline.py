@@ -24,7 +24,7 @@ from fairwatch.metrics import Metrics
 from fairwatch.model import Decision, Event
 from fairwatch.rules import Engine, EngineState
 from fairwatch.store import Store, Txn
-from fairwatch.writer.jobs import CallJob, EventsJob, Job, Outcome, TickJob, fail, refused
+from fairwatch.writer.jobs import CallJob, EventsJob, Job, Outcome, TickJob, TimerHook, fail, refused
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -70,6 +70,8 @@ class Pipeline:
         # Told the events each batch stored, after its COMMIT (e.g. the console's live crowd measures):
         self.event_listeners: list[Callable[[Sequence[Event], float], None]] = []
         self._fresh: list[Event] = []
+        # Timers of other packages (field units' check-ins), fired by the tick in the same transaction as the rules'.
+        self.timers: list[TimerHook] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -266,14 +268,20 @@ class Pipeline:
 
     def _write_tick(self) -> int:
         now = self.clock.now()
+        hooks = [h for h in self.timers if h.due(now)]
         self.state.begin()
         try:
             decisions = self.engine.tick(self.state, now)
-            if decisions:
+            if decisions or hooks:
                 with self.store.transaction() as txn:
-                    self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
+                    for hook in hooks:
+                        decisions += hook.fire(txn, now)
+                    if decisions:
+                        self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
         except BaseException:
             self._undo()  # the timers fire again on the next tick
+            for hook in hooks:
+                hook.reset()
             raise
         if decisions:
             self._committed()

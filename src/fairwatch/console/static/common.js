@@ -123,7 +123,7 @@ const BEAT_MS = (config.heartbeat || 15) * 1000;
 // Page-independent followers of the one stream (sound.js): each gets every alarm change and every reset.
 const liveHooks = [];
 export function onLive(hook) { liveHooks.push(hook); }
-export function live({ onChange: pageChange, onReset: pageReset }) {
+export function live({ onChange: pageChange, onReset: pageReset, on = {} }) {
   const onChange = (change) => { pageChange(change); for (const h of liveHooks) h.change(change); };
   const onReset = () => { pageReset(); for (const h of liveHooks) h.reset(); };
   const pill = document.getElementById("live");
@@ -168,6 +168,7 @@ export function live({ onChange: pageChange, onReset: pageReset }) {
     source.onopen = beat;
     source.addEventListener("heartbeat", beat);
     source.addEventListener("alarm", (e) => { beat(); onChange(JSON.parse(e.data)); });
+    for (const [name, fn] of Object.entries(on)) source.addEventListener(name, (e) => { beat(); fn(JSON.parse(e.data)); });
     source.addEventListener("reset", () => onReset());
     source.addEventListener("shutdown", () => {
       down("Server stopped", "The server is stopping — reconnecting. What you see may be out of date.");
