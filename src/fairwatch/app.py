@@ -23,6 +23,7 @@ from fairwatch.api.auth import authorize, requires
 from fairwatch.api.errors import error_body, json_response, unexpected_body
 from fairwatch.api.routes import ingest_events
 from fairwatch.api.serialize import change_json
+from fairwatch.api.welfare import install as install_welfare
 from fairwatch.clock import Clock, SystemClock
 from fairwatch.config import Config
 from fairwatch.console import Console
@@ -45,6 +46,7 @@ from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.stream import Hub
 from fairwatch.transparency import Transparency
 from fairwatch.transparency import install as install_transparency
+from fairwatch.welfare import Welfare
 from fairwatch.writer import Pipeline
 
 log = logging.getLogger("fairwatch")
@@ -70,6 +72,7 @@ class App:
     notify: NotifyService
     phases: PhaseService | None = None
     mqtt: MqttIngest | None = None
+    welfare: Welfare | None = None
     _ticker: Periodic | None = field(default=None, init=False, repr=False)
 
     @property
@@ -155,6 +158,9 @@ class App:
         )  # MQTT, Frigate, Alertmanager, /metrics
         # webhooks, e-mail, MQTT out, CAP 1.2 and its feed
         notify = install_notify(asgi, ctx, requires, cfg.notify, cfg.site, cfg.taxonomy)
+        # welfare cases (escalated by the writer's tick) and scene photos
+        desk = ctx.incidents
+        welfare = install_welfare(asgi, ctx, Welfare.build(store, settings, clock, desk.site, desk.zones))
         app = cls(
             settings=settings,
             config=cfg,
@@ -172,6 +178,7 @@ class App:
             notify=notify,
             phases=phases,
             mqtt=mqtt,
+            welfare=welfare,
         )
         asgi.router.lifespan_context = app.lifespan
         return app

@@ -34,7 +34,7 @@ def test_user_create_reads_the_password_from_stdin(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "password", "expected"),
     [
-        (["nell", "--role", "boss"], "a long password", "role: must be one of device, viewer, operator, supervisor, admin (got 'boss')"),
+        (["nell", "--role", "boss"], "a long password", "role: must be one of device, viewer, welfare, operator, supervisor, admin (got 'boss')"),
         (["nell", "--role", "device"], "a long password", "role: is for API tokens, not people (got 'device')"),
         (["nell", "--role", "viewer"], "short", "password: must be at least 10 characters (got 5) (got '***')"),
         (["n ell", "--role", "viewer"], "a long password", "name: must be 1-64 characters of letters, digits, '_', '.', '@', '-' (got 'n ell')"),

@@ -42,10 +42,12 @@ class Disposition(StrEnum):
 
 
 class Role(StrEnum):
-    """Who may do what; each role may do everything the roles before it may."""
+    """Who may do what; each role may do everything the roles before it may (named permissions aside, see
+    `access.PERMISSIONS`: welfare cases are for `welfare`, supervisors and admins, not for operators)."""
 
     DEVICE = "device"
     VIEWER = "viewer"
+    WELFARE = "welfare"  # welfare staff: read like a viewer, plus welfare cases (access.Permission.WELFARE)
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"

@@ -34,16 +34,22 @@ from fairwatch.store.seams import (
     NotificationTxn,
     OpenAlarms,
     PhaseReads,
+    PhotoReads,
+    PhotoTxn,
     RetentionTxn,
     SessionReads,
     SessionTxn,
+    ShortRetentionTxn,
     SilenceReads,
     SilenceTxn,
     StateReads,
     StateTxn,
     TransparencyReads,
+    WelfareReads,
+    WelfareTxn,
 )
 from fairwatch.store.sql import SqlStore, sqlite_url
+from fairwatch.store.welfare_rows import Photo, WelfareCase
 
 __all__ = [
     "AccessReads",
@@ -73,10 +79,14 @@ __all__ = [
     "Occurrence",
     "OpenAlarms",
     "PhaseReads",
+    "Photo",
+    "PhotoReads",
+    "PhotoTxn",
     "RetentionTxn",
     "Session",
     "SessionReads",
     "SessionTxn",
+    "ShortRetentionTxn",
     "Silence",
     "SilenceReads",
     "SilenceTxn",
@@ -90,5 +100,8 @@ __all__ = [
     "TransparencyReads",
     "Txn",
     "User",
+    "WelfareCase",
+    "WelfareReads",
+    "WelfareTxn",
     "sqlite_url",
 ]

@@ -33,12 +33,17 @@ from fairwatch.store.seams import (
     IncidentTxn,
     NotificationReads,
     NotificationTxn,
+    PhotoReads,
+    PhotoTxn,
     RetentionTxn,
     SessionReads,
     SessionTxn,
+    ShortRetentionTxn,
     SilenceReads,
     SilenceTxn,
     TransparencyReads,
+    WelfareReads,
+    WelfareTxn,
 )
 
 __all__ = [
@@ -68,6 +73,9 @@ class Txn(
     RetentionTxn,
     CheckpointTxn,
     IncidentTxn,
+    WelfareTxn,
+    PhotoTxn,
+    ShortRetentionTxn,
     Protocol,
 ):
     """Every write, inside one transaction; everything commits or nothing does."""
@@ -82,6 +90,8 @@ class Store(
     CapReads,
     SilenceReads,
     IncidentReads,
+    WelfareReads,
+    PhotoReads,
     Protocol,
 ):
     """The system of record: transactions for writes, and every read."""

@@ -29,11 +29,12 @@ from fairwatch.store.rows import (
     TokenInfo,
     User,
 )
+from fairwatch.store.welfare_memory import WelfareMemoryReads
 
 _RESOLVED = AlarmState.RESOLVED
 
 
-class MemoryStore(IncidentMemoryReads):
+class MemoryStore(IncidentMemoryReads, WelfareMemoryReads):
     """Store on a `MemoryDatabase` (a new, empty one unless given)."""
 
     def __init__(self, database: MemoryDatabase | None = None) -> None:

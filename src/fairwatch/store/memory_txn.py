@@ -24,6 +24,8 @@ from fairwatch.store.rows import (
     StoredCheckpoint,
     User,
 )
+from fairwatch.store.welfare_memory import WelfareMemoryTxn
+from fairwatch.store.welfare_rows import Photo, WelfareCase
 
 _RESOLVED = AlarmState.RESOLVED
 _MISSING: Any = object()
@@ -55,6 +57,8 @@ class MemoryDatabase:
     incident_alarms: dict[int, tuple[int, float]] = field(default_factory=dict)  # alarm id -> incident, added
     incident_log: dict[int, LogEntry] = field(default_factory=dict)
     incident_tasks: dict[int, Task] = field(default_factory=dict)
+    welfare_cases: dict[int, WelfareCase] = field(default_factory=dict)
+    incident_photos: dict[int, Photo] = field(default_factory=dict)
     last_id: dict[str, int] = field(default_factory=dict)  # table -> last id handed out (never reused)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -94,7 +98,7 @@ class Journal:
         self.entries.clear()
 
 
-class MemoryTxn(IncidentMemoryTxn):
+class MemoryTxn(IncidentMemoryTxn, WelfareMemoryTxn):
     """The write side of one `MemoryStore` transaction (the caller holds the database lock)."""
 
     def __init__(self, db: MemoryDatabase) -> None:

@@ -55,6 +55,7 @@ from fairwatch.store.rows import (
     TokenInfo,
     User,
 )
+from fairwatch.store.welfare_sql import WelfareSqlReads, WelfareSqlTxn
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("fairwatch_writer") else "BEGIN")
 
 
-class SqlStore(IncidentSqlReads):
+class SqlStore(IncidentSqlReads, WelfareSqlReads):
     """Store on one SQLAlchemy engine. Writes are serialised by the caller's single writer task."""
 
     def __init__(self, url: str) -> None:
@@ -492,7 +493,7 @@ class SqlStore(IncidentSqlReads):
         return _silence(row) if row else None
 
 
-class SqlTxn(IncidentSqlTxn):
+class SqlTxn(IncidentSqlTxn, WelfareSqlTxn):
     """The write side of one transaction."""
 
     def __init__(self, conn: Connection, dialect: str) -> None:

@@ -15,7 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.clock import Clock
@@ -30,6 +30,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 STOPPING_RETRY_S = 5  # Retry-After for work refused while the server stops
 PROBE_KEY = "writer.probe"  # the kv row /readyz rewrites to learn whether the store takes writes again
+
+
+class Timer(Protocol):
+    """A timer outside the rules that the tick fires too (welfare escalation): `due` is answered from memory,
+    so a tick with nothing due opens no transaction; `fire` runs inside the tick's transaction and returns alarm
+    decisions applied there. If the transaction fails, the timer must fire again on the next tick."""
+
+    def due(self, now: float) -> bool: ...
+    def fire(self, txn: Txn, now: float) -> list[Decision]: ...
 
 
 class Pipeline:
@@ -67,6 +76,7 @@ class Pipeline:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._probe: asyncio.Future[object] | None = None
+        self.timers: list[Timer] = []  # fired by every tick after the rules' timers
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -265,14 +275,17 @@ class Pipeline:
         now = self.clock.now()
         self.state.begin()
         try:
-            decisions = self.engine.tick(self.state, now)
-            if decisions:
+            decisions = list(self.engine.tick(self.state, now))
+            timers = [t for t in self.timers if t.due(now)]
+            if decisions or timers:
                 with self.store.transaction() as txn:
+                    for timer in timers:
+                        decisions += timer.fire(txn, now)
                     self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
         except BaseException:
             self._undo()  # the timers fire again on the next tick
             raise
-        if decisions:
+        if decisions or timers:
             self._committed()
         else:
             self.state.commit()
