@@ -31,10 +31,10 @@ from fairwatch.settings import Settings, from_env
 from fairwatch.store import SqlStore, Txn
 from fairwatch.taxonomy import check_taxonomy_file
 from fairwatch.transparency import retention
-from fairwatch.welfare import retention as short_retention
-from fairwatch.welfare.photos import PhotoFiles
 from fairwatch.transparency import verify as witness_verify
 from fairwatch.transparency.logcheck import check_store, verification_key
+from fairwatch.welfare import retention as short_retention
+from fairwatch.welfare.photos import PhotoFiles
 
 cli = typer.Typer(
     help="Fairwatch: an alarm platform for control rooms that cannot be turned against people.",

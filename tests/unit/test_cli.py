@@ -52,7 +52,10 @@ def test_token_create_prints_only_the_token_and_stores_its_hash(tmp_path: Path) 
 def test_token_create_refuses_unknown_role(tmp_path: Path) -> None:
     result = runner.invoke(cli, ["token", "create", "--role", "god", "--name", "x", "--data", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.stderr == "role: must be one of device, viewer, welfare, operator, supervisor, admin (got 'god')\n"
+    assert (
+        result.stderr
+        == "role: must be one of device, viewer, welfare, operator, supervisor, admin (got 'god')\n"
+    )
 
 
 def test_audit_verify_names_the_first_bad_record(tmp_path: Path) -> None:

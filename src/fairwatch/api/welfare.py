@@ -198,7 +198,10 @@ async def _upload(request: Request, limit: int) -> bytes:
     ctype = request.headers.get("content-type", "")
     if ctype.split(";", 1)[0].strip().lower() != "multipart/form-data":
         raise UnsupportedMediaType(f"Content-Type must be multipart/form-data (got {ctype or 'none'!r})")
-    body = await _body(request, limit + MULTIPART_OVERHEAD)
+    try:
+        body = await _body(request, limit + MULTIPART_OVERHEAD)
+    except PayloadTooLarge:
+        raise PayloadTooLarge(f"a photo may be at most {limit} bytes (photo_max_bytes)") from None
 
     async def stream() -> AsyncGenerator[bytes, None]:
         yield body
@@ -217,7 +220,7 @@ async def _upload(request: Request, limit: int) -> bytes:
     finally:
         await form.close()
     if len(data) > limit:
-        raise PayloadTooLarge(f"photo of {len(data)} bytes exceeds the limit of {limit} bytes")
+        raise PayloadTooLarge(f"a photo may be at most {limit} bytes (photo_max_bytes; got {len(data)})")
     return data
 
 
