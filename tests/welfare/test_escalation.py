@@ -110,8 +110,11 @@ def test_a_case_found_in_time_never_escalates(
 
 
 def test_the_delay_is_a_setting(tmp_path: Path, clock: FakeClock) -> None:
-    with Server(tmp_path / "d", None, clock, welfare_escalation_minutes=5.0) as srv:
-        welfare, op = srv.client(Role.WELFARE), srv.client(Role.OPERATOR)
+    with (
+        Server(tmp_path / "d", None, clock, welfare_escalation_minutes=5.0) as srv,
+        srv.client(Role.WELFARE) as welfare,
+        srv.client(Role.OPERATOR) as op,
+    ):
         open_case(welfare)
         clock.advance(5 * MINUTE)
         srv.tick()
@@ -130,8 +133,11 @@ def test_the_police_liaison_gets_the_alarm_and_nothing_of_the_case(tmp_path: Pat
     with HookServer([]) as hook:
         notify = tmp_path / "notify.yaml"
         notify.write_text(NOTIFY.format(url=hook.url))
-        with Server(tmp_path / "data", None, clock, notify=notify, notify_interval=0.05) as srv:
-            welfare, op = srv.client(Role.WELFARE), srv.client(Role.OPERATOR)
+        with (
+            Server(tmp_path / "data", None, clock, notify=notify, notify_interval=0.05) as srv,
+            srv.client(Role.WELFARE) as welfare,
+            srv.client(Role.OPERATOR) as op,
+        ):
             case = open_case(welfare, vulnerable=True)
             srv.tick()
             assert hook.wait_for(1), "the escalation was not delivered"

@@ -82,8 +82,11 @@ def test_the_server_job_purges_when_due(srv: Server, clock: FakeClock) -> None:
 def test_fairwatch_purge_deletes_cases_and_photo_files(tmp_path: Path) -> None:
     past = 1_600_000_000.0  # 2020: older than any retention by the wall clock the CLI reads
     data = tmp_path / "data"
-    with Server(data, None, FakeClock(past)) as srv:
-        welfare, op = srv.client(Role.WELFARE), srv.client(Role.OPERATOR)
+    with (
+        Server(data, None, FakeClock(past)) as srv,
+        srv.client(Role.WELFARE) as welfare,
+        srv.client(Role.OPERATOR) as op,
+    ):
         case = open_case(welfare, last_seen_at="2020-09-13T12:20:00Z")
         welfare.post(f"/api/v1/welfare/cases/{case['id']}/found", json={"note": "reunited"})
         open_case(welfare, last_seen_at="2020-09-13T12:20:00Z")

@@ -147,10 +147,10 @@ async def _body(request: Request, limit: int) -> bytes:
 
 # -- welfare cases ---------------------------------------------------------------------------------------------
 WELFARE = hidden(Permission.WELFARE)
-CASE_ANSWERS = responses(200, 401, 404, 409, 413, 415, 422, 503)
 
 
-@router.post("/welfare/cases", status_code=201, openapi_extra=CASE_BODY, responses=CASE_ANSWERS,
+@router.post("/welfare/cases", status_code=201, openapi_extra=CASE_BODY,
+             responses=responses(201, 400, 401, 404, 413, 415, 422, 503),
              summary="Open a lost/found-person case: description only (welfare, supervisor, admin)")  # fmt: skip
 async def create_case(request: Request, p: Principal = Depends(WELFARE)) -> Response:
     doc = await _json(request)
@@ -180,7 +180,8 @@ async def get_case(case_id: CaseId, request: Request, _p: Principal = Depends(WE
     return json_response(case_json(case))
 
 
-@router.post("/welfare/cases/{case_id}/found", openapi_extra=FOUND_BODY, responses=CASE_ANSWERS,
+@router.post("/welfare/cases/{case_id}/found", openapi_extra=FOUND_BODY,
+             responses=responses(200, 400, 401, 404, 409, 413, 415, 422, 503),
              summary="The person is found: close the case with a reunification note {note}")  # fmt: skip
 async def case_found(case_id: CaseId, request: Request, p: Principal = Depends(WELFARE)) -> Response:
     doc = await _json(request)
