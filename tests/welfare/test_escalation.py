@@ -156,3 +156,17 @@ def test_the_police_liaison_gets_the_alarm_and_nothing_of_the_case(tmp_path: Pat
     for text in outgoing:
         for secret in (CLOTHING, CONTACT, "raincoat", "0170", "5_to_8"):
             assert secret not in text
+
+
+def test_finding_the_person_clears_the_escalation_alarm(
+    srv: Server, clock: FakeClock, welfare: httpx.Client, op: httpx.Client
+) -> None:
+    case = open_case(welfare, vulnerable=True)
+    srv.tick()
+    clock.advance(10 * MINUTE)
+    welfare.post(f"/api/v1/welfare/cases/{case['id']}/found", json={"note": "reunited at the info point"})
+    [alarm] = alarms(op)
+    assert (alarm["state"], alarm["active"]) == ("open", False)  # cleared: still there for people to resolve
+    history = op.get(f"/api/v1/alarms/{alarm['id']}").json()["history"]
+    assert [h["action"] for h in history][-1] == "alarm-cleared"
+    assert "reunited" not in str(history)

@@ -186,8 +186,9 @@ async def get_case(case_id: CaseId, request: Request, _p: Principal = Depends(WE
 async def case_found(case_id: CaseId, request: Request, p: Principal = Depends(WELFARE)) -> Response:
     doc = await _json(request)
     welfare = welfare_of(request)
-    case = await ctx_of(request).pipeline.call(
-        lambda txn, now: welfare.desk.found(txn, p.name, case_id, doc, now)
+    pipeline = ctx_of(request).pipeline
+    case = await pipeline.call(
+        lambda txn, now: welfare.found(txn, pipeline.alarms, p.name, case_id, doc, now)
     )
     welfare.timer.changed()
     return json_response(case_json(case))

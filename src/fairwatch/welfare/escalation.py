@@ -7,6 +7,7 @@ description.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from enum import StrEnum
 
 from fairwatch.model import Decision, DecisionKind, Reason, Severity
@@ -31,6 +32,17 @@ def due(case: WelfareCase, now: float) -> Escalation | None:
     if case.state != CaseState.OPEN or case.escalated_at is not None or now < case.escalate_at:
         return None
     return Escalation.VULNERABLE if case.vulnerable else Escalation.OVERDUE
+
+
+def stand_down(case: WelfareCase, now: float) -> Decision:
+    """The decision that clears an escalated case's alarm once the person is found (it stays open for people
+    to resolve, like any cleared alarm)."""
+    return replace(
+        decision(case, Escalation.OVERDUE, now),
+        kind=DecisionKind.CLEAR,
+        reason=Reason.CLEARED,
+        explanation=f"welfare case {case.id} closed",
+    )
 
 
 def decision(case: WelfareCase, why: Escalation, now: float) -> Decision:

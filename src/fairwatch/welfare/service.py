@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from fairwatch.alarms import AlarmService
 from fairwatch.clock import Clock
 from fairwatch.settings import Settings
-from fairwatch.store import StateReads, Txn, WelfareReads
-from fairwatch.welfare import retention
+from fairwatch.store import StateReads, Txn, WelfareCase, WelfareReads
+from fairwatch.welfare import escalation, retention
 from fairwatch.welfare.cases import WelfareDesk
 from fairwatch.welfare.photos import PhotoFiles
 from fairwatch.welfare.timer import EscalationTimer
@@ -48,9 +48,15 @@ class Welfare:
         desk = WelfareDesk(site, zones, settings.welfare_escalation_minutes * 60.0)
         return cls(desk, store, settings, clock)
 
-    @property
-    def photo_dir(self) -> Path:
-        return self.files.root
+    def found(
+        self, txn: Txn, alarms: AlarmService, actor: str, case_id: int, doc: Any, now: float
+    ) -> WelfareCase:
+        """Close the case (`WelfareDesk.found`) and, if it had escalated, clear its alarm in the same transaction:
+        the police liaison's receivers hear that the person is found."""
+        case = self.desk.found(txn, actor, case_id, doc, now)
+        if case.escalated_at is not None:
+            alarms.apply_decisions(txn, [(escalation.stand_down(case, now), None)], now)
+        return case
 
     async def maybe_purge(self, writer: Writer) -> retention.ShortPurgeReport | None:
         """Purge the short retention classes when an hour has passed since the last purge."""
