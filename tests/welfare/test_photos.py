@@ -80,10 +80,11 @@ def test_the_log_records_the_photo_by_id_hash_and_size_and_it_is_audited(
     expected = f"photo {photo['id']} added: sha256 {photo['sha256']}, {photo['size']} bytes, image/jpeg"
     assert [e["text"] for e in log if e["kind"] == "system"][-1] == expected
     assert srv.app is not None
-    record = srv.app.store.history(f"incident:{inc}")[-1]
+    logged, record = srv.app.store.history(f"incident:{inc}")[-2:]
     assert (record.action, record.details["photo"], record.details["sha256"]) == (
         "photo-added", photo["id"], photo["sha256"],
     )  # fmt: skip
+    assert (logged.action, logged.details["entry"]) == ("log-entry-added", record.details["entry"])
     listed = op.get(f"/api/v1/incidents/{inc}/photos").json()["photos"]
     assert [p["id"] for p in listed] == [photo["id"]]
 
@@ -193,3 +194,14 @@ def test_clean_keeps_orientation_but_drops_the_tag() -> None:
     cleaned = clean(buf.getvalue())
     assert (cleaned.width, cleaned.height) == (10, 40)
     assert dict(Image.open(io.BytesIO(cleaned.data)).getexif()) == {}
+
+
+def test_an_upload_staged_before_a_crash_is_swept_at_the_next_start(srv: Server, op: httpx.Client) -> None:
+    inc = incident(op)
+    kept = upload(op, inc, jpeg_with_gps()).json()
+    assert srv.app is not None and srv.app.welfare is not None
+    orphan = srv.app.welfare.files.stage(clean(jpeg_with_gps()))  # as if the process died before the commit
+    srv.stop()
+    srv.start()
+    assert not orphan.exists()
+    assert sorted(p.name for p in (srv.data / "photos").iterdir()) == [f"{kept['id']}.jpg"]

@@ -27,6 +27,7 @@ from fairwatch.api.openapi import NAME_PATTERN, TEXT_PATTERN, responses
 from fairwatch.api.routes import ctx_of
 from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.events.inputs import MAX_ID, decode_json
+from fairwatch.incidents.serialize import entry_summary
 from fairwatch.model import Role
 from fairwatch.periodic import Periodic
 from fairwatch.welfare import AgeBand, CaseKind, CaseState, HeightBand, Welfare
@@ -239,7 +240,7 @@ async def add_photo(
     image = await run_in_threadpool(clean, data)
     staged = await run_in_threadpool(welfare.files.stage, image)
     try:
-        photo = await ctx.pipeline.call(lambda txn, now: record(txn, p.name, incident_id, image, now))
+        photo, entry = await ctx.pipeline.call(lambda txn, now: record(txn, p.name, incident_id, image, now))
     except BaseException:
         welfare.files.discard(staged)
         raise
@@ -247,6 +248,7 @@ async def add_photo(
     base = f"/api/v1/incidents/{incident_id}/photos"
     summary = {"id": photo.id, "incident_id": incident_id, "sha256": photo.sha256, "size": photo.size}
     ctx.hub.publish("incident", orjson.dumps({"kind": "photo", "photo": summary}))
+    ctx.hub.publish("incident", orjson.dumps({"kind": "logged", "entry": entry_summary(entry)}))
     return json_response(photo_json(photo, base), 201)
 
 
@@ -291,6 +293,7 @@ def install(app: FastAPI, ctx: Context, welfare: Welfare) -> Welfare:
     purger = Periodic("short retention", ctx.settings.tick_seconds, lambda: welfare.maybe_purge(ctx.pipeline))
 
     async def start() -> None:
+        await run_in_threadpool(welfare.files.sweep_staged)  # left by a stop between staging and commit
         purger.start()
 
     async def stop() -> None:

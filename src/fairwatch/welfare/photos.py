@@ -21,6 +21,7 @@ from pathlib import Path
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem
+from fairwatch.events.validate import rfc3339
 from fairwatch.model import AuditEntry
 from fairwatch.store import LogEntry, Photo, PhotoTxn
 
@@ -113,6 +114,14 @@ class PhotoFiles:
     def discard(self, staged: Path) -> None:
         staged.unlink(missing_ok=True)
 
+    def sweep_staged(self) -> int:
+        """Delete uploads staged by a process that stopped before their commit (call at start, when no upload is
+        in flight); returns how many there were."""
+        found = list(self.root.glob(".upload-*")) if self.root.is_dir() else []
+        for staged in found:
+            staged.unlink(missing_ok=True)
+        return len(found)
+
     def read(self, photo: Photo) -> bytes:
         try:
             return self.path(photo).read_bytes()
@@ -131,8 +140,11 @@ class PhotoFiles:
         return removed
 
 
-def record(txn: PhotoTxn, actor: str, incident_id: int, image: CleanImage, now: float) -> Photo:
-    """The photo's row, a `system` log entry naming it (id, hash, size) and its audit record."""
+def record(
+    txn: PhotoTxn, actor: str, incident_id: int, image: CleanImage, now: float
+) -> tuple[Photo, LogEntry]:
+    """The photo's row, a `system` log entry naming it (id, hash, size), and their audit records (`photo-added`,
+    and `log-entry-added` as for every entry of the log)."""
     incident = txn.get_incident(incident_id)
     if incident is None:
         raise NotFound(f"incident {incident_id} not found")
@@ -147,9 +159,14 @@ def record(txn: PhotoTxn, actor: str, incident_id: int, image: CleanImage, now: 
     text = f"photo {photo.id} added: sha256 {photo.sha256}, {photo.size} bytes, {photo.media_type}"
     entry = LogEntry(incident_id, "system", text, actor, now, now)
     entry = replace(entry, id=txn.insert_log_entry(entry))
+    logged = {
+        "entry": entry.id, "kind": entry.kind, "occurred_at": rfc3339(now),
+        "text_sha256": hashlib.sha256(text.encode()).hexdigest(), "corrects": None,
+    }  # fmt: skip
+    txn.append_audit(AuditEntry(now, actor, "log-entry-added", f"incident:{incident_id}", logged))
     details = {
         "photo": photo.id, "sha256": photo.sha256, "size": photo.size, "media_type": photo.media_type,
         "entry": entry.id,
     }  # fmt: skip
     txn.append_audit(AuditEntry(now, actor, "photo-added", f"incident:{incident_id}", details))
-    return photo
+    return photo, entry
