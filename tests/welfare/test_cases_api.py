@@ -82,6 +82,8 @@ def test_without_credentials_it_is_401_as_everywhere(srv: Server) -> None:
         ({"clothing": "x" * 1001}, "clothing", "x" * 40 + "..."),
         ({"name": "Mia Example"}, "name", None),  # no name field: a first name belongs in the narrative
         ({"photo": "data:image/png;base64,AAAA"}, "photo", None),  # never a photo
+        ({"last_seen_zone": "gate\u202eB"}, "last_seen_zone", "gate\u202eB"),  # bidi control in a name
+        ({"last_seen_zone": "protest march"}, "last_seen_zone", "protest march"),  # a protected ground
     ],
     ids=[
         "kind",
@@ -94,6 +96,8 @@ def test_without_credentials_it_is_401_as_everywhere(srv: Server) -> None:
         "clothing-length",
         "no-name-field",
         "no-photo-field",
+        "zone-bidi",
+        "zone-ground",
     ],
 )
 def test_a_bad_case_is_refused_naming_field_and_value(

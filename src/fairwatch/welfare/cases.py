@@ -11,7 +11,7 @@ from fairwatch.errors import Conflict, NotFound, PolicyViolation, Problem
 from fairwatch.incidents.fields import Fields
 from fairwatch.incidents.log import AHEAD
 from fairwatch.model import AuditEntry
-from fairwatch.policy import check_event
+from fairwatch.policy import check_event, check_name
 from fairwatch.store import WelfareCase, WelfareTxn
 from fairwatch.welfare import escalation
 from fairwatch.welfare.model import AgeBand, CaseKind, CaseState, HeightBand
@@ -94,9 +94,17 @@ class WelfareDesk:
         return found
 
     def _zone(self, f: Fields) -> str | None:
+        """A zone of the site; without a site file, any name that passes the name check (it names the alarm's
+        zone, which receivers see)."""
         value = f.name("last_seen_zone", required=True)
-        if value is not None and self.zones is not None and value not in self.zones:
+        if value is None:
+            return None
+        if self.zones is not None and value not in self.zones:
             f.fail("last_seen_zone", value, "is not a zone of the site")
+            return None
+        refused = check_name(value) if self.zones is None else None
+        if refused is not None:
+            f.fail("last_seen_zone", value, f"refused by the rights guard: {refused.reason}")
             return None
         return value
 
