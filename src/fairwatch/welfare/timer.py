@@ -1,4 +1,4 @@
-"""The escalation timer, fired from the writer's tick like the rules' timers (writer/pipeline.py `Timer`).
+"""The escalation timer, fired from the writer's tick like the rules' timers (a `writer.jobs.TimerHook`).
 
 `due(now)` is answered from memory (the earliest escalation time, re-read from the store after any change), so
 a tick with nothing due opens no transaction; `fire(txn, now)` escalates the due cases and returns their alarm
@@ -35,3 +35,7 @@ class EscalationTimer:
     def fire(self, txn: WelfareTxn, now: float) -> list[Decision]:
         self._stale = True  # whether this transaction commits or not, the store says what is left
         return [escalation.decision(case, why, now) for case, why in self.desk.escalate_due(txn, now)]
+
+    def reset(self) -> None:
+        """The tick's transaction failed: look again on the next tick."""
+        self._stale = True

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from fairwatch.errors import Problem, Unstorable
-from fairwatch.model import Event
+from fairwatch.model import Decision, Event
 from fairwatch.store import Txn
 
 T = TypeVar("T")
@@ -29,6 +29,16 @@ class CallJob(Generic[T]):
     fn: Callable[[Txn, float], T]
     future: asyncio.Future[T]
     before: Callable[[float], Callable[[], None]] | None = None
+
+
+class TimerHook(Protocol):
+    """Timers kept outside the rules (field units' check-ins): the tick asks `due(now)` first, so a tick with
+    nothing due opens no transaction; `fire` runs inside the tick's transaction and returns the decisions to
+    apply; `reset` is called when that transaction failed (look again next tick)."""
+
+    def due(self, now: float) -> bool: ...
+    def fire(self, txn: Txn, now: float) -> list[Decision]: ...
+    def reset(self) -> None: ...
 
 
 @dataclass(slots=True)

@@ -15,7 +15,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.clock import Clock
@@ -24,21 +24,12 @@ from fairwatch.metrics import Metrics
 from fairwatch.model import Decision, Event
 from fairwatch.rules import Engine, EngineState
 from fairwatch.store import Store, Txn
-from fairwatch.writer.jobs import CallJob, EventsJob, Job, Outcome, TickJob, fail, refused
+from fairwatch.writer.jobs import CallJob, EventsJob, Job, Outcome, TickJob, TimerHook, fail, refused
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 STOPPING_RETRY_S = 5  # Retry-After for work refused while the server stops
 PROBE_KEY = "writer.probe"  # the kv row /readyz rewrites to learn whether the store takes writes again
-
-
-class Timer(Protocol):
-    """A timer outside the rules that the tick fires too (welfare escalation): `due` is answered from memory,
-    so a tick with nothing due opens no transaction; `fire` runs inside the tick's transaction and returns alarm
-    decisions applied there. If the transaction fails, the timer must fire again on the next tick."""
-
-    def due(self, now: float) -> bool: ...
-    def fire(self, txn: Txn, now: float) -> list[Decision]: ...
 
 
 class Pipeline:
@@ -76,7 +67,8 @@ class Pipeline:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._probe: asyncio.Future[object] | None = None
-        self.timers: list[Timer] = []  # fired by every tick after the rules' timers
+        # Timers of other packages (field units' check-ins), fired by the tick in the same transaction as the rules'.
+        self.timers: list[TimerHook] = []
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -273,19 +265,22 @@ class Pipeline:
 
     def _write_tick(self) -> int:
         now = self.clock.now()
+        hooks = [h for h in self.timers if h.due(now)]
         self.state.begin()
         try:
-            decisions = list(self.engine.tick(self.state, now))
-            timers = [t for t in self.timers if t.due(now)]
-            if decisions or timers:
+            decisions = self.engine.tick(self.state, now)
+            if decisions or hooks:
                 with self.store.transaction() as txn:
-                    for timer in timers:
-                        decisions += timer.fire(txn, now)
-                    self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
+                    for hook in hooks:
+                        decisions += hook.fire(txn, now)
+                    if decisions:
+                        self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
         except BaseException:
             self._undo()  # the timers fire again on the next tick
+            for hook in hooks:
+                hook.reset()
             raise
-        if decisions or timers:
+        if decisions:
             self._committed()
         else:
             self.state.commit()
