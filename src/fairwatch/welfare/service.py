@@ -1,5 +1,5 @@
 """The running welfare extension: the desk, the escalation timer, the photo directory and the hourly purge of
-the short retention classes; built once by the app, used by api/welfare.py."""
+the short retention classes; built once by the app, used by api/welfare.py and console/welfare.py."""
 
 from __future__ import annotations
 
