@@ -170,3 +170,24 @@ def test_finding_the_person_clears_the_escalation_alarm(
     history = op.get(f"/api/v1/alarms/{alarm['id']}").json()["history"]
     assert [h["action"] for h in history][-1] == "alarm-cleared"
     assert "reunited" not in str(history)
+
+
+def test_the_event_stream_carries_the_alarm_and_nothing_of_the_case(
+    srv: Server, welfare: httpx.Client
+) -> None:
+    case = open_case(welfare, vulnerable=True)
+    srv.tick()
+    welfare.post(f"/api/v1/welfare/cases/{case['id']}/found", json={"note": "reunited at the info point"})
+    assert srv.app is not None
+    hub = srv.app.hub
+
+    async def everything_published() -> list[tuple[str, bytes]]:
+        sub, replay, _ = hub.subscribe(f"{hub.epoch}-0")  # as a client resuming from the first message
+        hub.unsubscribe(sub)
+        return [(m.event, m.data) for m in replay]
+
+    published = srv.call(everything_published())
+    assert [orjson.loads(d)["change"] for e, d in published if e == "alarm"] == ["raised", "cleared"]
+    for _, data in published:
+        for secret in (CLOTHING, CONTACT, "reunited", "5_to_8"):
+            assert secret.encode() not in data
