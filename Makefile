@@ -33,7 +33,7 @@ test: $(STAMP) browser services
 
 # Browser tests write screenshots to build/screenshots/ (ignored); this refreshes the ones docs/ shows.
 screenshots: $(STAMP) browser
-	FAIRWATCH_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser tests/report/test_report_browser.py
+	FAIRWATCH_SCREENSHOTS=$(CURDIR)/docs/img $(BIN)/python -m pytest -q -p no:cacheprovider tests/browser tests/report/test_report_browser.py tests/welfare/test_browser.py
 
 check: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -38,11 +38,17 @@ class Permission(StrEnum):
     """What is granted to roles by name rather than by rank."""
 
     INGEST = "ingest"  # post events: devices and the adapters' tokens only, never people's roles
+    WELFARE = "welfare"  # welfare cases (lost and found persons): welfare staff, supervisors, admins
 
 
 # Posting events is not "viewer or higher": a person's token that could post events could forge what the control
-# room sees. So ingest is granted by name; the people's roles form the ladder steward < viewer < operator < supervisor < admin.
-PERMISSIONS: dict[Permission, frozenset[Role]] = {Permission.INGEST: frozenset({Role.DEVICE})}
+# room sees. So ingest is granted by name; the people's roles form the ladder steward < viewer < welfare < operator < supervisor < admin.
+# Welfare cases describe vulnerable people: granted by name to welfare staff, supervisors and admins. Operators,
+# though above `welfare` on the ladder, are not given them (docs/welfare.md).
+PERMISSIONS: dict[Permission, frozenset[Role]] = {
+    Permission.INGEST: frozenset({Role.DEVICE}),
+    Permission.WELFARE: frozenset({Role.WELFARE, Role.SUPERVISOR, Role.ADMIN}),
+}
 
 
 def permits(role: Role, need: Role | Permission) -> bool:
@@ -62,6 +68,8 @@ def refusal(role: Role, need: Role | Permission) -> str | None:
         need = Permission.INGEST
     if isinstance(need, Permission):
         allowed = ", ".join(sorted(r.value for r in PERMISSIONS[need]))
+        if need is Permission.WELFARE:
+            return f"role '{role.value}' may not read welfare cases; only {allowed} may"
         return f"role '{role.value}' may not post events; only {allowed} tokens may"
     return f"role '{role.value}' may not do this; needs '{need.value}' or higher"
 

@@ -23,6 +23,7 @@ from fairwatch.api.auth import authorize, requires
 from fairwatch.api.errors import error_body, json_response, unexpected_body
 from fairwatch.api.routes import ingest_events
 from fairwatch.api.serialize import change_json
+from fairwatch.api.welfare import install as install_welfare
 from fairwatch.clock import Clock, SystemClock
 from fairwatch.config import Config
 from fairwatch.console import Console
@@ -48,6 +49,7 @@ from fairwatch.store import SqlStore, sqlite_url
 from fairwatch.stream import Hub
 from fairwatch.transparency import Transparency
 from fairwatch.transparency import install as install_transparency
+from fairwatch.welfare import Welfare
 from fairwatch.writer import Pipeline
 
 log = logging.getLogger("fairwatch")
@@ -73,6 +75,7 @@ class App:
     notify: NotifyService
     phases: PhaseService | None = None
     mqtt: MqttIngest | None = None
+    welfare: Welfare | None = None
     _ticker: Periodic | None = field(default=None, init=False, repr=False)
 
     @property
@@ -177,6 +180,9 @@ class App:
         notify = install_notify(asgi, ctx, requires, cfg.notify, cfg.site, cfg.taxonomy)
         if notify.escalations is not None:  # the queue and the alarm page show the level an alarm reached
             ctx.escalation_levels = notify.escalations.levels
+        # welfare cases (escalated by the writer's tick) and scene photos
+        desk = ctx.incidents
+        welfare = install_welfare(asgi, ctx, Welfare.build(store, settings, clock, desk.site, desk.zones))
         app = cls(
             settings=settings,
             config=cfg,
@@ -194,6 +200,7 @@ class App:
             notify=notify,
             phases=phases,
             mqtt=mqtt,
+            welfare=welfare,
         )
         asgi.router.lifespan_context = app.lifespan
         return app

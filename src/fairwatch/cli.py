@@ -36,6 +36,8 @@ from fairwatch.taxonomy import check_taxonomy_file
 from fairwatch.transparency import retention
 from fairwatch.transparency import verify as witness_verify
 from fairwatch.transparency.logcheck import check_store, verification_key
+from fairwatch.welfare import retention as short_retention
+from fairwatch.welfare.photos import PhotoFiles
 
 cli = typer.Typer(
     help="Fairwatch: an alarm platform for control rooms that cannot be turned against people.",
@@ -385,7 +387,9 @@ def _emit(output: Any) -> None:
 
 @token_cli.command("create")
 def token_create(
-    role: Annotated[str, typer.Option(help="device, steward, viewer, operator, supervisor or admin")],
+    role: Annotated[
+        str, typer.Option(help="device, steward, viewer, welfare, operator, supervisor or admin")
+    ],
     name: Annotated[str, typer.Option(help="Who or what uses the token.")],
     data: DataOpt = None,
 ) -> None:
@@ -407,7 +411,7 @@ def token_create(
 @user_cli.command("create")
 def user_create(
     name: Annotated[str, typer.Argument(help="Sign-in name: letters, digits, _ . @ -")],
-    role: Annotated[str, typer.Option(help="viewer, operator, supervisor or admin")],
+    role: Annotated[str, typer.Option(help="viewer, welfare, operator, supervisor or admin")],
     data: DataOpt = None,
 ) -> None:
     """Create a console user, or give an existing one a new password and role (clears a sign-in lockout).
@@ -560,19 +564,27 @@ def purge(
     database_url: DatabaseOpt = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be deleted.")] = False,
 ) -> None:
-    """Delete events and resolved alarms older than their retention; audited as `events-purged`."""
+    """Delete events and resolved alarms older than their retention (audited as `events-purged`), and closed
+    welfare cases and scene photos older than theirs (audited as `short-retention-purged`)."""
     settings = _settings(data=data, database_url=database_url)
     store = _store(settings)
-    cutoffs = retention.Cutoffs.at(settings, SystemClock().now())
+    now = SystemClock().now()
+    cutoffs = retention.Cutoffs.at(settings, now)
+    short_cutoffs = short_retention.ShortCutoffs.at(settings, now)
     try:
         if dry_run:
+            short = short_retention.dry_run(store, short_cutoffs)
             report = retention.dry_run(store, cutoffs)
         else:
+            with store.transaction() as txn:
+                short = short_retention.purge(txn, short_cutoffs, actor="cli")
+            PhotoFiles(settings.data / "photos").remove(short.photos)  # once their rows are gone
             with store.transaction() as txn:
                 report = retention.purge(txn, cutoffs, actor="cli")
     finally:
         store.close()
     typer.echo(retention.describe(report, dry=dry_run))
+    typer.echo(short_retention.describe(short, dry=dry_run))
 
 
 _TRUST_HELP = "A deployment public key (base64) or key id to trust, e.g. a new key it announced; repeatable."

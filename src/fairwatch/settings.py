@@ -59,6 +59,10 @@ class Settings:
     field_invite_hours: float = 12.0
     field_link_base: str = ""
     field_checklists: Path | None = None
+    welfare_escalation_minutes: float = 20.0
+    welfare_retention_hours: int = 24
+    photo_retention_hours: int = 72
+    photo_max_bytes: int = 10 * 1024 * 1024
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -101,6 +105,19 @@ class Settings:
             errors.append(
                 f"field_invite_hours: must be more than 0 and at most 168 (got {self.field_invite_hours!r})"
             )
+        errors += [
+            f"{name}: must be between 1 and {limit} hours (got {getattr(self, name)!r})"
+            for name, limit in SHORT_RETENTION_LIMITS.items()
+            if not 1 <= getattr(self, name) <= limit
+        ]
+        if not 0 <= self.welfare_escalation_minutes <= 240:
+            errors.append(
+                f"welfare_escalation_minutes: must be between 0 and 240 (got {self.welfare_escalation_minutes!r})"
+            )
+        if not 1024 <= self.photo_max_bytes <= 50 * 1024 * 1024:
+            errors.append(
+                f"photo_max_bytes: must be between 1024 and 52428800 (got {self.photo_max_bytes!r})"
+            )
         if self.rules is not None and self.phases is not None:
             errors.append(
                 "rules and phases: give one, not both (a phases file names the rules file of each phase;"
@@ -116,6 +133,8 @@ class Settings:
 
 # The longest any deployment may keep raw events and resolved alarms (RIGHTS.md RS-5).
 RETENTION_LIMITS: dict[str, int] = {"event_retention_days": 400, "alarm_retention_days": 3650}
+# The short classes, in hours: closed welfare cases (the shortest) and scene photos (docs/retention.md).
+SHORT_RETENTION_LIMITS: dict[str, int] = {"welfare_retention_hours": 72, "photo_retention_hours": 720}
 
 
 SETTINGS_HELP: dict[str, str] = {
@@ -174,6 +193,11 @@ SETTINGS_HELP: dict[str, str] = {
     " default none: links are printed as paths (/field/join/...).",
     "field_checklists": "Readiness checklists (YAML): items per checkpoint ticked on the units' phones; a failed severe"
     " item holds its phase gate (`opening`) until a supervisor resolves it (docs/field.md#readiness-checks).",
+    "welfare_escalation_minutes": "Minutes an open lost/found-person case waits before it raises"
+    " `missing_person.case_escalated` for the police liaison (a vulnerable person's case at once; docs/welfare.md).",
+    "welfare_retention_hours": "Closed welfare cases are purged this many hours after closing (maximum 72).",
+    "photo_retention_hours": "Scene photos are purged this many hours after upload (maximum 720).",
+    "photo_max_bytes": "Largest scene photo upload accepted, in bytes (at most 50 MiB).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

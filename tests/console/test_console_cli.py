@@ -34,7 +34,7 @@ def test_user_create_reads_the_password_from_stdin(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "password", "expected"),
     [
-        (["nell", "--role", "boss"], "a long password", "role: must be one of device, steward, viewer, operator, supervisor, admin (got 'boss')"),
+        (["nell", "--role", "boss"], "a long password", "role: must be one of device, steward, viewer, welfare, operator, supervisor, admin (got 'boss')"),
         (["nell", "--role", "device"], "a long password", "role: is for API tokens, not people (got 'device')"),
         (["nell", "--role", "steward"], "a long password",
          "role: is for phones signed in with a one-time link (fairwatch field invite), not for console users"

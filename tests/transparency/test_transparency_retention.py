@@ -145,14 +145,16 @@ def test_cli_purge_and_dry_run(tmp_path: Path) -> None:
     dry = runner.invoke(cli, ["purge", "--data", str(data), "--dry-run"])
     assert (dry.exit_code, dry.stdout) == (
         0,
-        "would purge 3 events older than 30 days and 1 resolved alarms older than 365 days\n",
+        "would purge 3 events older than 30 days and 1 resolved alarms older than 365 days\n"
+        "would purge 0 closed welfare cases older than 24 hours and 0 photos older than 72 hours\n",
     )
     assert len(records(data)) == before and sql(data, "SELECT count(*) FROM events") == [(3,)]
 
     done = runner.invoke(cli, ["purge", "--data", str(data)])
     assert (done.exit_code, done.stdout) == (
         0,
-        "purged 3 events older than 30 days and 1 resolved alarms older than 365 days\n",
+        "purged 3 events older than 30 days and 1 resolved alarms older than 365 days\n"
+        "purged 0 closed welfare cases older than 24 hours and 0 photos older than 72 hours\n",
     )
     log = records(data)
     assert (log[-1].actor, log[-1].action, log[-1].details["events"]) == ("cli", "events-purged", 3)

@@ -54,7 +54,7 @@ def test_token_create_refuses_unknown_role(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert (
         result.stderr
-        == "role: must be one of device, steward, viewer, operator, supervisor, admin (got 'god')\n"
+        == "role: must be one of device, steward, viewer, welfare, operator, supervisor, admin (got 'god')\n"
     )
 
 

@@ -15,8 +15,16 @@ from fastapi import APIRouter, Depends, Path, Request
 from starlette.datastructures import FormData
 from starlette.responses import FileResponse, RedirectResponse, Response
 
-from fairwatch.access import NAME_RE, parse_role, revoke_token, save_user, set_user_disabled
-from fairwatch.console import auth, guide, handover
+from fairwatch.access import (
+    NAME_RE,
+    Permission,
+    parse_role,
+    permits,
+    revoke_token,
+    save_user,
+    set_user_disabled,
+)
+from fairwatch.console import auth, guide, handover, welfare
 from fairwatch.console.auth import SessionState
 from fairwatch.console.render import Pages
 from fairwatch.console.sessions import COOKIE, ConsoleContext, ConsoleUser, Sessions, SignInRefused
@@ -97,6 +105,7 @@ class Console:
             version=self.ctx.version,
             config=cfg,
             is_admin=user.role.allows(Role.ADMIN),
+            can_welfare=permits(user.role, Permission.WELFARE),
             zones=self.zone_names,
             **values,
         )
@@ -140,6 +149,7 @@ def build_router(console: Console) -> APIRouter:
     _page_routes(router, console)
     _handover_routes(router, console)
     _user_routes(router, console)
+    welfare.add_routes(router, console)
     return router
 
 

@@ -42,13 +42,15 @@ class Disposition(StrEnum):
 
 
 class Role(StrEnum):
-    """Who may do what; each role may do everything the roles before it may."""
+    """Who may do what; each role may do everything the roles before it may (named permissions aside, see
+    `access.PERMISSIONS`: welfare cases are for `welfare`, supervisors and admins, not for operators)."""
 
     DEVICE = "device"
     STEWARD = (
         "steward"  # field staff on a phone (the /field app): their unit's reports, status and assignments
     )
     VIEWER = "viewer"
+    WELFARE = "welfare"  # welfare staff: read like a viewer, plus welfare cases (access.Permission.WELFARE)
     OPERATOR = "operator"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"

@@ -19,12 +19,16 @@ from fairwatch.rules.explain import public_id
 from fairwatch.site import Site
 from fairwatch.store import CapMessage, CapReads, CapTxn
 from fairwatch.taxonomy import Taxonomy
+from fairwatch.welfare import ESCALATION_TYPE
 
 log = logging.getLogger(__name__)
 
 # Changes that can call for a new message; the rest (repeats, comments, acks) leave the last one standing.
 SIGNIFICANT = frozenset({"raised", "escalated", "reactivated", "resolved", "reopened"})
 INSTANCE_KEY = "cap.instance"
+# Types never published without login, whatever their severity: a welfare case's escalation is for the police
+# liaison (docs/welfare.md); its messages are issued with scope Restricted.
+RESTRICTED_TYPES = frozenset({ESCALATION_TYPE})
 
 
 class CapIssuer:
@@ -101,7 +105,7 @@ class CapIssuer:
             sent=sent,
             msg_type=msg_type,
             references=tuple(previous),
-            public=alarm.severity in self.public,
+            public=alarm.severity in self.public and alarm.type not in RESTRICTED_TYPES,
             note=_note(alarm, msg_type, previous),
         )
         xml = cap.build(facts, env)

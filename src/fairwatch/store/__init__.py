@@ -34,10 +34,13 @@ from fairwatch.store.seams import (
     NotificationTxn,
     OpenAlarms,
     PhaseReads,
+    PhotoReads,
+    PhotoTxn,
     ReportReads,
     RetentionTxn,
     SessionReads,
     SessionTxn,
+    ShortRetentionTxn,
     SilenceReads,
     SilenceTxn,
     StateReads,
@@ -45,9 +48,12 @@ from fairwatch.store.seams import (
     TransparencyReads,
     UnitReads,
     UnitTxn,
+    WelfareReads,
+    WelfareTxn,
 )
 from fairwatch.store.sql import SqlStore, sqlite_url
 from fairwatch.store.unit_rows import Device, Invite, Unit
+from fairwatch.store.welfare_rows import Photo, WelfareCase
 
 __all__ = [
     "AccessReads",
@@ -79,11 +85,15 @@ __all__ = [
     "Occurrence",
     "OpenAlarms",
     "PhaseReads",
+    "Photo",
+    "PhotoReads",
+    "PhotoTxn",
     "ReportReads",
     "RetentionTxn",
     "Session",
     "SessionReads",
     "SessionTxn",
+    "ShortRetentionTxn",
     "Silence",
     "SilenceReads",
     "SilenceTxn",
@@ -100,5 +110,8 @@ __all__ = [
     "UnitReads",
     "UnitTxn",
     "User",
+    "WelfareCase",
+    "WelfareReads",
+    "WelfareTxn",
     "sqlite_url",
 ]

@@ -33,14 +33,19 @@ from fairwatch.store.seams import (
     IncidentTxn,
     NotificationReads,
     NotificationTxn,
+    PhotoReads,
+    PhotoTxn,
     RetentionTxn,
     SessionReads,
     SessionTxn,
+    ShortRetentionTxn,
     SilenceReads,
     SilenceTxn,
     TransparencyReads,
     UnitReads,
     UnitTxn,
+    WelfareReads,
+    WelfareTxn,
 )
 
 __all__ = [
@@ -71,6 +76,9 @@ class Txn(
     CheckpointTxn,
     IncidentTxn,
     UnitTxn,
+    WelfareTxn,
+    PhotoTxn,
+    ShortRetentionTxn,
     Protocol,
 ):
     """Every write, inside one transaction; everything commits or nothing does."""
@@ -86,6 +94,8 @@ class Store(
     SilenceReads,
     IncidentReads,
     UnitReads,
+    WelfareReads,
+    PhotoReads,
     Protocol,
 ):
     """The system of record: transactions for writes, and every read."""

@@ -30,11 +30,12 @@ from fairwatch.store.rows import (
     User,
 )
 from fairwatch.store.unit_memory import UnitMemoryReads
+from fairwatch.store.welfare_memory import WelfareMemoryReads
 
 _RESOLVED = AlarmState.RESOLVED
 
 
-class MemoryStore(IncidentMemoryReads, UnitMemoryReads):
+class MemoryStore(IncidentMemoryReads, UnitMemoryReads, WelfareMemoryReads):
     """Store on a `MemoryDatabase` (a new, empty one unless given)."""
 
     def __init__(self, database: MemoryDatabase | None = None) -> None:

@@ -26,6 +26,8 @@ from fairwatch.store.rows import (
 )
 from fairwatch.store.unit_memory import UnitMemoryTxn
 from fairwatch.store.unit_rows import Device, Invite, Unit
+from fairwatch.store.welfare_memory import WelfareMemoryTxn
+from fairwatch.store.welfare_rows import Photo, WelfareCase
 
 _RESOLVED = AlarmState.RESOLVED
 _MISSING: Any = object()
@@ -60,6 +62,8 @@ class MemoryDatabase:
     units: dict[int, Unit] = field(default_factory=dict)
     unit_invites: dict[int, Invite] = field(default_factory=dict)
     unit_devices: dict[str, Device] = field(default_factory=dict)  # session id hash -> device
+    welfare_cases: dict[int, WelfareCase] = field(default_factory=dict)
+    incident_photos: dict[int, Photo] = field(default_factory=dict)
     last_id: dict[str, int] = field(default_factory=dict)  # table -> last id handed out (never reused)
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -99,7 +103,7 @@ class Journal:
         self.entries.clear()
 
 
-class MemoryTxn(IncidentMemoryTxn, UnitMemoryTxn):
+class MemoryTxn(IncidentMemoryTxn, UnitMemoryTxn, WelfareMemoryTxn):
     """The write side of one `MemoryStore` transaction (the caller holds the database lock)."""
 
     def __init__(self, db: MemoryDatabase) -> None:

@@ -357,3 +357,47 @@ unit_devices = Table(
     Column("revoked_at", Float),
 )
 Index("ix_unit_devices_unit", unit_devices.c.unit_id)
+# Welfare cases (fairwatch/welfare/, docs/welfare.md): lost and found persons, described by closed bands and
+# narrative text only. Closed cases are purged on the shortest retention class (`welfare_retention_hours`).
+welfare_cases = Table(
+    "welfare_cases",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),
+    Column("site", String(128), nullable=False),
+    Column("age_band", String(16), nullable=False),
+    Column("height_band", String(16), nullable=False),
+    Column("clothing", Text),
+    Column("contact", Text),
+    Column("last_seen_zone", String(128), nullable=False),
+    Column("last_seen_at", Float, nullable=False),
+    Column("vulnerable", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reported_by", String(128), nullable=False),
+    Column("reported_at", Float, nullable=False),
+    Column("escalate_at", Float, nullable=False),
+    Column("escalated_at", Float),
+    Column("closed_at", Float),
+    Column("closed_by", String(128)),
+    Column("note", Text),
+    Column("version", Integer, nullable=False),
+)
+Index("ix_welfare_cases_state", welfare_cases.c.state, welfare_cases.c.escalate_at)
+
+# Scene photos of incidents (fairwatch/welfare/photos.py): the file is `<data>/photos/<id>.<ext>`, re-encoded
+# without EXIF; rows and files are purged after `photo_retention_hours`.
+incident_photos = Table(
+    "incident_photos",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("incident_id", BigInteger, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("media_type", String(32), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("uploaded_by", String(128), nullable=False),
+    Column("uploaded_at", Float, nullable=False),
+)
+Index("ix_incident_photos_incident", incident_photos.c.incident_id, incident_photos.c.id)
+Index("ix_incident_photos_uploaded", incident_photos.c.uploaded_at)

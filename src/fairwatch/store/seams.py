@@ -30,6 +30,7 @@ from fairwatch.store.rows import (
     User,
 )
 from fairwatch.store.unit_rows import Device, Invite, Unit
+from fairwatch.store.welfare_rows import Photo, WelfareCase
 
 # -- writes, inside one transaction ---------------------------------------------------------------------------
 
@@ -189,6 +190,38 @@ class UnitTxn(AuditTxn, Protocol):
     def insert_log_entry(self, entry: LogEntry) -> int: ...
 
 
+class WelfareTxn(AuditTxn, Protocol):
+    """Welfare cases (welfare/cases.py, welfare/timer.py): written with an audit record of ids, never the
+    description."""
+
+    def insert_welfare_case(self, case: WelfareCase) -> int: ...
+    def update_welfare_case(self, case: WelfareCase, expected_version: int) -> None:
+        """Write `case` if its row is still at `expected_version`, else raise `errors.StaleWrite`."""
+        ...
+
+    def get_welfare_case(self, case_id: int) -> WelfareCase | None: ...
+    def due_welfare_cases(self, now: float) -> list[WelfareCase]:
+        """Open cases not yet escalated whose `escalate_at` is at or before `now`, earliest first."""
+        ...
+
+
+class PhotoTxn(AuditTxn, Protocol):
+    """Scene photos of incidents (welfare/photos.py): the row, and the incident log entry that records it."""
+
+    def get_incident(self, incident_id: int) -> Incident | None: ...
+    def insert_log_entry(self, entry: LogEntry) -> int: ...
+    def insert_photo(self, photo: Photo) -> int: ...
+
+
+class ShortRetentionTxn(StateTxn, Protocol):
+    """The short retention classes (welfare/retention.py): closed welfare cases and scene photos, audited."""
+
+    def delete_closed_welfare_cases_before(self, when: float) -> int: ...
+    def delete_photos_before(self, when: float) -> list[Photo]:
+        """Delete the rows of photos uploaded before `when`; returns them (their files go after the commit)."""
+        ...
+
+
 # -- reads of committed data ----------------------------------------------------------------------------------
 
 
@@ -328,3 +361,26 @@ class SilenceReads(OpenAlarms, Protocol):
     def live_silences(self) -> list[Silence]: ...
     def get_silence(self, silence_id: int) -> Silence | None: ...
     def notifications_for(self, alarm_id: int) -> list[Notification]: ...
+
+
+class WelfareReads(Protocol):
+    """Welfare cases as the welfare API shows them and the escalation timer schedules them (api/welfare.py)."""
+
+    def list_welfare_cases(self, states: tuple[str, ...] = (), limit: int = 200) -> list[WelfareCase]:
+        """Newest first; `states` empty means any."""
+        ...
+
+    def get_welfare_case(self, case_id: int) -> WelfareCase | None: ...
+    def next_welfare_escalation(self) -> float | None:
+        """The earliest `escalate_at` of the open cases not yet escalated; None when there is none."""
+        ...
+
+    def count_closed_welfare_cases_before(self, when: float) -> int: ...
+
+
+class PhotoReads(Protocol):
+    """Scene photos as the API lists and serves them, and what a purge would delete (api/welfare.py)."""
+
+    def incident_photos(self, incident_id: int) -> list[Photo]: ...
+    def get_photo(self, photo_id: int) -> Photo | None: ...
+    def count_photos_before(self, when: float) -> int: ...

@@ -56,6 +56,7 @@ from fairwatch.store.rows import (
     User,
 )
 from fairwatch.store.unit_sql import UnitSqlReads, UnitSqlTxn
+from fairwatch.store.welfare_sql import WelfareSqlReads, WelfareSqlTxn
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("fairwatch_writer") else "BEGIN")
 
 
-class SqlStore(IncidentSqlReads, UnitSqlReads):
+class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
     """Store on one SQLAlchemy engine. Writes are serialised by the caller's single writer task."""
 
     def __init__(self, url: str) -> None:
@@ -493,7 +494,7 @@ class SqlStore(IncidentSqlReads, UnitSqlReads):
         return _silence(row) if row else None
 
 
-class SqlTxn(IncidentSqlTxn, UnitSqlTxn):
+class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
     """The write side of one transaction."""
 
     def __init__(self, conn: Connection, dialect: str) -> None:
