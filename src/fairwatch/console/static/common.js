@@ -116,7 +116,7 @@ export async function activeAlarms() {
 // "Live" only while the stream's heartbeat (or an alarm) arrives: after two missed heartbeats the pill says
 // "Reconnecting" and the stream is reopened; the server's `shutdown` and `access-ended` events say why it closed.
 const BEAT_MS = (config.heartbeat || 15) * 1000;
-export function live({ onChange, onReset }) {
+export function live({ onChange, onReset, on = {} }) { // `on`: more stream events by name, e.g. { incident: fn }
   const pill = document.getElementById("live");
   const banner = document.getElementById("conn-banner");
   let source = null;
@@ -159,6 +159,7 @@ export function live({ onChange, onReset }) {
     source.onopen = beat;
     source.addEventListener("heartbeat", beat);
     source.addEventListener("alarm", (e) => { beat(); onChange(JSON.parse(e.data)); });
+    for (const [name, fn] of Object.entries(on)) source.addEventListener(name, (e) => { beat(); fn(JSON.parse(e.data)); });
     source.addEventListener("reset", () => onReset());
     source.addEventListener("shutdown", () => {
       down("Server stopped", "The server is stopping — reconnecting. What you see may be out of date.");

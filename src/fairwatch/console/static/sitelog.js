@@ -1,0 +1,36 @@
+// The site-wide control log: what belongs to no incident, read live, with the quick entry for operators.
+
+import { ApiError, api, config, live, onKeys } from "./common.js";
+import { orderToggle, quickLog, renderTimeline } from "./logform.js";
+
+const list = document.getElementById("timeline");
+const form = document.getElementById("quick-log");
+const order = orderToggle(() => load());
+
+async function load() {
+  try {
+    const data = await api(`/api/v1/log?order=${order.get()}`);
+    renderTimeline(list, data.log, order.get(), { alarmLinks: false });
+  } catch (err) {
+    if (err instanceof ApiError && err.status !== 401) list.replaceChildren(err.detail);
+  }
+}
+
+if (form && config.can_write) {
+  quickLog(form, (body) => api("/api/v1/log", { method: "POST", body }), load);
+}
+
+onKeys({
+  l: () => form?.querySelector('[name="text"]').focus(),
+  t: () => order.toggle(),
+  Escape: () => document.activeElement?.blur(),
+});
+
+let timer = null;
+const soon = () => { clearTimeout(timer); timer = setTimeout(load, 150); };
+live({
+  onChange() {},
+  onReset: load,
+  on: { incident: (msg) => { if (msg.kind === "logged" && msg.entry?.incident_id == null) soon(); } },
+});
+load();
