@@ -36,9 +36,7 @@ def add_routes(router: APIRouter, console: Console) -> None:
             raise NotFound(f"incident {incident_id} not found")
         cfg = _config(console, user, "incident", incident_id=incident_id)
         title = f"Incident {found.number}"
-        return console.page(
-            "incident.html", user, title=title, nav="incidents", incident=found, config=cfg
-        )
+        return console.page("incident.html", user, title=title, nav="incidents", incident=found, config=cfg)
 
     async def site_log(user: ConsoleUser = Depends(viewer)) -> Response:
         cfg = _config(console, user, "sitelog")
@@ -51,7 +49,9 @@ def add_routes(router: APIRouter, console: Console) -> None:
 
 def _config(console: Console, user: ConsoleUser, page: str, **extra: Any) -> dict[str, Any]:
     """What the incident scripts need beyond the common config: who may write, the closed lists they offer."""
-    people = [u.name for u in console.ctx.store.list_users() if not u.disabled and u.role.allows(Role.OPERATOR)]
+    people = [
+        u.name for u in console.ctx.store.list_users() if not u.disabled and u.role.allows(Role.OPERATOR)
+    ]
     return {
         "page": page,
         "can_write": user.role.allows(Role.OPERATOR),

@@ -2,7 +2,7 @@
 // corrections, tasks of the action card, merged alarms and the state actions; kept current by the event stream.
 
 import { ApiError, announce, api, config, el, fmtTime, humanType, live, onKeys, zoneName } from "./common.js";
-import { clearProblems, orderToggle, quickLog, renderTimeline, showProblems } from "./logform.js";
+import { clearOnEdit, clearProblems, orderToggle, quickLog, renderTimeline, showProblems } from "./logform.js";
 
 const id = config.incident_id;
 const $ = (x) => document.getElementById(x);
@@ -154,6 +154,7 @@ const postLog = (body) => api(`/api/v1/incidents/${id}/log`, { method: "POST", b
 
 // -- writing ------------------------------------------------------------------------------------------------
 function wire() {
+  clearOnEdit(document.querySelector("main"));
   quickLog($("quick-log"), postLog, load);
   logForm($("decision"), (f) => ({ kind: "decision", text: f.get("text").trim(), reason: f.get("reason").trim() }));
   logForm($("methane"), (f) => ({ kind: "methane", methane: Object.fromEntries(config.methane_fields.map((k) => [k, f.get(k).trim()])) }));

@@ -2,7 +2,7 @@
 // j/k move, Enter opens, n starts a new incident.
 
 import { ApiError, announce, api, config, el, fmtAge, humanType, live, now, onKeys, zoneName } from "./common.js";
-import { clearProblems, showProblems } from "./logform.js";
+import { clearOnEdit, clearProblems, showProblems } from "./logform.js";
 
 const body = document.getElementById("inc-body");
 const empty = document.getElementById("inc-empty");
@@ -39,10 +39,10 @@ function lastLine(entry) {
 
 function row(i) {
   const tr = el("tr", {
-    class: `inc state-row-${i.state} prio-${i.priority}${i.id === selected ? " selected" : ""}`,
+    class: `inc state-row-${i.state} row-prio-${i.priority}${i.id === selected ? " selected" : ""}`,
     "data-id": i.id, tabindex: i.id === selected ? "0" : "-1", "aria-selected": String(i.id === selected),
   },
-  el("td", { class: "mono" }, el("a", { href: `/incidents/${i.id}`, text: i.number })),
+  el("td", { class: "mono number" }, el("a", { href: `/incidents/${i.id}`, text: i.number })),
   el("td", {}, el("span", { class: `state state-${i.state}`, text: STATE_NAMES[i.state] || i.state })),
   el("td", { class: "num" }, el("span", { class: `prio prio-${i.priority}`, text: `P${i.priority}` })),
   el("td", { class: "what" }, el("div", { class: "title", text: i.title }),
@@ -124,6 +124,7 @@ async function fillTypes() {
 
 if (form) {
   fillTypes();
+  clearOnEdit(form);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     const f = new FormData(form);

@@ -31,6 +31,18 @@ export function showProblems(form, err, box = form.querySelector('[data-role="me
   box.hidden = false;
 }
 
+// Editing a field takes its refusal away (the form's message stays until the next try).
+export function clearOnEdit(root) {
+  const clear = (e) => {
+    const field = e.target.closest?.(".field");
+    const span = field?.querySelector(".field-error");
+    if (span) { span.hidden = true; span.textContent = ""; }
+    e.target.removeAttribute?.("aria-invalid");
+  };
+  root.addEventListener("input", clear);
+  root.addEventListener("change", clear);
+}
+
 // -- a wall-clock time typed in the site's timezone, as an RFC 3339 instant today (or yesterday) -----------------
 function zoneOffsetMs(instant) {
   const parts = new Intl.DateTimeFormat("en-US", {

@@ -1,7 +1,7 @@
 // The site-wide control log: what belongs to no incident, read live, with the quick entry for operators.
 
 import { ApiError, api, config, live, onKeys } from "./common.js";
-import { orderToggle, quickLog, renderTimeline } from "./logform.js";
+import { clearOnEdit, orderToggle, quickLog, renderTimeline } from "./logform.js";
 
 const list = document.getElementById("timeline");
 const form = document.getElementById("quick-log");
@@ -17,6 +17,7 @@ async function load() {
 }
 
 if (form && config.can_write) {
+  clearOnEdit(form);
   quickLog(form, (body) => api("/api/v1/log", { method: "POST", body }), load);
 }
 
