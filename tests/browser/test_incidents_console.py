@@ -58,6 +58,12 @@ def op(srv: Server) -> Iterator[httpx.Client]:
         yield c
 
 
+@pytest.fixture(autouse=True)
+def minutes_pass(clock: FakeClock) -> None:
+    """Some minutes of (fake) time between tests, so incidents have different ages as on a real shift."""
+    clock.advance(4 * 60)
+
+
 @pytest.fixture
 def page(browser: Browser, srv: Server) -> Iterator[Page]:
     p = new_page(browser, srv)
@@ -102,7 +108,9 @@ def stored_log(op: httpx.Client, incident_id: int) -> list[dict[str, Any]]:
 def incident(op: httpx.Client) -> dict[str, Any]:
     """An incident made from two alarms, as the queue's `i` key makes one (through the API)."""
     alarms = [raise_alarm(op, "main-stage"), raise_alarm(op, "second-stage")]
-    return open_incident(op, alarms=alarms, zone="main-stage", severity="critical")
+    made = open_incident(op, alarms=alarms, zone="main-stage", severity="critical")
+    assert op.patch(f"/api/v1/incidents/{made['id']}", json={"owner": "olga"}).status_code == 200
+    return made
 
 
 def test_an_incident_made_from_two_alarms_shows_them_its_tasks_and_its_timeline(
@@ -402,3 +410,22 @@ def test_an_unknown_incident_is_a_404_page(page: Page) -> None:
     response = page.goto("/incidents/999999")
     assert response is not None and response.status == 404
     expect(page.locator("main")).to_contain_text("incident 999999 not found")
+
+
+@pytest.mark.parametrize(
+    ("width", "height"),
+    [(1366, 768), (1024, 768), (768, 1024)],
+    ids=["control-room", "tablet-landscape", "tablet"],
+)
+def test_incident_pages_fit_the_screen_without_sideways_scrolling(
+    page: Page, incident: dict[str, Any], width: int, height: int
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    sign_in(page, "olga", path="/incidents")
+    expect(page.locator("#inc-body tr").first).to_be_visible()
+    fits = "() => document.documentElement.scrollWidth <= innerWidth"
+    assert page.evaluate(fits)
+    for path in (f"/incidents/{incident['id']}", "/log"):
+        page.goto(path)
+        expect(page.locator("#timeline li").first).to_be_visible()
+        assert page.evaluate(fits), path

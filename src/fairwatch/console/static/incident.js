@@ -66,7 +66,9 @@ function renderActions(i) {
   $("state-none").textContent = i.state === "closed" ? "Closed. A supervisor can reopen it." : "";
 }
 
-const skipDrafts = new Map(); // task id -> a reason being typed: a live re-render must not lose it
+// A live re-render must lose neither a skip reason being typed nor a refusal being shown: both live here by task id.
+const skipDrafts = new Map();
+const taskErrors = new Map();
 
 function renderTasks(i) {
   const cards = [...new Set(i.tasks.map((t) => t.card).filter(Boolean))];
@@ -92,29 +94,31 @@ function taskItem(t, i) {
   if (t.state === "todo" || t.state === "doing") {
     tools.append(move("done", "Done"));
     const reason = el("input", { class: "skip-reason", maxlength: "4000", placeholder: "Why skip?", "aria-label": `Reason to skip: ${t.title}`,
-      oninput: () => skipDrafts.set(t.id, reason.value) });
+      oninput: () => { skipDrafts.set(t.id, reason.value); taskErrors.delete(t.id); } });
     reason.value = skipDrafts.get(t.id) || "";
     tools.append(reason, el("button", { type: "button", class: "btn small ghost", text: "Skip", "aria-label": `Skip: ${t.title}`,
       onclick: () => taskState(t, { state: "skipped", ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) }, li) }));
   }
   if (t.state === "done" || t.state === "skipped") tools.append(move("todo", "Undo"));
-  tools.append(el("span", { class: "field-error", "data-for": "reason", hidden: true }));
+  tools.append(el("span", { class: "field-error", "data-for": "reason", hidden: !taskErrors.has(t.id), text: taskErrors.get(t.id) }));
   li.append(tools);
   return li;
 }
 
 async function taskState(t, body, li) {
-  const err = li.querySelector(".field-error");
   try {
     await api(`/api/v1/tasks/${t.id}/state`, { method: "POST", body });
     skipDrafts.delete(t.id);
+    taskErrors.delete(t.id);
     announce(`Task ${TASK_NAMES[body.state]}: ${t.title}`);
     await load();
   } catch (e) {
     const problem = (e.body?.problems || [])[0];
-    err.textContent = problem ? `${problem.field}: ${problem.message}` : e.detail || String(e);
+    taskErrors.set(t.id, problem ? `${problem.field}: ${problem.message}` : e.detail || String(e));
+    const err = $("tasks").querySelector(`li[data-id="${t.id}"] .field-error`) || li.querySelector(".field-error");
+    err.textContent = taskErrors.get(t.id);
     err.hidden = false;
-    li.querySelector(".skip-reason")?.focus();
+    $("tasks").querySelector(`li[data-id="${t.id}"] .skip-reason`)?.focus();
   }
 }
 

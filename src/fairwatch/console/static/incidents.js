@@ -49,7 +49,7 @@ function row(i) {
     el("div", { class: "muted small", text: humanType(i.type) }),
     i.exercise ? el("span", { class: "exercise", text: "Exercise" }) : null),
   el("td", { class: "zone", text: zoneName(i.zone) }),
-  el("td", { text: i.owner || "—" }),
+  el("td", { class: "owner", text: i.owner || "—", title: i.owner || "" }),
   el("td", { class: "age", "data-since": Date.parse(i.reported_at), text: fmtAge(now() - Date.parse(i.reported_at)) }),
   el("td", { class: "last-log" }, lastLine(i.last_log)));
   tr.addEventListener("click", () => select(i.id, true));

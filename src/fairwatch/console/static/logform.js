@@ -31,13 +31,15 @@ export function showProblems(form, err, box = form.querySelector('[data-role="me
   box.hidden = false;
 }
 
-// Editing a field takes its refusal away (the form's message stays until the next try).
+// Editing a field takes its refusal and its form's message away.
 export function clearOnEdit(root) {
   const clear = (e) => {
     const field = e.target.closest?.(".field");
     const span = field?.querySelector(".field-error");
     if (span) { span.hidden = true; span.textContent = ""; }
     e.target.removeAttribute?.("aria-invalid");
+    const box = e.target.closest?.("form")?.querySelector('[data-role="message"]');
+    if (box) box.hidden = true;
   };
   root.addEventListener("input", clear);
   root.addEventListener("change", clear);
