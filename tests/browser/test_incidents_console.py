@@ -312,6 +312,33 @@ def test_state_actions_close_with_a_note_and_a_supervisor_reopens(
     assert op.get(f"/api/v1/incidents/{made['id']}").json()["state"] == "open"
 
 
+def test_owner_zone_and_lead_agency_are_changed_and_cleared(page: Page, op: httpx.Client) -> None:
+    made = open_incident(op, title="Heat casualties at the north gate", type="medical.emergency")
+    url = f"/api/v1/incidents/{made['id']}"
+    sign_in(page, "olga", path=f"/incidents/{made['id']}")
+    page.get_by_text("Change owner, zone, lead agency").click()
+    page.get_by_label("Owner").select_option("sam")
+    page.get_by_label("Incident zone").select_option("north-gate")
+    page.get_by_label("Lead agency").fill("ambulance")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#facts")).to_contain_text("North Gate")
+    stored = op.get(url).json()
+    assert (stored["owner"], stored["zone"], stored["lead_agency"]) == ("sam", "north-gate", "ambulance")
+    page.get_by_label("Owner").select_option("")
+    page.get_by_label("Incident zone").select_option("")
+    page.get_by_label("Lead agency").fill("")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator("#facts dd").nth(5)).to_have_text("—")  # the zone
+    stored = op.get(url).json()
+    assert (stored["owner"], stored["zone"], stored["lead_agency"]) == (None, None, None)
+    page.get_by_label("Lead agency").fill("Muslim prayer area patrol")  # refused by the rights guard
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator('#edit-facts .field-error[data-for="lead_agency"]')).to_contain_text(
+        "refused by the rights guard"
+    )
+    assert op.get(url).json()["lead_agency"] is None
+
+
 def test_an_alarm_is_detached_from_the_incident_page(page: Page, op: httpx.Client) -> None:
     alarm = raise_alarm(op, "camping")
     made = open_incident(op, title="Crush risk at camping", alarms=[alarm])
@@ -429,3 +456,17 @@ def test_incident_pages_fit_the_screen_without_sideways_scrolling(
         page.goto(path)
         expect(page.locator("#timeline li").first).to_be_visible()
         assert page.evaluate(fits), path
+
+
+def test_titles_and_log_text_are_shown_as_text_never_as_html(page: Page, op: httpx.Client) -> None:
+    markup = '<img src="x" onerror="window.__xss = 1">'
+    made = open_incident(op, title=f"Smoke {markup}", type="fire.smoke")
+    log = f"/api/v1/incidents/{made['id']}/log"
+    assert op.post(log, json={"kind": "note", "text": f"Seen {markup}"}).status_code == 201
+    sign_in(page, "olga", path=f"/incidents/{made['id']}")
+    expect(page.locator("#timeline")).to_contain_text(f"Seen {markup}")
+    expect(page.locator("#inc-title")).to_contain_text(markup)
+    page.goto("/incidents")
+    expect(page.locator("#inc-body tr", has_text=made["number"])).to_contain_text(markup)
+    assert page.locator("main img").count() == 0
+    assert page.evaluate("window.__xss") is None

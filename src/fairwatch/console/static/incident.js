@@ -34,6 +34,31 @@ function render(i) {
   renderTasks(i);
   renderAlarms(i);
   renderCorrectable(i);
+  fillEdit(i);
+}
+
+// The change form shows the record as it is, unless someone is editing it.
+function fillEdit(i) {
+  const form = $("edit-facts");
+  if (!form || form.contains(document.activeElement)) return;
+  if (i.owner && ![...form.owner.options].some((o) => o.value === i.owner)) form.owner.append(el("option", { value: i.owner, text: i.owner }));
+  form.owner.value = i.owner || "";
+  form.zone.value = i.zone || "";
+  form.lead_agency.value = i.lead_agency || "";
+  form.priority.value = String(i.priority);
+  form.major_incident.value = i.major_incident;
+}
+
+// Only what changed is sent; an emptied owner, zone or lead agency is sent as null, which clears it.
+function changes(form, i) {
+  const out = {};
+  for (const k of ["owner", "zone", "lead_agency"]) {
+    const v = form[k].value.trim();
+    if (v !== (i[k] || "")) out[k] = v || null;
+  }
+  if (Number(form.priority.value) !== i.priority) out.priority = Number(form.priority.value);
+  if (form.major_incident.value !== i.major_incident) out.major_incident = form.major_incident.value;
+  return out;
 }
 
 function facts(i) {
@@ -164,6 +189,18 @@ function wire() {
   logForm($("methane"), (f) => ({ kind: "methane", methane: Object.fromEntries(config.methane_fields.map((k) => [k, f.get(k).trim()])) }));
   logForm($("correction"), (f) => ({ kind: "correction", text: f.get("text").trim(), corrects: f.get("corrects") ? Number(f.get("corrects")) : undefined }));
   for (const action of ["hold", "resume", "close", "reopen"]) $(`do-${action}`)?.addEventListener("click", (e) => act(action, e.currentTarget));
+  $("edit-facts").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const body = changes(e.target, incident);
+    if (!Object.keys(body).length) { say(e.target.querySelector('[data-role="message"]'), "ok", "Nothing changed."); return; }
+    try {
+      await api(`/api/v1/incidents/${id}`, { method: "PATCH", body });
+      clearProblems(e.target);
+      document.activeElement?.blur();
+      announce("Saved.");
+      await load();
+    } catch (err) { showProblems(e.target, err); }
+  });
   $("add-task").addEventListener("submit", async (e) => {
     e.preventDefault();
     const title = $("task-title").value.trim();

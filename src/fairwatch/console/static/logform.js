@@ -26,6 +26,8 @@ export function showProblems(form, err, box = form.querySelector('[data-role="me
     span.closest(".field")?.querySelector("input, select, textarea")?.setAttribute("aria-invalid", "true");
   }
   if (!box) return;
+  box.classList.remove("ok");
+  box.classList.add("error");
   const head = err instanceof ApiError ? err.message : String(err);
   box.textContent = unplaced.length ? `${head}: ${unplaced.join("; ")}` : head;
   box.hidden = false;
