@@ -360,7 +360,9 @@ def test_the_incident_prints_as_a_clean_record(page: Page, incident: dict[str, A
     expect(page.locator("#facts")).to_be_visible()
 
 
-def test_the_incident_stack_updates_live_and_opens_with_the_keyboard(page: Page, op: httpx.Client) -> None:
+def test_the_incident_stack_updates_live_and_opens_with_the_keyboard(
+    page: Page, op: httpx.Client, incident: dict[str, Any]
+) -> None:
     sign_in(page, "olga", path="/incidents")
     expect(page.locator("#live")).to_have_text("Live")
     rows = page.locator("#inc-body tr")
@@ -421,6 +423,11 @@ def test_the_site_log_takes_quick_entries(page: Page, op: httpx.Client) -> None:
         "Shift change: team B on the radio net",
         None,
     )
+    page.evaluate("window.__sameDocument = true")
+    posted = op.post("/api/v1/log", json={"kind": "phone", "text": "Police liaison: road closure at 22:00"})
+    assert posted.status_code == 201
+    expect(page.locator("#timeline li.kind-phone")).to_contain_text("road closure at 22:00")  # live
+    assert page.evaluate("window.__sameDocument") is True
     shot(page, "sitelog.png")
 
 

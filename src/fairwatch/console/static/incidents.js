@@ -103,7 +103,8 @@ function move(delta) {
 const open = () => selected !== null && location.assign(`/incidents/${selected}`);
 onKeys({
   j: () => move(1), k: () => move(-1), ArrowDown: () => move(1), ArrowUp: () => move(-1),
-  Enter: open, o: open,
+  Enter: (e) => { const link = e.target.closest?.("a[href]"); if (link) location.assign(link.href); else open(); },
+  o: open,
   n: () => form?.querySelector('[name="title"]').focus(),
   "/": () => filter.focus(),
   Escape: () => document.activeElement?.blur(),

@@ -1,6 +1,6 @@
 // The site-wide control log: what belongs to no incident, read live, with the quick entry for operators.
 
-import { ApiError, api, config, live, onKeys } from "./common.js";
+import { ApiError, announce, api, config, live, onKeys } from "./common.js";
 import { clearOnEdit, orderToggle, quickLog, renderTimeline } from "./logform.js";
 
 const list = document.getElementById("timeline");
@@ -32,6 +32,12 @@ const soon = () => { clearTimeout(timer); timer = setTimeout(load, 150); };
 live({
   onChange() {},
   onReset: load,
-  on: { incident: (msg) => { if (msg.kind === "logged" && msg.entry?.incident_id == null) soon(); } },
+  on: {
+    incident: (msg) => {
+      if (msg.kind !== "logged" || msg.entry?.incident_id != null) return;
+      if (msg.entry.author !== config.user) announce(`New ${msg.entry.kind} entry by ${msg.entry.author}`);
+      soon();
+    },
+  },
 });
 load();
