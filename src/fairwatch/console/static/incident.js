@@ -37,10 +37,12 @@ function render(i) {
   fillEdit(i);
 }
 
-// The change form shows the record as it is, unless someone is editing it.
+// The change form shows the record as it is, unless someone has started editing it (a live update must not undo
+// a choice made but not yet saved); saving or folding the form away ends the edit.
+let editing = false;
 function fillEdit(i) {
   const form = $("edit-facts");
-  if (!form || form.contains(document.activeElement)) return;
+  if (!form || editing) return;
   if (i.owner && ![...form.owner.options].some((o) => o.value === i.owner)) form.owner.append(el("option", { value: i.owner, text: i.owner }));
   form.owner.value = i.owner || "";
   form.zone.value = i.zone || "";
@@ -189,6 +191,10 @@ function wire() {
   logForm($("methane"), (f) => ({ kind: "methane", methane: Object.fromEntries(config.methane_fields.map((k) => [k, f.get(k).trim()])) }));
   logForm($("correction"), (f) => ({ kind: "correction", text: f.get("text").trim(), corrects: f.get("corrects") ? Number(f.get("corrects")) : undefined }));
   for (const action of ["hold", "resume", "close", "reopen"]) $(`do-${action}`)?.addEventListener("click", (e) => act(action, e.currentTarget));
+  for (const type of ["input", "change"]) $("edit-facts").addEventListener(type, () => { editing = true; });
+  $("edit-details").addEventListener("toggle", (e) => {
+    if (!e.target.open) { editing = false; fillEdit(incident); }
+  });
   $("edit-facts").addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = changes(e.target, incident);
@@ -196,6 +202,7 @@ function wire() {
     try {
       await api(`/api/v1/incidents/${id}`, { method: "PATCH", body });
       clearProblems(e.target);
+      editing = false;
       document.activeElement?.blur();
       announce("Saved.");
       await load();
