@@ -74,7 +74,8 @@ _METHANE = {
 
 
 def _schema(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
-    """An object of `properties`; an optional one may be null, which means absent (as `Fields` reads it)."""
+    """An object of `properties`; an optional one may be null, which means absent (as `Fields` reads it), except
+    that a PATCH's null clears one of `incidents.service.CLEARABLE`."""
     props = {k: v if k in required else {"anyOf": [v, {"type": "null"}]} for k, v in properties.items()}
     return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
 
@@ -232,7 +233,9 @@ async def get_incident(
     return json_response(detail(request, incident_id, _order(request)))
 
 
-@router.patch("/incidents/{incident_id}", summary="Change an incident's record (owner, agencies, major incident, ...)",
+@router.patch("/incidents/{incident_id}",
+              summary="Change an incident's record (owner, agencies, major incident, ...); null clears owner, "
+                      "lead_agency, zone or location",
               openapi_extra=UPDATE_BODY, responses=WRITE)  # fmt: skip
 async def update_incident(
     incident_id: IncidentId, request: Request, p: Principal = Depends(requires(Role.OPERATOR))

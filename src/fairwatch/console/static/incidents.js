@@ -33,7 +33,7 @@ function byUrgency(a, b) {
 function lastLine(entry) {
   if (!entry) return el("span", { class: "muted", text: "—" });
   return el("span", { class: "last", title: entry.text || "" },
-    el("time", { datetime: entry.occurred_at, text: fmtTime(entry.occurred_at) }), " ",
+    el("time", { datetime: entry.occurred_at, text: clockTime(entry.occurred_at) }), " ",
     el("b", { text: entry.kind }), " ", entry.text || "");
 }
 
@@ -72,7 +72,7 @@ function render() {
   if (hadFocus && selected !== null) body.querySelector(`tr[data-id="${selected}"]`)?.focus();
 }
 
-function fmtTime(iso) {
+function clockTime(iso) {
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? "" : new Intl.DateTimeFormat("en-GB", { timeZone: config.timezone || undefined,
     hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(d);
