@@ -221,9 +221,10 @@ def test_methane_report_and_a_correction_that_keeps_both_entries(
     )
     assert wrong.status_code == 201
     wrong_id = wrong.json()["id"]
-    page.reload()
-    page.get_by_label("Entry to correct").select_option(str(wrong_id))
-    page.get_by_label("What is right").fill("It was barrier 2, not 5")
+    page.get_by_role("button", name=f"Correct entry {wrong_id}").click()  # it arrived live
+    expect(page.get_by_label("What is right")).to_be_focused()
+    expect(page.get_by_label("Entry to correct")).to_have_value(str(wrong_id))
+    page.keyboard.type("It was barrier 2, not 5")
     page.get_by_role("button", name="Log correction").click()
     correction = page.locator("#timeline li.kind-correction")
     expect(correction).to_contain_text("It was barrier 2, not 5")

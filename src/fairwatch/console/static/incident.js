@@ -30,7 +30,7 @@ function render(i) {
   document.title = `${i.number} ${i.title} · Fairwatch`;
   facts(i);
   renderActions(i);
-  renderTimeline($("timeline"), i.log, order.get());
+  renderTimeline($("timeline"), i.log, order.get(), { onCorrect: config.can_write ? pickForCorrection : null });
   renderTasks(i);
   renderAlarms(i);
   renderCorrectable(i);
@@ -159,6 +159,12 @@ function renderAlarms(i) {
     el("td", { class: "no-print" }, config.can_write && i.state !== "closed" ? el("button", { type: "button", class: "btn small ghost",
       text: "Detach", "aria-label": `Detach alarm ${a.id}`, onclick: () => detach(a.id) }) : null))));
   if (!i.alarms.length) body.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No alarms merged." })));
+}
+
+function pickForCorrection(entry) {
+  $("correct-entry").value = String(entry.id);
+  $("correct-text").focus();
+  $("correct-text").scrollIntoView({ block: "center" });
 }
 
 function renderCorrectable(i) {

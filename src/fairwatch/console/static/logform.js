@@ -105,10 +105,18 @@ const METHANE_NAMES = { major_incident: "Major incident", exact_location: "Exact
   type_of_incident: "Type", hazards: "Hazards", access: "Access", casualties: "Casualties",
   emergency_services: "Emergency services" };
 
-export function renderTimeline(list, entries, order, { alarmLinks = true } = {}) {
+// `onCorrect(entry)`, when given, adds a "Correct" button to each entry a person wrote.
+export function renderTimeline(list, entries, order, { alarmLinks = true, onCorrect = null } = {}) {
   const correctedBy = new Map();
   for (const e of entries) if (e.corrects) correctedBy.set(e.corrects, [...(correctedBy.get(e.corrects) || []), e.id]);
-  list.replaceChildren(...entries.map((e) => entryItem(e, order, correctedBy.get(e.id) || [], alarmLinks)));
+  list.replaceChildren(...entries.map((e) => {
+    const li = entryItem(e, order, correctedBy.get(e.id) || [], alarmLinks);
+    if (onCorrect && e.id && e.kind !== "system") {
+      li.lastChild.append(el("button", { type: "button", class: "linkish correct no-print", text: "Correct",
+        "aria-label": `Correct entry ${e.id}`, onclick: () => onCorrect(e) }));
+    }
+    return li;
+  }));
   if (!entries.length) list.replaceChildren(el("li", { class: "muted", text: "Nothing logged yet." }));
 }
 
