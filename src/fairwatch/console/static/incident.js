@@ -178,9 +178,13 @@ function renderCorrectable(i) {
 }
 
 // -- loading ------------------------------------------------------------------------------------------------
+let asked = 0; // only the newest answer is drawn: an older one may arrive last (a toggle during a live reload)
 async function load() {
+  const mine = ++asked;
   try {
-    incident = await api(`/api/v1/incidents/${id}?order=${order.get()}`);
+    const fresh = await api(`/api/v1/incidents/${id}?order=${order.get()}`);
+    if (mine !== asked) return;
+    incident = fresh;
     render(incident);
   } catch (err) {
     if (err instanceof ApiError && err.status !== 401) say($("page-message"), "error", err.detail);

@@ -145,10 +145,13 @@ if (form) {
 }
 
 // -- data: the API, then the stream -------------------------------------------------------------------------
+let asked = 0; // only the newest answer is drawn: an older one may arrive last (a filter change during a reload)
 async function load() {
+  const mine = ++asked;
   const states = filter.value ? `&state=${encodeURIComponent(filter.value)}` : "";
   try {
     const data = await api(`/api/v1/incidents?limit=500${states}`);
+    if (mine !== asked) return;
     incidents = data.incidents;
     message.hidden = true;
   } catch (err) {

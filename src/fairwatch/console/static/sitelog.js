@@ -7,9 +7,12 @@ const list = document.getElementById("timeline");
 const form = document.getElementById("quick-log");
 const order = orderToggle(() => load());
 
+let asked = 0; // only the newest answer is drawn: an older one may arrive last
 async function load() {
+  const mine = ++asked;
   try {
     const data = await api(`/api/v1/log?order=${order.get()}`);
+    if (mine !== asked) return;
     renderTimeline(list, data.log, order.get(), { alarmLinks: false });
   } catch (err) {
     if (err instanceof ApiError && err.status !== 401) list.replaceChildren(err.detail);
