@@ -28,7 +28,7 @@ from fairwatch.incidents.log import WRITABLE_KINDS
 from fairwatch.incidents.model import METHANE_FIELDS
 from fairwatch.incidents.serialize import entry_json, entry_summary, incident_json, task_json, timeline
 from fairwatch.model import Role, Severity
-from fairwatch.store import IncidentQuery, Txn
+from fairwatch.store import Incident, IncidentQuery, Store, Txn
 
 IncidentId = Annotated[int, Path(ge=1, le=MAX_ID, description="An incident id")]
 AlarmId = Annotated[int, Path(ge=1, le=MAX_ID, description="An alarm id")]
@@ -74,7 +74,8 @@ _METHANE = {
 
 
 def _schema(required: list[str], properties: dict[str, Any]) -> dict[str, Any]:
-    """An object of `properties`; an optional one may be null, which means absent (as `Fields` reads it)."""
+    """An object of `properties`; an optional one may be null, which means absent (as `Fields` reads it), except
+    that a PATCH's null clears one of `incidents.service.CLEARABLE`."""
     props = {k: v if k in required else {"anyOf": [v, {"type": "null"}]} for k, v in properties.items()}
     return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
 
@@ -182,7 +183,7 @@ async def create_incident(request: Request, p: Principal = Depends(requires(Role
     return json_response(detail(request, incident.id, "occurred"), 201)
 
 
-@router.get("/incidents", summary="List incidents, newest first: filters state, zone, type, since; cursor `next`",
+@router.get("/incidents", summary="List incidents, newest first, each with `last_log`: filters state, zone, type, since; cursor `next`",
             responses=responses(200, 401, 403, 422, 503))  # fmt: skip
 async def list_incidents(request: Request, _p: Principal = Depends(requires(Role.VIEWER))) -> Response:
     q = request.query_params
@@ -203,9 +204,19 @@ async def list_incidents(request: Request, _p: Principal = Depends(requires(Role
         limit=limit,
         before_id=cursor,
     )
-    rows = ctx_of(request).store.list_incidents(query)
+    store = ctx_of(request).store
+    rows = store.list_incidents(query)
     nxt = str(rows[-1].id) if len(rows) == limit else None
-    return json_response({"incidents": [incident_json(i) for i in rows], "next": nxt})
+    return json_response({"incidents": [_listed(store, i) for i in rows], "next": nxt})
+
+
+def _listed(store: Store, incident: Incident) -> dict[str, Any]:
+    """An incident's record with its newest log entry (`last_log`, by entered_at; null when none): the line the
+    console's incident stack shows."""
+    body = incident_json(incident)
+    log = store.incident_log(incident.id)
+    body["last_log"] = entry_json(log[-1]) if log else None
+    return body
 
 
 def _number(text: str, name: str, high: int) -> int:
@@ -222,7 +233,9 @@ async def get_incident(
     return json_response(detail(request, incident_id, _order(request)))
 
 
-@router.patch("/incidents/{incident_id}", summary="Change an incident's record (owner, agencies, major incident, ...)",
+@router.patch("/incidents/{incident_id}",
+              summary="Change an incident's record (owner, agencies, major incident, ...); null clears owner, "
+                      "lead_agency, zone or location",
               openapi_extra=UPDATE_BODY, responses=WRITE)  # fmt: skip
 async def update_incident(
     incident_id: IncidentId, request: Request, p: Principal = Depends(requires(Role.OPERATOR))

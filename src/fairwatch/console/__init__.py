@@ -1,5 +1,6 @@
-"""The operator console: sign-in with server-side sessions, the live alarm queue, the venue map, alarm detail and
-the shift handover, as Jinja2 pages whose small dependency-free scripts read the JSON API and its event stream."""
+"""The operator console: sign-in with server-side sessions, the live alarm queue, the venue map, alarm detail,
+incidents and the control log, and the shift handover, as Jinja2 pages whose small dependency-free scripts read the
+JSON API and its event stream."""
 
 from __future__ import annotations
 

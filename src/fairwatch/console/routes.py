@@ -24,7 +24,7 @@ from fairwatch.access import (
     save_user,
     set_user_disabled,
 )
-from fairwatch.console import auth, guide, handover, welfare
+from fairwatch.console import auth, guide, handover, incidents, welfare
 from fairwatch.console.auth import SessionState
 from fairwatch.console.render import Pages
 from fairwatch.console.sessions import COOKIE, ConsoleContext, ConsoleUser, Sessions, SignInRefused
@@ -148,6 +148,7 @@ def build_router(console: Console) -> APIRouter:
     _signin_routes(router, console)
     _page_routes(router, console)
     _handover_routes(router, console)
+    incidents.add_routes(router, console)
     _user_routes(router, console)
     welfare.add_routes(router, console)
     return router

@@ -37,6 +37,8 @@ UPDATE_FIELDS = (
     "title", "severity", "priority", "owner", "lead_agency", "agencies", "zone", "location", "major_incident",
     "first_dispatch_at", "exercise",
 )  # fmt: skip
+# Optional fields a PATCH clears with JSON null (other fields read null as absent).
+CLEARABLE = ("owner", "lead_agency", "zone", "location")
 PRIORITY_BY_SEVERITY = {"critical": 1, "high": 2, "medium": 3, "low": 4, "info": 4}
 SEVERITIES = tuple(s.value for s in Severity)
 MAX_TITLE = 200
@@ -120,8 +122,8 @@ class IncidentDesk:
         return incident
 
     def update(self, txn: IncidentTxn, actor: str, incident_id: int, doc: Any, now: float) -> Incident:
-        """Change the record's fields (owner, agencies, major-incident status, first dispatch, ...); audited
-        with every field's old and new value (texts by digest)."""
+        """Change the record's fields (owner, agencies, major-incident status, first dispatch, ...); JSON null
+        clears one of CLEARABLE. Audited with every changed field's new value (texts by digest)."""
         before = self._open(txn, incident_id, "change")
         f = Fields(doc, UPDATE_FIELDS, "incident change")
         values: dict[str, Any] = {
@@ -144,6 +146,8 @@ class IncidentDesk:
         for i, agency in enumerate(values["agencies"] or ()):
             _guard(agency, f"agencies[{i}]")
         changed = {k: v for k, v in values.items() if v is not None and v != getattr(before, k)}
+        cleared = [k for k in CLEARABLE if k in f.doc and f.doc[k] is None and getattr(before, k) is not None]
+        changed.update(dict.fromkeys(cleared))
         if not changed:
             return before
         after = replace(before, **changed, updated=now, version=before.version + 1)
