@@ -139,6 +139,7 @@ class App:
             revocations=RevocationMarker.in_data(settings.data),
             schemas=cfg.schemas,
             zones=cfg.site.zone_ids if cfg.site is not None else None,
+            zone_names={z.id: z.name for z in cfg.site.zones} if cfg.site is not None else {},
         )
         ctx.change_listeners = listeners
         ctx.incidents = IncidentDesk.for_site(cfg.taxonomy, cfg.cards, cfg.site)

@@ -39,6 +39,7 @@ class Context:
     # What ingest accepts (RS-10): the event schemas in force, and the site's zone ids (None: no site loaded).
     schemas: Catalogue = field(default_factory=builtin)
     zones: frozenset[str] | None = None
+    zone_names: dict[str, str] = field(default_factory=dict)  # zone id -> display name (free-text search)
     # The console, when mounted, signs session users in and renders error pages for browsers:
     session_lookup: Callable[[Request], Principal | None] | None = None
     html_error: Callable[[Request, int, dict[str, Any]], Response | None] | None = None

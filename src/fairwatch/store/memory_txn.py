@@ -20,6 +20,7 @@ from fairwatch.store.rows import (
     Notification,
     Occurrence,
     Session,
+    Shelf,
     Silence,
     StoredCheckpoint,
     User,
@@ -51,6 +52,7 @@ class MemoryDatabase:
     notification_keys: dict[str, int] = field(default_factory=dict)
     cap_messages: dict[str, CapMessage] = field(default_factory=dict)
     silences: dict[int, Silence] = field(default_factory=dict)
+    shelves: dict[int, Shelf] = field(default_factory=dict)  # alarm id -> its shelf while shelved
     incidents: dict[int, Incident] = field(default_factory=dict)
     incident_alarms: dict[int, tuple[int, float]] = field(default_factory=dict)  # alarm id -> incident, added
     incident_log: dict[int, LogEntry] = field(default_factory=dict)
@@ -170,6 +172,15 @@ class MemoryTxn(IncidentMemoryTxn):
     def insert_occurrences(self, rows: Sequence[Occurrence]) -> None:
         for o in rows:
             self.journal.put(self.db.occurrences, self.db.next_id("occurrences"), o)
+
+    def put_shelf(self, shelf: Shelf) -> None:
+        self.journal.put(self.db.shelves, shelf.alarm_id, shelf)
+
+    def delete_shelf(self, alarm_id: int) -> bool:
+        if alarm_id not in self.db.shelves:
+            return False
+        self.journal.pop(self.db.shelves, alarm_id)
+        return True
 
     def resolved_before(self, when: float) -> list[int]:
         """Ids of resolved alarms last updated before `when` (what retention deletes)."""

@@ -83,6 +83,18 @@ Index(
     postgresql_where=text("parent_id IS NOT NULL"),
 )
 
+# Shelved alarms (alarms/shelving.py): one row while an alarm is shelved, deleted when it returns or is resolved;
+# the audit log keeps every shelve and return. A table of its own, so databases made before shelving need no change.
+alarm_shelves = Table(
+    "alarm_shelves",
+    metadata,
+    Column("alarm_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("since", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
 occurrences = Table(
     "occurrences",
     metadata,

@@ -40,7 +40,7 @@ from fairwatch.model import (
     Role,
     Severity,
 )
-from fairwatch.store import failures, outbox, schema
+from fairwatch.store import alarm_sql, failures, outbox, schema
 from fairwatch.store.base import check_version_step
 from fairwatch.store.incident_sql import IncidentSqlReads, IncidentSqlTxn
 from fairwatch.store.rows import (
@@ -50,6 +50,7 @@ from fairwatch.store.rows import (
     Notification,
     Occurrence,
     Session,
+    Shelf,
     Silence,
     StoredCheckpoint,
     TokenInfo,
@@ -242,6 +243,10 @@ class SqlStore(IncidentSqlReads):
             q = q.where(a.active == query.active)
         if query.since is not None:
             q = q.where(a.last_seen >= query.since)
+        if query.until is not None:
+            q = q.where(a.first_seen <= query.until)
+        if query.search is not None and query.search.words:
+            q = q.where(alarm_sql.search_clause(query.search, self.dialect))
         if not query.children:
             q = q.where(_not_hidden_child())
         if query.after is not None:
@@ -255,6 +260,10 @@ class SqlStore(IncidentSqlReads):
         with self._reader() as conn:
             row = conn.execute(select(schema.alarms).where(schema.alarms.c.id == alarm_id)).first()
         return _alarm(row) if row else None
+
+    def shelves(self, alarm_ids: Sequence[int] | None = None) -> dict[int, Shelf]:
+        with self._reader() as conn:
+            return alarm_sql.shelves(conn, alarm_ids)
 
     def alarm_links(self, alarm_ids: Sequence[int]) -> dict[int, AlarmLinks]:
         """Parent and child count of each alarm in `alarm_ids` that has either (others are top-level, childless)."""
@@ -578,6 +587,12 @@ class SqlTxn(IncidentSqlTxn):
                 for o in rows
             ],
         )
+
+    def put_shelf(self, shelf: Shelf) -> None:
+        alarm_sql.put_shelf(self.conn, shelf)
+
+    def delete_shelf(self, alarm_id: int) -> bool:
+        return alarm_sql.delete_shelf(self.conn, alarm_id)
 
     def append_audit(self, entry: AuditEntry) -> AuditRecord:
         if not self._head_loaded:

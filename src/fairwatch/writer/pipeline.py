@@ -266,13 +266,17 @@ class Pipeline:
         self.state.begin()
         try:
             decisions = self.engine.tick(self.state, now)
-            if decisions:
+            shelved = self.alarms.shelves_due(now)  # shelved alarms whose time is up come back (alarms/shelving.py)
+            if decisions or shelved:
                 with self.store.transaction() as txn:
-                    self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
+                    if decisions:
+                        self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
+                    if shelved:
+                        self.alarms.return_shelved(txn, now)
         except BaseException:
             self._undo()  # the timers fire again on the next tick
             raise
-        if decisions:
+        if decisions or shelved:
             self._committed()
         else:
             self.state.commit()
