@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from fairwatch.access import NAME_RE, parse_role, revoke_token, save_user, set_user_disabled
 from fairwatch.console import auth, handover
+from fairwatch.console.history import history_routes
 from fairwatch.console.auth import SessionState
 from fairwatch.console.render import Pages
 from fairwatch.console.sessions import COOKIE, ConsoleContext, ConsoleUser, Sessions, SignInRefused
@@ -134,6 +135,7 @@ def build_router(console: Console) -> APIRouter:
     _page_routes(router, console)
     _handover_routes(router, console)
     _user_routes(router, console)
+    history_routes(router, console)
     return router
 
 

@@ -268,7 +268,7 @@ onKeys({
 
 // -- data: the API first, then the live stream --------------------------------------------------------------
 function merge(a) {
-  if (a.state === "resolved") alarms.delete(a.id); else alarms.set(a.id, a);
+  if (a.state === "resolved" || a.state === "shelved") alarms.delete(a.id); else alarms.set(a.id, a);
   schedule();
 }
 
@@ -280,7 +280,7 @@ function onChange(change) {
   const known = alarms.get(a.id);
   if (known && known.version > a.version) return; // an older message replayed after a reconnect
   merge(a);
-  const isNew = ["raised", "reopened", "escalated"].includes(change.change) && a.state !== "resolved";
+  const isNew = ["raised", "reopened", "escalated", "unshelved"].includes(change.change) && (a.state === "open" || a.state === "acknowledged");
   if (!isNew) return;
   fresh.add(a.id);
   const text = `New ${a.severity} alarm: ${humanType(a.type)} in ${zoneName(a.zone)}`;
