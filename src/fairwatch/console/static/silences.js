@@ -1,7 +1,7 @@
 // Silences: the list (everyone), and for supervisors a form to create one and a button to expire it early.
 // The API (/api/v1/silences) checks every field and the role; its refusals are shown as they come.
 
-import { ApiError, SEVERITIES, announce, api, config, el, fmtTime, humanType, now, zoneName } from "./common.js";
+import { ApiError, SEVERITIES, announce, api, config, el, fmtTime, humanType, live, now, zoneName } from "./common.js";
 
 const body = document.getElementById("silences-body");
 const empty = document.getElementById("silences-empty");
@@ -85,5 +85,6 @@ if (form) {
   });
 }
 
+live({ onChange: () => {}, onReset: load }); // the connection status is honest on this page too
 load();
 setInterval(load, 30_000); // statuses move from pending to active to expired with time
