@@ -39,12 +39,18 @@ BAD: list[tuple[str, dict[str, Any], list[tuple[str, Any]]]] = [
     ("blank-reason", {"minutes": 10, "reason": "  "}, [("reason", "  ")]),
     ("reason-not-text", {"minutes": 10, "reason": 5}, [("reason", 5)]),
     ("unknown-key", {"minutes": 10, "reason": "x", "until": "later"}, [("until", "later")]),
-    ("protest-reason", {"minutes": 10, "reason": "protest march passing"}, [("reason", "protest march passing")]),
+    (
+        "protest-reason",
+        {"minutes": 10, "reason": "protest march passing"},
+        [("reason", "protest march passing")],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("params", "expected"), [b[1:] for b in BAD], ids=[b[0] for b in BAD])
-def test_a_bad_shelve_request_names_each_field_and_value(params: dict[str, Any], expected: list[tuple[str, Any]]) -> None:
+def test_a_bad_shelve_request_names_each_field_and_value(
+    params: dict[str, Any], expected: list[tuple[str, Any]]
+) -> None:
     with pytest.raises(InvalidInput) as info:
         shelving.check_shelve(params)
     assert [(p.field, p.value) for p in info.value.problems] == expected
@@ -84,7 +90,10 @@ def op(srv: Server) -> Iterator[httpx.Client]:
 
 
 def raise_fire(op: httpx.Client, zone: str = "food-court") -> int:
-    r = op.post("/api/v1/events", json={"id": f"s{next(_ids)}", "source": "smoke-1", "type": "smoke.detected", "zone": zone})
+    r = op.post(
+        "/api/v1/events",
+        json={"id": f"s{next(_ids)}", "source": "smoke-1", "type": "smoke.detected", "zone": zone},
+    )
     assert r.status_code == 202, r.text
     found = op.get("/api/v1/alarms", params={"zone": zone, "state": "open"}).json()["alarms"]
     return int(found[0]["id"])
@@ -131,7 +140,11 @@ def test_shelved_alarm_leaves_the_queue_is_listed_and_returns_by_itself(
         me,
         {"minutes": 15, "until": "2026-07-02T14:01:40.000Z", "reason": "steward checking"},
     )
-    assert records[-1] == ("alarm-unshelved", "system:shelving", {"why": "expired", "until": "2026-07-02T14:01:40.000Z"})
+    assert records[-1] == (
+        "alarm-unshelved",
+        "system:shelving",
+        {"why": "expired", "until": "2026-07-02T14:01:40.000Z"},
+    )
 
 
 def test_unshelve_and_resolve_end_the_shelf(srv: Server, op: httpx.Client, clock: FakeClock) -> None:
@@ -153,7 +166,12 @@ def test_unshelve_and_resolve_end_the_shelf(srv: Server, op: httpx.Client, clock
 def test_a_shelved_alarm_keeps_counting_repeats(srv: Server, op: httpx.Client) -> None:
     alarm_id = raise_fire(op)
     op.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 5, "reason": "known"})
-    raise_fire_again = {"id": f"s{next(_ids)}", "source": "smoke-2", "type": "smoke.detected", "zone": "food-court"}
+    raise_fire_again = {
+        "id": f"s{next(_ids)}",
+        "source": "smoke-2",
+        "type": "smoke.detected",
+        "zone": "food-court",
+    }
     assert op.post("/api/v1/events", json=raise_fire_again).status_code == 202
     body = op.get(f"/api/v1/alarms/{alarm_id}").json()
     assert (body["state"], body["count"]) == ("shelved", 2)
@@ -163,17 +181,24 @@ def test_refusals_name_the_problem(srv: Server, op: httpx.Client) -> None:
     alarm_id = raise_fire(op)
     r = op.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 5})
     assert r.status_code == 422
-    assert r.json()["problems"] == [{"field": "reason", "value": None, "message": "required field is missing", "index": None}]
+    assert r.json()["problems"] == [
+        {"field": "reason", "value": None, "message": "required field is missing", "index": None}
+    ]
     assert op.post(f"/api/v1/alarms/{alarm_id}/unshelve").status_code == 409  # not shelved
     with srv.client(Role.VIEWER) as viewer:
-        assert viewer.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 5, "reason": "x"}).status_code == 403
+        assert (
+            viewer.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 5, "reason": "x"}).status_code
+            == 403
+        )
     op.post(f"/api/v1/alarms/{alarm_id}/resolve", json={"disposition": "handled"})
     r = op.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 5, "reason": "x"})
     assert r.status_code == 409
     assert "cannot shelve an alarm that is resolved" in r.json()["message"]
 
 
-def test_a_shelf_survives_a_restart_and_still_returns(srv: Server, op: httpx.Client, clock: FakeClock) -> None:
+def test_a_shelf_survives_a_restart_and_still_returns(
+    srv: Server, op: httpx.Client, clock: FakeClock
+) -> None:
     alarm_id = raise_fire(op)
     op.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 5, "reason": "known"})
     srv.stop()

@@ -17,20 +17,38 @@ def _setup(store: Store) -> dict[str, int]:
             alarm("k1", type="fire.suspected", zone="food-court", first=100.0, sources=["smoke-7"])
         )
         ids["crush"] = txn.insert_alarm(
-            alarm("k2", type="crowd_safety.crush_risk", zone="main-stage", first=200.0, explanation="density 5.1")
+            alarm(
+                "k2",
+                type="crowd_safety.crush_risk",
+                zone="main-stage",
+                first=200.0,
+                explanation="density 5.1",
+            )
         )
         ids["panic"] = txn.insert_alarm(
             alarm("k3", type="violence.panic_alarm", zone="gate-3", first=300.0, state=AlarmState.RESOLVED)
         )
-        ids["fault"] = txn.insert_alarm(alarm("k4", type="technical.sensor_fault", zone="car-park", first=400.0))
-        txn.append_audit(
-            AuditEntry(1.0, "olga", "alarm-commented", f"alarm:{ids['smoke']}", {"text": "Steward found a Barbecue"})
+        ids["fault"] = txn.insert_alarm(
+            alarm("k4", type="technical.sensor_fault", zone="car-park", first=400.0)
         )
         txn.append_audit(
-            AuditEntry(2.0, "olga", "alarm-resolved", f"alarm:{ids['panic']}", {"disposition": "handled", "note": "pressed by a child"})
+            AuditEntry(
+                1.0, "olga", "alarm-commented", f"alarm:{ids['smoke']}", {"text": "Steward found a Barbecue"}
+            )
+        )
+        txn.append_audit(
+            AuditEntry(
+                2.0,
+                "olga",
+                "alarm-resolved",
+                f"alarm:{ids['panic']}",
+                {"disposition": "handled", "note": "pressed by a child"},
+            )
         )
         # Not narrative: an assignment names a person, a raise record names the rule; neither is searched.
-        txn.append_audit(AuditEntry(3.0, "olga", "alarm-assigned", f"alarm:{ids['crush']}", {"to": "barbecue"}))
+        txn.append_audit(
+            AuditEntry(3.0, "olga", "alarm-assigned", f"alarm:{ids['crush']}", {"to": "barbecue"})
+        )
     return ids
 
 
@@ -67,7 +85,9 @@ def test_types_and_zones_found_by_name_count_for_their_word(store: Store) -> Non
     # The API found "brandverdacht" in fire.suspected's German name, and "court" in a zone's display name.
     search = TextSearch(("brandverdacht",), (frozenset({"fire.suspected"}),))
     assert {a.id for a in store.list_alarms(AlarmQuery(search=search))} == {ids["smoke"]}
-    search = TextSearch(("arena", "density"), (frozenset(), frozenset()), (frozenset({"main-stage"}), frozenset()))
+    search = TextSearch(
+        ("arena", "density"), (frozenset(), frozenset()), (frozenset({"main-stage"}), frozenset())
+    )
     assert {a.id for a in store.list_alarms(AlarmQuery(search=search))} == {ids["crush"]}
 
 

@@ -35,7 +35,9 @@ def check_shelve(params: Mapping[str, Any]) -> tuple[int, str]:
     if minutes is None:
         problems.append(Problem("minutes", None, "required field is missing"))
     elif isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= MAX_MINUTES:
-        problems.append(Problem("minutes", minutes, f"must be a whole number of minutes from 1 to {MAX_MINUTES}"))
+        problems.append(
+            Problem("minutes", minutes, f"must be a whole number of minutes from 1 to {MAX_MINUTES}")
+        )
     reason = _reason(params.get("reason"), problems)
     if problems or reason is None or not isinstance(minutes, int):
         raise InvalidInput(problems, "invalid shelve request")
@@ -52,7 +54,13 @@ def _reason(value: Any, problems: list[Problem]) -> str | None:
     elif len(value) > MAX_REASON:
         problems.append(Problem("reason", value[:50] + "…", f"must be at most {MAX_REASON} characters"))
     elif (found := policy.check_text(value)) is not None:
-        problems.append(Problem("reason", value, f"refused by the rights guard: {found.ground.value}: '{found.term}' ({found.reason})"))
+        problems.append(
+            Problem(
+                "reason",
+                value,
+                f"refused by the rights guard: {found.ground.value}: '{found.term}' ({found.reason})",
+            )
+        )
     else:
         return value.strip()
     return None
@@ -62,9 +70,15 @@ def check_unshelve(params: Mapping[str, Any]) -> None:
     """An unshelve takes no parameters."""
     if params:
         key = next(iter(params))
-        raise InvalidInput([Problem(key, params[key], "unknown field for unshelve")], "invalid unshelve request")
+        raise InvalidInput(
+            [Problem(key, params[key], "unknown field for unshelve")], "invalid unshelve request"
+        )
 
 
 def due(shelves: Mapping[int, float], now: float) -> list[int]:
     """Ids of the shelved alarms whose time is up at `now` (alarm id -> shelved until), earliest first."""
-    return [alarm_id for alarm_id, until in sorted(shelves.items(), key=lambda item: (item[1], item[0])) if until <= now]
+    return [
+        alarm_id
+        for alarm_id, until in sorted(shelves.items(), key=lambda item: (item[1], item[0]))
+        if until <= now
+    ]

@@ -15,15 +15,15 @@ MAX_QUERY = 200
 MAX_WORDS = 8
 
 
-def parse_search(
-    text: str, types: Iterable[AlarmType], zone_names: Mapping[str, str]
-) -> TextSearch | None:
+def parse_search(text: str, types: Iterable[AlarmType], zone_names: Mapping[str, str]) -> TextSearch | None:
     """The search for `q`; None for blank text. InvalidInput names `q`, the value and what is wrong."""
     problem = text_problem("q", text)
     if problem is not None:
         raise InvalidInput([problem], "invalid query")
     if len(text) > MAX_QUERY:
-        raise InvalidInput([Problem("q", text[:50] + "…", f"must be at most {MAX_QUERY} characters")], "invalid query")
+        raise InvalidInput(
+            [Problem("q", text[:50] + "…", f"must be at most {MAX_QUERY} characters")], "invalid query"
+        )
     words = tuple(dict.fromkeys(w.casefold() for w in text.split()))
     if not words:
         return None

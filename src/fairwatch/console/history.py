@@ -28,7 +28,9 @@ def history_routes(router: APIRouter, console: Console) -> None:
     async def silences(user: ConsoleUser = Depends(viewer)) -> Response:
         may = user.role.allows(Role.SUPERVISOR)
         cfg = {"page": "silences", "can_silence": may}
-        return console.page("silences.html", user, title="Silences", nav="silences", can_silence=may, config=cfg)
+        return console.page(
+            "silences.html", user, title="Silences", nav="silences", can_silence=may, config=cfg
+        )
 
     router.add_api_route("/history", history, methods=["GET"])
     router.add_api_route("/silences", silences, methods=["GET"])

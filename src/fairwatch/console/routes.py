@@ -17,8 +17,9 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 
 from fairwatch.access import NAME_RE, parse_role, revoke_token, save_user, set_user_disabled
 from fairwatch.console import auth, handover
-from fairwatch.console.history import history_routes
 from fairwatch.console.auth import SessionState
+from fairwatch.console.history import history_routes
+from fairwatch.console.kiosk import kiosk_routes
 from fairwatch.console.render import Pages
 from fairwatch.console.sessions import COOKIE, ConsoleContext, ConsoleUser, Sessions, SignInRefused
 from fairwatch.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthorized
@@ -197,6 +198,8 @@ def _signin_routes(router: APIRouter, console: Console) -> None:
         request: Request, user: ConsoleUser = Depends(console.signed_in(Role.VIEWER))
     ) -> Response:
         await console.checked_form(request, user)
+        if user.kiosk:
+            raise Forbidden("a kiosk display does not sign out: an admin revokes it on the Users page")
         await console.sessions.sign_out(user)
         response = RedirectResponse("/signin?signed_out=1", 303)
         response.delete_cookie(COOKIE, path="/", secure=secure, httponly=True, samesite="strict")
@@ -313,6 +316,7 @@ def _user_routes(router: APIRouter, console: Console) -> None:
     def users_page(user: ConsoleUser, status: int = 200, **values: Any) -> Response:
         users = console.ctx.store.list_users()
         tokens = console.ctx.store.list_tokens()
+        kiosks = console.ctx.store.list_kiosks()
         roles = [r.value for r in Role if r is not Role.DEVICE]
         return console.page(
             "users.html",
@@ -322,6 +326,8 @@ def _user_routes(router: APIRouter, console: Console) -> None:
             nav="users",
             users=users,
             tokens=tokens,
+            kiosks=kiosks,
+            now=console.ctx.clock.now(),
             roles=roles,
             **values,
         )
@@ -375,3 +381,4 @@ def _user_routes(router: APIRouter, console: Console) -> None:
     router.add_api_route("/users/{name}/disable", disable, methods=["POST"])
     router.add_api_route("/users/{name}/enable", enable, methods=["POST"])
     router.add_api_route("/tokens/{name}/revoke", revoke, methods=["POST"])
+    kiosk_routes(router, console, users_page)

@@ -75,7 +75,9 @@ def shelves(conn: Connection, alarm_ids: Sequence[int] | None) -> dict[int, Shel
     found: dict[int, Shelf] = {}
     ids = list(dict.fromkeys(alarm_ids))
     for i in range(0, len(ids), 900):
-        found.update((int(r.alarm_id), _shelf(r)) for r in conn.execute(q.where(s.alarm_id.in_(ids[i : i + 900]))))
+        found.update(
+            (int(r.alarm_id), _shelf(r)) for r in conn.execute(q.where(s.alarm_id.in_(ids[i : i + 900])))
+        )
     return found
 
 
@@ -84,7 +86,11 @@ def put_shelf(conn: Connection, shelf: Shelf) -> None:
     delete_shelf(conn, shelf.alarm_id)
     conn.execute(
         schema.alarm_shelves.insert().values(
-            alarm_id=shelf.alarm_id, since=shelf.since, until=shelf.until, actor=shelf.actor, reason=shelf.reason
+            alarm_id=shelf.alarm_id,
+            since=shelf.since,
+            until=shelf.until,
+            actor=shelf.actor,
+            reason=shelf.reason,
         )
     )
 

@@ -23,6 +23,7 @@ from fairwatch.store.rows import (
     AlarmLinks,
     AlarmQuery,
     CapMessage,
+    Kiosk,
     Notification,
     Occurrence,
     Session,
@@ -195,6 +196,13 @@ class MemoryStore(IncidentMemoryReads):
     def list_tokens(self) -> list[TokenInfo]:
         rows = sorted(list(self.database.tokens.values()), key=lambda t: (t[0], t[4]))
         return [TokenInfo(t[4], t[0], Role(t[1]), t[2], t[3]) for t in rows]
+
+    def list_kiosks(self) -> list[Kiosk]:
+        return [self.database.kiosks[n] for n in sorted(self.database.kiosks)]
+
+    def kiosk_by_session(self, session_hash: str) -> Kiosk | None:
+        found = [k for k in list(self.database.kiosks.values()) if k.session_hash == session_hash]
+        return found[0] if found else None
 
     def get_session(self, id_hash: str) -> Session | None:
         return self.database.sessions.get(id_hash)

@@ -121,6 +121,21 @@ class Session:
 
 
 @dataclass(frozen=True, slots=True)
+class Kiosk:
+    """A wall display's long-lived read-only session (access.py): claimed once through a one-time link (only the
+    link code's and the session id's SHA-256 are stored), not ended by idleness, ended by revocation or `expires`."""
+
+    name: str
+    created: float
+    created_by: str
+    expires: float
+    link_hash: str | None  # None once the link was used
+    link_expires: float
+    session_hash: str | None = None  # set when the link is used
+    revoked: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class StoredCheckpoint:
     """A signed checkpoint plus what extends it: the hash of record `size` and the CompactRange roots."""
 

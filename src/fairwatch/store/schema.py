@@ -154,6 +154,21 @@ sessions = Table(
     Column("last_seen", Float, nullable=False),
 )
 
+# Kiosk (wall display) sessions (access.py): read-only, long-lived, revocable. Only hashes of the one-time link
+# code and of the session id are kept, as for tokens and console sessions.
+kiosks = Table(
+    "kiosks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("created", Float, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("expires", Float, nullable=False),
+    Column("link_hash", String(64), unique=True),
+    Column("link_expires", Float, nullable=False),
+    Column("session_hash", String(64), unique=True),
+    Column("revoked", Float),
+)
+
 kv = Table(
     "kv",
     metadata,

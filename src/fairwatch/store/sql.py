@@ -40,13 +40,14 @@ from fairwatch.model import (
     Role,
     Severity,
 )
-from fairwatch.store import alarm_sql, failures, outbox, schema
+from fairwatch.store import alarm_sql, failures, kiosk_sql, outbox, schema
 from fairwatch.store.base import check_version_step
 from fairwatch.store.incident_sql import IncidentSqlReads, IncidentSqlTxn
 from fairwatch.store.rows import (
     AlarmLinks,
     AlarmQuery,
     CapMessage,
+    Kiosk,
     Notification,
     Occurrence,
     Session,
@@ -361,6 +362,14 @@ class SqlStore(IncidentSqlReads):
             rows = conn.execute(select(t.id, t.name, t.role, t.created, t.revoked).order_by(t.name, t.id))
             return [TokenInfo(r.id, r.name, Role(r.role), r.created, r.revoked) for r in rows]
 
+    def list_kiosks(self) -> list[Kiosk]:
+        with self._reader() as conn:
+            return kiosk_sql.list_kiosks(conn)
+
+    def kiosk_by_session(self, session_hash: str) -> Kiosk | None:
+        with self._reader() as conn:
+            return kiosk_sql.kiosk_by_session(conn, session_hash)
+
     def get_kv(self, key: str) -> str | None:
         with self._reader() as conn:
             row = conn.execute(select(schema.kv.c.value).where(schema.kv.c.key == key)).first()
@@ -643,6 +652,19 @@ class SqlTxn(IncidentSqlTxn):
     def delete_user_sessions(self, name: str) -> int:
         s = schema.sessions.c
         return int(self.conn.execute(delete(schema.sessions).where(s.user_name == name)).rowcount)
+
+    def get_kiosk(self, name: str) -> Kiosk | None:
+        return kiosk_sql.get_kiosk(self.conn, name)
+
+    def put_kiosk(self, kiosk: Kiosk) -> None:
+        with _unique("a kiosk link or session is stored already"):
+            kiosk_sql.put_kiosk(self.conn, kiosk)
+
+    def claim_kiosk(self, link_hash: str, session_hash: str, now: float) -> Kiosk | None:
+        return kiosk_sql.claim_kiosk(self.conn, link_hash, session_hash, now)
+
+    def revoke_kiosk(self, name: str, now: float) -> Kiosk | None:
+        return kiosk_sql.revoke_kiosk(self.conn, name, now)
 
     def upsert_user(self, user: User) -> None:
         u = schema.users.c

@@ -266,7 +266,8 @@ class Pipeline:
         self.state.begin()
         try:
             decisions = self.engine.tick(self.state, now)
-            shelved = self.alarms.shelves_due(now)  # shelved alarms whose time is up come back (alarms/shelving.py)
+            # Shelved alarms whose time is up come back in the same transaction (alarms/shelving.py).
+            shelved = self.alarms.shelves_due(now)
             if decisions or shelved:
                 with self.store.transaction() as txn:
                     if decisions:
