@@ -195,10 +195,15 @@ KIOSK_PREFIX = "kiosk:"  # a kiosk's name as a user: user names cannot hold ':',
 def create_kiosk(txn: AccessTxn, name: str, days: int, actor: str, now: float) -> str:
     """Create a kiosk (or one in place of a revoked or expired one of that name); returns the code of its one-time
     link, the only copy (only its hash is stored). Audited as kiosk-created."""
-    check_new_name(name)
+    problems: list[Problem] = []
+    try:
+        check_new_name(name)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
     if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= KIOSK_MAX_DAYS:
-        message = f"must be a whole number of days from 1 to {KIOSK_MAX_DAYS}"
-        raise InvalidInput([Problem("days", days, message)], "invalid kiosk")
+        problems.append(Problem("days", days, f"must be a whole number of days from 1 to {KIOSK_MAX_DAYS}"))
+    if problems:
+        raise InvalidInput(problems, "invalid kiosk")
     if kiosk_live(txn.get_kiosk(name), now):
         raise Conflict(f"kiosk '{name}' is live; revoke it before making a new one", "live", ["revoke"])
     code = secrets.token_urlsafe(32)

@@ -5,6 +5,7 @@ creates and expires a silence. Screenshots go to build/screenshots/ (`make scree
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -45,6 +46,7 @@ def srv(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[
     with Server(tmp_path_factory.mktemp("history") / "data", RULES, clock, site=SITE) as s:
         add_user(s, "olga", Role.OPERATOR)
         add_user(s, "sam", Role.SUPERVISOR)
+        add_user(s, "ada", Role.ADMIN)
         yield s
 
 
@@ -157,3 +159,45 @@ def test_a_refused_silence_shows_the_servers_reason(page: Page) -> None:
     page.get_by_label("Reason").fill("nothing chosen")
     page.get_by_role("button", name="Create silence").click()
     expect(page.locator("#silence-message")).to_contain_text("matchers: must name at least one of")
+
+
+def test_a_kiosk_survives_the_idle_timeout_and_cannot_act(
+    page: Page, browser: Browser, srv: Server, admin: httpx.Client, clock: FakeClock
+) -> None:
+    alarm_id = raise_alarm(admin, "smoke.detected", "main-stage")
+    sign_in(page, "ada", path="/users")
+    page.get_by_label("Display name").fill("lobby-wall")
+    page.get_by_role("button", name="Create kiosk").click()
+    link = page.get_by_label("One-time kiosk link").input_value()
+    expect(page.locator('tr[data-kiosk="lobby-wall"]')).to_contain_text("link not used yet")
+
+    wall = new_page(browser, srv)
+    try:
+        wall.goto(link)
+        expect(wall).to_have_url(re.compile(r"/kiosk$"))
+        item = wall.locator(f'#kiosk-list li[data-alarm-id="{alarm_id}"]')
+        expect(item).to_contain_text("Main Stage Arena")
+        expect(wall.locator("#live")).to_have_text("Live")
+        shot(wall, "kiosk.png")
+
+        clock.advance(31 * 60)  # a person's session would end here
+        wall.reload()
+        expect(wall).to_have_url(re.compile(r"/kiosk$"))
+        expect(item).to_be_visible()
+        expect(wall.locator("#main button")).to_have_count(0)  # nothing to press on the wall
+        expect(wall.get_by_role("button", name="Sign out")).to_have_count(0)
+        status = wall.evaluate(
+            """async (id) => (await fetch(`/api/v1/alarms/${id}/ack`, {method: "POST",
+                 headers: {"X-CSRF-Token": document.querySelector('meta[name="csrf-token"]').content}})).status""",
+            alarm_id,
+        )
+        assert status == 403  # read-only by role, whatever the page offers
+
+        sign_in(page, "ada", path="/users")  # the admin's own session did end after 31 idle minutes
+        expect(page.locator('tr[data-kiosk="lobby-wall"]')).to_contain_text("in use")
+        page.get_by_role("button", name="Revoke kiosk lobby-wall").click()
+        expect(page.locator('tr[data-kiosk="lobby-wall"]')).to_contain_text("revoked")
+        wall.reload()
+        expect(wall).to_have_url(re.compile(r"/signin"))
+    finally:
+        wall.context.close()
