@@ -29,7 +29,8 @@ from fairwatch.site import Site
 from fairwatch.store import AlarmQuery
 
 SIGNIN_COOKIE = "fw_signin"  # pre-session cookie: the sign-in form's CSRF token is derived from it
-_ACTIVE = (AlarmState.OPEN.value, AlarmState.ACKNOWLEDGED.value)
+# Open in the handover's sense: still to be handled, shelved ones included (the next shift must know what is parked).
+_ACTIVE = (AlarmState.OPEN.value, AlarmState.ACKNOWLEDGED.value, AlarmState.SHELVED.value)
 
 
 class Console:
