@@ -33,7 +33,9 @@ def srv(tmp_path: Path) -> Iterator[Server]:
     ],
     ids=["viewer-history", "operator-history", "viewer-silences", "supervisor-silences"],
 )
-def test_pages_offer_what_the_role_may_do(srv: Server, user: str, path: str, present: str, absent: str) -> None:
+def test_pages_offer_what_the_role_may_do(
+    srv: Server, user: str, path: str, present: str, absent: str
+) -> None:
     client, _ = sign_in(srv, user)
     page = client.get(path, headers=HTML)
     assert page.status_code == 200

@@ -63,7 +63,9 @@ def claim(srv: Server, link: str) -> httpx.Client:
 
 def test_a_kiosk_survives_idleness_and_the_shift_limit_but_cannot_act(srv: Server, clock: FakeClock) -> None:
     with srv.client(Role.DEVICE) as device:
-        device.post("/api/v1/events", json={"source": "smoke-1", "type": "smoke.detected", "zone": "food-court"})
+        device.post(
+            "/api/v1/events", json={"source": "smoke-1", "type": "smoke.detected", "zone": "food-court"}
+        )
     link = make_kiosk(admin_client(srv))
     assert link.startswith(f"{srv.url}/kiosk/claim?code=")
     display = claim(srv, link)
@@ -112,7 +114,9 @@ def test_revoking_signs_the_display_out_at_once_and_is_audited(srv: Server) -> N
     assert display.get("/api/v1/alarms").status_code == 401
     assert display.get("/kiosk", headers=HTML).headers["location"] == "/signin?next=%2Fkiosk"
     with sqlite3.connect(srv.data / "fairwatch.db") as conn:
-        actions = [r[0] for r in conn.execute("SELECT action FROM audit WHERE object = 'kiosk:lobby' ORDER BY seq")]
+        actions = [
+            r[0] for r in conn.execute("SELECT action FROM audit WHERE object = 'kiosk:lobby' ORDER BY seq")
+        ]
     assert actions == ["kiosk-created", "kiosk-claimed", "kiosk-revoked"]
     again = make_kiosk(admin)  # a revoked name may be used again, with a new link
     claim(srv, again)
@@ -132,7 +136,9 @@ def test_a_live_kiosk_name_cannot_be_made_twice_and_bad_input_is_named(srv: Serv
 
 def test_the_cli_prints_only_the_link(tmp_path: Path) -> None:
     data = tmp_path / "data"
-    result = CliRunner().invoke(cli, ["kiosk", "create", "--name", "gate-wall", "--data", str(data), "--url", "http://10.0.0.5:8470"])
+    result = CliRunner().invoke(
+        cli, ["kiosk", "create", "--name", "gate-wall", "--data", str(data), "--url", "http://10.0.0.5:8470"]
+    )
     assert result.exit_code == 0, result.output
     assert re.fullmatch(r"http://10\.0\.0\.5:8470/kiosk/claim\?code=[A-Za-z0-9_-]{43}\n", result.stdout)
     again = CliRunner().invoke(cli, ["kiosk", "create", "--name", "gate-wall", "--data", str(data)])
