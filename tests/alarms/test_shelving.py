@@ -163,6 +163,19 @@ def test_unshelve_and_resolve_end_the_shelf(srv: Server, op: httpx.Client, clock
     assert op.get("/api/v1/alarms", params={"state": "shelved"}).json()["alarms"] == []
 
 
+def test_a_shelved_alarm_may_be_assigned_and_commented_and_still_returns(
+    srv: Server, op: httpx.Client, clock: FakeClock
+) -> None:
+    alarm_id = raise_fire(op)
+    op.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 5, "reason": "known"})
+    assert op.post(f"/api/v1/alarms/{alarm_id}/assign", json={"to": "steward-7"}).json()["state"] == "shelved"
+    body = op.post(f"/api/v1/alarms/{alarm_id}/comment", json={"text": "on it"}).json()
+    assert (body["state"], body["shelf"]["reason"]) == ("shelved", "known")
+    clock.advance(300)
+    srv.tick()
+    assert op.get(f"/api/v1/alarms/{alarm_id}").json()["state"] == "open"
+
+
 def test_a_shelved_alarm_keeps_counting_repeats(srv: Server, op: httpx.Client) -> None:
     alarm_id = raise_fire(op)
     op.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 5, "reason": "known"})

@@ -12,7 +12,15 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from fairwatch.access import claim_kiosk, create_kiosk, kiosk_live
+from fairwatch.access import (
+    Principal,
+    claim_kiosk,
+    create_kiosk,
+    kiosk_live,
+    revoke_kiosk,
+    still_valid,
+    token_hash,
+)
 from fairwatch.cli import cli
 from fairwatch.clock import FakeClock
 from fairwatch.errors import Conflict, InvalidInput, NotFound
@@ -158,7 +166,13 @@ def test_kiosk_rules_with_plain_numbers() -> None:
                 create_kiosk(txn, "other", bad, "ada", T0)
         with pytest.raises(NotFound):
             claim_kiosk(txn, "not-the-code", None, T0)
-        _, kiosk = claim_kiosk(txn, code, "10.0.0.9", T0)
+        session_id, kiosk = claim_kiosk(txn, code, "10.0.0.9", T0)
     assert kiosk_live(kiosk, T0 + 2 * 86400 - 1) and not kiosk_live(kiosk, T0 + 2 * 86400)
+    # A kiosk's live stream is checked at every heartbeat like a person's: idleness never ends it, revocation does.
+    principal = Principal("kiosk:lobby", Role.VIEWER, "kiosk", token_hash(session_id))
+    assert still_valid(store, principal, T0 + 86400)
+    with store.transaction() as txn:
+        assert revoke_kiosk(txn, "lobby", "ada", T0 + 10) == token_hash(session_id)
+    assert not still_valid(store, principal, T0 + 11)
     assert not kiosk_live(Kiosk("x", T0, "ada", T0 + 99, None, T0, revoked=T0 + 1), T0 + 2)
     assert not kiosk_live(None, T0)

@@ -264,7 +264,7 @@ class AlarmService:
             until = now + details["minutes"] * 60
             txn.put_shelf(Shelf(alarm.id, now, until, actor, details["reason"]))
             self._staged.shelves[alarm.id] = until
-        elif alarm.id in self._shelf_times():
+        elif alarm.state is not AlarmState.SHELVED and alarm.id in self._shelf_times():
             txn.delete_shelf(alarm.id)
             self._staged.shelves[alarm.id] = None
 
