@@ -14,6 +14,7 @@ const message = document.getElementById("history-message");
 const FIELDS = ["q", "state", "severity", "zone", "from", "to"];
 let next = null;
 let shown = 0;
+let asked = 0; // the latest search asked for: an older answer arriving late is dropped
 
 function fill(select, values) {
   select.append(...values.map(([v, text]) => el("option", { value: v, text })));
@@ -62,9 +63,11 @@ function row(a) {
 async function search(again = false) {
   const q = apiQuery();
   if (again && next) q.set("cursor", next);
+  const mine = ++asked;
   more.disabled = true;
   try {
     const data = await api(`/api/v1/alarms?${q}`);
+    if (mine !== asked) return;
     if (!again) { body.replaceChildren(); shown = 0; }
     body.append(...data.alarms.map(row));
     shown += data.alarms.length;
@@ -82,12 +85,15 @@ async function search(again = false) {
   announce(count.textContent);
 }
 
-form.addEventListener("submit", (e) => {
-  e.preventDefault();
+function run() {
   const kept = new URLSearchParams(FIELDS.filter((f) => form[f].value).map((f) => [f, form[f].value]));
   history.replaceState(null, "", `?${kept}`);
   search();
-});
+}
+let typing = null;
+form.addEventListener("submit", (e) => { e.preventDefault(); clearTimeout(typing); run(); });
+form.addEventListener("change", () => { clearTimeout(typing); run(); });
+form.q.addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(run, 300); }); // results follow typing
 more.addEventListener("click", () => search(true));
 
 // -- shelved alarms ---------------------------------------------------------------------------------------
