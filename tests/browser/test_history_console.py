@@ -132,6 +132,22 @@ def test_shelve_from_the_alarm_page_then_it_returns_by_itself(
     expect(row).to_contain_text("Unacknowledged")
 
 
+def test_the_live_queue_drops_a_shelved_alarm_and_takes_it_back(
+    page: Page, admin: httpx.Client, srv: Server, clock: FakeClock
+) -> None:
+    alarm_id = raise_alarm(admin, "panic.pressed", "second-stage")
+    sign_in(page, "olga")
+    row = page.locator(f'#queue-body tr[data-id="{alarm_id}"]')
+    expect(row).to_have_count(1)
+    r = admin.post(f"/api/v1/alarms/{alarm_id}/shelve", json={"minutes": 20, "reason": "known fault"})
+    assert r.status_code == 200
+    expect(row).to_have_count(0)  # over the live stream, without a reload
+    clock.advance(20 * 60)  # (less than the 30 idle minutes that would end olga's session)
+    srv.tick()
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("Unacknowledged")
+
+
 def test_a_supervisor_creates_and_expires_a_silence(page: Page, browser: Browser, srv: Server) -> None:
     sign_in(page, "sam", path="/silences")
     page.get_by_label("Zone").select_option(label="Food Court")
