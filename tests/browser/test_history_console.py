@@ -82,7 +82,12 @@ def test_a_resolved_alarm_is_found_by_a_word_in_its_comment(page: Page, admin: h
     other = raise_alarm(admin, "smoke.detected", "second-stage")
     admin.post(f"/api/v1/alarms/{other}/resolve", json={"disposition": "handled", "note": "smoke machine"})
 
-    sign_in(page, "olga", path="/history")
+    sign_in(page, "olga")
+    page.get_by_label("Search").fill("barbecue")  # the top bar's box, on every page, leads to /history
+    page.get_by_label("Search").press("Enter")
+    expect(page).to_have_url(re.compile(r"/history\?q=barbecue&state=$"))
+    expect(page.locator("#history-body tr")).to_have_count(1)
+    page.goto("/history")
     rows = page.locator("#history-body tr")
     expect(rows).to_have_count(2)  # resolved alarms by default
     page.get_by_label("Search").fill("Barbecue")
@@ -185,6 +190,7 @@ def test_a_kiosk_survives_the_idle_timeout_and_cannot_act(
 ) -> None:
     alarm_id = raise_alarm(admin, "smoke.detected", "main-stage")
     sign_in(page, "ada", path="/users")
+    shot(page, "users-kiosk.png")
     page.get_by_label("Display name").fill("lobby-wall")
     page.get_by_role("button", name="Create kiosk").click()
     link = page.get_by_label("One-time kiosk link").input_value()
