@@ -52,9 +52,8 @@ class _Staged:
     changes: list[AlarmChange] = field(default_factory=list)
     parents: dict[int, int | None] = field(default_factory=dict)  # alarm id -> flood parent, as now known
     flood: FloodIndex | None = None  # open alarms by flood group, built on the first new alarm
-    shelves: dict[int, float | None] = field(
-        default_factory=dict
-    )  # alarm id -> shelved until (None: returned)
+    # Alarm id -> shelved until, or None when its shelf was taken down in this transaction.
+    shelves: dict[int, float | None] = field(default_factory=dict)
 
 
 class AlarmService:
