@@ -224,7 +224,9 @@ def test_a_kiosk_survives_the_idle_timeout_and_cannot_act(
         expect(again.locator('tr[data-kiosk="lobby-wall"]')).to_contain_text("in use")
         again.get_by_role("button", name="Revoke kiosk lobby-wall").click()
         expect(again.locator('tr[data-kiosk="lobby-wall"]')).to_contain_text("revoked")
-        expect(wall).to_have_url(re.compile(r"/signin"))  # its stream ended: the display went to sign-in by itself
+        expect(wall).to_have_url(
+            re.compile(r"/signin")
+        )  # its stream ended: the display went to sign-in by itself
         again.context.close()
     finally:
         wall.context.close()

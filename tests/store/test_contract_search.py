@@ -1,11 +1,11 @@
-"""Free-text search, time range and shelves: the same answers from memory, SQLite and PostgreSQL."""
+"""Free-text search, time range, shelves and kiosks: the same answers from memory, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 
 from fairwatch.model import AlarmState, AuditEntry
-from fairwatch.store import AlarmQuery, Shelf, Store, TextSearch
+from fairwatch.store import AlarmQuery, Kiosk, Shelf, Store, TextSearch
 from tests.store.conftest import alarm
 
 
@@ -130,3 +130,25 @@ def test_a_rolled_back_shelf_is_gone(store: Store) -> None:
         txn.put_shelf(Shelf(one, 10.0, 70.0, "olga", "x"))
         raise RuntimeError("boom")
     assert store.shelves() == {}
+
+
+def test_kiosks_are_claimed_once_and_revoked(store: Store) -> None:
+    with store.transaction() as txn:
+        txn.put_kiosk(Kiosk("lobby", 10.0, "ada", 1000.0, "link-1", 100.0))
+        txn.put_kiosk(Kiosk("gate", 10.0, "ada", 1000.0, "link-2", 100.0))
+    with store.transaction() as txn:
+        assert txn.claim_kiosk("link-1", "session-1", 99.0) == Kiosk(
+            "lobby", 10.0, "ada", 1000.0, None, 100.0, "session-1"
+        )
+        assert txn.claim_kiosk("link-1", "session-x", 99.0) is None  # once
+        assert txn.claim_kiosk("link-2", "session-2", 100.0) is None  # the link expired
+    assert store.kiosk_by_session("session-1") == Kiosk(
+        "lobby", 10.0, "ada", 1000.0, None, 100.0, "session-1"
+    )
+    assert [k.name for k in store.list_kiosks()] == ["gate", "lobby"]
+    with store.transaction() as txn:
+        assert txn.revoke_kiosk("lobby", 200.0) is not None
+        assert txn.revoke_kiosk("lobby", 201.0) is None  # not live any more
+        assert txn.revoke_kiosk("nobody", 201.0) is None
+    revoked = store.kiosk_by_session("session-1")
+    assert revoked is not None and revoked.revoked == 200.0
