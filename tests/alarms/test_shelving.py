@@ -16,6 +16,8 @@ from fairwatch.clock import FakeClock
 from fairwatch.errors import InvalidInput
 from fairwatch.model import Role
 from tests.harness import Server
+from tests.notify.conftest import HookServer
+from tests.notify.test_escalation import DUTY, RAISED, SAFETY, Bench
 
 RULES = """
 rules:
@@ -220,3 +222,24 @@ def test_a_shelf_survives_a_restart_and_still_returns(
     srv.tick()
     with srv.client(Role.OPERATOR) as again:
         assert again.get(f"/api/v1/alarms/{alarm_id}").json()["state"] == "open"
+
+
+def test_no_escalation_while_shelved_then_it_resumes(tmp_path: Path) -> None:
+    """Through a real notification file and receiver: shelving sends nothing and stops the escalation levels;
+    back from the shelf, the levels it passed while shelved (it has been unacknowledged all along) go out."""
+    with HookServer([]) as hook:
+        bench = Bench(tmp_path, hook).start()
+        try:
+            bench.raise_alarm()
+            assert bench.run() == [RAISED]
+            bench.at(2)
+            bench.act("shelve", minutes=30, reason="steward on site")
+            assert bench.run() == []  # `shelved` is not a notification kind: the reason stays inside
+            bench.at(20)
+            assert bench.run() == []  # levels 1 (5 min) and 2 (15 min) are not sent while shelved
+            bench.at(32)
+            assert bench.srv is not None
+            bench.srv.tick()
+            assert bench.run() == [DUTY, SAFETY]
+        finally:
+            bench.stop()
