@@ -15,9 +15,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from fairwatch import policy
-from fairwatch.errors import InvalidInput, NotFound, Problem
+from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem
 from fairwatch.model import AuditEntry, Role
-from fairwatch.store import AccessTxn, SessionReads, User
+from fairwatch.store import AccessTxn, Kiosk, SessionReads, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +29,7 @@ class Principal:
 
     name: str
     role: Role
-    via: str  # "token" or "session"
+    via: str  # "token", "session" or "kiosk"
     key: str = ""
     user: str | None = None  # the console user behind a session
 
@@ -176,9 +176,11 @@ def session_state(created: float, last_seen: float, now: float) -> SessionState:
 
 def still_valid(store: SessionReads, principal: Principal, now: float) -> bool:
     """True while the credential behind `principal` still works: the token is not revoked (read fresh, not from a
-    cache), or the session exists, has not ended, and its user is enabled with the same role."""
+    cache), the kiosk is live, or the session exists, has not ended, and its user is enabled with the same role."""
     if principal.via == "token":
         return store.token_role(principal.key) is principal.role
+    if principal.via == "kiosk":
+        return kiosk_live(store.kiosk_by_session(principal.key), now)
     if principal.via != "session":
         return False
     row = store.get_session(principal.key)
@@ -186,6 +188,66 @@ def still_valid(store: SessionReads, principal: Principal, now: float) -> bool:
         return False
     user = store.get_user(row.user)
     return user is not None and not user.disabled and user.role is principal.role
+
+
+# -- kiosks: wall displays with a long-lived, read-only session ---------------------------------------------------
+KIOSK_LINK_TTL = 24 * 3600  # the one-time link must be opened on the display within a day
+KIOSK_DAYS = 30
+KIOSK_MAX_DAYS = 365
+KIOSK_ROLE = (
+    Role.VIEWER
+)  # read-only by role: every write the API and the console offer needs operator or more
+KIOSK_PREFIX = "kiosk:"  # a kiosk's name as a user: user names cannot hold ':', so it is never a person's
+
+
+def create_kiosk(txn: AccessTxn, name: str, days: int, actor: str, now: float) -> str:
+    """Create a kiosk (or one in place of a revoked or expired one of that name); returns the code of its one-time
+    link, the only copy (only its hash is stored). Audited as kiosk-created."""
+    problems: list[Problem] = []
+    try:
+        check_new_name(name)
+    except InvalidInput as exc:
+        problems.extend(exc.problems)
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= KIOSK_MAX_DAYS:
+        problems.append(Problem("days", days, f"must be a whole number of days from 1 to {KIOSK_MAX_DAYS}"))
+    if problems:
+        raise InvalidInput(problems, "invalid kiosk")
+    if kiosk_live(txn.get_kiosk(name), now):
+        raise Conflict(f"kiosk '{name}' is live; revoke it before making a new one", "live", ["revoke"])
+    code = secrets.token_urlsafe(32)
+    txn.put_kiosk(Kiosk(name, now, actor, now + days * 86400, token_hash(code), now + KIOSK_LINK_TTL))
+    txn.append_audit(AuditEntry(now, actor, "kiosk-created", f"kiosk:{name}", {"days": days}))
+    return code
+
+
+def claim_kiosk(txn: AccessTxn, code: str, client: str | None, now: float) -> tuple[str, Kiosk]:
+    """Use a one-time link: a new session id (the only copy) and the kiosk. NotFound when the link was used, has
+    expired or its kiosk was revoked. Audited as kiosk-claimed."""
+    session_id = secrets.token_urlsafe(32)
+    kiosk = txn.claim_kiosk(token_hash(code), token_hash(session_id), now)
+    if kiosk is None:
+        raise NotFound(
+            "this kiosk link was used already, has expired or was revoked: ask an admin for a new one"
+        )
+    who = KIOSK_PREFIX + kiosk.name
+    txn.append_audit(AuditEntry(now, who, "kiosk-claimed", f"kiosk:{kiosk.name}", {"client": client}))
+    return session_id, kiosk
+
+
+def revoke_kiosk(txn: AccessTxn, name: str, actor: str, now: float) -> str | None:
+    """Revoke a kiosk: its session stops working at once. Returns the session's hash (to end its streams), None if
+    its link was never used. NotFound when no live kiosk has that name. Audited as kiosk-revoked."""
+    check_name(name)
+    before = txn.revoke_kiosk(name, now)
+    if before is None:
+        raise NotFound(f"no live kiosk named '{name}'")
+    txn.append_audit(AuditEntry(now, actor, "kiosk-revoked", f"kiosk:{name}", {}))
+    return before.session_hash
+
+
+def kiosk_live(kiosk: Kiosk | None, now: float) -> bool:
+    """True while a kiosk may be used: not revoked and not past its end. Idleness never ends it."""
+    return kiosk is not None and kiosk.revoked is None and now < kiosk.expires
 
 
 def hash_password(password: str) -> str:

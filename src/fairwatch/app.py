@@ -145,6 +145,7 @@ class App:
             revocations=RevocationMarker.in_data(settings.data),
             schemas=cfg.schemas,
             zones=cfg.site.zone_ids if cfg.site is not None else None,
+            zone_names={z.id: z.name for z in cfg.site.zones} if cfg.site is not None else {},
         )
         ctx.change_listeners = listeners
         if cfg.site is not None:  # live crowd measures for the console map, fed after each commit

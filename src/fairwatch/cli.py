@@ -15,10 +15,13 @@ import typer
 
 from fairwatch import __version__, config, server
 from fairwatch.access import (
+    KIOSK_DAYS,
     NAME_RE,
     RevocationMarker,
+    create_kiosk,
     create_token,
     parse_role,
+    revoke_kiosk,
     revoke_token,
     save_user,
     set_user_disabled,
@@ -26,7 +29,8 @@ from fairwatch.access import (
 from fairwatch.app import App, open_store
 from fairwatch.clock import SystemClock
 from fairwatch.console.routes import PEOPLE_ONLY
-from fairwatch.errors import ConfigError, InvalidInput, NotFound, Problem, StoreUnavailable
+from fairwatch.console.kiosk import claim_url
+from fairwatch.errors import ConfigError, Conflict, InvalidInput, NotFound, Problem, StoreUnavailable
 from fairwatch.field import FieldDesk, link
 from fairwatch.field.service import field_link
 from fairwatch.model import Role
@@ -60,6 +64,10 @@ field_cli = typer.Typer(help="Field units and their phones' one-time sign-in lin
 cli.add_typer(field_cli, name="field")
 user_cli = typer.Typer(help="Console users (people who sign in to the web console).", no_args_is_help=True)
 cli.add_typer(user_cli, name="user")
+kiosk_cli = typer.Typer(
+    help="Kiosk (wall display) sessions: read-only, long-lived, revocable.", no_args_is_help=True
+)
+cli.add_typer(kiosk_cli, name="kiosk")
 
 T = TypeVar("T")
 SchemasOpt = Annotated[
@@ -472,6 +480,34 @@ def user_enable(
     typer.echo(f"user {name} enabled")
 
 
+@kiosk_cli.command("create")
+def kiosk_create(
+    name: Annotated[str, typer.Option(help="The display's name: letters, digits, _ . @ -")],
+    days: Annotated[int, typer.Option(help="How long the display stays signed in (1-365).")] = KIOSK_DAYS,
+    url: Annotated[
+        str | None,
+        typer.Option(help="The server's address as the display reaches it; default http://HOST:PORT."),
+    ] = None,
+    data: DataOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Make a kiosk; prints its one-time link alone on stdout (open it on the display within a day)."""
+    settings = _settings(data=data, database_url=database_url)
+    code = _access_change(data, database_url, lambda txn, now: create_kiosk(txn, name, days, "cli", now))
+    typer.echo(claim_url(url or f"http://{settings.host}:{settings.port}", code))
+
+
+@kiosk_cli.command("revoke")
+def kiosk_revoke(
+    name: Annotated[str, typer.Argument(help="The display's name.")],
+    data: DataOpt = None,
+    database_url: DatabaseOpt = None,
+) -> None:
+    """Revoke a kiosk: its display is signed out at its next request, and its live stream within a heartbeat."""
+    _access_change(data, database_url, lambda txn, now: revoke_kiosk(txn, name, "cli", now))
+    typer.echo(f"kiosk {name} revoked")
+
+
 def _access_change(data: Path | None, database_url: str | None, change: Callable[[Txn, float], T]) -> T:
     """Run one audited access change in a transaction; a bad name or unknown token/user exits 2 with one line.
     Once committed, the revocation marker tells a server on the same data directory to drop its token cache."""
@@ -486,7 +522,7 @@ def _access_change(data: Path | None, database_url: str | None, change: Callable
         for p in exc.problems:
             typer.echo(f"{p.field}: {p.message} (got {p.value!r})", err=True)
         raise typer.Exit(2) from None
-    except NotFound as exc:
+    except (NotFound, Conflict) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     finally:

@@ -9,6 +9,7 @@ from fairwatch.errors import Conflict
 from fairwatch.model import AlarmState
 
 OPEN, ACK, RES = AlarmState.OPEN, AlarmState.ACKNOWLEDGED, AlarmState.RESOLVED
+SHELF = AlarmState.SHELVED
 
 TABLE = [
     (OPEN, Action.ACK, ACK),
@@ -26,6 +27,20 @@ TABLE = [
     (RES, Action.COMMENT, RES),
     (RES, Action.RESOLVE, None),
     (RES, Action.REOPEN, OPEN),
+    # Shelving (ISA-18.2): from either active state; back unacknowledged, whatever it was before.
+    (OPEN, Action.SHELVE, SHELF),
+    (ACK, Action.SHELVE, SHELF),
+    (RES, Action.SHELVE, None),
+    (SHELF, Action.SHELVE, None),
+    (SHELF, Action.UNSHELVE, OPEN),
+    (SHELF, Action.ACK, None),
+    (SHELF, Action.ASSIGN, SHELF),
+    (SHELF, Action.COMMENT, SHELF),
+    (SHELF, Action.RESOLVE, RES),
+    (SHELF, Action.REOPEN, None),
+    (OPEN, Action.UNSHELVE, None),
+    (ACK, Action.UNSHELVE, None),
+    (RES, Action.UNSHELVE, None),
 ]
 
 

@@ -101,9 +101,9 @@ def test_operator_actions_and_history(srv: Server, op: httpx.Client) -> None:
     assert r.status_code == 409
     assert r.json() == {
         "error": "conflict",
-        "message": "cannot ack an alarm that is acknowledged; allowed actions: assign, comment, resolve",
+        "message": "cannot ack an alarm that is acknowledged; allowed actions: assign, comment, resolve, shelve",
         "state": "acknowledged",
-        "allowed": ["assign", "comment", "resolve"],
+        "allowed": ["assign", "comment", "resolve", "shelve"],
     }
     assert op.post(f"/api/v1/alarms/{aid}/assign", json={"to": "steward-7"}).json()["assignee"] == "steward-7"
     op.post(f"/api/v1/alarms/{aid}/comment", json={"text": "team on the way"})

@@ -71,9 +71,9 @@ def test_csrf_token_belongs_to_its_session() -> None:
     ("role", "expected"),
     [
         (Role.VIEWER, []),
-        (Role.OPERATOR, ["ack", "assign", "comment", "resolve"]),
-        (Role.SUPERVISOR, ["ack", "assign", "comment", "resolve", "reopen"]),
-        (Role.ADMIN, ["ack", "assign", "comment", "resolve", "reopen"]),
+        (Role.OPERATOR, ["ack", "assign", "comment", "resolve", "shelve", "unshelve"]),
+        (Role.SUPERVISOR, ["ack", "assign", "comment", "resolve", "reopen", "shelve", "unshelve"]),
+        (Role.ADMIN, ["ack", "assign", "comment", "resolve", "reopen", "shelve", "unshelve"]),
     ],
     ids=["viewer", "operator", "supervisor", "admin"],
 )

@@ -16,11 +16,14 @@ class Action(StrEnum):
     COMMENT = "comment"
     RESOLVE = "resolve"
     REOPEN = "reopen"
+    SHELVE = "shelve"
+    UNSHELVE = "unshelve"
 
 
 _ALLOWED: dict[AlarmState, tuple[Action, ...]] = {
-    AlarmState.OPEN: (Action.ACK, Action.ASSIGN, Action.COMMENT, Action.RESOLVE),
-    AlarmState.ACKNOWLEDGED: (Action.ASSIGN, Action.COMMENT, Action.RESOLVE),
+    AlarmState.OPEN: (Action.ACK, Action.ASSIGN, Action.COMMENT, Action.RESOLVE, Action.SHELVE),
+    AlarmState.ACKNOWLEDGED: (Action.ASSIGN, Action.COMMENT, Action.RESOLVE, Action.SHELVE),
+    AlarmState.SHELVED: (Action.ASSIGN, Action.COMMENT, Action.RESOLVE, Action.UNSHELVE),
     AlarmState.RESOLVED: (Action.COMMENT, Action.REOPEN),
 }
 
@@ -30,6 +33,9 @@ _NEXT: dict[Action, AlarmState | None] = {
     Action.COMMENT: None,
     Action.RESOLVE: AlarmState.RESOLVED,
     Action.REOPEN: AlarmState.OPEN,
+    Action.SHELVE: AlarmState.SHELVED,
+    # A shelved alarm comes back unacknowledged, whatever it was before: it must be seen (and sound) again.
+    Action.UNSHELVE: AlarmState.OPEN,
 }
 
 

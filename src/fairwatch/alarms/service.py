@@ -11,11 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from fairwatch.alarms import dedupe
+from fairwatch.alarms import dedupe, shelving
 from fairwatch.alarms.dedupe import Change
 from fairwatch.alarms.flood import FloodMember, flood_parent
 from fairwatch.alarms.lifecycle import Action, allowed_actions, transition
 from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem, StaleWrite
+from fairwatch.events.validate import rfc3339
 from fairwatch.model import (
     Alarm,
     AlarmState,
@@ -25,7 +26,7 @@ from fairwatch.model import (
     Disposition,
 )
 from fairwatch.rules.explain import public_group
-from fairwatch.store import AlarmReads, AlarmTxn, Occurrence
+from fairwatch.store import AlarmReads, AlarmTxn, Occurrence, Shelf
 
 MAX_NOTE = 4000
 
@@ -51,6 +52,8 @@ class _Staged:
     changes: list[AlarmChange] = field(default_factory=list)
     parents: dict[int, int | None] = field(default_factory=dict)  # alarm id -> flood parent, as now known
     flood: FloodIndex | None = None  # open alarms by flood group, built on the first new alarm
+    # Alarm id -> shelved until, or None when its shelf was taken down in this transaction.
+    shelves: dict[int, float | None] = field(default_factory=dict)
 
 
 class AlarmService:
@@ -64,6 +67,8 @@ class AlarmService:
         self.parents: dict[int, int] = {i: p.parent_id for i, p in links.items() if p.parent_id is not None}
         self.flood_threshold = flood_threshold
         self.flood_window = flood_window
+        # Shelved alarms (alarm id -> until when), so the tick knows without a query when one is due back.
+        self.shelves: dict[int, float] = {i: s.until for i, s in store.shelves().items()}
         self._staged = _Staged()
         # RS-9: types the policy or integrity check at start refused; their RAISE decisions are dropped.
         self.blocked_types: frozenset[str] = frozenset()
@@ -196,7 +201,7 @@ class AlarmService:
         if alarm is None:
             raise NotFound(f"alarm {alarm_id} not found")
         new_state = transition(alarm.state, action)
-        details = _action_details(action, params)
+        details = _details(action, params, now)
         if action is Action.REOPEN and txn.open_alarm_for_key(alarm.key) is not None:
             raise Conflict(
                 f"cannot reopen alarm {alarm_id}: another alarm for the same key is open",
@@ -243,11 +248,55 @@ class AlarmService:
             version=alarm.version + 1,
         )
         self._update(txn, alarm, alarm.version - 1)
+        self._shelve(txn, alarm, action, actor, details, now)
         kind = _PAST[action]
         self._audit(txn, f"alarm-{kind}", alarm, actor, now, details)
         self._emit(kind, alarm, actor, now, details)
         self._staged.touched[alarm.key] = alarm
         return alarm
+
+    def _shelve(
+        self, txn: AlarmTxn, alarm: Alarm, action: Action, actor: str, details: dict[str, Any], now: float
+    ) -> None:
+        """Put up the shelf of an alarm just shelved; take it down when a shelved alarm leaves the state."""
+        if action is Action.SHELVE:
+            until = now + details["minutes"] * 60
+            txn.put_shelf(Shelf(alarm.id, now, until, actor, details["reason"]))
+            self._staged.shelves[alarm.id] = until
+        elif alarm.state is not AlarmState.SHELVED and alarm.id in self._shelf_times():
+            txn.delete_shelf(alarm.id)
+            self._staged.shelves[alarm.id] = None
+
+    def _shelf_times(self) -> dict[int, float]:
+        """Shelved alarms as this transaction sees them: alarm id -> shelved until."""
+        times = dict(self.shelves)
+        for alarm_id, until in self._staged.shelves.items():
+            if until is None:
+                times.pop(alarm_id, None)
+            else:
+                times[alarm_id] = until
+        return times
+
+    def shelves_due(self, now: float) -> bool:
+        """True when a shelved alarm's time is up at `now` (no I/O: the tick asks before opening a transaction)."""
+        return bool(shelving.due(self.shelves, now))
+
+    def return_shelved(self, txn: AlarmTxn, now: float) -> int:
+        """Bring back every shelved alarm whose time is up at `now`, unacknowledged; returns how many."""
+        times = self._shelf_times()
+        returned = 0
+        for alarm_id in shelving.due(times, now):
+            alarm = txn.get_alarm(alarm_id)
+            if alarm is None or alarm.state is not AlarmState.SHELVED:  # resolved or purged meanwhile
+                txn.delete_shelf(alarm_id)
+                self._staged.shelves[alarm_id] = None
+                continue
+            details = {"why": "expired", "until": rfc3339(times[alarm_id])}
+            self._staged.flood = None
+            parent = txn.parent_of(alarm_id)
+            self._apply(txn, alarm, Action.UNSHELVE, AlarmState.OPEN, shelving.ACTOR, details, now, parent)
+            returned += 1
+        return returned
 
     def _update(self, txn: AlarmTxn, alarm: Alarm, read_at: int) -> None:
         """Write the alarm if its row is still at version `read_at`; on StaleWrite (another writer changed it)
@@ -276,6 +325,11 @@ class AlarmService:
                     del self.open[key]
             else:
                 self.open[key] = alarm
+        for alarm_id, until in self._staged.shelves.items():
+            if until is None:
+                self.shelves.pop(alarm_id, None)
+            else:
+                self.shelves[alarm_id] = until
         changes = self._staged.changes
         self._staged = _Staged()
         return changes
@@ -300,9 +354,22 @@ _PAST = {
     Action.COMMENT: "commented",
     Action.RESOLVE: "resolved",
     Action.REOPEN: "reopened",
+    Action.SHELVE: "shelved",
+    Action.UNSHELVE: "unshelved",
 }
 
 _DISPOSITIONS = ", ".join(d.value for d in Disposition)
+
+
+def _details(action: Action, params: dict[str, Any], now: float) -> dict[str, Any]:
+    """An action's checked parameters as its audit record and change carry them."""
+    if action is Action.SHELVE:
+        minutes, reason = shelving.check_shelve(params)
+        return {"minutes": minutes, "until": rfc3339(now + minutes * 60), "reason": reason}
+    if action is Action.UNSHELVE:
+        shelving.check_unshelve(params)
+        return {"why": "unshelved"}
+    return _action_details(action, params)
 
 
 def _action_details(action: Action, params: dict[str, Any]) -> dict[str, Any]:

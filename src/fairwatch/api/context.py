@@ -50,6 +50,7 @@ class Context:
     schemas: Catalogue = field(default_factory=builtin)
     zones: frozenset[str] | None = None
     measures: Board | None = None  # live crowd measures of the site (api/zones.py); None without a site
+    zone_names: dict[str, str] = field(default_factory=dict)  # zone id -> display name (free-text search)
     # The console, when mounted, signs session users in and renders error pages for browsers:
     session_lookup: Callable[[Request], Principal | None] | None = None
     html_error: Callable[[Request, int, dict[str, Any]], Response | None] | None = None

@@ -112,7 +112,43 @@ ACTION_BODIES: dict[str, dict[str, Any]] = {
         }
     ),
     "reopen": _body({"required": ["reason"], "properties": {"reason": _text(minLength=1)}}),
+    "shelve": _body(
+        {
+            "required": ["minutes", "reason"],
+            "properties": {
+                "minutes": {"type": "integer", "minimum": 1, "maximum": 720},
+                "reason": _text(1000, minLength=1),
+            },
+        }
+    ),
+    "unshelve": _body({"properties": {}}),
 }
+
+
+def _query(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+# GET /api/v1/alarms reads its filters itself (one 422 naming the parameter); described here.
+LIST_PARAMETERS: list[dict[str, Any]] = [
+    _query("state", "Comma-separated states", type="string"),
+    _query("severity", "Comma-separated severities", type="string"),
+    _query("zone", "Comma-separated zone ids", type="string"),
+    _query("type", "Comma-separated alarm types", type="string"),
+    _query("active", "Whether the condition is present", type="boolean"),
+    _query("since", "Last seen at or after (RFC 3339)", type="string", format="date-time"),
+    _query("until", "First seen at or before (RFC 3339)", type="string", format="date-time"),
+    _query(
+        "q",
+        "Free text: every word is found in the type or its name (any language), the zone or its name, a source,"
+        " the explanation, or a comment, resolution note or reason (case-insensitive substring)",
+        type="string",
+        maxLength=200,
+    ),
+    _query("children", "include: also flood children", type="string", enum=["include", "hide"]),
+    _query("limit", "Page size", type="integer", minimum=1, maximum=500),
+    _query("cursor", "The `next` of the previous page", type="string"),
+]
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",

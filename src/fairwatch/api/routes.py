@@ -16,14 +16,15 @@ from fairwatch.api.allow import AllowHeader
 from fairwatch.api.auth import requires
 from fairwatch.api.context import Context
 from fairwatch.api.errors import DEFAULT_RETRY_AFTER, PayloadTooLarge, UnsupportedMediaType, json_response
-from fairwatch.api.openapi import ACTION_BODIES, EVENT_SCHEMA, responses
-from fairwatch.api.serialize import alarm_json, audit_json, event_json, occurrence_json
+from fairwatch.api.openapi import ACTION_BODIES, EVENT_SCHEMA, LIST_PARAMETERS, responses
+from fairwatch.api.search import parse_search
+from fairwatch.api.serialize import alarm_json, audit_json, event_json, occurrence_json, shelf_json
 from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.events import MAX_BODY, decode_body, validate_events
 from fairwatch.events.inputs import MAX_ID, decode_json, text_problem
 from fairwatch.events.validate import EventsRefused, parse_time
 from fairwatch.model import AlarmState, Role, Severity
-from fairwatch.store import AlarmQuery
+from fairwatch.store import AlarmQuery, Shelf
 from fairwatch.stream import sse
 
 AlarmId = Annotated[int, Path(ge=1, le=MAX_ID, description="An alarm id")]
@@ -116,7 +117,16 @@ def _csv(request: Request, name: str, allowed: set[str] | None = None) -> tuple[
     return tuple(values)
 
 
-def alarm_query(request: Request) -> AlarmQuery:
+def _time(text: str | None, name: str) -> float | None:
+    if text is None:
+        return None
+    when = parse_time(text)
+    if when is None:
+        raise InvalidInput([Problem(name, text, "must be an RFC 3339 timestamp")], "invalid query")
+    return when
+
+
+def alarm_query(request: Request, ctx: Context) -> AlarmQuery:
     """Parse the alarm list filters; a bad value is a 422 naming the parameter."""
     q = request.query_params
     active: bool | None = None
@@ -124,13 +134,9 @@ def alarm_query(request: Request) -> AlarmQuery:
         if q["active"] not in ("true", "false"):
             raise InvalidInput([Problem("active", q["active"], "must be true or false")], "invalid query")
         active = q["active"] == "true"
-    since: float | None = None
-    if "since" in q:
-        since = parse_time(q["since"])
-        if since is None:
-            raise InvalidInput(
-                [Problem("since", q["since"], "must be an RFC 3339 timestamp")], "invalid query"
-            )
+    since, until = _time(q.get("since"), "since"), _time(q.get("until"), "until")
+    if since is not None and until is not None and until < since:
+        raise InvalidInput([Problem("until", q["until"], "must not be before since")], "invalid query")
     limit = 100
     if "limit" in q:
         if not q["limit"].isdigit() or not 1 <= int(q["limit"]) <= _MAX_LIMIT:
@@ -145,6 +151,8 @@ def alarm_query(request: Request) -> AlarmQuery:
         types=_csv(request, "type"),
         active=active,
         since=since,
+        until=until,
+        search=parse_search(q["q"], ctx.incidents.taxonomy.all(), ctx.zone_names) if "q" in q else None,
         limit=limit,
         after=after,
         children="include" in children,  # flood children are hidden by default (docs/flood-control.md)
@@ -171,20 +179,29 @@ def _decode_cursor(text: str) -> tuple[int, float, int]:
 @router.get(
     "/alarms",
     summary="List alarms, most severe first, then newest; flood children only with children=include",
+    openapi_extra={"parameters": LIST_PARAMETERS},
     responses=responses(200, 401, 403, 422, 503),
 )
 async def list_alarms(request: Request, _p: Principal = Depends(requires(Role.VIEWER))) -> Response:
     ctx = ctx_of(request)
-    query = alarm_query(request)
+    query = alarm_query(request, ctx)
     rows = ctx.store.list_alarms(query)
     nxt = None
     if len(rows) == query.limit:
         last = rows[-1]
         nxt = _encode_cursor(last.severity.rank, last.first_seen, last.id)
-    links = ctx.store.alarm_links([a.id for a in rows])
-    levels = ctx.escalation_levels([a.id for a in rows])
-    alarms = [alarm_json(a, links.get(a.id), level=levels.get(a.id, 0)) for a in rows]
+    ids = [a.id for a in rows]
+    links = ctx.store.alarm_links(ids)
+    levels = ctx.escalation_levels(ids)
+    shelves = ctx.store.shelves(ids)
+    alarms = [_with_shelf(alarm_json(a, links.get(a.id), level=levels.get(a.id, 0)), shelves.get(a.id)) for a in rows]
     return json_response({"alarms": alarms, "next": nxt})
+
+
+def _with_shelf(body: dict[str, Any], shelf: Shelf | None) -> dict[str, Any]:
+    """An alarm's JSON with its shelf (since, until, by whom, why) while it is shelved, else `"shelf": null`."""
+    body["shelf"] = shelf_json(shelf) if shelf is not None else None
+    return body
 
 
 def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
@@ -199,7 +216,8 @@ def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
     history = ctx.store.history(f"alarm:{alarm_id}")
     children = ctx.store.children_of(alarm_id)
     links = ctx.store.alarm_links([alarm_id, *(c.id for c in children)])
-    body = alarm_json(alarm, links.get(alarm_id), level=ctx.escalation_levels([alarm_id]).get(alarm_id, 0))
+    level = ctx.escalation_levels([alarm_id]).get(alarm_id, 0)
+    body = _with_shelf(alarm_json(alarm, links.get(alarm_id), level=level), ctx.store.shelves([alarm_id]).get(alarm_id))
     body["child_alarms"] = [alarm_json(c, links.get(c.id)) for c in children]
     body["occurrences"] = [occurrence_json(o) for o in occ]
     body["events"] = [event_json(e) for e in ctx.store.events_by_ids(ids[:200])]
@@ -237,7 +255,8 @@ async def _act(request: Request, alarm_id: int, action: Action, principal: Princ
     alarm = await ctx.pipeline.call(
         lambda txn, now: alarms.act(txn, alarm_id, action, principal.name, params, now)
     )
-    return json_response(alarm_json(alarm, ctx.store.alarm_links([alarm_id]).get(alarm_id)))
+    body = alarm_json(alarm, ctx.store.alarm_links([alarm_id]).get(alarm_id))
+    return json_response(_with_shelf(body, ctx.store.shelves([alarm_id]).get(alarm_id)))
 
 
 @router.post(
@@ -298,6 +317,30 @@ async def reopen(
     alarm_id: AlarmId, request: Request, p: Principal = Depends(requires(Role.SUPERVISOR))
 ) -> Response:
     return await _act(request, alarm_id, Action.REOPEN, p)
+
+
+@router.post(
+    "/alarms/{alarm_id}/shelve",
+    summary="Shelve (ISA-18.2): {minutes, reason}; out of the active queue until then, back unacknowledged",
+    openapi_extra=ACTION_BODIES["shelve"],
+    responses=responses(200, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
+async def shelve(
+    alarm_id: AlarmId, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
+) -> Response:
+    return await _act(request, alarm_id, Action.SHELVE, p)
+
+
+@router.post(
+    "/alarms/{alarm_id}/unshelve",
+    summary="Unshelve now: back in the queue, unacknowledged",
+    openapi_extra=ACTION_BODIES["unshelve"],
+    responses=responses(200, 400, 401, 403, 404, 409, 413, 415, 422, 503),
+)
+async def unshelve(
+    alarm_id: AlarmId, request: Request, p: Principal = Depends(requires(Role.OPERATOR))
+) -> Response:
+    return await _act(request, alarm_id, Action.UNSHELVE, p)
 
 
 STREAM_RESPONSES = responses(

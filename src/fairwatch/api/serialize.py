@@ -8,7 +8,7 @@ from fairwatch.alarms import AlarmChange
 from fairwatch.alarms.serialize import alarm_fields
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import Alarm, AuditRecord, Event
-from fairwatch.store import AlarmLinks, Occurrence
+from fairwatch.store import AlarmLinks, Occurrence, Shelf
 
 
 def alarm_json(
@@ -79,3 +79,8 @@ def change_json(c: AlarmChange) -> dict[str, Any]:
         "details": c.details,
         "alarm": alarm_json(c.alarm, AlarmLinks(c.parent_id), counted=False),
     }
+
+
+def shelf_json(s: Shelf) -> dict[str, Any]:
+    """A shelved alarm's shelf: since and until when, by whom and why (internal: the console and the API only)."""
+    return {"since": rfc3339(s.since), "until": rfc3339(s.until), "by": s.actor, "reason": s.reason}

@@ -69,6 +69,8 @@ ACTION_ROLES: dict[str, Role] = {
     "comment": Role.OPERATOR,
     "resolve": Role.OPERATOR,
     "reopen": Role.SUPERVISOR,
+    "shelve": Role.OPERATOR,
+    "unshelve": Role.OPERATOR,
 }
 
 

@@ -26,6 +26,8 @@ from fairwatch.access import (
 )
 from fairwatch.console import auth, guide, handover, incidents, welfare
 from fairwatch.console.auth import SessionState
+from fairwatch.console.history import history_routes
+from fairwatch.console.kiosk import kiosk_routes
 from fairwatch.console.render import Pages
 from fairwatch.console.sessions import COOKIE, ConsoleContext, ConsoleUser, Sessions, SignInRefused
 from fairwatch.errors import Forbidden, InvalidInput, NotFound, Problem, Unauthorized
@@ -40,7 +42,8 @@ PEOPLE_ONLY = {
     Role.STEWARD: "is for phones signed in with a one-time link (fairwatch field invite), not for console users",
 }
 SIGNIN_COOKIE = "fw_signin"  # pre-session cookie: the sign-in form's CSRF token is derived from it
-_ACTIVE = (AlarmState.OPEN.value, AlarmState.ACKNOWLEDGED.value)
+# Open in the handover's sense: still to be handled, shelved ones included (the next shift must know what is parked).
+_ACTIVE = (AlarmState.OPEN.value, AlarmState.ACKNOWLEDGED.value, AlarmState.SHELVED.value)
 
 
 class Console:
@@ -151,6 +154,7 @@ def build_router(console: Console) -> APIRouter:
     incidents.add_routes(router, console)
     _user_routes(router, console)
     welfare.add_routes(router, console)
+    history_routes(router, console)
     return router
 
 
@@ -212,6 +216,8 @@ def _signin_routes(router: APIRouter, console: Console) -> None:
         request: Request, user: ConsoleUser = Depends(console.signed_in(Role.VIEWER))
     ) -> Response:
         await console.checked_form(request, user)
+        if user.kiosk:
+            raise Forbidden("a kiosk display does not sign out: an admin revokes it on the Users page")
         await console.sessions.sign_out(user)
         response = RedirectResponse("/signin?signed_out=1", 303)
         response.delete_cookie(COOKIE, path="/", secure=secure, httponly=True, samesite="strict")
@@ -343,6 +349,7 @@ def _user_routes(router: APIRouter, console: Console) -> None:
     def users_page(user: ConsoleUser, status: int = 200, **values: Any) -> Response:
         users = console.ctx.store.list_users()
         tokens = console.ctx.store.list_tokens()
+        kiosks = console.ctx.store.list_kiosks()
         roles = [r.value for r in Role if r not in (Role.DEVICE, Role.STEWARD)]
         return console.page(
             "users.html",
@@ -352,6 +359,8 @@ def _user_routes(router: APIRouter, console: Console) -> None:
             nav="users",
             users=users,
             tokens=tokens,
+            kiosks=kiosks,
+            now=console.ctx.clock.now(),
             roles=roles,
             **values,
         )
@@ -403,3 +412,4 @@ def _user_routes(router: APIRouter, console: Console) -> None:
     router.add_api_route("/users/{name}/disable", disable, methods=["POST"])
     router.add_api_route("/users/{name}/enable", enable, methods=["POST"])
     router.add_api_route("/tokens/{name}/revoke", revoke, methods=["POST"])
+    kiosk_routes(router, console, users_page)

@@ -15,7 +15,15 @@ from typing import Any, Protocol
 
 from fastapi import Request
 
-from fairwatch.access import NAME_RE, Principal, hash_password, verify_password
+from fairwatch.access import (
+    KIOSK_PREFIX,
+    KIOSK_ROLE,
+    NAME_RE,
+    Principal,
+    hash_password,
+    kiosk_live,
+    verify_password,
+)
 from fairwatch.clock import Clock
 from fairwatch.console import auth, limits
 from fairwatch.console.auth import SessionState
@@ -60,6 +68,7 @@ class ConsoleUser:
     name: str
     role: Role
     session_id: str
+    kiosk: bool = False  # a wall display's long-lived read-only session (access.create_kiosk)
 
     @property
     def csrf(self) -> str:
@@ -98,9 +107,9 @@ class Sessions:
             return None, None
         id_hash = auth.session_hash(session_id)
         row = self.ctx.store.get_session(id_hash)
-        if row is None:
-            return None, None
         now = self.ctx.clock.now()
+        if row is None:
+            return self._kiosk(session_id, id_hash, now), None
         state = auth.session_state(row.created, row.last_seen, now)
         if state is not SessionState.VALID:
             return None, state  # the row stays until the next sign-in sweeps it, so the page can say why
@@ -114,6 +123,14 @@ class Sessions:
             )
         return ConsoleUser(user.name, user.role, session_id), None
 
+    def _kiosk(self, session_id: str, id_hash: str, now: float) -> ConsoleUser | None:
+        """The kiosk behind a session id, while it is live: no idle timeout, no touch, read-only by role."""
+        kiosk = self.ctx.store.kiosk_by_session(id_hash)
+        if not kiosk_live(kiosk, now):
+            return None
+        assert kiosk is not None
+        return ConsoleUser(KIOSK_PREFIX + kiosk.name, KIOSK_ROLE, session_id, kiosk=True)
+
     def lookup(self, request: Request) -> Principal | None:
         """The API's `session_lookup`: a principal for a valid session; a state-changing call needs the CSRF header."""
         session_id = request.cookies.get(COOKIE)
@@ -124,7 +141,8 @@ class Sessions:
             user.session_id, request.headers.get("x-csrf-token")
         ):
             raise Forbidden(auth.CSRF_REFUSED)
-        return Principal(user.name, user.role, "session", auth.session_hash(user.session_id), user.name)
+        via = "kiosk" if user.kiosk else "session"
+        return Principal(user.name, user.role, via, auth.session_hash(user.session_id), user.name)
 
     # -- signing in and out ----------------------------------------------------------------------------------
     async def sign_in(self, name: str, password: str, client: str | None = None) -> str:

@@ -29,6 +29,7 @@ class AlarmState(StrEnum):
 
     OPEN = "open"
     ACKNOWLEDGED = "acknowledged"
+    SHELVED = "shelved"  # ISA-18.2 shelving: out of the active queue until a time, then OPEN again (alarms/shelving.py)
     RESOLVED = "resolved"
 
 

@@ -18,14 +18,19 @@ from fairwatch.model import Alarm, AlarmState, AuditRecord, Event, Role
 from fairwatch.store.incident_memory import IncidentMemoryReads
 from fairwatch.store.memory_txn import MemoryDatabase, MemoryTxn, copy_alarm, copy_user
 from fairwatch.store.rows import (
+    NARRATIVE_ACTIONS,
+    NARRATIVE_KEYS,
     AlarmLinks,
     AlarmQuery,
     CapMessage,
+    Kiosk,
     Notification,
     Occurrence,
     Session,
+    Shelf,
     Silence,
     StoredCheckpoint,
+    TextSearch,
     TokenInfo,
     User,
 )
@@ -85,8 +90,32 @@ class MemoryStore(IncidentMemoryReads, UnitMemoryReads, WelfareMemoryReads):
             and (not q.types or a.type in q.types)
             and (q.active is None or a.active == q.active)
             and (q.since is None or a.last_seen >= q.since)
+            and (q.until is None or a.first_seen <= q.until)
             and (q.children or not self._hidden_child(a))
+            and (q.search is None or self._found(a, q.search))
         )
+
+    def _found(self, a: Alarm, search: TextSearch) -> bool:
+        """Every word in a searchable field (as the SQL stores: case-insensitive substring, see store/alarm_sql.py)."""
+        narrative = [
+            str(r.details.get(k) or "")
+            for r in list(self.database.audit.values())
+            if r.object == f"alarm:{a.id}" and r.action in NARRATIVE_ACTIONS
+            for k in NARRATIVE_KEYS
+        ]
+        fields = [a.type, a.zone or "", orjson.dumps(a.sources).decode(), a.explanation, *narrative]
+        for index, word in enumerate(search.words):
+            types, zones = search.names_for(index)
+            needle = word.lower()
+            if a.type in types or (a.zone is not None and a.zone in zones):
+                continue
+            if not any(needle in f.lower() for f in fields):
+                return False
+        return True
+
+    def shelves(self, alarm_ids: Sequence[int] | None = None) -> dict[int, Shelf]:
+        found = dict(self.database.shelves)
+        return found if alarm_ids is None else {i: found[i] for i in alarm_ids if i in found}
 
     def _hidden_child(self, a: Alarm) -> bool:
         """A flood child shown only inside its group: resolved, or its parent is still unresolved."""
@@ -169,6 +198,13 @@ class MemoryStore(IncidentMemoryReads, UnitMemoryReads, WelfareMemoryReads):
     def list_tokens(self) -> list[TokenInfo]:
         rows = sorted(list(self.database.tokens.values()), key=lambda t: (t[0], t[4]))
         return [TokenInfo(t[4], t[0], Role(t[1]), t[2], t[3]) for t in rows]
+
+    def list_kiosks(self) -> list[Kiosk]:
+        return [self.database.kiosks[n] for n in sorted(self.database.kiosks)]
+
+    def kiosk_by_session(self, session_hash: str) -> Kiosk | None:
+        found = [k for k in list(self.database.kiosks.values()) if k.session_hash == session_hash]
+        return found[0] if found else None
 
     def get_session(self, id_hash: str) -> Session | None:
         return self.database.sessions.get(id_hash)

@@ -17,9 +17,11 @@ from fairwatch.store.incident_memory import IncidentMemoryTxn
 from fairwatch.store.incident_rows import Incident, LogEntry, Task
 from fairwatch.store.rows import (
     CapMessage,
+    Kiosk,
     Notification,
     Occurrence,
     Session,
+    Shelf,
     Silence,
     StoredCheckpoint,
     User,
@@ -49,12 +51,14 @@ class MemoryDatabase:
     )  # hash -> name, role, created, revoked, id
     users: dict[str, User] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
+    kiosks: dict[str, Kiosk] = field(default_factory=dict)
     kv: dict[str, str] = field(default_factory=dict)
     checkpoints: dict[int, StoredCheckpoint] = field(default_factory=dict)
     notifications: dict[int, Notification] = field(default_factory=dict)
     notification_keys: dict[str, int] = field(default_factory=dict)
     cap_messages: dict[str, CapMessage] = field(default_factory=dict)
     silences: dict[int, Silence] = field(default_factory=dict)
+    shelves: dict[int, Shelf] = field(default_factory=dict)  # alarm id -> its shelf while shelved
     incidents: dict[int, Incident] = field(default_factory=dict)
     incident_alarms: dict[int, tuple[int, float]] = field(default_factory=dict)  # alarm id -> incident, added
     incident_log: dict[int, LogEntry] = field(default_factory=dict)
@@ -180,6 +184,15 @@ class MemoryTxn(IncidentMemoryTxn, UnitMemoryTxn, WelfareMemoryTxn):
         for o in rows:
             self.journal.put(self.db.occurrences, self.db.next_id("occurrences"), o)
 
+    def put_shelf(self, shelf: Shelf) -> None:
+        self.journal.put(self.db.shelves, shelf.alarm_id, shelf)
+
+    def delete_shelf(self, alarm_id: int) -> bool:
+        if alarm_id not in self.db.shelves:
+            return False
+        self.journal.pop(self.db.shelves, alarm_id)
+        return True
+
     def resolved_before(self, when: float) -> list[int]:
         """Ids of resolved alarms last updated before `when` (what retention deletes)."""
         return [i for i, a in self.db.alarms.items() if a.state is _RESOLVED and a.updated < when]
@@ -234,6 +247,34 @@ class MemoryTxn(IncidentMemoryTxn, UnitMemoryTxn, WelfareMemoryTxn):
         for k in mine:
             self.journal.pop(self.db.sessions, k)
         return len(mine)
+
+    def get_kiosk(self, name: str) -> Kiosk | None:
+        return self.db.kiosks.get(name)
+
+    def put_kiosk(self, kiosk: Kiosk) -> None:
+        for other in self.db.kiosks.values():
+            same = other.name != kiosk.name and (
+                (kiosk.link_hash is not None and other.link_hash == kiosk.link_hash)
+                or (kiosk.session_hash is not None and other.session_hash == kiosk.session_hash)
+            )
+            if same:
+                raise Duplicate("a kiosk link or session is stored already")
+        self.journal.put(self.db.kiosks, kiosk.name, kiosk)
+
+    def claim_kiosk(self, link_hash: str, session_hash: str, now: float) -> Kiosk | None:
+        for k in self.db.kiosks.values():
+            if k.link_hash == link_hash and k.revoked is None and k.link_expires > now and k.expires > now:
+                claimed = replace(k, link_hash=None, session_hash=session_hash)
+                self.journal.put(self.db.kiosks, k.name, claimed)
+                return claimed
+        return None
+
+    def revoke_kiosk(self, name: str, now: float) -> Kiosk | None:
+        before = self.db.kiosks.get(name)
+        if before is None or before.revoked is not None:
+            return None
+        self.journal.put(self.db.kiosks, name, replace(before, revoked=now, link_hash=None))
+        return before
 
     def upsert_user(self, user: User) -> None:
         self.journal.put(self.db.users, user.name, replace(copy_user(user), extra={}))

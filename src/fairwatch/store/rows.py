@@ -25,6 +25,30 @@ class Occurrence:
     explanation: str
 
 
+# Audit records that carry people's narrative about an alarm, and the detail keys that hold it: what free-text
+# search reads as an alarm's "comments" (a comment, a resolution note, a reopen or shelve reason).
+NARRATIVE_ACTIONS = ("alarm-commented", "alarm-resolved", "alarm-reopened", "alarm-shelved")
+NARRATIVE_KEYS = ("text", "note", "reason")
+
+
+@dataclass(frozen=True, slots=True)
+class TextSearch:
+    """Free-text search: every word must be found (case-insensitive substring) in the alarm's type, zone,
+    sources, explanation or narrative records, or name one of the types/zones the caller found by display name
+    (`types[i]`/`zones[i]` belong to `words[i]`)."""
+
+    words: tuple[str, ...]
+    types: tuple[frozenset[str], ...] = ()
+    zones: tuple[frozenset[str], ...] = ()
+
+    def names_for(self, index: int) -> tuple[frozenset[str], frozenset[str]]:
+        """The type ids and zone ids found by display name for word `index`."""
+        empty: frozenset[str] = frozenset()
+        types = self.types[index] if index < len(self.types) else empty
+        zones = self.zones[index] if index < len(self.zones) else empty
+        return types, zones
+
+
 @dataclass(frozen=True, slots=True)
 class AlarmQuery:
     """Filters for listing alarms; None means any."""
@@ -34,12 +58,25 @@ class AlarmQuery:
     zones: tuple[str, ...] = ()
     types: tuple[str, ...] = ()
     active: bool | None = None
-    since: float | None = None
+    since: float | None = None  # last seen at or after
+    until: float | None = None  # first seen at or before
+    search: TextSearch | None = None
     limit: int = 100
     after: tuple[int, float, int] | None = (
         None  # cursor: (severity_rank, -first_seen, id) of the last row seen
     )
     children: bool = True  # False: leave out flood children whose parent is not resolved (alarms/flood.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Shelf:
+    """A shelved alarm's shelf (ISA-18.2): since when, until when, by whom and why (alarms/shelving.py)."""
+
+    alarm_id: int
+    since: float
+    until: float
+    actor: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +118,21 @@ class Session:
     user: str
     created: float
     last_seen: float
+
+
+@dataclass(frozen=True, slots=True)
+class Kiosk:
+    """A wall display's long-lived read-only session (access.py): claimed once through a one-time link (only the
+    link code's and the session id's SHA-256 are stored), not ended by idleness, ended by revocation or `expires`."""
+
+    name: str
+    created: float
+    created_by: str
+    expires: float
+    link_hash: str | None  # None once the link was used
+    link_expires: float
+    session_hash: str | None = None  # set when the link is used
+    revoked: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,6 +83,18 @@ Index(
     postgresql_where=text("parent_id IS NOT NULL"),
 )
 
+# Shelved alarms (alarms/shelving.py): one row while an alarm is shelved, deleted when it returns or is resolved;
+# the audit log keeps every shelve and return. A table of its own, so databases made before shelving need no change.
+alarm_shelves = Table(
+    "alarm_shelves",
+    metadata,
+    Column("alarm_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("since", Float, nullable=False),
+    Column("until", Float, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
 occurrences = Table(
     "occurrences",
     metadata,
@@ -140,6 +152,21 @@ sessions = Table(
     Column("user_name", String(64), nullable=False),
     Column("created", Float, nullable=False),
     Column("last_seen", Float, nullable=False),
+)
+
+# Kiosk (wall display) sessions (access.py): read-only, long-lived, revocable. Only hashes of the one-time link
+# code and of the session id are kept, as for tokens and console sessions.
+kiosks = Table(
+    "kiosks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("created", Float, nullable=False),
+    Column("created_by", String(128), nullable=False),
+    Column("expires", Float, nullable=False),
+    Column("link_hash", String(64), unique=True),
+    Column("link_expires", Float, nullable=False),
+    Column("session_hash", String(64), unique=True),
+    Column("revoked", Float),
 )
 
 kv = Table(

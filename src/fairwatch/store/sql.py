@@ -40,16 +40,18 @@ from fairwatch.model import (
     Role,
     Severity,
 )
-from fairwatch.store import failures, outbox, schema
+from fairwatch.store import alarm_sql, failures, kiosk_sql, outbox, schema
 from fairwatch.store.base import check_version_step
 from fairwatch.store.incident_sql import IncidentSqlReads, IncidentSqlTxn
 from fairwatch.store.rows import (
     AlarmLinks,
     AlarmQuery,
     CapMessage,
+    Kiosk,
     Notification,
     Occurrence,
     Session,
+    Shelf,
     Silence,
     StoredCheckpoint,
     TokenInfo,
@@ -244,6 +246,10 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
             q = q.where(a.active == query.active)
         if query.since is not None:
             q = q.where(a.last_seen >= query.since)
+        if query.until is not None:
+            q = q.where(a.first_seen <= query.until)
+        if query.search is not None and query.search.words:
+            q = q.where(alarm_sql.search_clause(query.search, self.dialect))
         if not query.children:
             q = q.where(_not_hidden_child())
         if query.after is not None:
@@ -257,6 +263,10 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
         with self._reader() as conn:
             row = conn.execute(select(schema.alarms).where(schema.alarms.c.id == alarm_id)).first()
         return _alarm(row) if row else None
+
+    def shelves(self, alarm_ids: Sequence[int] | None = None) -> dict[int, Shelf]:
+        with self._reader() as conn:
+            return alarm_sql.shelves(conn, alarm_ids)
 
     def alarm_links(self, alarm_ids: Sequence[int]) -> dict[int, AlarmLinks]:
         """Parent and child count of each alarm in `alarm_ids` that has either (others are top-level, childless)."""
@@ -353,6 +363,14 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
         with self._reader() as conn:
             rows = conn.execute(select(t.id, t.name, t.role, t.created, t.revoked).order_by(t.name, t.id))
             return [TokenInfo(r.id, r.name, Role(r.role), r.created, r.revoked) for r in rows]
+
+    def list_kiosks(self) -> list[Kiosk]:
+        with self._reader() as conn:
+            return kiosk_sql.list_kiosks(conn)
+
+    def kiosk_by_session(self, session_hash: str) -> Kiosk | None:
+        with self._reader() as conn:
+            return kiosk_sql.kiosk_by_session(conn, session_hash)
 
     def get_kv(self, key: str) -> str | None:
         with self._reader() as conn:
@@ -581,6 +599,12 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
             ],
         )
 
+    def put_shelf(self, shelf: Shelf) -> None:
+        alarm_sql.put_shelf(self.conn, shelf)
+
+    def delete_shelf(self, alarm_id: int) -> bool:
+        return alarm_sql.delete_shelf(self.conn, alarm_id)
+
     def append_audit(self, entry: AuditEntry) -> AuditRecord:
         if not self._head_loaded:
             if self.dialect == "postgresql":
@@ -630,6 +654,19 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
     def delete_user_sessions(self, name: str) -> int:
         s = schema.sessions.c
         return int(self.conn.execute(delete(schema.sessions).where(s.user_name == name)).rowcount)
+
+    def get_kiosk(self, name: str) -> Kiosk | None:
+        return kiosk_sql.get_kiosk(self.conn, name)
+
+    def put_kiosk(self, kiosk: Kiosk) -> None:
+        with _unique("a kiosk link or session is stored already"):
+            kiosk_sql.put_kiosk(self.conn, kiosk)
+
+    def claim_kiosk(self, link_hash: str, session_hash: str, now: float) -> Kiosk | None:
+        return kiosk_sql.claim_kiosk(self.conn, link_hash, session_hash, now)
+
+    def revoke_kiosk(self, name: str, now: float) -> Kiosk | None:
+        return kiosk_sql.revoke_kiosk(self.conn, name, now)
 
     def upsert_user(self, user: User) -> None:
         u = schema.users.c

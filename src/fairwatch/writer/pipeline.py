@@ -272,18 +272,22 @@ class Pipeline:
         self.state.begin()
         try:
             decisions = self.engine.tick(self.state, now)
-            if decisions or hooks:
+            # Shelved alarms whose time is up come back in the same transaction (alarms/shelving.py).
+            shelved = self.alarms.shelves_due(now)
+            if decisions or hooks or shelved:
                 with self.store.transaction() as txn:
                     for hook in hooks:
                         decisions += hook.fire(txn, now)
                     if decisions:
                         self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
+                    if shelved:
+                        self.alarms.return_shelved(txn, now)
         except BaseException:
             self._undo()  # the timers fire again on the next tick
             for hook in hooks:
                 hook.reset()
             raise
-        if decisions:
+        if decisions or shelved:
             self._committed()
         else:
             self.state.commit()

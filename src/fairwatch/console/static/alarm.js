@@ -28,6 +28,8 @@ function summary(h) {
     case "alarm-commented": return ["Comment", d.text || ""];
     case "alarm-resolved": return ["Resolved", `as ${String(d.disposition || "").replaceAll("_", " ")}${d.note ? ` — ${d.note}` : ""}`];
     case "alarm-reopened": return ["Reopened", d.reason || ""];
+    case "alarm-shelved": return ["Shelved", `for ${d.minutes} min — ${d.reason || ""}`];
+    case "alarm-unshelved": return ["Back from the shelf", d.why === "expired" ? "its time was up" : ""];
     case "alarm-escalated": return ["Escalated", `from ${d.from} to ${d.to}`];
     case "alarm-cleared": return ["Condition cleared", ""];
     case "alarm-reactivated": return ["Condition active again", ""];

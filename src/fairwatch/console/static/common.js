@@ -309,3 +309,24 @@ function setup() {
   document.getElementById("print")?.addEventListener("click", () => window.print());
 }
 if (config.user) setup();
+
+// -- times typed in the site's time zone (history, silences) -------------------------------------------------
+// A datetime-local input holds a wall time without a zone; the console reads it in the site's zone, as it shows times.
+function zoneOffsetMs(utcMs, zone) {
+  const fmt = new Intl.DateTimeFormat("en-GB", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" });
+  const p = Object.fromEntries(fmt.formatToParts(new Date(utcMs)).map((x) => [x.type, x.value]));
+  return Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour, +p.minute, +p.second) - Math.floor(utcMs / 1000) * 1000;
+}
+export function siteTimeToIso(value) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value || "");
+  if (!m) return null;
+  const zone = config.timezone || "UTC";
+  const wall = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5]);
+  const first = wall - zoneOffsetMs(wall, zone);
+  return new Date(wall - zoneOffsetMs(first, zone)).toISOString(); // again at the guess: right across a DST change
+}
+export function isoToSiteTime(iso) {
+  const ms = typeof iso === "number" ? iso : Date.parse(iso);
+  return new Date(ms + zoneOffsetMs(ms, config.timezone || "UTC")).toISOString().slice(0, 16);
+}

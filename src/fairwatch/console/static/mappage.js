@@ -57,7 +57,7 @@ async function measures() {
 live({
   onChange(change) {
     const a = change.alarm;
-    if (a.state === "resolved") alarms.delete(a.id); else alarms.set(a.id, a);
+    if (a.state === "resolved" || a.state === "shelved") alarms.delete(a.id); else alarms.set(a.id, a);
     if (change.change === "raised" || change.change === "escalated") {
       announce(`New ${a.severity} alarm: ${humanType(a.type)} in ${zoneName(a.zone)}`, a.severity === "critical");
       if (a.severity === "critical") beep();

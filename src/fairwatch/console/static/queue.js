@@ -317,7 +317,7 @@ function merge(a) {
   const known = alarms.get(a.id);
   // The stream's alarm carries no escalation level: keep the one known, unless the alarm starts over.
   if (known && a.escalation_level === undefined) a = { ...a, escalation_level: known.escalation_level };
-  if (a.state === "resolved") alarms.delete(a.id); else alarms.set(a.id, a);
+  if (a.state === "resolved" || a.state === "shelved") alarms.delete(a.id); else alarms.set(a.id, a);
   attention.track(a);
   schedule();
 }
@@ -334,7 +334,7 @@ function onChange(change) {
     return;
   }
   merge(change.change === "reopened" ? { ...a, escalation_level: 0 } : a);
-  const isNew = ["raised", "reopened", "escalated"].includes(change.change) && a.state !== "resolved";
+  const isNew = ["raised", "reopened", "escalated", "unshelved"].includes(change.change) && (a.state === "open" || a.state === "acknowledged");
   if (!isNew) return;
   fresh.add(a.id);
   const text = `New ${a.severity} alarm: ${humanType(a.type)} in ${zoneName(a.zone)}`;
