@@ -28,8 +28,8 @@ from fairwatch.access import (
 )
 from fairwatch.app import App, open_store
 from fairwatch.clock import SystemClock
-from fairwatch.console.routes import PEOPLE_ONLY
 from fairwatch.console.kiosk import claim_url
+from fairwatch.console.routes import PEOPLE_ONLY
 from fairwatch.errors import ConfigError, Conflict, InvalidInput, NotFound, Problem, StoreUnavailable
 from fairwatch.field import FieldDesk, link
 from fairwatch.field.service import field_link

@@ -194,7 +194,10 @@ async def list_alarms(request: Request, _p: Principal = Depends(requires(Role.VI
     links = ctx.store.alarm_links(ids)
     levels = ctx.escalation_levels(ids)
     shelves = ctx.store.shelves(ids)
-    alarms = [_with_shelf(alarm_json(a, links.get(a.id), level=levels.get(a.id, 0)), shelves.get(a.id)) for a in rows]
+    alarms = [
+        _with_shelf(alarm_json(a, links.get(a.id), level=levels.get(a.id, 0)), shelves.get(a.id))
+        for a in rows
+    ]
     return json_response({"alarms": alarms, "next": nxt})
 
 
@@ -217,7 +220,9 @@ def alarm_detail(ctx: Context, alarm_id: int) -> dict[str, Any]:
     children = ctx.store.children_of(alarm_id)
     links = ctx.store.alarm_links([alarm_id, *(c.id for c in children)])
     level = ctx.escalation_levels([alarm_id]).get(alarm_id, 0)
-    body = _with_shelf(alarm_json(alarm, links.get(alarm_id), level=level), ctx.store.shelves([alarm_id]).get(alarm_id))
+    body = _with_shelf(
+        alarm_json(alarm, links.get(alarm_id), level=level), ctx.store.shelves([alarm_id]).get(alarm_id)
+    )
     body["child_alarms"] = [alarm_json(c, links.get(c.id)) for c in children]
     body["occurrences"] = [occurrence_json(o) for o in occ]
     body["events"] = [event_json(e) for e in ctx.store.events_by_ids(ids[:200])]
