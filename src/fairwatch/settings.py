@@ -54,6 +54,7 @@ class Settings:
     keepalive_timeout: int = 5
     max_connections: int = 1000
     stop_timeout: float = 5.0
+    workers: int = 0
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -87,6 +88,8 @@ class Settings:
             )
             if not getattr(self, name) > 0
         ]
+        if self.workers < 0:
+            errors.append(f"workers: must be 0 (one per core) or a positive number (got {self.workers!r})")
         if self.rules is not None and self.phases is not None:
             errors.append(
                 "rules and phases: give one, not both (a phases file names the rules file of each phase;"
@@ -151,6 +154,9 @@ SETTINGS_HELP: dict[str, str] = {
     "max_connections": "Most open HTTP connections (SSE streams included); further connections are closed at once.",
     "stop_timeout": "Seconds a stop (SIGTERM, SIGINT) waits for open requests before cancelling them"
     " (event streams end at once).",
+    "workers": "HTTP worker processes of `serve` (0: one per core). With 1, one process does everything; with"
+    " more, the workers accept, validate and guard requests and hand events to the one writer process, which"
+    " acknowledges after its commit (docs/architecture.md).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
