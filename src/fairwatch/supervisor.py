@@ -215,8 +215,9 @@ async def _work(worker: Worker, sock: socket.socket) -> bool:
 
 
 def _die_with_parent() -> None:
-    """Ask Linux to send SIGTERM when the writer process dies (SIGKILL included); elsewhere the channel's end
-    does the same a moment later."""
+    """Ask Linux to kill this worker the moment the writer process dies (SIGKILL included): nothing can be
+    acknowledged any more, the listening socket must be free for the next server, and clients retry what was not
+    answered. Elsewhere the channel's end stops the worker a moment later."""
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
