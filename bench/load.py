@@ -23,6 +23,8 @@ FAIRWATCH_EVENT = (
 # occurrence to it (a row, a count and an alarm update in the store).
 # (panic.pressed declares neither a value nor data; Lua's string.format ignores the extra arguments.)
 STORM_EVENT = '{"id":"%s","source":"panic-%d","type":"panic.pressed","zone":"z%d"}'
+# The storm for Alertmanager: the same 8 alerts again and again (no id label), so each one updates a known alert.
+ALERTMANAGER_STORM = '{"labels":{"alertname":"panic","source":"panic-%d","zone":"z%d"}}'
 # The same information as an Alertmanager alert (labels are its only structured fields).
 ALERTMANAGER_EVENT = (
     '{"labels":{"alertname":"crowd_density","id":"%s","source":"counter-%d","zone":"z%d","value":"%d.5"},'
@@ -42,7 +44,7 @@ local shape = 'SHAPE'
 local size = SIZE
 local function one()
   n = n + 1
-  return string.format(shape, "w" .. tid .. "-" .. n, n % MODULO, n % 6, n % 3, n % 500)
+  return string.format(shape, FIRST n % MODULO, n % 6, n % 3, n % 500)
 end
 request = function()
   local body
@@ -64,11 +66,16 @@ class Round:
 
     name: str
     size: int
+    connections: int
     storm: bool = False
 
 
-ROUNDS = [Round("single events", 1), Round("batches of 100", 100), Round("batches of 1,000", 1000)]
-STORM = Round("alarm storm (batches of 100)", 100, storm=True)
+ROUNDS = [
+    Round("single events", 1, 64),
+    Round("batches of 100", 100, 16),
+    Round("batches of 1,000", 1000, 4),
+]
+STORM = Round("alarm storm (batches of 100)", 100, 16, storm=True)
 
 
 @dataclass(frozen=True)
@@ -83,8 +90,11 @@ class Result:
 
 def script(kind: str, rnd: Round, token: str = "") -> str:
     """The wrk Lua script for `kind` ('fairwatch' or 'alertmanager') and round `rnd`."""
+    first = '"w" .. tid .. "-" .. n,'
     if kind == "alertmanager":
         shape, path, auth, array = ALERTMANAGER_EVENT, "/api/v2/alerts", "", "true"  # v2 takes arrays only
+        if rnd.storm:
+            shape, first = ALERTMANAGER_STORM, ""
     else:
         shape, path, array = (STORM_EVENT if rnd.storm else FAIRWATCH_EVENT), "/api/v1/events", "false"
         auth = f'wrk.headers["Authorization"] = "Bearer {token}"'
@@ -95,6 +105,7 @@ def script(kind: str, rnd: Round, token: str = "") -> str:
         .replace("ARRAY", array)
         .replace("MODULO", "8" if rnd.storm else "40")
         .replace("PATH", path)
+        .replace("FIRST ", first + " ")
     )
 
 

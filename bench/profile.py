@@ -50,7 +50,7 @@ def profile(name: str, rnd: Round, workers: int | None, seconds: float) -> Path:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        result = wrk(srv.url, script("fairwatch", rnd, srv.token), seconds + 1)
+        result = wrk(srv.url, script("fairwatch", rnd, srv.token), seconds + 1, rnd.connections)
         spy.wait(seconds * 4 + 30)
     finally:
         srv.stop()

@@ -72,6 +72,26 @@ async def read_frame(reader: asyncio.StreamReader) -> bytes | None:
         return None
 
 
+class Outbox:
+    """Frames for one connection, written together once per turn of the event loop: under load, one system call
+    carries the frames of many requests instead of one each (the profile showed a write per frame as a large
+    share of a worker's and the writer's CPU)."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self._frames: list[bytes] = []
+
+    def send(self, data: bytes) -> None:
+        if not self._frames:
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._frames.append(data)
+
+    def _flush(self) -> None:
+        frames, self._frames = self._frames, []
+        if not self.writer.is_closing():
+            self.writer.write(b"".join(frames))
+
+
 class ChannelServer:
     """The writer's end: accepts worker connections on `path` and answers each submission with `handle`."""
 
@@ -98,9 +118,10 @@ class ChannelServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        outbox = Outbox(writer)
         try:
             while (body := await read_frame(reader)) is not None:
-                task = asyncio.create_task(self._answer(_decode_submit(body), writer))
+                task = asyncio.create_task(self._answer(_decode_submit(body), outbox))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
         except (ValueError, msgspec.DecodeError, ConnectionError) as exc:
@@ -111,11 +132,10 @@ class ChannelServer:
                 await asyncio.wait(set(self._tasks))
             writer.close()
 
-    async def _answer(self, submit: Submit, writer: asyncio.StreamWriter) -> None:
+    async def _answer(self, submit: Submit, outbox: Outbox) -> None:
         answer = await self.handle(submit.events)
         answer.number = submit.number
-        if not writer.is_closing():
-            writer.write(frame(answer))
+        outbox.send(frame(answer))
 
 
 class ChannelClient:
@@ -125,6 +145,7 @@ class ChannelClient:
         self.path = path
         self.on_lost = on_lost  # called once when the writer closes the channel (it stopped or died)
         self._writer: asyncio.StreamWriter | None = None
+        self._outbox: Outbox | None = None
         self._reading: asyncio.Task[None] | None = None
         self._waiting: dict[int, asyncio.Future[Answer]] = {}
         self._next = 0
@@ -133,19 +154,20 @@ class ChannelClient:
     async def connect(self) -> None:
         """Open the connection (raises OSError if the writer is not listening)."""
         reader, self._writer = await asyncio.open_unix_connection(str(self.path))
+        self._outbox = Outbox(self._writer)
         self._reading = asyncio.create_task(self._read(reader))
 
     async def submit(self, events: list[Event]) -> Answer:
         """Hand `events` to the writer; the answer arrives once they are committed (or refused)."""
-        writer = self._writer
-        if writer is None or writer.is_closing():
+        writer, outbox = self._writer, self._outbox
+        if writer is None or outbox is None or writer.is_closing():
             raise StoreUnavailable("the writer process is not reachable", RETRY_AFTER_S)
         self._next += 1
         number = self._next
         fut: asyncio.Future[Answer] = asyncio.get_running_loop().create_future()
         self._waiting[number] = fut
         try:
-            writer.write(frame(Submit(number, events)))
+            outbox.send(frame(Submit(number, events)))
             return await fut
         finally:
             self._waiting.pop(number, None)
