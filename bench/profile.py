@@ -20,12 +20,50 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from load import ROUNDS, STORM, Round, script, wrk
 from servers import ROOT, Fairwatch
 
+RATE = 200  # samples per second and thread
 PROFILED = {"single": ROUNDS[0], "batch100": ROUNDS[1], "storm": STORM}
 
 
-def profile(name: str, rnd: Round, workers: int | None, seconds: float) -> Path:
-    suffix = "" if workers in (None, 1) else f"-w{workers}"
+# Where an event's CPU goes: the first of these frames found in a sample's stack names its part.
+PARTS = [
+    ("commit (fsync, in a thread)", ("DefaultDialect.do_commit",)),
+    ("alarms (dedupe, updates, occurrence rows)", ("AlarmService.apply_decisions",)),
+    ("SSE encoding and fan-out", ("App._assemble.<locals>.publish",)),
+    ("rule evaluation", ("Engine.evaluate",)),
+    ("store: dedup query and insert", ("SqlTxn.insert_events", "SqlTxn.existing_event_keys")),
+    ("writer: the rest of the transaction", ("Pipeline._run",)),
+    ("validation and rights guard", ("validate_events",)),
+    ("JSON decode and input check", ("decode_body",)),
+    ("body read", ("read_json_body",)),
+    ("token check", ("TokenCache.role", "authorize")),
+    ("channel to the writer", ("ChannelClient", "ChannelServer", "Outbox")),
+    ("relay to the writer", ("Proxy.__call__",)),
+    ("response", ("Response.__call__",)),
+    ("HTTP parsing, sockets, event loop", ("Runner.run",)),
+]
+
+
+def breakdown(raw: Path, rate: int, events: float) -> list[tuple[str, float]]:
+    """µs of CPU per event for each part, from py-spy's raw (collapsed) stacks of `events` events."""
+    counts: dict[str, int] = {}
+    for line in raw.read_text().splitlines():
+        stack, _, n = line.rpartition(" ")
+        names = [f.split(" (")[0] for f in stack.split(";")]
+        part = next((p for p, frames in PARTS if any(f.startswith(frames) for f in names)), "other threads")
+        counts[part] = counts.get(part, 0) + int(n)
+    return [
+        (p, counts.get(p, 0) / rate / events * 1e6)
+        for p, _ in [*PARTS, ("other threads", ())]
+        if counts.get(p)
+    ]
+
+
+def profile(name: str, rnd: Round, workers: int, seconds: float, raw: bool = False) -> Path:
+    suffix = "" if workers == 1 else f"-w{workers}"
     out = ROOT / "docs" / "img" / f"flame-{name}{suffix}.svg"
+    if raw:
+        out = ROOT / "build" / f"profile-{name}{suffix}.txt"
+        out.parent.mkdir(exist_ok=True)
     srv = Fairwatch(workers=workers)
     srv.start()
     try:
@@ -38,11 +76,11 @@ def profile(name: str, rnd: Round, workers: int | None, seconds: float) -> Path:
                 str(srv.pid),
                 "--subprocesses",
                 "--rate",
-                "200",
+                str(RATE),
                 "--duration",
                 str(round(seconds)),
                 "--format",
-                "flamegraph",
+                "raw" if raw else "flamegraph",
                 "--output",
                 str(out),
                 "--nonblocking",
@@ -55,6 +93,10 @@ def profile(name: str, rnd: Round, workers: int | None, seconds: float) -> Path:
     finally:
         srv.stop()
     print(f"{rnd.name}: {result.events_per_s:,.0f} events/s under py-spy -> {out.relative_to(ROOT)}")
+    if raw:
+        parts = breakdown(out, RATE, result.events_per_s * seconds)
+        total = sum(us for _, us in parts)
+        print(f"  CPU per event: {total:.1f} µs: " + "; ".join(f"{p} {us:.1f}" for p, us in parts))
     return out
 
 
@@ -69,12 +111,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--workers", type=int, default=None, help="HTTP workers (default: one process)")
+    parser.add_argument("--workers", type=int, default=1, help="HTTP workers (default 1: one process)")
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--only", choices=sorted(PROFILED), action="append")
+    parser.add_argument(
+        "--breakdown", action="store_true", help="raw stacks to build/ and µs per event by part"
+    )
     args = parser.parse_args()
     for name in args.only or PROFILED:
-        profile(name, PROFILED[name], args.workers, args.seconds)
+        profile(name, PROFILED[name], args.workers, args.seconds, args.breakdown)
 
 
 if __name__ == "__main__":
