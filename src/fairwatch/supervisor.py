@@ -23,6 +23,7 @@ import signal
 import socket
 import sys
 import tempfile
+from collections.abc import Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
@@ -39,6 +40,7 @@ from fairwatch.workers import Worker, writer_answer
 log = logging.getLogger("fairwatch.supervisor")
 WATCH_S = 0.5  # how often the writer looks for workers that died
 PR_SET_PDEATHSIG = 1
+WORKER_CANNOT_START = 2  # a worker's exit code when its configuration or store was refused
 
 
 def workers_for(settings: Settings) -> int:
@@ -79,14 +81,20 @@ class _Pool:
         proc.start()
         return proc
 
-    async def watch(self) -> None:
-        """Start a worker again when one died while the server runs."""
+    async def watch(self, give_up: Callable[[], None]) -> None:
+        """Start a worker again when one died while the server runs; `give_up()` when one could not start (exit
+        code 2: its configuration or store was refused), as another would not start either."""
         while not self.stopping:
             await asyncio.sleep(WATCH_S)
             for i, proc in enumerate(self.procs):
-                if not self.stopping and proc.exitcode is not None:
-                    log.error("HTTP worker %s ended with code %s; starting another", proc.pid, proc.exitcode)
-                    self.procs[i] = self._spawn()
+                if self.stopping or proc.exitcode is None:
+                    continue
+                if proc.exitcode == WORKER_CANNOT_START:
+                    log.error("an HTTP worker could not start (see above): stopping")
+                    give_up()
+                    return
+                log.error("HTTP worker %s ended with code %s; starting another", proc.pid, proc.exitcode)
+                self.procs[i] = self._spawn()
 
     async def stop(self, timeout: float) -> None:
         """SIGTERM every worker; wait for them to finish their open requests (SIGKILL after `timeout`)."""
@@ -152,7 +160,7 @@ async def _supervise(
         await channel.start()
         sock.listen(2048)  # connections wait in the backlog until a worker accepts them
         pool.start()
-        extra.append(loop.create_task(pool.watch()))
+        extra.append(loop.create_task(pool.watch(stopping.set)))
         while channel.connections < workers and not stopping.is_set():
             await asyncio.sleep(0.05)
         for line in banner:
@@ -180,7 +188,7 @@ def worker_main(settings: Settings, sock: socket.socket, channel: Path, http: Pa
         worker = Worker.build(settings, channel, http, on_lost=lambda: None)
     except FairwatchError as exc:
         print(f"HTTP worker: {exc}", file=sys.stderr, flush=True)
-        sys.exit(2)
+        sys.exit(WORKER_CANNOT_START)
     _run_loop(_work(worker, sock))
     sys.stdout.flush()
     sys.stderr.flush()

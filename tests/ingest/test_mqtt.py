@@ -278,6 +278,10 @@ def fairwatch_serve(data: Path, broker: Mosquitto, port: int) -> subprocess.Pope
         str(port),
         "--mqtt",
         broker.url,
+        # MQTT is consumed by the writer process whatever the workers; one process answers /readyz as soon as it
+        # consumes, so the kill below lands mid-backlog (with workers, readiness waits for them to start).
+        "--workers",
+        "1",
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
