@@ -273,11 +273,15 @@ work ran (load average 12–13), so absolute figures are inflated; the proportio
 | other threads | 46 | 2.8 | 94 |
 | **total CPU per event** | **223** | **34** | **711** |
 
-**Against the goal (≥ 1.0× Alertmanager).** Not reached in any run taken here: in the smoke run above one
-process made 0.41× for single events and 0.29× for batches of 100, two workers 0.18× and 0.24× (on a machine at
-load 11–13, where more processes get no more CPU). The quiet run of `make bench` gives the figures to judge; what
-the profiles show limits them, and where the time goes, is below. Memory: each worker loads the configuration
-and the rights guard's lexicon (~190 MB each), so `--workers 2` takes ~3x the RSS of one process.
+**Against the goal (≥ 1.0× Alertmanager).** Not reached in any run taken here. In the smoke run of 2026-12-05
+(load average 2–5) one process made 0.33× Alertmanager for single events and 0.58× for batches of 100; two workers
+0.19× and 0.46×. Two workers help the alarm storm (5,600 -> 10,500 events/s: validation and the HTTP side leave
+the writer) and the event -> SSE latency (p99 29 -> 17 ms), not single events: with 64 and with 256 connections
+one process and two workers were within 10 % of each other (5,379 against 5,138, 7,513 against 6,890 events/s),
+the servers' processes together using 70–90 % of the two cores and wrk the rest. On two cores shared with the load
+generator there is no idle core for a second HTTP process to use, and each request pays the hand-off to the
+writer (below). The quiet run of `make bench` gives the figures to judge. Memory: each worker loads the
+configuration and the rights guard's lexicon (~170 MB each), so `--workers 2` takes ~3x the RSS of one process.
 
 What limits each figure:
 - **Single events, one process**: almost all of the cost is per request, not per event: HTTP parsing and socket
