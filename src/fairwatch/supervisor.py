@@ -70,6 +70,7 @@ class _Pool:
         self.settings, self.sock, self.rundir, self.size = settings, sock, rundir, size
         self.procs: list[BaseProcess] = []
         self.stopping = False
+        self.failed = False  # a worker could not start
         self._ctx = multiprocessing.get_context("spawn")
 
     def start(self) -> None:
@@ -90,7 +91,7 @@ class _Pool:
                 if self.stopping or proc.exitcode is None:
                     continue
                 if proc.exitcode == WORKER_CANNOT_START:
-                    log.error("an HTTP worker could not start (see above): stopping")
+                    self.failed = True
                     give_up()
                     return
                 log.error("HTTP worker %s ended with code %s; starting another", proc.pid, proc.exitcode)
@@ -176,7 +177,7 @@ async def _supervise(
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-    return bool(server.started)
+    return bool(server.started) and not pool.failed
 
 
 def worker_main(settings: Settings, sock: socket.socket, channel: Path, http: Path) -> None:
