@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench clean setup browser services screenshots
+.PHONY: run test check bench bench-tools profile clean setup browser services screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,9 +41,22 @@ check: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(STAMP)
+# Side by side with Prometheus Alertmanager (Debian's package) driven by wrk; writes docs/benchmarks.md.
+# Run it on a quiet machine: other work on the cores moves every figure.
+bench-tools:
+	@command -v wrk >/dev/null 2>&1 && command -v prometheus-alertmanager >/dev/null 2>&1 || { \
+	  echo "installing wrk and prometheus-alertmanager for the benchmark"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk prometheus-alertmanager) >/dev/null; }
+
+bench: $(STAMP) bench-tools
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/ingest.py
+
+# Flame graphs (docs/img/flame-*.svg) of single events, batches of 100 and an alarm storm; needs py-spy.
+profile: $(STAMP) bench-tools
+	$(BIN)/python -m pip install --quiet py-spy
+	$(BIN)/python bench/profile.py
+	$(BIN)/python bench/profile.py --workers 2
 
 clean:
 	rm -rf $(VENV) fairwatch-data build .pytest_cache .mypy_cache .ruff_cache

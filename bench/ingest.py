@@ -1,10 +1,17 @@
-"""Ingest benchmark: a real `fairwatch serve` on loopback with the demo rules; prints figures and writes docs/benchmarks.md.
+"""Ingest benchmark, side by side with Prometheus Alertmanager in one run; writes docs/benchmarks.md.
 
-    make bench            (or: .venv/bin/python bench/ingest.py [--quick])
+    make bench            (installs wrk and prometheus-alertmanager with apt-get if missing, then runs this)
+    .venv/bin/python bench/ingest.py [--seconds S] [--rounds R] [--smoke]
 
-Measures events/s for batches of 1 (64 concurrent connections, driven by wrk), 100 and 1,000 (asyncio clients);
-p50/p99 latency from POST to the SSE message for a triggering event under a 1,000 events/s background load;
-server CPU and RSS; RSS while 1 M events go in. Not a test: it asserts nothing.
+Starts Alertmanager (Debian's package), Fairwatch with one process (`serve --workers 1`) and Fairwatch with one
+HTTP worker per core (`serve --workers N`), all on loopback, Fairwatch with the demo rules on SQLite
+(synchronous=FULL: every 2xx is committed). Then R times, alternating the servers within each load so that a busy
+moment hurts all of them alike: single events (64 connections), batches of 100 and of 1,000, and an alarm storm
+(every event matches an open alarm), each driven by wrk for S seconds with the same event shape (bench/load.py).
+Reports per load and server the median and range of events/s, the ratio to Alertmanager, p99 latency, server CPU
+(summed over its processes) and RSS; and for Fairwatch the p50/p99 from POST to the SSE message at 1,000 events/s.
+`--smoke` is a short run (a few seconds a round) that writes build/benchmarks-smoke.md instead of the docs.
+Not a test: it asserts nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +21,8 @@ import asyncio
 import itertools
 import os
 import platform
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,84 +30,45 @@ from pathlib import Path
 import httpx
 import orjson
 
-ROOT = Path(__file__).resolve().parents[1]
-RULES = ROOT / "src" / "fairwatch" / "sim" / "demo" / "riverside.rules.yaml"
-if not RULES.exists():
-    RULES = ROOT / "examples" / "rules" / "riverside.yaml"
-ZONES = ["main-stage", "second-stage", "north-gate", "food-court", "camping", "river-walk"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from load import ROUNDS, STORM, Result, Round, script, wrk
+from servers import ROOT, Alertmanager, Fairwatch, Process
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+LOADS = [*ROUNDS, STORM]
+_ids = itertools.count()
 
 
 @dataclass
-class Server:
-    """A `fairwatch serve` subprocess with its data directory."""
+class Figures:
+    """What one server did under one load, over the rounds."""
 
-    data: Path
-    port: int
-    proc: subprocess.Popen[bytes] | None = None
-    token: str = ""  # a device token: posting events
-    viewer: str = ""  # a viewer token: reading the stream
-    url: str = field(init=False)
+    runs: list[Result] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)  # % of one core, summed over the server's processes
+    rss: list[float] = field(default_factory=list)  # MB, after the round
 
-    def __post_init__(self) -> None:
-        self.url = f"http://127.0.0.1:{self.port}"
+    def median(self) -> float:
+        return statistics.median(r.events_per_s for r in self.runs) if self.runs else 0.0
 
-    def start(self) -> None:
-        cli = [sys.executable, "-m", "fairwatch"]
-        self.token, self.viewer = (
-            subprocess.run(
-                [
-                    *cli,
-                    "token",
-                    "create",
-                    "--role",
-                    role,
-                    "--name",
-                    f"bench-{role}",
-                    "--data",
-                    str(self.data),
-                ],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout.strip()
-            for role in ("device", "viewer")
-        )
-        cmd = [*cli, "serve", "--data", str(self.data), "--rules", str(RULES), "--port", str(self.port)]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(self.url + "/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise RuntimeError("server did not start")
+    def span(self) -> str:
+        rates = [r.events_per_s for r in self.runs]
+        return f"{min(rates):,.0f}–{max(rates):,.0f}" if rates else ""
 
-    def stop(self) -> None:
-        if self.proc:
-            self.proc.terminate()
-            self.proc.wait(20)
+    def p99(self) -> float:
+        return statistics.median(r.p99_ms for r in self.runs) if self.runs else 0.0
 
-    def cpu_seconds(self) -> float:
-        assert self.proc
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def rss_mb(self) -> float:
-        assert self.proc
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
+    def errors(self) -> str:
+        notes = sorted({r.errors for r in self.runs if r.errors != "all 2xx"})
+        return "; ".join(notes)
 
 
-_ids = itertools.count()
+def measure(srv: Process, url: str, kind: str, rnd: Round, seconds: float, token: str, into: Figures) -> None:
+    cpu0, t0 = srv.cpu_seconds(), time.monotonic()
+    result = wrk(url, script(kind, rnd, token), seconds, rnd.connections)
+    elapsed = time.monotonic() - t0
+    into.runs.append(result)
+    into.cpu.append(100 * (srv.cpu_seconds() - cpu0) / elapsed)
+    into.rss.append(srv.rss_mb())
 
 
 def event(trigger: bool = False) -> dict[str, object]:
@@ -115,71 +79,12 @@ def event(trigger: bool = False) -> dict[str, object]:
         "id": f"b{n}",
         "source": f"counter-{n % 40}",
         "type": "crowd.density",
-        "zone": ZONES[n % 6],
-        "value": 1.0 + (n % 20) / 10,
+        "zone": f"z{n % 6}",
+        "value": 1.5,
     }
 
 
-async def batches(srv: Server, size: int, clients: int, seconds: float) -> tuple[float, float]:
-    """Send batches of `size` from `clients` concurrent connections for `seconds`; returns (events/s, server CPU %)."""
-    headers = {"Authorization": f"Bearer {srv.token}", "Content-Type": "application/json"}
-    sent = 0
-    stop_at = time.monotonic() + seconds
-
-    async def client() -> None:
-        nonlocal sent
-        async with httpx.AsyncClient(base_url=srv.url, headers=headers, timeout=30) as http:
-            while time.monotonic() < stop_at:
-                body = orjson.dumps([event() for _ in range(size)])
-                r = await http.post("/api/v1/events", content=body)
-                if r.status_code == 202:
-                    sent += size
-
-    cpu0, t0 = srv.cpu_seconds(), time.monotonic()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    elapsed = time.monotonic() - t0
-    return sent / elapsed, 100 * (srv.cpu_seconds() - cpu0) / elapsed
-
-
-WRK_SCRIPT = """
-local n = 0
-local tid = 0
-local threads = {}
-function setup(thread) thread:set("tid", #threads + 1); table.insert(threads, thread) end
-function init(args) tid = tonumber(wrk.thread:get("tid")) or 0 end
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = "Bearer TOKEN"
-request = function()
-  n = n + 1
-  local body = string.format('{"id":"w%d-%d","source":"counter-%d","type":"crowd.density","zone":"z%d","value":%d.5}',
-                             tid, n, n % 40, n % 6, n % 3)
-  return wrk.format(nil, "/api/v1/events", nil, body)
-end
-"""
-
-
-def singles(srv: Server, seconds: int) -> tuple[float, float, str]:
-    """Batches of one from 64 connections with wrk; returns (events/s, server CPU %, non-2xx note)."""
-    if shutil.which("wrk") is None:
-        return 0.0, 0.0, "wrk not installed (apt-get install wrk)"
-    script = Path(tempfile.mkstemp(suffix=".lua")[1])
-    script.write_text(WRK_SCRIPT.replace("TOKEN", srv.token))
-    cpu0, t0 = srv.cpu_seconds(), time.monotonic()
-    out = subprocess.run(
-        ["wrk", "-t2", "-c64", f"-d{seconds}s", "-s", str(script), srv.url],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    elapsed = time.monotonic() - t0
-    cpu = 100 * (srv.cpu_seconds() - cpu0) / elapsed
-    rate = next(float(line.split()[1]) for line in out.splitlines() if line.startswith("Requests/sec"))
-    errors = [line.strip() for line in out.splitlines() if "Non-2xx" in line or "Socket errors" in line]
-    return rate, cpu, "; ".join(errors) or "all 202"
-
-
-async def latency(srv: Server, rate: int, seconds: float) -> tuple[float, float, int]:
+async def latency(srv: Fairwatch, rate: int, seconds: float) -> tuple[float, float, int]:
     """p50/p99 ms from POST to the SSE message for a triggering event, under `rate` events/s of background load."""
     headers = {"Authorization": f"Bearer {srv.viewer}"}
     sent_at: dict[int, float] = {}
@@ -205,7 +110,10 @@ async def latency(srv: Server, rate: int, seconds: float) -> tuple[float, float,
     async with httpx.AsyncClient(base_url=srv.url, headers=headers, timeout=30) as http:
         # the panic alarm may already be open from earlier phases: learn its count first
         alarms = (await http.get("/api/v1/alarms", params={"type": "violence.panic_alarm"})).json()["alarms"]
-        count = max((a["count"] for a in alarms if a["state"] != "resolved"), default=0)
+        count = max(
+            (a["count"] for a in alarms if a["state"] != "resolved" and "panic-bench" in a["sources"]),
+            default=0,
+        )  # the storm's own panic alarms are open too
         per_tick, tick = rate // 10, 0.1
         t_end = time.monotonic() + seconds
         next_at = time.monotonic()
@@ -226,19 +134,6 @@ async def latency(srv: Server, rate: int, seconds: float) -> tuple[float, float,
     return statistics.median(got), got[min(len(got) - 1, int(len(got) * 0.99))], len(got)
 
 
-async def soak(srv: Server, total: int) -> list[tuple[int, float]]:
-    """Send `total` events in batches of 1,000; sample RSS every 10 %."""
-    samples = [(0, srv.rss_mb())]
-    step = total // 10
-    done = 0
-    while done < total:
-        await batches(srv, 1000, 4, 0.0001)  # at least one batch per client
-        done += 4000
-        if done // step > (done - 4000) // step:
-            samples.append((done, srv.rss_mb()))
-    return samples
-
-
 def machine() -> str:
     cpu = "unknown CPU"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -249,85 +144,187 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, Python {platform.python_version()}, {platform.system()}"
 
 
-async def main(quick: bool) -> None:
-    seconds = 5 if quick else 15
-    tmp = Path(tempfile.mkdtemp(prefix="fw-bench-"))
-    srv = Server(tmp / "data", free_port())
-    srv.start()
+def run(seconds: float, rounds: int) -> dict[str, object]:
+    cores = os.cpu_count() or 1
+    am = Alertmanager()
+    fw = (
+        {1: Fairwatch(workers=1), cores: Fairwatch(workers=cores)} if cores > 1 else {1: Fairwatch(workers=1)}
+    )
+    servers: list[tuple[str, Process, str, str]] = []  # (label, process, kind, token)
+    figures: dict[tuple[str, str], Figures] = {}
+    sse: dict[str, tuple[float, float, int]] = {}
     try:
-        rss_start = srv.rss_mb()
-        r1, c1, note1 = singles(srv, seconds)
-        print(f"batches of 1 (wrk, 64 connections): {r1:,.0f} events/s, server CPU {c1:.0f}% ({note1})")
-        r100, c100 = await batches(srv, 100, 8, seconds)
-        print(f"batches of 100 (8 clients): {r100:,.0f} events/s, server CPU {c100:.0f}%")
-        r1000, c1000 = await batches(srv, 1000, 4, seconds)
-        print(f"batches of 1,000 (4 clients): {r1000:,.0f} events/s, server CPU {c1000:.0f}%")
-        p50, p99, n = await latency(srv, 1000, seconds)
-        print(f"event -> SSE at 1,000 events/s: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({n} samples)")
-        total = 100_000 if quick else 1_000_000
-        samples = await soak(srv, total)
-        print("RSS (MB) while ingesting: " + ", ".join(f"{n:,}: {mb:.0f}" for n, mb in samples))
+        am.start()
+        servers.append(("Alertmanager", am, "alertmanager", ""))
+        for n, srv in fw.items():
+            srv.start()
+            servers.append((f"Fairwatch, {n} worker{'s' if n > 1 else ''}", srv, "fairwatch", srv.token))
+        started = {label: proc.rss_mb() for label, proc, _, _ in servers}
+        for srv in fw.values():  # open the storm's alarms before the first round
+            wrk(srv.url, script("fairwatch", STORM, srv.token), 1, 4)
+        for r in range(rounds):
+            for rnd in LOADS:
+                order = servers if r % 2 == 0 else list(reversed(servers))
+                for label, proc, kind, token in order:
+                    url = proc.url  # type: ignore[attr-defined]
+                    measure(
+                        proc, url, kind, rnd, seconds, token, figures.setdefault((rnd.name, label), Figures())
+                    )
+                    print(
+                        f"round {r + 1} {rnd.name} {label}: {figures[(rnd.name, label)].runs[-1].events_per_s:,.0f}/s",
+                        flush=True,
+                    )
+        for n, srv in fw.items():
+            sse[f"Fairwatch, {n} worker{'s' if n > 1 else ''}"] = asyncio.run(
+                latency(srv, 1000, max(5.0, seconds))
+            )
+        alertmanager_version = am.version()
     finally:
-        srv.stop()
-        shutil.rmtree(tmp, ignore_errors=True)
-    if quick:
-        return
-    write_report(locals() | {"machine": machine(), "rss_start": rss_start})
+        for _, proc, _, _ in servers:
+            proc.stop()
+        for srv in fw.values():
+            srv.stop()
+        am.stop()
+    return {
+        "labels": [label for label, *_ in servers],
+        "figures": figures,
+        "sse": sse,
+        "started": started,
+        "alertmanager": alertmanager_version,
+        "cores": cores,
+    }
 
 
-LIMITS = """## What limits it (profiled with py-spy)
-
-- **Single events** are bound by per-request CPU in one Python process: socket reads and writes in asyncio
-  (~18 %), SQLite executemany + commit (~15 %), validation and rule evaluation (~10 %). Two measures doubled this
-  path: `POST /api/v1/events` bypasses FastAPI's middleware and dependency resolution (`ingest/http.py`,
-  2,300 -> 6,600 requests/s under the same load), and the group commit's fsync runs in a worker thread while the
-  loop keeps accepting (6,600 -> 7,500-8,600/s across runs). wrk runs on the same 2 cores and takes a good part of
-  one; the server process sits at ~100 % of one core. The target of 8,000/s is reached in some runs, not all.
-- **Batches** reach the 30,000 events/s target: durable (synchronous=FULL), with the 10 demo rules evaluated and
-  alarms written in the same transaction. Past that, JSON decoding and validation of each event (~6 µs) and the
-  SQLite insert dominate.
-- **Latency** from POST to the SSE message is one group commit plus the fan-out; p99 stays well under 50 ms.
-- **Memory** is flat: the writer keeps only the open alarms and rule state (bounded by groups, not events).
-"""
-
-
-def write_report(f: dict[str, object]) -> None:
-    samples = f["samples"]
-    assert isinstance(samples, list)
+def report(f: dict[str, object], seconds: float, rounds: int, command: str) -> list[str]:
+    labels: list[str] = f["labels"]  # type: ignore[assignment]
+    figures: dict[tuple[str, str], Figures] = f["figures"]  # type: ignore[assignment]
+    sse: dict[str, tuple[float, float, int]] = f["sse"]  # type: ignore[assignment]
+    started: dict[str, float] = f["started"]  # type: ignore[assignment]
     lines = [
         "# Benchmarks",
         "",
-        f"Machine: {f['machine']}.",
-        f"Command: `make bench` (`.venv/bin/python bench/ingest.py`), run on {time.strftime('%Y-%m-%d')}.",
-        "Server: `fairwatch serve` with the demo rules (`riverside.rules.yaml`, 10 rules) on SQLite "
-        "(WAL, synchronous=FULL: every acknowledged event is committed), one process. Load generators run on the same "
-        "2-core machine and compete with the server for CPU.",
+        f"Machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end of the run.",
+        f"Command: `{command}`, run on {time.strftime('%Y-%m-%d')}: {rounds} round{'s' if rounds != 1 else ''} of {seconds:g} s per load and"
+        " server, alternating the servers within each load (the order reversed every other round).",
+        f"Peer: Prometheus Alertmanager {f['alertmanager']} (Debian package, one node, a route to nowhere; it keeps"
+        " alerts in memory and writes nothing to disk). Fairwatch: `serve --workers 1` and"
+        f" `serve --workers {f['cores']}` with the demo rules (`riverside.rules.yaml`, 10 rules) on SQLite, WAL,"
+        " synchronous=FULL: every 202 is sent after the commit of the events, their rule evaluation and alarms.",
+        "Load: wrk (bench/load.py) on the same machine, competing with the servers for the cores; the same event"
+        " shape for both (id, source, type, zone, value, a small `data` object; for Alertmanager the same fields"
+        " as labels and annotations). The storm: every event is a panic button press of one of 8 sources, each"
+        " with its alarm open (in Alertmanager, the same 8 alerts again and again).",
         "",
-        "| measurement | result | server CPU | target |",
-        "|---|---|---|---|",
-        f"| batches of 1, 64 connections (wrk) | {f['r1']:,.0f} events/s | {f['c1']:.0f}% | ≥ 8,000/s |",
-        f"| batches of 100, 8 clients | {f['r100']:,.0f} events/s | {f['c100']:.0f}% | ≥ 30,000/s |",
-        f"| batches of 1,000, 4 clients | {f['r1000']:,.0f} events/s | {f['c1000']:.0f}% | ≥ 30,000/s |",
-        f"| event → SSE latency at 1,000 events/s | p50 {f['p50']:.1f} ms, p99 {f['p99']:.1f} ms | | p99 ≤ 50 ms |",
-        f"| RSS at start | {f['rss_start']:.0f} MB | | |",
+        "| load | server | events/s (median) | range | × Alertmanager | p99 latency | server CPU | RSS |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for rnd in LOADS:
+        base = figures[(rnd.name, labels[0])].median()
+        for label in labels:
+            fig = figures[(rnd.name, label)]
+            ratio = f"{fig.median() / base:.2f}" if base and label != labels[0] else ""
+            note = f" ({fig.errors()})" if fig.errors() else ""
+            lines.append(
+                f"| {rnd.name} ({rnd.connections} connections) | {label} | {fig.median():,.0f}{note} | {fig.span()} |"
+                f" {ratio} | {fig.p99():.1f} ms | {statistics.median(fig.cpu):.0f}% | {max(fig.rss):.0f} MB |"
+            )
+    lines += ["", "Events/s against the number of HTTP workers (medians):", ""]
+    lines += ["| load | " + " | ".join(labels[1:]) + " |", "|---|" + "---|" * (len(labels) - 1)]
+    for rnd in LOADS:
+        lines.append(
+            f"| {rnd.name} | "
+            + " | ".join(f"{figures[(rnd.name, lb)].median():,.0f}" for lb in labels[1:])
+            + " |"
+        )
+    lines += [
         "",
-        "RSS while 1 M events go in (events sent: MB): " + ", ".join(f"{n:,}: {mb:.0f}" for n, mb in samples),
-        "",
-        "Reference (from the design notes, same machine class): Prometheus Alertmanager 0.25 ingests about 11,000 "
-        "alerts/s one per request and about 37,000 alerts/s in batches, without durable commits or rule evaluation.",
+        "Event → SSE message for a triggering event under 1,000 events/s of other events (target p99 ≤ 50 ms):",
         "",
     ]
-    lines += [*LIMITS.splitlines(), ""]
-    extra = ROOT / "docs" / "benchmarks-notes.md"
-    if extra.exists():
-        lines += [extra.read_text()]
-    (ROOT / "docs" / "benchmarks.md").write_text("\n".join(lines))
-    print("wrote docs/benchmarks.md")
+    for label, (p50, p99, n) in sse.items():
+        lines.append(f"- {label}: p50 {p50:.1f} ms, p99 {p99:.1f} ms ({n} samples)")
+    lines += ["", "RSS at start: " + ", ".join(f"{label} {mb:.0f} MB" for label, mb in started.items()), ""]
+    return lines
 
 
-if __name__ == "__main__":
+PROFILE = """## Where an event's CPU goes (py-spy)
+
+Flame graphs, recorded with `make profile` (`bench/profile.py`; wrk load of bench/load.py, py-spy at 200 Hz over
+every process of the server): one process — [single events](img/flame-single.svg),
+[batches of 100](img/flame-batch100.svg), [alarm storm](img/flame-storm.svg); two HTTP workers and the writer —
+[single events](img/flame-single-w2.svg), [batches of 100](img/flame-batch100-w2.svg),
+[alarm storm](img/flame-storm-w2.svg). `bench/profile.py --breakdown` sorts every sample into the part of the
+path it belongs to and divides by the events sent: CPU µs per event. Taken on the shared 2-core machine while other
+work ran (load average 12–13), so absolute figures are inflated; the proportions are what to read.
+
+| part of the path | one process, single events | one process, batches of 100 | 2 workers + writer, single events |
+|---|---|---|---|
+| HTTP parsing, socket I/O, event loop (uvicorn, uvloop) | 39 | 2.0 | 216 |
+| response | 28 | 0.9 | 81 |
+| token check | 24 | 0.2 | 10 |
+| body read | 4.9 | 0.2 | 8.0 |
+| JSON decode and input check | 0.6 | 1.2 | 2.0 |
+| validation and rights guard | 5.7 | 8.1 | 20 |
+| channel to the writer (frames, system calls) | — | — | 115 |
+| store: dedup query and insert | 17 | 11 | 29 |
+| rule evaluation (10 rules) | 3.6 | 5.0 | 8.0 |
+| writer: the rest of the transaction | 23 | 2.0 | 40 |
+| commit (fsync, in a thread) | 32 | 1.4 | 90 |
+| other threads | 46 | 2.8 | 94 |
+| **total CPU per event** | **223** | **34** | **711** |
+
+**Against the goal (≥ 1.0× Alertmanager).** Not reached in any run taken here. In the smoke run of 2026-12-05
+(load average 2–5) one process made 0.33× Alertmanager for single events and 0.58× for batches of 100; two workers
+0.19× and 0.46×. Two workers help the alarm storm (5,600 -> 10,500 events/s: validation and the HTTP side leave
+the writer) and the event -> SSE latency (p99 29 -> 17 ms), not single events: with 64 and with 256 connections
+one process and two workers were within 10 % of each other (5,379 against 5,138, 7,513 against 6,890 events/s),
+the servers' processes together using 70–90 % of the two cores and wrk the rest. On two cores shared with the load
+generator there is no idle core for a second HTTP process to use, and each request pays the hand-off to the
+writer (below). The quiet run of `make bench` gives the figures to judge. Memory: each worker loads the
+configuration and the rights guard's lexicon (~170 MB each), so `--workers 2` takes ~3x the RSS of one process.
+
+What limits each figure:
+- **Single events, one process**: almost all of the cost is per request, not per event: HTTP parsing and socket
+  writes, the response, and one writer transaction per group commit (the commit's fsync runs in a thread). One
+  Python process uses one core; Alertmanager (Go) uses both.
+- **Single events, N workers**: each request now crosses two more process boundaries (worker -> writer -> worker:
+  a frame each way, `StreamWriter.write` in [flame-single-w2](img/flame-single-w2.svg)) and three processes plus
+  wrk share two cores, so each wake-up is a context switch. On two cores the parallel parsing gains less than the
+  hand-off costs; the layout pays where cores outnumber the writer's needs (the writer's share per event is
+  ~100 µs of the 711). Frames of many requests are written in one system call per loop turn (`channel.Outbox`);
+  batching submissions per worker (one frame per loop turn for all waiting requests) is the next step.
+- **Batches**: per-event work dominates: the SQLite insert through SQLAlchemy's `executemany` (~11 µs, a third
+  of it statement compilation/caching) and validation with the rights guard (~8 µs); JSON decoding (orjson) is
+  ~1 µs. Typed msgspec decoding was not adopted: validation must name every problem with its index, field and
+  value (closed schemas, the person-data ban), which a typed decode that stops at the first error does not give,
+  and the decode share it would replace is small. msgspec carries the validated events to the writer instead.
+  With workers, validation moves off the writer.
+- **Alarm storm** ([flame-storm](img/flame-storm.svg)): each matching event is an alarm change. Occurrence rows
+  are already one `executemany` per commit and each alarm is updated once per commit (`AlarmService` collects the
+  touched alarms), but each change is still serialised and published once for the event stream (`change_json`,
+  ~20 % of the writer's time) and builds its occurrence with its explanation (~13 %). Coalescing stream messages
+  to one per alarm per commit would change what consoles receive (one message per repeat today): not done here.
+"""
+
+
+def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="short run, no report")
-    asyncio.run(main(parser.parse_args().quick))
+    parser.add_argument("--seconds", type=float, default=15.0, help="seconds per round, load and server")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds")
+    parser.add_argument("--smoke", action="store_true", help="3 s rounds, 1 round, report to build/")
+    args = parser.parse_args()
+    seconds, rounds = (3.0, 1) if args.smoke else (args.seconds, args.rounds)
+    command = "make bench" if not args.smoke else "bench/ingest.py --smoke"
+    lines = report(run(seconds, rounds), seconds, rounds, command)
+    notes = ROOT / "docs" / "benchmarks-notes.md"
+    text = "\n".join(lines) + "\n" + PROFILE + "\n" + (notes.read_text() if notes.exists() else "")
+    out = ROOT / ("build/benchmarks-smoke.md" if args.smoke else "docs/benchmarks.md")
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(text)
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

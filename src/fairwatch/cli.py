@@ -13,7 +13,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 
-from fairwatch import __version__, config, server
+from fairwatch import __version__, config, server, supervisor
 from fairwatch.access import (
     KIOSK_DAYS,
     NAME_RE,
@@ -135,8 +135,10 @@ def _run_server(
     settings: Settings,
     banner: Callable[[App], list[str]],
     background: Callable[[App], server.Background] | None = None,
+    workers: int = 1,
 ) -> None:
-    """Lock the data, build the app, listen and serve until stopped; start-up errors exit 2 with one line."""
+    """Lock the data, build the app, listen and serve until stopped (with `workers` HTTP processes when more than
+    one); start-up errors exit 2 with one line."""
     lock = _or_exit(lambda: server.DataLock.acquire(settings))
     try:
         app = build_or_exit(settings)
@@ -146,7 +148,10 @@ def _run_server(
             app.store.close()
             raise
         bg = background(app) if background is not None else None
-        _or_exit(lambda: server.run(app, sock, banner(app), bg))
+        if workers > 1:
+            _or_exit(lambda: supervisor.run(app, sock, banner(app), workers, bg))
+        else:
+            _or_exit(lambda: server.run(app, sock, banner(app), bg))
     finally:
         lock.release()
 
@@ -175,6 +180,12 @@ def serve(
     ] = None,
     cards: Annotated[Path | None, typer.Option(help="Action cards file (FAIRWATCH_CARDS).")] = None,
     schemas: SchemasOpt = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="HTTP worker processes; 0 or unset: one per core; 1: one process (FAIRWATCH_WORKERS)."
+        ),
+    ] = None,
 ) -> None:
     """Run the server."""
     settings = _settings(
@@ -191,8 +202,13 @@ def serve(
         frigate_prefix=frigate_prefix,
         notify=notify,
         cards=cards,
+        workers=workers,
     )
-    _run_server(settings, lambda _app: [f"Fairwatch listening on http://{settings.host}:{settings.port}/"])
+    count = supervisor.workers_for(settings)
+    lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
+    if count > 1:
+        lines.append(f"{count} HTTP workers, one writer process")
+    _run_server(settings, lambda _app: lines, workers=count)
 
 
 @cli.command()

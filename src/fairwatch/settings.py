@@ -63,6 +63,7 @@ class Settings:
     welfare_retention_hours: int = 24
     photo_retention_hours: int = 72
     photo_max_bytes: int = 10 * 1024 * 1024
+    workers: int = 0
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -118,6 +119,8 @@ class Settings:
             errors.append(
                 f"photo_max_bytes: must be between 1024 and 52428800 (got {self.photo_max_bytes!r})"
             )
+        if self.workers < 0:
+            errors.append(f"workers: must be 0 (one per core) or a positive number (got {self.workers!r})")
         if self.rules is not None and self.phases is not None:
             errors.append(
                 "rules and phases: give one, not both (a phases file names the rules file of each phase;"
@@ -198,6 +201,9 @@ SETTINGS_HELP: dict[str, str] = {
     "welfare_retention_hours": "Closed welfare cases are purged this many hours after closing (maximum 72).",
     "photo_retention_hours": "Scene photos are purged this many hours after upload (maximum 720).",
     "photo_max_bytes": "Largest scene photo upload accepted, in bytes (at most 50 MiB).",
+    "workers": "HTTP worker processes of `serve` (0: one per core). With 1, one process does everything; with"
+    " more, the workers accept, validate and guard requests and hand events to the one writer process, which"
+    " acknowledges after its commit (docs/architecture.md).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}

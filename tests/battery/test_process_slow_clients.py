@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.battery.conftest import Spawn
 from tests.battery.process import answers, run, wait_until
@@ -44,7 +45,9 @@ def low_file_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (FILES, FILES))
 
 
-def test_half_sent_requests_do_not_starve_health_probes(tmp_path: Path, spawn: Spawn) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-workers"])
+def test_half_sent_requests_do_not_starve_health_probes(tmp_path: Path, spawn: Spawn, workers: str) -> None:
+    """With workers, each guards its own connections (cap, timeouts); the probes answer once each has swept."""
     data, port = tmp_path / "data", free_port()
     url = f"http://127.0.0.1:{port}"
     token = run("token", "create", "--role", "viewer", "--name", "sse", "--data", str(data)).stdout.strip()
@@ -54,7 +57,7 @@ def test_half_sent_requests_do_not_starve_health_probes(tmp_path: Path, spawn: S
         "FAIRWATCH_BODY_TIMEOUT": "1",
         "FAIRWATCH_MAX_CONNECTIONS": "100",
     }
-    args = ["serve", "--data", str(data), "--port", str(port)]
+    args = ["serve", "--data", str(data), "--port", str(port), "--workers", workers]
     proc = spawn(args, tmp_path / "serve.log", env=env, preexec_fn=low_file_limit)
     wait_until(lambda: answers(url + "/readyz"), "readiness", proc)
     stream = Stream(url, token)
@@ -67,7 +70,7 @@ def test_half_sent_requests_do_not_starve_health_probes(tmp_path: Path, spawn: S
         slow.append(sock)
     try:
         wait_until(lambda: answers(url + "/healthz"), "/healthz answering", proc)
-        assert answers(url + "/readyz")
+        wait_until(lambda: answers(url + "/readyz"), "/readyz answering", proc)
         for sock in slow:
             wait_until(lambda s=sock: closed_by_peer(s), "the server closing a half-sent request", proc)  # type: ignore[misc]
         assert not stream.ended.is_set(), "a long response (the event stream) must not be cut by the timeouts"

@@ -47,12 +47,16 @@ def accepted(url: str, token: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+@pytest.mark.parametrize("workers", ["1", "2"], ids=["one-process", "two-workers"])
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["sigterm", "sigint"])
-def test_serve_stops_cleanly_with_a_stream_client(tmp_path: Path, spawn: Spawn, sig: signal.Signals) -> None:
+def test_serve_stops_cleanly_with_a_stream_client(
+    tmp_path: Path, spawn: Spawn, sig: signal.Signals, workers: str
+) -> None:
+    """With workers, the stream is relayed by a worker from the writer process; it ends all the same."""
     data, port = tmp_path / "data", free_port()
     token = run("token", "create", "--role", "viewer", "--name", "sse", "--data", str(data)).stdout.strip()
     log = tmp_path / "serve.log"
-    proc = spawn(["serve", "--data", str(data), "--port", str(port)], log)
+    proc = spawn(["serve", "--data", str(data), "--port", str(port), "--workers", workers], log)
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: answers(url + "/readyz"), "readiness", proc)
     listener = Listener(url, token)

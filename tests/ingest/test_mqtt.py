@@ -265,7 +265,7 @@ def test_broker_killed_mid_stream_loses_and_duplicates_nothing(tmp_path: Path, b
     pub.close()
 
 
-def fairwatch_serve(data: Path, broker: Mosquitto, port: int) -> subprocess.Popen[bytes]:
+def fairwatch_serve(data: Path, broker: Mosquitto, port: int, workers: str = "1") -> subprocess.Popen[bytes]:
     env = {**os.environ, "FAIRWATCH_MQTT_MAX_INFLIGHT": "10", "FAIRWATCH_TICK_SECONDS": "3600"}
     cmd = [
         sys.executable,
@@ -278,6 +278,10 @@ def fairwatch_serve(data: Path, broker: Mosquitto, port: int) -> subprocess.Pope
         str(port),
         "--mqtt",
         broker.url,
+        # MQTT is consumed by the writer process whatever the workers. The kill test runs one process: it answers
+        # /readyz as soon as it consumes, so its kill lands mid-backlog (with workers, readiness waits for them).
+        "--workers",
+        workers,
     ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -291,6 +295,48 @@ def fairwatch_serve(data: Path, broker: Mosquitto, port: int) -> subprocess.Pope
 
     wait_for(ready, "fairwatch serve --mqtt to be ready (connected)", timeout=30)
     return proc
+
+
+def test_mqtt_ingest_goes_on_with_http_workers(tmp_path: Path, broker: Mosquitto) -> None:
+    """`serve --workers 2`: the writer process consumes MQTT; HTTP ingest through the workers goes on beside it."""
+    total, data, port = 300, tmp_path / "data", free_port()
+    token = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fairwatch",
+            "token",
+            "create",
+            "--role",
+            "device",
+            "--name",
+            "d",
+            "--data",
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    proc = fairwatch_serve(data, broker, port, workers="2")
+    pub = Publisher(broker.port)
+    try:
+        for info in [pub.publish("fairwatch/events/s", event(i)) for i in range(total)]:
+            info.wait_for_publish(10)
+        posted = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/events",
+            json={"id": "http-1", "source": "s", "type": "crowd.count", "value": 1},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        assert posted.status_code == 202, posted.text
+        wait_for(lambda: count(data) >= total + 1, "every event", timeout=60)
+        ids = {r[0] for r in rows(data, "SELECT eid FROM events")}
+        assert ids == {f"e{i}" for i in range(total)} | {"http-1"}
+    finally:
+        proc.terminate()
+        proc.wait(30)
+        pub.close()
 
 
 def test_server_killed_mid_stream_loses_and_duplicates_nothing(tmp_path: Path, broker: Mosquitto) -> None:

@@ -92,6 +92,11 @@ class Context:
         return role
 
     def forget_tokens(self, hashes: Iterable[str]) -> None:
-        """Drop revoked tokens from the cache: their next request is refused."""
+        """Drop revoked tokens from the cache: their next request is refused, here and (through the revocation
+        marker) in every other process on this data directory, such as the HTTP workers of `serve --workers`."""
+        dropped = False
         for digest in hashes:
             self._token_cache.pop(digest, None)
+            dropped = True
+        if dropped and self.revocations is not None:
+            self.revocations.touch()

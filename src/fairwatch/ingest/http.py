@@ -3,7 +3,8 @@ machinery (about half the per-request CPU at 8,000 single-event requests/s) and 
 Everything else, including the OpenAPI description of that route, is FastAPI's.
 
 Ingest sits below the API, so the handler (authentication, the role check, the API's handler and its error
-bodies) is handed in by the app.
+bodies) is handed in by the app. An HTTP worker of `serve --workers N` uses the same entry with its own handler
+(validate, then hand the events to the writer process) in front of the relay to the writer (`proxy.Proxy`).
 """
 
 from __future__ import annotations
