@@ -143,6 +143,7 @@ class Engine:
         journal = state.journal
         for index, groups in list(state.groups.items()):
             if journal is not None:
+                journal.keep_rule(state, index)  # an empty dict dropped below comes back on rollback
                 for key in groups:
                     journal.keep(state, index, key)
             self._evaluators[index].on_tick(groups, now, out)

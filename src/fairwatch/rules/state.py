@@ -50,22 +50,29 @@ class Journal:
     change (None: it did not exist). The engine calls `keep`/`keep_zone` before it lets an evaluator change
     a group; an evaluator changes only the group of the event's dedup key in its own rule."""
 
-    __slots__ = ("crowd", "groups", "rules", "zones")
+    __slots__ = ("crowd", "groups", "keys", "rules", "zones")
 
     def __init__(self) -> None:
         self.crowd: dict[str, Any] = {}
         self.groups: dict[tuple[int, str], Any] = {}
         self.rules: dict[int, dict[str, Any] | None] = {}
+        self.keys: dict[int, frozenset[str]] = {}  # the group keys each rule had before the transaction
         self.zones: dict[str, ZoneCount | None] = {}
+
+    def keep_rule(self, state: EngineState, index: int) -> None:
+        """Remember which groups rule `index` has (its dict, even empty, which a tick may drop)."""
+        if index not in self.rules:
+            groups = state.groups.get(index)
+            self.rules[index] = groups
+            self.keys[index] = frozenset(groups) if groups is not None else frozenset()
 
     def keep(self, state: EngineState, index: int, key: str) -> None:
         """Remember group `key` of rule `index` unless already remembered in this transaction."""
         mark = (index, key)
         if mark in self.groups:
             return
+        self.keep_rule(state, index)
         groups = state.groups.get(index)
-        if index not in self.rules:
-            self.rules[index] = groups
         old = groups.get(key) if groups is not None else None
         self.groups[mark] = None if old is None else old.copy()
 
@@ -88,6 +95,9 @@ class Journal:
                 state.groups.pop(index, None)  # every group in it was created in this transaction
             else:
                 state.groups[index] = groups  # a tick may have dropped it once it was empty
+                # a group created in this transaction by a change to another group (a track moving) goes too
+                for key in [k for k in groups if k not in self.keys[index]]:
+                    del groups[key]
         for (index, key), old in self.groups.items():
             groups = self.rules[index]
             if groups is None:
