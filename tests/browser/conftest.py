@@ -7,10 +7,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
 from fairwatch.access import save_user
+from fairwatch.clock import FakeClock
 from fairwatch.model import Role
 from tests.harness import Server
 
@@ -67,3 +69,30 @@ def sign_in(page: Page, name: str, password: str = PASSWORD, path: str = "/") ->
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(lambda url: url.split("?")[0].endswith(path))
+
+
+# Shared by the test modules, each of which defines its own `srv` (the server its pages run against).
+@pytest.fixture(scope="module")
+def clock() -> FakeClock:
+    """The module's fake clock (a module that needs another start time defines its own)."""
+    return FakeClock(1_783_000_000.0)
+
+
+@pytest.fixture(scope="module")
+def admin(srv: Server) -> Iterator[httpx.Client]:
+    with srv.client(Role.ADMIN) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def device(srv: Server) -> Iterator[httpx.Client]:
+    with srv.client(Role.DEVICE) as c:
+        yield c
+
+
+@pytest.fixture
+def page(browser: Browser, srv: Server) -> Iterator[Page]:
+    """A fresh page (own cookies) on the module's server."""
+    p = new_page(browser, srv)
+    yield p
+    p.context.close()

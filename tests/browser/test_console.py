@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Page, Route, expect
 
 from fairwatch.clock import FakeClock
 from fairwatch.model import Role
-from tests.browser.conftest import IMG, SITE, add_user, new_page, sign_in
+from tests.browser.conftest import IMG, SITE, add_user, sign_in
 from tests.harness import Server
 
 pytestmark = pytest.mark.browser
@@ -53,36 +53,12 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def clock() -> FakeClock:
-    return FakeClock(1_783_000_000.0)
-
-
-@pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[Server]:
     with Server(tmp_path_factory.mktemp("console") / "data", RULES, clock, site=SITE) as s:
         add_user(s, "olga", Role.OPERATOR)
         add_user(s, "vic", Role.VIEWER)
         add_user(s, "sam", Role.SUPERVISOR)
         yield s
-
-
-@pytest.fixture(scope="module")
-def device(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client(Role.DEVICE) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def admin(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client(Role.ADMIN) as c:
-        yield c
-
-
-@pytest.fixture
-def page(browser: Browser, srv: Server) -> Iterator[Page]:
-    p = new_page(browser, srv)
-    yield p
-    p.context.close()
 
 
 def send(device: httpx.Client, source: str, type_: str, zone: str, value: float | None = None) -> None:

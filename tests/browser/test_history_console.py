@@ -37,30 +37,12 @@ _ids = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
-def clock() -> FakeClock:
-    return FakeClock(1_783_000_000.0)
-
-
-@pytest.fixture(scope="module")
 def srv(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[Server]:
     with Server(tmp_path_factory.mktemp("history") / "data", RULES, clock, site=SITE) as s:
         add_user(s, "olga", Role.OPERATOR)
         add_user(s, "sam", Role.SUPERVISOR)
         add_user(s, "ada", Role.ADMIN)
         yield s
-
-
-@pytest.fixture(scope="module")
-def admin(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client(Role.ADMIN) as c:
-        yield c
-
-
-@pytest.fixture
-def page(browser: Browser, srv: Server) -> Iterator[Page]:
-    p = new_page(browser, srv)
-    yield p
-    p.context.close()
 
 
 def raise_alarm(admin: httpx.Client, type_: str, zone: str, **extra: Any) -> int:

@@ -64,13 +64,6 @@ def minutes_pass(clock: FakeClock) -> None:
     clock.advance(4 * 60)
 
 
-@pytest.fixture
-def page(browser: Browser, srv: Server) -> Iterator[Page]:
-    p = new_page(browser, srv)
-    yield p
-    p.context.close()
-
-
 def raise_alarm(op: httpx.Client, zone: str) -> int:
     """A crush-risk alarm in `zone` raised through ingest; its id."""
     event = {

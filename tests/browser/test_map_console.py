@@ -59,13 +59,6 @@ def device(srv: Server) -> Iterator[httpx.Client]:
         yield c
 
 
-@pytest.fixture
-def page(browser: Browser, srv: Server) -> Iterator[Page]:
-    p = new_page(browser, srv)
-    yield p
-    p.context.close()
-
-
 def send(device: httpx.Client, clock: FakeClock, source: str, type_: str, **fields: Any) -> None:
     stamp = datetime.fromtimestamp(clock.now(), UTC).isoformat().replace("+00:00", "Z")
     event = {"id": f"m{next(_ids)}", "source": source, "type": type_, "time": stamp, **fields}

@@ -87,18 +87,6 @@ def srv(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[
         yield s
 
 
-@pytest.fixture(scope="module")
-def device(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client(Role.DEVICE) as c:
-        yield c
-
-
-@pytest.fixture(scope="module")
-def admin(srv: Server) -> Iterator[httpx.Client]:
-    with srv.client(Role.ADMIN) as c:
-        yield c
-
-
 @pytest.fixture
 def quiet(admin: httpx.Client) -> None:
     """No active alarm from another test: what sounds is this test's alone."""
