@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -15,9 +16,10 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from fairwatch import policy
+from fairwatch.clock import Clock
 from fairwatch.errors import Conflict, InvalidInput, NotFound, Problem
 from fairwatch.model import AuditEntry, Role
-from fairwatch.store import AccessTxn, Kiosk, SessionReads, User
+from fairwatch.store import AccessReads, AccessTxn, Kiosk, SessionReads, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,3 +310,42 @@ class RevocationMarker:
             now = 0
         before, self._seen = self._seen, now
         return before is not None and now != before
+
+
+@dataclass
+class TokenCache:
+    """A bearer token's role by its hash, read from the store at most once per `ttl` seconds. A revocation in this
+    process drops its entries at once (`forget`) and touches the marker; one in another process (the CLI, another
+    HTTP worker) is seen through the marker, which drops the whole cache on the next request. Checking the store on
+    every request would cost a query on the ingest hot path."""
+
+    store: AccessReads
+    clock: Clock
+    ttl: float
+    revocations: RevocationMarker | None = None
+    _roles: dict[str, tuple[Role, float]] = field(default_factory=dict, init=False)
+
+    def role(self, digest: str) -> Role | None:
+        """The role of the token with hash `digest`, or None when it is unknown or revoked."""
+        now = self.clock.now()
+        if self.revocations is not None and self.revocations.changed():
+            self._roles.clear()
+        cached = self._roles.get(digest)
+        if cached is not None and 0 <= now - cached[1] < self.ttl:
+            return cached[0]
+        role = self.store.token_role(digest)
+        if role is None:
+            self._roles.pop(digest, None)
+        else:
+            self._roles[digest] = (role, now)
+        return role
+
+    def forget(self, hashes: Iterable[str]) -> None:
+        """Drop revoked tokens: their next request is refused here and, through the marker, in every other process
+        on this data directory."""
+        dropped = False
+        for digest in hashes:
+            self._roles.pop(digest, None)
+            dropped = True
+        if dropped and self.revocations is not None:
+            self.revocations.touch()

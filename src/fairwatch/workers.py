@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from fairwatch import config
-from fairwatch.access import Permission, RevocationMarker, refusal, token_hash
+from fairwatch.access import Permission, RevocationMarker, TokenCache, refusal, token_hash
 from fairwatch.api.errors import error_body, json_response, unexpected_body
 from fairwatch.api.routes import read_json_body
 from fairwatch.clock import Clock, SystemClock
@@ -30,40 +30,12 @@ from fairwatch.events import decode_body, validate_events
 from fairwatch.ingest.channel import Answer, ChannelClient
 from fairwatch.ingest.http import Entry
 from fairwatch.ingest.proxy import Proxy
-from fairwatch.model import Event, Role
+from fairwatch.model import Event
 from fairwatch.schemas import Catalogue
 from fairwatch.settings import Settings
-from fairwatch.store import SqlStore, Store, sqlite_url
+from fairwatch.store import SqlStore, sqlite_url
 
 log = logging.getLogger("fairwatch.worker")
-
-
-@dataclass
-class TokenCache:
-    """A token's role by its hash, read from the store at most once per `ttl` seconds; dropped whole when the
-    revocation marker changes (any revocation on this machine: CLI, console), so a revoked token is refused on its
-    next request without a store read per request."""
-
-    store: Store
-    clock: Clock
-    ttl: float
-    revocations: RevocationMarker
-    _roles: dict[str, tuple[Role, float]] = field(default_factory=dict)
-
-    def role(self, digest: str) -> Role | None:
-        """The role of the token with hash `digest`, or None when it is unknown or revoked."""
-        now = self.clock.now()
-        if self.revocations.changed():
-            self._roles.clear()
-        cached = self._roles.get(digest)
-        if cached is not None and 0 <= now - cached[1] < self.ttl:
-            return cached[0]
-        role = self.store.token_role(digest)
-        if role is None:
-            self._roles.pop(digest, None)
-        else:
-            self._roles[digest] = (role, now)
-        return role
 
 
 @dataclass

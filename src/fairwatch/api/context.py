@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import Response
 
-from fairwatch.access import Principal, RevocationMarker, token_hash
+from fairwatch.access import Principal, RevocationMarker, TokenCache, token_hash
 from fairwatch.alarms import AlarmChange
 from fairwatch.clock import Clock
 from fairwatch.field import FieldDesk
@@ -65,12 +65,12 @@ class Context:
     change_listeners: list[Callable[[list[AlarmChange]], None]] = field(
         default_factory=list
     )  # after each commit
-    # Token hash -> (role, when it was read). A revocation in this process drops entries at once
-    # (`forget_tokens`); one by another process (the CLI) is seen when the entry is older than
-    # `settings.token_cache_seconds`. Checking the store on every request would cost a query on the ingest hot path.
-    _token_cache: dict[str, tuple[Role, float]] = field(default_factory=dict)
-    # Touched by `fairwatch token revoke` / `user disable` in another process: the cache is dropped at once.
     revocations: RevocationMarker | None = None
+    # Bearer tokens' roles (access.TokenCache): no store read per request on the ingest hot path.
+    tokens: TokenCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = TokenCache(self.store, self.clock, self.settings.token_cache_seconds, self.revocations)
 
     def role_for_token(self, token: str) -> Role | None:
         """The role of a bearer token, or None when it is unknown or revoked."""
@@ -78,25 +78,9 @@ class Context:
 
     def role_for_token_hash(self, digest: str) -> Role | None:
         """The role of a token by its hash; read from the store at most once per `token_cache_seconds`."""
-        now = self.clock.now()
-        if self.revocations is not None and self.revocations.changed():
-            self._token_cache.clear()
-        cached = self._token_cache.get(digest)
-        if cached is not None and 0 <= now - cached[1] < self.settings.token_cache_seconds:
-            return cached[0]
-        role = self.store.token_role(digest)
-        if role is None:
-            self._token_cache.pop(digest, None)
-        else:
-            self._token_cache[digest] = (role, now)
-        return role
+        return self.tokens.role(digest)
 
     def forget_tokens(self, hashes: Iterable[str]) -> None:
         """Drop revoked tokens from the cache: their next request is refused, here and (through the revocation
         marker) in every other process on this data directory, such as the HTTP workers of `serve --workers`."""
-        dropped = False
-        for digest in hashes:
-            self._token_cache.pop(digest, None)
-            dropped = True
-        if dropped and self.revocations is not None:
-            self.revocations.touch()
+        self.tokens.forget(hashes)
