@@ -9,6 +9,8 @@ from typing import Any
 
 from fairwatch.errors import ConfigError
 
+ROLES = ("all", "edge", "worker")  # what `serve --role` runs (docs/deploy.md)
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:
@@ -64,6 +66,11 @@ class Settings:
     photo_retention_hours: int = 72
     photo_max_bytes: int = 10 * 1024 * 1024
     workers: int = 0
+    role: str = "all"
+    nats: str | None = None
+    key_file: Path | None = None
+    lease_seconds: float = 5.0
+    stream_replicas: int = 3
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -121,6 +128,17 @@ class Settings:
             )
         if self.workers < 0:
             errors.append(f"workers: must be 0 (one per core) or a positive number (got {self.workers!r})")
+        if self.role not in ROLES:
+            errors.append(f"role: must be one of {', '.join(ROLES)} (got {self.role!r})")
+        elif self.role != "all" and (not self.nats or not self.database_url or self.key_file is None):
+            errors.append(
+                f"role {self.role}: needs nats, database_url and key_file (got nats {self.nats!r},"
+                f" database_url {'set' if self.database_url else None!r}, key_file {self.key_file!r})"
+            )
+        if not 1 <= self.lease_seconds <= 300:
+            errors.append(f"lease_seconds: must be between 1 and 300 (got {self.lease_seconds!r})")
+        if self.stream_replicas not in (1, 3, 5):
+            errors.append(f"stream_replicas: must be 1, 3 or 5 (got {self.stream_replicas!r})")
         if self.rules is not None and self.phases is not None:
             errors.append(
                 "rules and phases: give one, not both (a phases file names the rules file of each phase;"
@@ -204,6 +222,14 @@ SETTINGS_HELP: dict[str, str] = {
     "workers": "HTTP worker processes of `serve` (0: one per core). With 1, one process does everything; with"
     " more, the workers accept, validate and guard requests and hand events to the one writer process, which"
     " acknowledges after its commit (docs/architecture.md).",
+    "role": "What `serve` runs: `all` (one process, the default), `edge` (HTTP and MQTT ingest, API reads, console"
+    " and SSE; publishes events to NATS JetStream) or `worker` (owns site partitions and evaluates them);"
+    " docs/deploy.md#a-cluster.",
+    "nats": "NATS server URLs of a cluster, comma-separated (`nats://10.0.0.1:4222,nats://10.0.0.2:4222`).",
+    "key_file": "The deployment's Ed25519 signing key (one file given to every process of a cluster).",
+    "lease_seconds": "How long a worker's lease on a partition lasts without renewal (renewed every third of it).",
+    "stream_replicas": "Replicas of the cluster's JetStream streams and buckets (3 in production; 1 only for"
+    " a single-node trial).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
