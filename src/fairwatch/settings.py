@@ -64,6 +64,7 @@ class Settings:
     photo_retention_hours: int = 72
     photo_max_bytes: int = 10 * 1024 * 1024
     workers: int = 0
+    operations: Path | None = None
 
     def __post_init__(self) -> None:
         # RS-5: retention is bounded by law and by design; no setting may keep data longer than the maximum.
@@ -204,6 +205,9 @@ SETTINGS_HELP: dict[str, str] = {
     "workers": "HTTP worker processes of `serve` (0: one per core). With 1, one process does everything; with"
     " more, the workers accept, validate and guard requests and hand events to the one writer process, which"
     " acknowledges after its commit (docs/architecture.md).",
+    "operations": "Operations file (YAML): field units' check-in and status timers (per unit kind if need be) and"
+    " the welfare escalation delay; its values win over the site file's `operations:` section, which wins over"
+    " the field_* and welfare_escalation_minutes settings (docs/field.md#timers-that-raise-alarms).",
 }
 
 _BOOL = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
