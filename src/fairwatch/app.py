@@ -19,6 +19,7 @@ from fairwatch import __version__, config
 from fairwatch.access import Permission, RevocationMarker
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.api import Context, create_api
+from fairwatch.api import field as field_api
 from fairwatch.api.auth import authorize, requires
 from fairwatch.api.errors import error_body, json_response, unexpected_body
 from fairwatch.api.routes import ingest_events
@@ -188,6 +189,8 @@ class App:
         welfare = install_welfare(
             asgi, ctx, Welfare.build(store, settings, clock, desk.site, desk.zones, delay)
         )
+        # an escalated case sends a free police liaison unit to its alarm (docs/welfare.md)
+        welfare.timer.dispatch_with(alarms, field_api.liaison(ctx))
         app = cls(
             settings=settings,
             config=cfg,
