@@ -38,7 +38,7 @@ function mount(plan, select, container, status) {
   const root = el("svg", { viewBox: `0 0 ${plan.width} ${H}`, preserveAspectRatio: "xMidYMid meet", role: "group", "aria-label": "Venue plan: tap a zone" });
   root.append(el("rect", { class: "ground", x: 0, y: 0, width: plan.width, height: H }));
   const shapes = new Map();
-  const size = Math.max(plan.width, plan.height) / 28;
+  const size = Math.max(plan.width, plan.height) / 34;
   for (const z of plan.zones) {
     const poly = el("polygon", { points: z.polygon.map(([x, y]) => `${x},${H - y}`).join(" "), class: "zone", "data-zone": z.id });
     const title = el("title");
