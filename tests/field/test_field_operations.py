@@ -209,3 +209,9 @@ def test_a_welfare_case_escalates_after_the_section_s_delay(ops_srv: tuple[Serve
 
 def test_no_operations_section_keeps_the_settings(tmp_path: Path) -> None:
     assert config.load(Settings(data=tmp_path)).operations == Operations()
+
+
+def test_the_example_operations_file_reads() -> None:
+    example = Path(__file__).parents[2] / "examples" / "operations" / "riverside.yaml"
+    ops = load_operations(example)
+    assert ops.units.status[UnitStatus.EN_ROUTE] == 900.0 and ops.kinds[UnitKind.MEDIC].check_in is None
