@@ -19,6 +19,7 @@ from fairwatch import __version__, config
 from fairwatch.access import Permission, RevocationMarker
 from fairwatch.alarms import AlarmChange, AlarmService
 from fairwatch.api import Context, create_api
+from fairwatch.api import field as field_api
 from fairwatch.api.auth import authorize, requires
 from fairwatch.api.errors import error_body, json_response, unexpected_body
 from fairwatch.api.routes import ingest_events
@@ -30,7 +31,7 @@ from fairwatch.console import Console
 from fairwatch.console import field as console_field
 from fairwatch.console import install as install_console
 from fairwatch.errors import ConfigError, ConfigRejected, FairwatchError
-from fairwatch.field import FieldDesk, Timers, checklists
+from fairwatch.field import FieldDesk, checklists
 from fairwatch.incidents import IncidentDesk
 from fairwatch.ingest.http import Entry
 from fairwatch.ingest.install import install as install_ingest
@@ -153,7 +154,8 @@ class App:
             pipeline.event_listeners.append(ctx.measures.add)
         ctx.incidents = IncidentDesk.for_site(cfg.taxonomy, cfg.cards, cfg.site)
         ctx.field_desk = FieldDesk(
-            Timers.of_minutes(settings.field_check_in_minutes, settings.field_dispatched_minutes),
+            # site `operations:` section / operations file over the settings (field/operations.py)
+            cfg.operations.timers(settings.field_check_in_minutes, settings.field_dispatched_minutes),
             cfg.site.id if cfg.site is not None else "site",
             cfg.site.zone_ids if cfg.site is not None else None,
             settings.field_invite_hours,
@@ -183,7 +185,12 @@ class App:
             ctx.escalation_levels = notify.escalations.levels
         # welfare cases (escalated by the writer's tick) and scene photos
         desk = ctx.incidents
-        welfare = install_welfare(asgi, ctx, Welfare.build(store, settings, clock, desk.site, desk.zones))
+        delay = cfg.operations.escalation_seconds(settings.welfare_escalation_minutes)
+        welfare = install_welfare(
+            asgi, ctx, Welfare.build(store, settings, clock, desk.site, desk.zones, delay)
+        )
+        # an escalated case sends a free police liaison unit to its alarm (docs/welfare.md)
+        welfare.timer.dispatch_with(alarms, field_api.liaison(ctx))
         app = cls(
             settings=settings,
             config=cfg,

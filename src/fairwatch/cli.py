@@ -75,6 +75,14 @@ SchemasOpt = Annotated[
     typer.Option("--schemas", help="Event types added to the built-in event schemas (FAIRWATCH_SCHEMAS)."),
 ]
 
+OperationsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--operations",
+        help="Operations file: field and welfare timers (FAIRWATCH_OPERATIONS; docs/field.md).",
+    ),
+]
+
 
 DataOpt = Annotated[Path | None, typer.Option("--data", help="Data directory (FAIRWATCH_DATA).")]
 DatabaseOpt = Annotated[
@@ -186,6 +194,7 @@ def serve(
             help="HTTP worker processes; 0 or unset: one per core; 1: one process (FAIRWATCH_WORKERS)."
         ),
     ] = None,
+    operations: OperationsOpt = None,
 ) -> None:
     """Run the server."""
     settings = _settings(
@@ -203,6 +212,7 @@ def serve(
         notify=notify,
         cards=cards,
         workers=workers,
+        operations=operations,
     )
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
@@ -313,14 +323,16 @@ def rules_check(
         Path | None, typer.Option(help="Site file, for rules that name zones (FAIRWATCH_SITE).")
     ] = None,
     schemas: SchemasOpt = None,
+    operations: OperationsOpt = None,
 ) -> None:
     """Validate a rules file against the taxonomy (and site); print every error with file:line; exit 2 when invalid.
 
     The files go through the same checks as in `serve`, the rights guard's included."""
     env = _settings()
     check = Settings(
-        taxonomy=taxonomy or env.taxonomy, site=site or env.site, schemas=schemas or env.schemas, rules=path
-    )
+        taxonomy=taxonomy or env.taxonomy, site=site or env.site, schemas=schemas or env.schemas, rules=path,
+        operations=operations or env.operations,
+    )  # fmt: skip
     ruleset = _or_exit(lambda: config.load(check)).rules
     typer.echo(f"{path}: {len(ruleset.rules)} rules OK")
 

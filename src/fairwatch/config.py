@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 from fairwatch.errors import ConfigError, ConfigRejected, PolicyViolation
 from fairwatch.field.checklists import Checklists, load_checklists
+from fairwatch.field.operations import Operations, load_operations
+from fairwatch.field.operations import read_section as read_operations
 from fairwatch.incidents import Cards, load_cards
 from fairwatch.notify.config import load_notify
 from fairwatch.notify.model import NotifyConfig
@@ -46,6 +48,7 @@ class Config:
     cards: Cards = field(default_factory=Cards)
     schemas: Catalogue = field(default_factory=builtin)
     checklists: Checklists = field(default_factory=Checklists)
+    operations: Operations = field(default_factory=Operations)  # site section, operations file over it
 
 
 def load(settings: Settings) -> Config:
@@ -68,7 +71,10 @@ def load(settings: Settings) -> Config:
     checklists = (
         _step("checklists", settings.field_checklists, lambda p: load_checklists(p, zones)) or Checklists()
     )
-    return Config(taxonomy, site, rules, info, phases, notify, cards, schemas, checklists)
+    operations = _step("site", settings.site, site_operations) or Operations()
+    from_file = _step("operations", settings.operations, load_operations)
+    operations = from_file.over(operations) if from_file is not None else operations
+    return Config(taxonomy, site, rules, info, phases, notify, cards, schemas, checklists, operations)
 
 
 def guard(text: str) -> str | None:
@@ -86,6 +92,17 @@ def site_schemas(path: Path, base: Catalogue) -> Catalogue:
     added = read_section(reader, doc["schemas"], doc.lines["schemas"], base, guard)
     reader.raise_if_any()
     return base.extended(added)
+
+
+def site_operations(path: Path) -> Operations:
+    """The `operations:` section of a site file (field and welfare timers), or nothing said."""
+    doc = load_yaml(read_text(path, "site"), str(path))
+    if not isinstance(doc, LineDict) or "operations" not in doc:
+        return Operations()
+    reader = Reader(str(path))
+    found = read_operations(reader, doc["operations"], doc.lines["operations"])
+    reader.raise_if_any()
+    return found or Operations()
 
 
 def load_taxonomy(path: Path | None) -> Taxonomy:

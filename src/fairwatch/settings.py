@@ -61,6 +61,7 @@ class Settings:
     field_invite_hours: float = 12.0
     field_link_base: str = ""
     field_checklists: Path | None = None
+    operations: Path | None = None
     welfare_escalation_minutes: float = 20.0
     welfare_retention_hours: int = 24
     photo_retention_hours: int = 72
@@ -214,6 +215,9 @@ SETTINGS_HELP: dict[str, str] = {
     " default none: links are printed as paths (/field/join/...).",
     "field_checklists": "Readiness checklists (YAML): items per checkpoint ticked on the units' phones; a failed severe"
     " item holds its phase gate (`opening`) until a supervisor resolves it (docs/field.md#readiness-checks).",
+    "operations": "Operations file (YAML): field units' check-in and status timers (per unit kind if need be) and"
+    " the welfare escalation delay; its values win over the site file's `operations:` section, which wins over"
+    " the field_* and welfare_escalation_minutes settings (docs/field.md#timers-that-raise-alarms).",
     "welfare_escalation_minutes": "Minutes an open lost/found-person case waits before it raises"
     " `missing_person.case_escalated` for the police liaison (a vulnerable person's case at once; docs/welfare.md).",
     "welfare_retention_hours": "Closed welfare cases are purged this many hours after closing (maximum 72).",

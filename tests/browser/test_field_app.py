@@ -204,3 +204,56 @@ def test_the_alarm_page_dispatches_a_unit_and_the_map_shows_units(
     assert (after["status"], after["assignment"]["alarm"]) == ("dispatched", alarm["id"])
     assert srv.app is not None
     assert [r.action for r in srv.app.store.history(f"unit:{unit['id']}")][-1] == "unit-dispatched"
+
+
+def tap_plan(page: Page, x: float, y: float) -> None:
+    """Tap the report form's plan at plan point (x, y) (metres, y up): the point as the drawing puts it on screen."""
+    page.locator("#zone-plan svg").scroll_into_view_if_needed()
+    sx, sy = page.evaluate(
+        """([x, y]) => { const svg = document.querySelector('#zone-plan svg');
+             const p = new DOMPoint(x, svg.viewBox.baseVal.height - y).matrixTransform(svg.getScreenCTM());
+             return [p.x, p.y]; }""",
+        [x, y],
+    )
+    page.touchscreen.tap(sx, sy)
+
+
+def test_a_tap_on_the_venue_plan_picks_the_zone_under_the_finger(
+    srv: Server, sup: httpx.Client, phone_context: BrowserContext
+) -> None:
+    unit = sup.post("/api/v1/units", json={"name": "Steward Plan", "kind": "steward"}).json()
+    link = sup.post(f"/api/v1/units/{unit['id']}/invites", json={}).json()["link"]
+    site = load_site(SITE)
+    centres = {z.id: z.shape.representative_point() for z in site.zones}
+    for zone_id in (
+        "medical-tent",
+        "food-court",
+    ):  # no other zone holds these points: the pick is unambiguous
+        point = centres[zone_id]
+        assert [z.id for z in site.zones if z.shape.contains(point)] == [zone_id]
+    phone = phone_context.new_page()
+    phone.goto(link)
+    expect(phone.locator("#zone-plan polygon")).to_have_count(len(site.zones))
+    expect(phone.locator("#zone-picked")).to_have_text("Tap the plan to pick a zone")
+
+    tap_plan(phone, centres["medical-tent"].x, centres["medical-tent"].y)
+    expect(phone.locator("#report-zone")).to_have_value("medical-tent")
+    expect(phone.locator('#zone-plan polygon[data-zone="medical-tent"]')).to_have_class("zone picked")
+    expect(phone.locator("#zone-picked")).to_have_text("Selected: Medical Tent")
+    tap_plan(phone, centres["food-court"].x, centres["food-court"].y)
+    expect(phone.locator("#report-zone")).to_have_value("food-court")
+    expect(phone.locator("#zone-plan polygon.picked")).to_have_count(1)
+    tap_plan(phone, 5.0, 5.0)  # outside every zone: the choice stays
+    expect(phone.locator("#report-zone")).to_have_value("food-court")
+    phone.locator("#report-zone").select_option("north-gate")  # the pick list beside it shows on the plan
+    expect(phone.locator('#zone-plan polygon[data-zone="north-gate"]')).to_have_class("zone picked")
+    tap_plan(phone, centres["food-court"].x, centres["food-court"].y)
+    shot(phone, "field-plan.png")
+
+    # The report goes with the zone picked on the plan.
+    phone.locator("#report-type").select_option("medical.emergency")
+    phone.get_by_role("button", name="Send report").click()
+    expect(phone.locator("#message")).to_have_text("Report sent")  # after the 202
+    assert srv.app is not None
+    zones = [e.zone for e in srv.app.store.iter_events() if e.source == f"unit-{unit['id']}"]
+    assert zones == ["food-court"]

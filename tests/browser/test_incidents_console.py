@@ -257,24 +257,24 @@ def test_tasks_complete_and_skipping_needs_a_reason(
 def test_the_timeline_reads_by_occurred_or_by_entered_time(
     page: Page, op: httpx.Client, clock: FakeClock
 ) -> None:
-    made = open_incident(op, title="Lost child at the food court", type="missing_person.lost_child")
+    made = open_incident(op, title="Person collapsed at the food court", type="medical.emergency")
     log = f"/api/v1/incidents/{made['id']}/log"
-    assert op.post(log, json={"kind": "radio", "text": "Child found at the info point"}).status_code == 201
+    assert op.post(log, json={"kind": "radio", "text": "Medic 2 on scene"}).status_code == 201
     earlier = (datetime.fromtimestamp(clock.now(), UTC) - timedelta(minutes=20)).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
     )
-    late = {"kind": "phone", "text": "Parent called about a missing child", "occurred_at": earlier,
+    late = {"kind": "phone", "text": "Stall holder called about a person collapsed", "occurred_at": earlier,
             "late_reason": "phone message passed on late"}  # fmt: skip
     assert op.post(log, json=late).status_code == 201
     sign_in(page, "olga", path=f"/incidents/{made['id']}")
     texts = page.locator("#timeline li .txt")
-    expect(texts.first).to_have_text("Parent called about a missing child")  # happened first
+    expect(texts.first).to_have_text("Stall holder called about a person collapsed")  # happened first
     page.get_by_role("button", name="By time written").click()
-    expect(texts.last).to_have_text("Parent called about a missing child")  # written last
+    expect(texts.last).to_have_text("Stall holder called about a person collapsed")  # written last
     expect(page.get_by_role("button", name="By time written")).to_have_attribute("aria-pressed", "true")
     assert "order=entered" in page.url
     page.keyboard.press("t")
-    expect(texts.first).to_have_text("Parent called about a missing child")
+    expect(texts.first).to_have_text("Stall holder called about a person collapsed")
     assert "order=entered" not in page.url
 
 

@@ -217,14 +217,14 @@ ERRORS = [
         SITE + "zonez: []\n",
         [
             "t.site.yaml:1: missing required key 'zones'",
-            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices, links, los, schemas, sound)",
+            "t.site.yaml:6: unknown key 'zonez' (expected one of site, zones, devices, links, los, schemas, sound, operations)",
         ],
     ),
     (
         "empty-file",
         "",
         [
-            "t.site.yaml:1: a site file is a mapping with keys site, zones, devices, links, los, schemas, sound (got nothing)"
+            "t.site.yaml:1: a site file is a mapping with keys site, zones, devices, links, los, schemas, sound, operations (got nothing)"
         ],
     ),
     (

@@ -151,7 +151,10 @@ def test_the_police_liaison_gets_the_alarm_and_nothing_of_the_case(tmp_path: Pat
     assert body["alarm"]["type"] == ESCALATION_TYPE and body["alarm"]["zone"] == "food-court"
     assert [(m.public, "<scope>Restricted</scope>" in m.xml) for m in cap] == [(False, True)]
     assert feed.status_code == 200 and ESCALATION_TYPE not in feed.text and "Missing" not in feed.text
-    assert body["alarm"]["explanation"] == f"welfare case {case['id']} is marked vulnerable"
+    assert (
+        body["alarm"]["explanation"]
+        == f"welfare case {case['id']} is marked vulnerable; no police liaison unit on duty"
+    )
     outgoing = [request.body.decode(), queue, feed.text, *(m.xml for m in cap), *audit]
     for text in outgoing:
         for secret in (CLOTHING, CONTACT, "raincoat", "0170", "5_to_8"):

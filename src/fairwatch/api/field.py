@@ -17,7 +17,9 @@ from fastapi import APIRouter, Depends, FastAPI, Path, Request
 from starlette.responses import Response, StreamingResponse
 
 from fairwatch.access import Permission, Principal, permits
+from fairwatch.alarms import AlarmChange
 from fairwatch.api.auth import authenticate, requires
+from fairwatch.api.context import Context
 from fairwatch.api.errors import json_response
 from fairwatch.api.openapi import NAME_PATTERN, TEXT_PATTERN, responses
 from fairwatch.api.routes import ctx_of, read_json_body
@@ -30,7 +32,8 @@ from fairwatch.field.invites import MAX_HOURS
 from fairwatch.field.qr import qr_svg
 from fairwatch.field.reports import SEVERITIES
 from fairwatch.model import Decision, Role
-from fairwatch.store import LogEntry, Txn, Unit
+from fairwatch.store import LogEntry, Txn, Unit, WelfareCase
+from fairwatch.stream import Hub
 
 UnitId = Annotated[int, Path(ge=1, le=MAX_ID, description="A unit id")]
 T = TypeVar("T")
@@ -443,3 +446,38 @@ async def override_item(
 def register(app: FastAPI) -> None:
     """Add the field routes to `app`."""
     app.include_router(router)
+
+
+class LiaisonDispatch:
+    """The police liaison for escalated welfare cases (`welfare.timer.Liaison`): the field desk picks a free
+    police liaison unit and dispatches it to the escalation alarm in the tick's transaction; the unit goes out on
+    the event stream (its phone shows the assignment) after that transaction committed, when the alarm change
+    is published."""
+
+    def __init__(self, desk: FieldDesk, hub: Hub) -> None:
+        self.desk = desk
+        self.hub = hub
+        self._sent: list[Unit] = []
+
+    def choose(self, txn: Txn, now: float) -> tuple[int | None, str]:
+        unit, note = self.desk.free_liaison(txn)
+        return (unit.id if unit is not None else None), note
+
+    def send(self, txn: Txn, unit_id: int, alarm_id: int, case: WelfareCase, now: float) -> None:
+        self._sent.append(self.desk.dispatch_liaison(txn, unit_id, alarm_id, case.id, now))
+
+    def reset(self) -> None:
+        self._sent.clear()
+
+    def published(self, _changes: list[AlarmChange]) -> None:
+        """After a commit (an alarm change listener): publish the units sent in it."""
+        sent, self._sent = self._sent, []
+        for unit in sent:
+            self.hub.publish("unit", orjson.dumps(unit_json(unit)))
+
+
+def liaison(ctx: Context) -> LiaisonDispatch:
+    """The liaison dispatcher of this deployment, listening for the commits it waits on."""
+    dispatcher = LiaisonDispatch(ctx.field_desk, ctx.hub)
+    ctx.change_listeners.append(dispatcher.published)
+    return dispatcher

@@ -89,7 +89,17 @@ class FieldApp:
             "statuses": [s.value for s in UnitStatus],
             "server_now": self.console.ctx.clock.now(),
             "heartbeat": self.console.ctx.settings.stream_heartbeat,
+            "plan": self.plan_config(),
         }
+
+    def plan_config(self) -> dict[str, Any] | None:
+        """The venue plan the report form draws (static/field/plan.js): plan size and each zone's polygon in plan
+        metres (y up) with where its name goes, as the console map has them; None without a site."""
+        if self.site is None:
+            return None
+        drawn = self.site.as_json()
+        zones = [{k: z[k] for k in ("id", "name", "polygon", "label_at")} for z in drawn["zones"]]
+        return {"width": self.site.plan.width, "height": self.site.plan.height, "zones": zones}
 
 
 def install(

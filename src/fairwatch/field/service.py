@@ -14,6 +14,7 @@ from fairwatch.errors import Conflict, Gone, InvalidInput, NotFound, Problem
 from fairwatch.field import invites, timers
 from fairwatch.field.model import (
     DISPATCHABLE,
+    ON_DUTY,
     WITH_ASSIGNMENT,
     UnitKind,
     UnitStatus,
@@ -159,9 +160,11 @@ class FieldDesk:
         self.next_due = 0.0
         return unit, decisions
 
-    def dispatch(self, txn: UnitTxn, actor: str, unit_id: int, doc: Any, now: float) -> Unit:
+    def dispatch(
+        self, txn: UnitTxn, actor: str, unit_id: int, doc: Any, now: float, reason: str | None = None
+    ) -> Unit:
         """Send the unit to an incident or an alarm (exactly one); it becomes `dispatched` until it accepts and
-        moves. Audited, and written onto the incident's log."""
+        moves. Audited (with `reason` when the dispatch was automatic), and written onto the incident's log."""
         f = Fields(doc, ("incident", "alarm"), "dispatch")
         incident_id, alarm_id = f.integer("incident"), f.integer("alarm")
         if (incident_id is None) == (alarm_id is None):
@@ -189,7 +192,14 @@ class FieldDesk:
             alarm_id=alarm_id, accepted_at=None, updated=now, version=before.version + 1,
         )  # fmt: skip
         txn.update_unit(unit, before.version)
-        details = {"unit": unit.name, "from": current.value, "incident": incident_id, "alarm": alarm_id}
+        details: dict[str, Any] = {
+            "unit": unit.name,
+            "from": current.value,
+            "incident": incident_id,
+            "alarm": alarm_id,
+        }
+        if reason is not None:
+            details["reason"] = reason
         txn.append_audit(AuditEntry(now, actor, "unit-dispatched", f"unit:{unit.id}", details))
         if incident_id is not None:
             txn.insert_log_entry(
@@ -246,6 +256,33 @@ class FieldDesk:
             )
         )
         return unit, [*decisions, decision]
+
+    # -- the police liaison for an escalated welfare case (welfare/timer.py asks through api/field.py) ----------
+    def free_liaison(self, txn: UnitTxn) -> tuple[Unit | None, str]:
+        """The police liaison unit to send at once (on duty and free: available or clear; the lowest id) and
+        what the escalation alarm says about it. A busy liaison (dispatched, en route, on scene) is not pulled
+        off its task: the alarm names it, and the control room decides."""
+        liaisons = sorted(
+            (u for u in txn.list_units() if u.kind == UnitKind.POLICE_LIAISON.value),
+            key=lambda u: u.id,
+        )
+        on_duty = [u for u in liaisons if UnitStatus(u.status) in ON_DUTY]
+        free = [u for u in on_duty if UnitStatus(u.status) in (UnitStatus.AVAILABLE, UnitStatus.CLEAR)]
+        if free:
+            return free[0], f"police liaison unit {free[0].name} dispatched"
+        if not on_duty:
+            return None, "no police liaison unit on duty"
+        busy = ", ".join(f"{u.name} {u.status}" for u in on_duty)
+        return None, f"no police liaison unit free ({busy})"
+
+    def dispatch_liaison(self, txn: UnitTxn, unit_id: int, alarm_id: int, case_id: int, now: float) -> Unit:
+        """Dispatch a police liaison unit to an escalated case's alarm, by the system: audited on the unit (with
+        the reason) and on the alarm, so it is on the alarm's timeline. Only ids and the unit's name."""
+        reason = f"welfare case {case_id} escalated"
+        unit = self.dispatch(txn, "system", unit_id, {"alarm": alarm_id}, now, reason)
+        details = {"unit": unit.name, "unit_id": unit.id, "reason": reason}
+        txn.append_audit(AuditEntry(now, "system", "unit-dispatched", f"alarm:{alarm_id}", details))
+        return unit
 
     # -- timers (the writer's tick) -----------------------------------------------------------------------------
     def due(self, now: float) -> bool:

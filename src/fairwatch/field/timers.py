@@ -23,10 +23,16 @@ class Fire(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Timers:
-    """How long an on-duty unit may go without a check-in, and how long it may hold a status (seconds; 0 off)."""
+    """How long an on-duty unit may go without a check-in, and how long it may hold a status (seconds; 0 off);
+    `kinds` holds the complete timers of unit kinds that differ (field/operations.py)."""
 
     check_in: float = 15 * 60.0
     status_limits: dict[UnitStatus, float] = field(default_factory=lambda: {UnitStatus.DISPATCHED: 240.0})
+    kinds: dict[str, Timers] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> Timers:
+        """The timers for a unit of `kind`."""
+        return self.kinds.get(kind, self)
 
     @classmethod
     def of_minutes(cls, check_in: float, dispatched: float) -> Timers:
@@ -37,6 +43,7 @@ class Timers:
 def due(unit: Unit, timers: Timers, now: float) -> list[Fire]:
     """The timers of `unit` that fire at `now` (each at most once for one check-in or one status)."""
     fired: list[Fire] = []
+    timers = timers.of_kind(unit.kind)
     status = UnitStatus(unit.status)
     if (
         status in ON_DUTY
@@ -53,6 +60,7 @@ def due(unit: Unit, timers: Timers, now: float) -> list[Fire]:
 
 def next_deadline(unit: Unit, timers: Timers) -> float:
     """When the next timer of `unit` would fire if nothing changes (infinity: none)."""
+    timers = timers.of_kind(unit.kind)
     status = UnitStatus(unit.status)
     times = [math.inf]
     if status in ON_DUTY and timers.check_in > 0 and unit.check_in_alarmed != unit.last_check_in:

@@ -43,6 +43,13 @@ PRIORITY_BY_SEVERITY = {"critical": 1, "high": 2, "medium": 3, "low": 4, "info":
 SEVERITIES = tuple(s.value for s in Severity)
 MAX_TITLE = 200
 
+# Missing and found persons are welfare cases (welfare/), never incidents: see `_type`.
+RESTRICTED_HAZARD = "missing_person"
+RESTRICTED_MESSAGE = (
+    "a lost or found person is a welfare case, not an incident: open it with POST /api/v1/welfare/cases"
+    " (welfare staff, supervisors and admins; docs/welfare.md)"
+)
+
 
 def digest(text: str) -> str:
     """What the audit chain keeps of a free text: its SHA-256."""
@@ -319,6 +326,13 @@ class IncidentDesk:
         value = f.name("type", required=True)
         if value is not None and not self.taxonomy.is_active(value):
             f.fail("type", value, "is not an active alarm type of the taxonomy")
+            return None
+        known = self.taxonomy.get(value) if value is not None else None
+        if known is not None and known.hazard_class == RESTRICTED_HAZARD:
+            # A lost or found person is described only in a welfare case, which only welfare staff, supervisors
+            # and admins see and which never leaves the building (docs/welfare.md); an incident is seen by every
+            # viewer and goes out in EIDO exports and the post-event report.
+            f.fail("type", value, RESTRICTED_MESSAGE)
             return None
         return value
 

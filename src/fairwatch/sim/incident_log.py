@@ -29,13 +29,14 @@ def seed_incidents(txn: Txn, desk: IncidentDesk, now: float) -> int:
     ):  # fmt: skip
         desk.log(txn, ACTOR, crush.id, doc, now)
     desk.update(txn, ACTOR, crush.id, {"lead_agency": "police", "agencies": ["ambulance"]}, now)
-    child = desk.create(txn, ACTOR, _incident("Lost child reported at the food court",
-                                              "missing_person.lost_child", "food-court", "high"), now)  # fmt: skip
+    # (a lost child would be a welfare case, never an incident: docs/welfare.md)
+    bag = desk.create(txn, ACTOR, _incident("Unattended bag at the food court",
+                                            "other_safety.unattended_item", "food-court", "medium"), now)  # fmt: skip
     desk.log(
-        txn, ACTOR, child.id, {"kind": "phone", "text": "Welfare point has the child; parent on the way"}, now
+        txn, ACTOR, bag.id, {"kind": "phone", "text": "Stall holder says the owner went to the toilets"}, now
     )
     desk.act(
-        txn, ACTOR, child.id, Action.CLOSE, {"disposition": "resolved", "note": "reunited at welfare"}, now
+        txn, ACTOR, bag.id, Action.CLOSE, {"disposition": "resolved", "note": "owner came back for it"}, now
     )
     return 2
 

@@ -438,14 +438,18 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
     )
 
 
+# operations: the field units' and welfare timers, read by fairwatch.field.operations (through config.load)
+_FILE_KEYS: tuple[str, ...] = (*_TOP_KEYS, "operations")
+
+
 def parse_site(text: str, filename: str) -> Site:
     """Parse a site file's text; `filename` names it in errors and anchors a relative plan image."""
     # resolve() follows a symlinked site file (examples/sites/) to the directory that holds its plan image
     r = _Reader(filename, base_dir=Path(filename).resolve().parent)
     top = load_yaml(text, filename)
     if not isinstance(top, LineDict):
-        r.error(1, "", f"a site file is a mapping with keys {', '.join(_TOP_KEYS)}", got=top)
-    elif r.line_mapping(top, 1, "", _TOP_KEYS, ("site", "zones")):
+        r.error(1, "", f"a site file is a mapping with keys {', '.join(_FILE_KEYS)}", got=top)
+    elif r.line_mapping(top, 1, "", _FILE_KEYS, ("site", "zones")):
         site = _build(r, top)
         if site is not None:
             return site

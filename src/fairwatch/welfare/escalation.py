@@ -45,14 +45,17 @@ def stand_down(case: WelfareCase, now: float) -> Decision:
     )
 
 
-def decision(case: WelfareCase, why: Escalation, now: float) -> Decision:
-    """The alarm decision for an escalated case: keyed by the case id, in its last-seen zone, no description."""
+def decision(case: WelfareCase, why: Escalation, now: float, liaison: str = "") -> Decision:
+    """The alarm decision for an escalated case: keyed by the case id, in its last-seen zone, no description;
+    `liaison` says which police liaison unit was sent, or that none was on duty."""
     minutes = round((now - case.reported_at) / 60)
     explanation = (
         f"welfare case {case.id} is marked vulnerable"
         if why is Escalation.VULNERABLE
         else f"welfare case {case.id} open for {minutes} min"
     )
+    if liaison:
+        explanation += f"; {liaison}"
     return Decision(
         kind=DecisionKind.RAISE,
         reason=Reason.THRESHOLD if why is Escalation.VULNERABLE else Reason.HELD,

@@ -43,9 +43,17 @@ class Welfare:
 
     @classmethod
     def build(
-        cls, store: WelfareStore, settings: Settings, clock: Clock, site: str, zones: frozenset[str] | None
+        cls,
+        store: WelfareStore,
+        settings: Settings,
+        clock: Clock,
+        site: str,
+        zones: frozenset[str] | None,
+        delay: float | None = None,
     ) -> Welfare:
-        desk = WelfareDesk(site, zones, settings.welfare_escalation_minutes * 60.0)
+        """`delay`: seconds before an open case escalates (the operations section's); default the setting's."""
+        delay = settings.welfare_escalation_minutes * 60.0 if delay is None else delay
+        desk = WelfareDesk(site, zones, delay)
         return cls(desk, store, settings, clock)
 
     def found(

@@ -1,7 +1,7 @@
 // The field app's service worker: keeps the app shell so /field opens without a connection. API calls are never
 // cached (reports wait in the page's IndexedDB outbox instead).
-const CACHE = "fairwatch-field-v1";
-const SHELL = ["/field", "/static/field/field.js", "/static/field/field.css", "/static/field/icon.svg", "/field/manifest.webmanifest"];
+const CACHE = "fairwatch-field-v2";
+const SHELL = ["/field", "/static/field/field.js", "/static/field/plan.js", "/static/field/field.css", "/static/field/icon.svg", "/field/manifest.webmanifest"];
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
