@@ -222,6 +222,7 @@ class Site:
         }
         if self.georef is not None:
             out["geo"] = [list(plan_to_geo(self.georef, x, y)) for x, y in zone.polygon]
+            out["label_geo"] = list(plan_to_geo(self.georef, *out["label_at"]))
         return out
 
     def _device_json(self, device: Device) -> dict[str, Any]:
