@@ -5,6 +5,7 @@ the plan view still the default and still zooming — and no request leaves the 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,12 +14,13 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Request, expect
+from PIL import Image
+from playwright.sync_api import Browser, Page, Request, expect
 
 from fairwatch.clock import FakeClock
 from fairwatch.model import Role
 from fairwatch.site import load_site
-from tests.browser.conftest import IMG, SITE, add_user, sign_in
+from tests.browser.conftest import IMG, SITE, add_user, new_page, sign_in
 from tests.harness import Server
 
 pytestmark = pytest.mark.browser
@@ -158,20 +160,72 @@ def test_zoom_buttons_drive_the_geo_view_and_the_plan_view_still_works(page: Pag
     assert_local(seen, srv)
 
 
-def test_a_site_without_a_base_map_offers_no_geo_view(page: Page, tmp_path: Path, clock: FakeClock) -> None:
+def test_a_site_without_a_base_map_offers_no_geo_view(
+    browser: Browser, tmp_path: Path, clock: FakeClock
+) -> None:
     plain = tmp_path / "plain.site.yaml"
     plain.write_text(SITE.read_text().replace("  basemap: {image:", "  # basemap: {image:"))
     (tmp_path / "riverside-plan.svg").write_bytes((SITE.parent / "riverside-plan.svg").read_bytes())
     with Server(tmp_path / "data", RULES, clock, site=plain) as s:
         add_user(s, "olga", Role.OPERATOR)
-        other = page.context.browser
-        assert other is not None
-        context = other.new_context(base_url=s.url)
-        p = context.new_page()
+        p = new_page(browser, s)
         try:
             sign_in(p, "olga", path="/map")
             expect(p.locator("#map svg polygon[data-zone]").first).to_be_visible()
             expect(p.locator("#view-switch")).to_be_hidden()
             expect(p.get_by_role("button", name="Geo", exact=True)).to_have_count(0)
         finally:
-            context.close()
+            p.context.close()
+
+
+def tile_of(lat: float, lon: float, z: int) -> tuple[int, int]:
+    """The Web Mercator (XYZ) tile that holds a point."""
+    n = 2**z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def test_offline_tiles_are_drawn_under_the_zones(browser: Browser, tmp_path: Path, clock: FakeClock) -> None:
+    """A site with `basemap: {tiles: ...}`: tiles cut around the site at zooms 15 to 18, each a PNG of one colour."""
+    home = tmp_path / "site"
+    site = load_site(SITE)
+    assert site.georef is not None
+    corners = [site.to_geo(0, 0), site.to_geo(800, 500)]
+    for z in range(15, 19):
+        (x0, y1), (x1, y0) = (tile_of(*c, z) for c in corners if c is not None)
+        for x in range(x0 - 2, x1 + 3):
+            (home / "tiles" / str(z) / str(x)).mkdir(parents=True)
+            for y in range(y0 - 2, y1 + 3):
+                Image.new("RGB", (256, 256), (40 + 10 * z, 90, 60)).save(
+                    home / "tiles" / str(z) / str(x) / f"{y}.png"
+                )
+    text = SITE.read_text()
+    basemap = next(line for line in text.splitlines() if line.startswith("  basemap:"))
+    (home / "riverside.site.yaml").write_text(
+        text.replace(basemap, "  basemap: {tiles: tiles, min_zoom: 15, max_zoom: 18}")
+    )
+    (home / "riverside-plan.svg").write_bytes((SITE.parent / "riverside-plan.svg").read_bytes())
+    with Server(tmp_path / "data", RULES, clock, site=home / "riverside.site.yaml") as s:
+        add_user(s, "olga", Role.OPERATOR)
+        page = new_page(browser, s)
+        try:
+            seen = watch_requests(page)
+            failed: list[str] = []
+            page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+            sign_in(page, "olga", path="/map")
+            page.get_by_role("button", name="Geo", exact=True).click()
+            geo = page.locator("#map-geo")
+            expect(geo.locator("path.leaflet-interactive")).to_have_count(len(site.zones))
+            expect(geo.locator("img.leaflet-tile-loaded").first).to_be_visible()
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('#map-geo img.leaflet-tile')].every((t) => t.complete)"
+            )
+            sizes = geo.locator("img.leaflet-tile").evaluate_all("ts => ts.map((t) => t.naturalWidth)")
+            assert sizes and set(sizes) == {256}
+            tiles = [u for u in seen if "/console/basemap/tiles/" in u]
+            assert tiles and all(re.search(r"/tiles/1[5-8]/\d+/\d+\.png$", u) for u in tiles)
+            assert failed == []
+            assert_local(seen, s)
+        finally:
+            page.context.close()

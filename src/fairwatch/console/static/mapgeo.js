@@ -83,7 +83,9 @@ export class GeoMap {
     this.alarmLayer = L.layerGroup().addTo(this.map);
     this.alarms = [];
     this.lastSeen = {};
+    // from a little wider than the site to close up: tiles stop at their own zoom range, a picture 4 levels in
     this.map.setMinZoom(Math.max(this.map.getZoom() - 2, basemap.min_zoom ?? 0));
+    this.map.setMaxZoom(basemap.kind === "tiles" ? basemap.max_zoom : this.map.getZoom() + 4);
     this.map.on("zoomend", () => this.container.setAttribute("data-zoom", String(this.map.getZoom())));
     this.container.setAttribute("data-zoom", String(this.map.getZoom()));
   }
