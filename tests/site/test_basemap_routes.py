@@ -167,3 +167,19 @@ def test_anything_but_a_tile_in_the_folder_is_a_404(tiled: tuple[Server, Path], 
     assert status == 404, (path, status, body[:200])
     for secret in (home / "secret.png", home / "map" / "beside.png", home.parent / "outside.png"):
         assert secret.read_bytes() not in body
+
+
+def test_an_image_removed_after_start_is_a_404_not_a_500(tmp_path: Path) -> None:
+    home = tmp_path / "site"
+    home.mkdir()
+    Image.new("RGB", (8, 8)).save(home / "aerial.png")
+    bounds = "[[51.499, -0.121], [51.501, -0.118]]"
+    text = SITE.replace(
+        "{tiles: map/tiles, min_zoom: 15, max_zoom: 16}", f"{{image: aerial.png, bounds: {bounds}}}"
+    )
+    (home / "t.site.yaml").write_text(text)
+    with Server(tmp_path / "data", None, FakeClock(1_783_000_000.0), site=home / "t.site.yaml") as srv:
+        client = signed_in(srv, "vic", Role.VIEWER)
+        assert client.get("/console/basemap/image").status_code == 200
+        (home / "aerial.png").unlink()
+        assert client.get("/console/basemap/image").status_code == 404

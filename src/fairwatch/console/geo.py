@@ -67,6 +67,8 @@ def geo_routes(router: APIRouter, console: Console) -> None:
         found = basemap()
         if not isinstance(found, ImageBasemap):
             raise NotFound("the site has no base map image")
+        if not found.path.is_file():  # removed since the site was read
+            raise NotFound("the base map image is gone")
         return FileResponse(found.path, media_type=found.media_type, headers=_HEADERS)
 
     async def tile(z: str, x: str, name: str, _user: ConsoleUser = Depends(viewer)) -> Response:
