@@ -131,6 +131,8 @@ def test_alarms_and_device_states_show_on_the_geo_view(
     expect(geo.locator(".geo-device").first).to_be_hidden()
     page.get_by_label("Devices").check()
     expect(geo.locator(".geo-device").first).to_be_visible()
+    marker.click()  # a marker is a link to its alarm
+    expect(page).to_have_url(srv.url + "/alarms/1")
 
 
 def test_zoom_buttons_drive_the_geo_view_and_the_plan_view_still_works(page: Page, srv: Server) -> None:
