@@ -446,6 +446,7 @@ def test_a_site_that_sounds_only_criticals_still_sounds_a_panic(browser: Browser
     site = tmp_path / "site"
     site.mkdir()
     (site / "riverside-plan.svg").write_bytes((SITE.parent / "riverside-plan.svg").read_bytes())
+    (site / "riverside-basemap.png").write_bytes((SITE.parent / "riverside-basemap.png").read_bytes())
     custom = site / "riverside.site.yaml"
     custom.write_text(SITE.read_text() + "\nsound: {severities: [critical], mute_minutes: 10}\n")
     with Server(tmp_path / "data", SITE_RULES, site=custom) as s, s.client(Role.DEVICE) as device:

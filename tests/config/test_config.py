@@ -46,6 +46,7 @@ def guarded_site(folder: Path) -> Path:
     site.write_text(text)
     plan = demo_site_path().with_name("riverside-plan.svg")
     (folder / "riverside-plan.svg").write_text(plan.read_text())
+    (folder / "riverside-basemap.png").write_bytes(plan.with_name("riverside-basemap.png").read_bytes())
     (folder / "rules.yaml").write_text(RULES)
     (folder / "events.jsonl").write_text("")
     (folder / "test.yaml").write_text(TEST_FILE)

@@ -185,7 +185,7 @@ ERRORS = [
         ),
         [
             "t.site.yaml:2: site: missing required key 'name'",
-            "t.site.yaml:3: site: unknown key 'title' (expected one of id, name, timezone, plan, georef)",
+            "t.site.yaml:3: site: unknown key 'title' (expected one of id, name, timezone, plan, georef, basemap)",
         ],
     ),
     (

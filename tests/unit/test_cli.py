@@ -113,6 +113,9 @@ def test_serve_refuses_a_site_whose_names_target_a_protected_ground(tmp_path: Pa
     site = tmp_path / "site.yaml"
     site.write_text(text)
     (tmp_path / "riverside-plan.svg").write_text(demo_site_path().with_name("riverside-plan.svg").read_text())
+    (tmp_path / "riverside-basemap.png").write_bytes(
+        demo_site_path().with_name("riverside-basemap.png").read_bytes()
+    )
     result = runner.invoke(cli, ["serve", "--site", str(site), "--data", str(tmp_path / "d"), "--port", "1"])
     assert result.exit_code == 2
     assert result.stderr == (

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from fairwatch.console import limits
+from fairwatch.console.geo import mount_leaflet
 from fairwatch.console.render import STATIC
 from fairwatch.console.routes import Console, build_router
 from fairwatch.console.sessions import ConsoleContext
@@ -22,6 +23,7 @@ def install(asgi: FastAPI, ctx: ConsoleContext, site: Site | None) -> Console:
     _run_sign_in_flusher(ctx, console)
     asgi.include_router(build_router(console))
     asgi.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
+    mount_leaflet(asgi)
     return console
 
 

@@ -26,6 +26,7 @@ from fairwatch.access import (
 )
 from fairwatch.console import auth, guide, handover, incidents, welfare
 from fairwatch.console.auth import SessionState
+from fairwatch.console.geo import basemap_json, geo_routes
 from fairwatch.console.history import history_routes
 from fairwatch.console.kiosk import kiosk_routes
 from fairwatch.console.render import Pages
@@ -155,6 +156,7 @@ def build_router(console: Console) -> APIRouter:
     _user_routes(router, console)
     welfare.add_routes(router, console)
     history_routes(router, console)
+    geo_routes(router, console)
     return router
 
 
@@ -251,7 +253,8 @@ def _page_routes(router: APIRouter, console: Console) -> None:
         return console.page("queue.html", user, title="Alarm queue", nav="queue", config=cfg)
 
     async def venue_map(user: ConsoleUser = Depends(viewer)) -> Response:
-        return console.page("map.html", user, title="Venue map", nav="map", config={"page": "map"})
+        cfg = {"page": "map", "basemap": basemap_json(console.site)}
+        return console.page("map.html", user, title="Venue map", nav="map", config=cfg)
 
     async def alarm(
         alarm_id: Annotated[int, Path(ge=1, le=MAX_ID)], user: ConsoleUser = Depends(viewer)

@@ -19,6 +19,7 @@ from shapely import Point, Polygon
 
 from fairwatch.errors import ConfigError
 from fairwatch.model import Location
+from fairwatch.site.basemap import Basemap, read_basemap
 from fairwatch.site.model import (
     OUTSIDE,
     Device,
@@ -29,6 +30,7 @@ from fairwatch.site.model import (
     Plan,
     Site,
     Zone,
+    plan_to_geo,
     polygon_problem,
 )
 from fairwatch.site.sound import read_sound
@@ -39,7 +41,7 @@ ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 # schemas: read by fairwatch.schemas; sound: site/sound.py
 _TOP_KEYS = ("site", "zones", "devices", "links", "los", "schemas", "sound")
 _LOS_KEYS = ("walkway", "standing")
-_SITE_KEYS = ("id", "name", "timezone", "plan", "georef")
+_SITE_KEYS = ("id", "name", "timezone", "plan", "georef", "basemap")
 _PLAN_KEYS = ("width", "height", "image")
 _GEOREF_KEYS = ("lat", "lon")
 _ZONE_KEYS = ("id", "name", "polygon", "area_m2", "capacity", "indoor")
@@ -150,6 +152,7 @@ class _Header:
     timezone: str
     plan: Plan
     georef: GeoRef | None
+    basemap: Basemap | None = None
 
 
 def _header(r: _Reader, d: Any, line: int) -> _Header | None:
@@ -161,9 +164,22 @@ def _header(r: _Reader, d: Any, line: int) -> _Header | None:
     tz = _optional(_timezone, r, d, "timezone")
     plan = _plan(r, d["plan"], d.lines["plan"]) if "plan" in d else None
     georef = _georef(r, d["georef"], d.lines["georef"]) if "georef" in d else None
+    basemap = _basemap(r, d, plan, georef) if "basemap" in d else None
     if site_id is None or name is None or tz is None or plan is None or ("georef" in d and georef is None):
         return None
-    return _Header(site_id, name, tz, plan, georef)
+    if "basemap" in d and basemap is None:
+        return None
+    return _Header(site_id, name, tz, plan, georef, basemap)
+
+
+def _basemap(r: _Reader, d: LineDict, plan: Plan | None, georef: GeoRef | None) -> Basemap | None:
+    """`site.basemap` (site/basemap.py); an image's bounds must overlap the plan once both are known."""
+    box = None
+    if plan is not None and georef is not None:
+        south, west = plan_to_geo(georef, 0, 0)
+        north, east = plan_to_geo(georef, plan.width, plan.height)
+        box = (south, west, north, east)
+    return read_basemap(r, d["basemap"], d.lines["basemap"], r.base_dir, "georef" in d, box)
 
 
 def _label(kind: str, index: int, d: Any) -> str:
@@ -429,6 +445,7 @@ def _build(r: _Reader, top: LineDict) -> Site | None:
         timezone=header.timezone,
         plan=header.plan,
         georef=header.georef,
+        basemap=header.basemap,
         zones=tuple(z for _, _, z in good_zones),
         devices=tuple(d for _, _, d in good_devices),
         links=tuple(k for _, _, k in good_links),

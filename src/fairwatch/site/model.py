@@ -13,6 +13,7 @@ from shapely.validation import explain_validity
 
 from fairwatch.errors import NotFound
 from fairwatch.model import Location
+from fairwatch.site.basemap import Basemap
 from fairwatch.site.sound import SoundPolicy
 
 # WGS84 ellipsoid: semi-major axis (m) and first eccentricity squared.
@@ -124,6 +125,9 @@ class Site:
     sound: SoundPolicy = field(
         default_factory=SoundPolicy
     )  # which alarms the console sounds for (site/sound.py)
+    basemap: Basemap | None = (
+        None  # the geo view's image overlay or offline tiles (site/basemap.py); needs georef
+    )
     _zones_by_id: dict[str, Zone] = field(init=False, repr=False, compare=False)
     _devices_by_id: dict[str, Device] = field(init=False, repr=False, compare=False)
     _tree: STRtree = field(init=False, repr=False, compare=False)
@@ -202,6 +206,7 @@ class Site:
             "zones": [self._zone_json(z) for z in self.zones],
             "devices": [self._device_json(d) for d in self.devices],
             "links": [_link_json(link) for link in self.links],
+            "basemap": None if self.basemap is None else self.basemap.as_json(),
         }
 
     def _zone_json(self, zone: Zone) -> dict[str, Any]:
@@ -217,6 +222,7 @@ class Site:
         }
         if self.georef is not None:
             out["geo"] = [list(plan_to_geo(self.georef, x, y)) for x, y in zone.polygon]
+            out["label_geo"] = list(plan_to_geo(self.georef, *out["label_at"]))
         return out
 
     def _device_json(self, device: Device) -> dict[str, Any]:

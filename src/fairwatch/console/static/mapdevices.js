@@ -89,3 +89,12 @@ export function setDeviceState(node, device, state, lastSeen, fmtAgo) {
   const heard = lastSeen === null || lastSeen === undefined ? "not heard from yet" : `last heard ${fmtAgo(lastSeen)} ago`;
   node.querySelector("title").textContent = `${word(device.kind)} ${device.id}: ${state} · ${heard}`;
 }
+
+// A stand-alone <svg> of a device's icon (for the geo view's markers, which live outside the plan's <svg>).
+export function iconSvg(kind) {
+  const box = svg("svg", { viewBox: "-12 -12 24 24", class: "device-icon", "aria-hidden": "true" });
+  for (const d of DRAWINGS[ICONS[kind] || "counter"] || DRAWINGS.counter) box.append(svg("path", { d }));
+  return box;
+}
+
+export const deviceWord = word;

@@ -1,8 +1,10 @@
 // The full venue map with the active alarms and the zone table beside it: alarms follow the live stream, crowd
-// measures (GET /api/v1/zones) are polled every few seconds.
+// measures (GET /api/v1/zones) are polled every few seconds. A site with a base map also has a Geo view
+// (mapgeo.js, `?view=geo`); the plan view is the default.
 
 import { activeAlarms, announce, api, beep, config, el, fmtAge, fmtTime, humanType, live, now, sevRank, zoneName } from "./common.js";
 import { VenueMap } from "./map.js";
+import { GeoMap, geoStyles } from "./mapgeo.js";
 import { zoneRows } from "./mapzones.js";
 
 const POLL_MS = 5000;
@@ -13,11 +15,54 @@ if (!map) container.replaceChildren(el("p", { class: "empty", text: "No site pla
 const list = document.getElementById("map-list");
 let pending = false;
 
+const geoBox = document.getElementById("map-geo");
+let geo = null; // the GeoMap, once the Geo view was first opened
+let onGeo = false;
+
 const devicesBox = document.getElementById("show-devices");
-devicesBox.addEventListener("change", () => map?.showDevices(devicesBox.checked));
-document.getElementById("zoom-in").addEventListener("click", () => map?.zoom.zoom(1.25));
-document.getElementById("zoom-out").addEventListener("click", () => map?.zoom.zoom(0.8));
-document.getElementById("zoom-reset").addEventListener("click", () => map?.zoom.reset());
+devicesBox.addEventListener("change", () => { map?.showDevices(devicesBox.checked); geo?.showDevices(devicesBox.checked); });
+document.getElementById("zoom-in").addEventListener("click", () => (onGeo ? geo?.zoom(1.25) : map?.zoom.zoom(1.25)));
+document.getElementById("zoom-out").addEventListener("click", () => (onGeo ? geo?.zoom(0.8) : map?.zoom.zoom(0.8)));
+document.getElementById("zoom-reset").addEventListener("click", () => (onGeo ? geo?.fit() : map?.zoom.reset()));
+
+// Plan / Geo: shown only when the site has a base map; the choice is kept in the URL (?view=geo).
+async function showView(wantGeo) {
+  if (!map || !config.basemap) return;
+  document.getElementById("view-plan").setAttribute("aria-pressed", String(!wantGeo));
+  document.getElementById("view-geo").setAttribute("aria-pressed", String(wantGeo));
+  const url = new URL(location.href);
+  if (wantGeo) url.searchParams.set("view", "geo"); else url.searchParams.delete("view");
+  history.replaceState(null, "", url);
+  onGeo = wantGeo;
+  if (wantGeo) {
+    geoBox.style.setProperty("--plan-aspect", String(config.site.plan.width / config.site.plan.height));
+    geoBox.hidden = false;
+    container.hidden = true;
+    if (!geo) {
+      try {
+        geo = await GeoMap.open(geoBox, config.site, config.basemap);
+      } catch (err) {
+        geoBox.replaceChildren(el("p", { class: "empty", text: `The geo view could not start: ${err.message}` }));
+        return;
+      }
+      geo.showDevices(devicesBox.checked);
+      schedule();
+      measures();
+    } else {
+      geo.resize();
+    }
+  } else {
+    geoBox.hidden = true;
+    container.hidden = false;
+  }
+}
+if (map && config.basemap) {
+  geoStyles().catch(() => {});
+  document.getElementById("view-switch").hidden = false;
+  document.getElementById("view-plan").addEventListener("click", () => showView(false));
+  document.getElementById("view-geo").addEventListener("click", () => showView(true));
+  if (new URLSearchParams(location.search).get("view") === "geo") showView(true);
+}
 
 function sorted() {
   return [...alarms.values()].sort((a, b) =>
@@ -28,6 +73,7 @@ function render() {
   pending = false;
   const rows = sorted();
   if (map) map.update(rows);
+  if (geo) geo.update(rows);
   list.replaceChildren(...rows.map((a) => el("li", { class: `sev-${a.severity}` },
     el("a", { href: `/alarms/${a.id}` },
       el("span", { class: "dotlg", "aria-hidden": "true" }),
@@ -49,6 +95,7 @@ async function measures() {
   try {
     const data = await api("/api/v1/zones");
     map.updateMeasures(data);
+    geo?.updateMeasures(data);
     document.getElementById("zone-rows").replaceChildren(...zoneRows(data.zones));
     document.getElementById("zones-updated").textContent = `updated ${fmtTime(new Date(data.time * 1000).toISOString())}`;
   } catch { /* the connection banner says when the server is unreachable; the next poll tries again */ }
