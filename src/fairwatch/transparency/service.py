@@ -54,8 +54,8 @@ class Host(HostBase, Protocol):
 
 
 def key_path(settings: Settings) -> Path:
-    """Where the deployment's signing key lives."""
-    return settings.data / "keys" / "deployment.key"
+    """Where the deployment's signing key lives: `--key-file` (FAIRWATCH_KEY_FILE), else in the data directory."""
+    return settings.key_file if settings.key_file is not None else settings.data / "keys" / "deployment.key"
 
 
 class Transparency:
