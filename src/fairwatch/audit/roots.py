@@ -198,13 +198,15 @@ def verify_chains(
     chains: Iterable[tuple[str, Iterable[AuditRecord]]],
     roots: Sequence[SignedRoot],
     public_key: Ed25519PublicKey | None,
+    key_source: str = "",
 ) -> ChainsReport:
     """Verify every chain from seq 1 (streaming) and every signed root against the chains: its signature, its
     heads' root, and each head against the record at that size. Roots are numbered oldest first."""
     history = sorted(roots, key=lambda r: r.time)
     problems: list[str] = []
     if public_key is None and history:
-        problems.append(f"{len(history)} signed roots cannot be checked: no deployment key")
+        why = f" ({key_source})" if key_source else ""
+        problems.append(f"{len(history)} signed roots cannot be checked: no deployment key{why}")
     elif public_key is not None:
         for number, signed in enumerate(history, 1):
             if (p := root_problem(public_key, signed)) is not None:
