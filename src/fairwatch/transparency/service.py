@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fairwatch.alarms import AlarmService
 from fairwatch.audit import Checkpoint, key_id, load_or_create_key, public_key_b64
+from fairwatch.audit.roots import SignedRoot
 from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.hosting import HostBase
 from fairwatch.model import AuditEntry
@@ -229,9 +230,20 @@ class Transparency:
         }
         configuration = definitions.published(self.configuration or {})
         doc = export.body(
-            self.types, policy, deployment, self.latest, self.compliance.as_dict(), configuration
+            self.types,
+            policy,
+            deployment,
+            self.latest,
+            self.compliance.as_dict(),
+            configuration,
+            self._root(),
         )
         return export.sign(doc, key) if key is not None else doc
+
+    def _root(self) -> SignedRoot | None:
+        """The latest signed root over the audit chains' heads, where the store keeps them (a cluster's)."""
+        latest_root = getattr(self.host.store, "latest_root", None)
+        return latest_root() if latest_root is not None else None
 
     async def document(self) -> bytes:
         """The export's bytes; when its content changed, the new link is stored first. A configuration change
