@@ -68,6 +68,21 @@ def test_the_witness_checks_and_remembers_the_signed_root(tmp_path: Path) -> Non
         assert (seen / "witness.json").read_bytes() == saved  # nothing saved on a failure
 
 
+def test_records_deleted_below_the_signed_root_fail_the_witness(tmp_path: Path) -> None:
+    data, seen, clock = tmp_path / "data", tmp_path / "witness", FakeClock(START)
+    with Server(data, RULES, clock) as srv:
+        grow(data, "b", 6, START)
+        sign(data, START + 10)
+        assert witness(srv.url, seen, "--pin")[0] == 0
+        with SqlStore(sqlite_url(data)).engine.begin() as conn:  # no new root: the live chain is shorter
+            conn.execute(schema.audit.delete().where(schema.audit.c.chain == "b", schema.audit.c.seq > 2))
+        code, _, err = witness(srv.url, seen)
+        assert code == 1
+        assert (
+            "FAILED: chain b truncated: the signed root covers 6 records but the chain now has only 2" in err
+        )
+
+
 def test_a_root_whose_heads_were_altered_fails_the_witness(tmp_path: Path) -> None:
     data, seen, clock = tmp_path / "data", tmp_path / "witness", FakeClock(START)
     with Server(data, RULES, clock) as srv:

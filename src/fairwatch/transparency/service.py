@@ -267,6 +267,12 @@ class Transparency:
         head = self.host.store.audit_head()
         return head.seq if head else 0
 
+    async def heads(self) -> dict[str, Any]:
+        """Every audit chain's live size and head hash (unsigned), where the store keeps chains."""
+        reads = getattr(self.host.store, "audit_chain_heads", None)
+        found = await asyncio.to_thread(reads) if reads is not None else []
+        return {"heads": [h.as_dict() for h in found]}
+
     async def head(self) -> dict[str, Any]:
         """The live log's size and (unsigned) Merkle root, computed from the records themselves."""
         size = self.log_size()

@@ -242,6 +242,24 @@ class _Check:
                     )
                 elif found.size == head.size and found.hash != head.hash:
                     self.problems.append(f"{name} rewritten: {seen} has another head at seq {head.size}")
+        if not self.problems:
+            self._live_heads(signed)
+
+    def _live_heads(self, signed: SignedRoot) -> None:
+        """The chains as the deployment holds them now must reach the signed heads."""
+        live = self.remote.get(f"{self.remote.base}/api/v1/transparency/heads")
+        now = {h.chain: h for h in (ChainHead.from_dict(d) for d in live["heads"])}
+        for head in signed.heads:
+            found, name = now.get(head.chain), chain_label(head.chain)
+            have = found.size if found is not None else 0
+            if have < head.size:
+                self.problems.append(
+                    f"{name} truncated: the signed root covers {head.size} records but the chain now has only {have}"
+                )
+            elif found is not None and found.size == head.size and found.hash != head.hash:
+                self.problems.append(
+                    f"{name} rewritten: its live head at seq {head.size} is not the signed one"
+                )
 
     def _save_root(self, trusted: str, signed: SignedRoot) -> str:
         state = self.state
