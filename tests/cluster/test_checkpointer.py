@@ -6,16 +6,20 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from nats.js import JetStreamContext
 from sqlalchemy import create_engine, text
 
+from fairwatch.audit import load_or_create_key
 from fairwatch.audit.roots import root_problem, verify_chains
 from fairwatch.cluster import names, streams
 from fairwatch.cluster.checkpointer import Checkpointer
 from fairwatch.cluster.localnats import LocalNats
 from fairwatch.model import AuditEntry
+from fairwatch.settings import Settings
 from fairwatch.store import SqlStore
 
 T0 = 1_780_000_000.0
@@ -42,7 +46,7 @@ def db(pg_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-async def js(nats_cluster: LocalNats) -> AsyncIterator[object]:
+async def js(nats_cluster: LocalNats) -> AsyncIterator[JetStreamContext]:
     nc = await streams.connect(",".join(nats_cluster.urls), "checkpointer-test")
     jsc = nc.jetstream()
     await streams.ensure(jsc, streams.Layout(replicas=3, lease_seconds=5))
@@ -60,14 +64,19 @@ def append(url: str, chain: str, n: int) -> None:
     store.close()
 
 
-async def test_only_the_lease_holder_signs_and_another_takes_over(js: object, db: str) -> None:
-    key = Ed25519PrivateKey.generate()
+async def test_only_the_lease_holder_signs_and_another_takes_over(
+    js: JetStreamContext, db: str, tmp_path: Path
+) -> None:
+    key_file = tmp_path / "deployment.key"
+    key = load_or_create_key(key_file)
     clock = FakeClock(T0 + 1000)
-    stores = [SqlStore(db, chain="_global"), SqlStore(db, chain="_global")]
-    one, two = (
-        Checkpointer(js, s, key, f"worker-{i}", lease_seconds=5, clock=clock)  # type: ignore[arg-type]
-        for i, s in enumerate(stores)
+    one = Checkpointer(js, SqlStore(db, chain="_global"), key, "worker-0", lease_seconds=5, clock=clock)
+    # the second as a worker makes it: from its settings (PostgreSQL, the deployment key file)
+    two = Checkpointer.for_settings(
+        js, Settings(database_url=db, key_file=key_file, lease_seconds=5), "worker-1"
     )
+    two.clock = clock
+    stores = [one.store, two.store]
     append(db, "_global", 2)
     append(db, "a", 3)
 
@@ -104,13 +113,14 @@ async def test_only_the_lease_holder_signs_and_another_takes_over(js: object, db
         s.close()
 
 
-async def test_a_holder_that_stalls_past_its_lease_loses_it_and_signs_nothing(js: object, db: str) -> None:
+async def test_a_holder_that_stalls_past_its_lease_loses_it_and_signs_nothing(
+    js: JetStreamContext, db: str
+) -> None:
     key = Ed25519PrivateKey.generate()
     clock = FakeClock(T0 + 1000)
     store = SqlStore(db, chain="_global")
     stalled, other = (
-        Checkpointer(js, store, key, name, lease_seconds=5, clock=clock)  # type: ignore[arg-type]
-        for name in ("stalled", "other")
+        Checkpointer(js, store, key, name, lease_seconds=5, clock=clock) for name in ("stalled", "other")
     )
     append(db, "a", 2)
     assert await stalled.step(force=True) is not None

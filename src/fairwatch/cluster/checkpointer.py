@@ -17,9 +17,12 @@ from nats.js import JetStreamContext
 from nats.js.errors import KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 
+from fairwatch.audit import load_key
 from fairwatch.audit.roots import SignedRoot
 from fairwatch.clock import Clock, SystemClock
 from fairwatch.cluster import names
+from fairwatch.errors import ConfigError
+from fairwatch.settings import Settings
 from fairwatch.store import SqlStore
 from fairwatch.transparency import chainroots
 
@@ -54,6 +57,16 @@ class Checkpointer:
         self.signed = 0
         self._kv: KeyValue | None = None
         self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def for_settings(cls, js: JetStreamContext, settings: Settings, owner: str) -> Checkpointer:
+        """A checkpointer on the cluster's PostgreSQL with the deployment key (`--key-file`), as a worker runs one:
+        `checkpointer.start()` after connecting, `await checkpointer.stop()` before closing."""
+        if settings.database_url is None or settings.key_file is None:
+            raise ConfigError(["the checkpointer needs database_url and key_file"])
+        store = SqlStore(settings.database_url, chain=names.GLOBAL)
+        key = load_key(settings.key_file)
+        return cls(js, store, key, owner, lease_seconds=settings.lease_seconds)
 
     @property
     def holding(self) -> bool:
