@@ -20,7 +20,7 @@ from fairwatch.cluster.checkpointer import Checkpointer
 from fairwatch.cluster.localnats import LocalNats
 from fairwatch.model import AuditEntry
 from fairwatch.settings import Settings
-from fairwatch.store import SqlStore
+from fairwatch.store import SqlStore, schema
 
 T0 = 1_780_000_000.0
 
@@ -89,12 +89,15 @@ async def test_only_the_lease_holder_signs_and_another_takes_over(
     clock.t += 60  # a root is due; the holder signs it, the other still does not
     assert await two.step() is None
     second = await one.step()
+    # each root is announced in the checkpointer's chain (_global): seq 3 announces the first root
     assert second is not None and [(h.chain, h.size) for h in second.heads] == [
-        ("_global", 2),
+        ("_global", 3),
         ("a", 3),
         ("b", 1),
     ]
-    assert await one.step(force=True) is None  # nothing new: no new root
+    announcement = next(one.store.iter_audit(3))
+    assert (announcement.action, announcement.details["root"]) == ("root-signed", first.root)
+    assert await one.step(force=True) is None  # only the announcement is new: no new root
 
     await one.stop()  # gives the lease up
     append(db, "a", 1)  # chain a goes on at seq 4
@@ -108,6 +111,14 @@ async def test_only_the_lease_holder_signs_and_another_takes_over(
     assert all(root_problem(key.public_key(), r) is None for r in roots)
     chains = ((h.chain, stores[0].iter_audit(1, chain=h.chain)) for h in stores[0].audit_chain_heads())
     assert verify_chains(chains, roots, key.public_key()).ok
+    # a deleted root is named by the record that announced it
+    with one.store.engine.begin() as conn:
+        conn.execute(schema.audit_roots.delete().where(schema.audit_roots.c.root == second.root))
+    chains = ((h.chain, stores[0].iter_audit(1, chain=h.chain)) for h in stores[0].audit_chain_heads())
+    report = verify_chains(chains, stores[0].list_roots(), key.public_key())
+    assert report.problems == (
+        "chain _global: seq 4 announces a signed root that is no longer stored (root deleted)",
+    )
     await two.stop()
     for s in stores:
         s.close()

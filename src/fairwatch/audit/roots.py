@@ -28,6 +28,7 @@ from fairwatch.audit.merkle import merkle_root
 from fairwatch.model import AuditRecord
 
 ROOT_HEADER = "fairwatch-root/v1"
+ROOT_ANNOUNCEMENT = "root-signed"  # the audit record the checkpointer appends with each root it stores
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -238,11 +239,17 @@ def _verify_one(
         head = signed.head(name)
         if head is not None:
             expect.setdefault(head.size, []).append((number, head.hash))
+    stored = {signed.root for signed in history}
     verifier = ChainVerifier()
     found: list[str] = []
     for record in records:
         if not verifier.feed(record):
             break
+        if record.action == ROOT_ANNOUNCEMENT and record.details.get("root") not in stored:
+            found.append(
+                f"{chain_label(name)}: seq {record.seq} announces a signed root that is no longer stored "
+                "(root deleted)"
+            )
         for number, digest in expect.pop(verifier.checked, []):
             if digest != record.hash:
                 found.append(

@@ -102,7 +102,7 @@ class Checkpointer:
         heads = await asyncio.to_thread(self.store.audit_chain_heads)
         last = await asyncio.to_thread(self.store.latest_root)
         seconds = 0.0 if force else self.seconds
-        if not chainroots.root_due(heads, last, now, self.every, seconds):
+        if not chainroots.root_due(heads, last, now, self.every, seconds, announced_in=self.store.chain):
             return None
         outcome = await asyncio.to_thread(chainroots.prepare_root, self.store, self.key, now, heads)
         self.problem = outcome.problem
@@ -118,7 +118,7 @@ class Checkpointer:
 
     def _store_root(self, signed: SignedRoot) -> None:
         with self.store.transaction() as txn:
-            txn.insert_root(signed)
+            chainroots.record(txn, signed, self.clock.now())
 
     def start(self) -> None:
         """Run rounds every third of the lease until `stop()`."""

@@ -13,11 +13,26 @@ from typing import Protocol
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fairwatch.audit import GENESIS_HASH, ChainVerifier
-from fairwatch.audit.roots import ChainHead, SignedRoot, chain_label, root_problem, sign_root
-from fairwatch.model import AuditRecord
+from fairwatch.audit.roots import (
+    ROOT_ANNOUNCEMENT,
+    ChainHead,
+    SignedRoot,
+    chain_label,
+    root_problem,
+    sign_root,
+)
+from fairwatch.model import AuditEntry, AuditRecord
 
 ROOT_EVERY = 1000  # new records across all chains
 ROOT_SECONDS = 30.0  # at most this long between a change and its signed root
+
+
+class RootTxn(Protocol):
+    """What storing a root writes (SqlTxn has it)."""
+
+    def insert_root(self, signed: SignedRoot) -> None: ...
+
+    def append_audit(self, entry: AuditEntry) -> AuditRecord: ...
 
 
 class ChainReads(Protocol):
@@ -44,16 +59,28 @@ def root_due(
     now: float,
     every: int = ROOT_EVERY,
     seconds: float = ROOT_SECONDS,
+    announced_in: str | None = None,
 ) -> bool:
-    """Due when any chain changed since the last root and either `every` records were added or `seconds` passed."""
+    """Due when any chain grew since the last root and either `every` records were added or `seconds` passed.
+
+    The `root-signed` record that follows a root in chain `announced_in` does not count as new, or an idle log
+    would be signed again every `seconds` for ever just to cover the previous announcement."""
     if not heads:
         return False
     if last is None:
         return True
     before = {h.chain: h.size for h in last.heads}
     grown = sum(h.size - before.get(h.chain, 0) for h in heads)
-    changed = tuple(heads) != last.heads
-    return changed and (grown >= every or now - last.time >= seconds)
+    if announced_in is not None and any(h.chain == announced_in for h in heads):
+        grown -= 1
+    return grown > 0 and (grown >= every or now - last.time >= seconds)
+
+
+def record(txn: RootTxn, signed: SignedRoot, now: float) -> None:
+    """Store a root made by `prepare_root` and announce it in the audit chain of `txn` (in one transaction)."""
+    txn.insert_root(signed)
+    details = {"root": signed.root, "chains": len(signed.heads), "time": signed.time}
+    txn.append_audit(AuditEntry(now, "system", ROOT_ANNOUNCEMENT, "audit-root", details))
 
 
 def prepare_root(
