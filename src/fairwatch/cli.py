@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fairwatch import __version__, config, server, supervisor
 from fairwatch.access import (
@@ -39,7 +40,7 @@ from fairwatch.store import SqlStore, Txn
 from fairwatch.taxonomy import check_taxonomy_file
 from fairwatch.transparency import retention
 from fairwatch.transparency import verify as witness_verify
-from fairwatch.transparency.logcheck import check_store, verification_key
+from fairwatch.transparency.logcheck import check_chains, check_store, has_chains, verification_key
 from fairwatch.welfare import retention as short_retention
 from fairwatch.welfare.photos import PhotoFiles
 
@@ -90,6 +91,14 @@ DatabaseOpt = Annotated[
     typer.Option(
         "--database-url",
         help="Store URL, e.g. postgresql+psycopg://user@host/db (FAIRWATCH_DATABASE_URL); default SQLite in --data.",
+    ),
+]
+
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file",
+        help="The deployment's Ed25519 key (FAIRWATCH_KEY_FILE); default <data>/keys/deployment.key.",
     ),
 ]
 
@@ -195,6 +204,7 @@ def serve(
         ),
     ] = None,
     operations: OperationsOpt = None,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Run the server."""
     settings = _settings(
@@ -213,6 +223,7 @@ def serve(
         cards=cards,
         workers=workers,
         operations=operations,
+        key_file=key_file,
     )
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
@@ -428,9 +439,10 @@ def token_create(
     ],
     name: Annotated[str, typer.Option(help="Who or what uses the token.")],
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
 ) -> None:
     """Create a token; prints it alone on stdout, once. Only its hash is stored."""
-    settings = _settings(data=data)
+    settings = _settings(data=data, database_url=database_url)
     try:
         parsed = parse_role(role)
         store = _store(settings)
@@ -449,11 +461,12 @@ def user_create(
     name: Annotated[str, typer.Argument(help="Sign-in name: letters, digits, _ . @ -")],
     role: Annotated[str, typer.Option(help="viewer, welfare, operator, supervisor or admin")],
     data: DataOpt = None,
+    database_url: DatabaseOpt = None,
 ) -> None:
     """Create a console user, or give an existing one a new password and role (clears a sign-in lockout).
 
     The password is read from stdin when stdin is not a terminal; otherwise it is asked for twice."""
-    settings = _settings(data=data)
+    settings = _settings(data=data, database_url=database_url)
     try:
         parsed = parse_role(role)
         if parsed in PEOPLE_ONLY:
@@ -599,10 +612,12 @@ def audit_verify(
     data: DataOpt = None,
     database_url: DatabaseOpt = None,
     public_key: Annotated[str | None, typer.Option("--public-key", help=_PUBLIC_KEY_HELP)] = None,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Verify the hash chain and every signed checkpoint; name truncation, rewrite and the first bad seq.
+    A cluster's log: every chain (one per partition plus _global) and every signed root over their heads.
     Exit 1 when the log was tampered with."""
-    settings = _settings(data=data, database_url=database_url)
+    settings = _settings(data=data, database_url=database_url, key_file=key_file)
     try:
         key, source = verification_key(settings, public_key)
     except ConfigError as exc:
@@ -611,6 +626,9 @@ def audit_verify(
         raise typer.Exit(2) from None
     store = _store(settings)
     try:
+        if has_chains(store):
+            _verify_chains(store, key, source)
+            return
         report = check_store(store, key, source)
     finally:
         store.close()
@@ -618,6 +636,23 @@ def audit_verify(
         typer.echo(report.summary())
         return
     for problem in report.problems:
+        typer.echo(f"audit log BROKEN: {problem}", err=True)
+    raise typer.Exit(1)
+
+
+def _verify_chains(store: SqlStore, key: Ed25519PublicKey | None, source: str) -> None:
+    """`audit verify` on a cluster's log: one line per chain, then the verdict; exit 1 naming chain and seq."""
+    report = check_chains(store, key, source)
+    problems = list(report.problems)
+    if store.list_checkpoints():  # checkpoints of the single process's chain, from before the cluster
+        problems += [f"chain (single): {p}" for p in check_store(store, key, source).problems]
+    for chain, line in zip(report.chains, report.lines(), strict=True):
+        if chain.ok:
+            typer.echo(line)
+    if not problems:
+        typer.echo(report.summary())
+        return
+    for problem in problems:
         typer.echo(f"audit log BROKEN: {problem}", err=True)
     raise typer.Exit(1)
 

@@ -189,7 +189,11 @@ def rewrite(data: Path) -> None:
             r.prev_hash,
             r.hash,
         )
-        sql(data, "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?, ?)", *row)
+        sql(
+            data,
+            "INSERT INTO audit (seq, time, actor, action, object, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            *row,
+        )
 
 
 def test_a_rewritten_history(dep: Deployment) -> None:

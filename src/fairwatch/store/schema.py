@@ -10,6 +10,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -109,10 +110,13 @@ occurrences = Table(
 )
 Index("ix_occurrences_alarm", occurrences.c.alarm_id, occurrences.c.id)
 
+# One hash chain per `chain` (seq 1, 2, 3 ... in each): "" is the single process's chain; a cluster keeps one per
+# partition plus `_global`. `chain` is the last column because databases made before it gain it by ALTER TABLE
+# (store/migrate.py).
 audit = Table(
     "audit",
     metadata,
-    Column("seq", _BigPK, primary_key=True, autoincrement=False),
+    Column("seq", _BigPK, nullable=False, autoincrement=False),
     Column("time", Float, nullable=False),
     Column("actor", String(128), nullable=False),
     Column("action", String(64), nullable=False),
@@ -120,8 +124,23 @@ audit = Table(
     Column("details", Text, nullable=False),  # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    Column("chain", String(64), nullable=False, server_default=""),
+    PrimaryKeyConstraint("chain", "seq", name="audit_pkey"),
 )
 Index("ix_audit_object", audit.c.object, audit.c.seq)
+
+# Signed roots over the heads of every audit chain (a cluster's checkpointer): `heads` is the canonical JSON list of
+# {"chain", "size", "hash"} in chain-name order, `root` the RFC 6962 root over them (audit/roots.py).
+audit_roots = Table(
+    "audit_roots",
+    metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("time", Float, nullable=False),
+    Column("root", String(64), nullable=False),
+    Column("heads", Text, nullable=False),
+    Column("key_id", String(16), nullable=False),
+    Column("signature", Text, nullable=False),
+)
 
 tokens = Table(
     "tokens",

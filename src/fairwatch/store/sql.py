@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.pool import NullPool, StaticPool
 
 from fairwatch.audit import Checkpoint, canonical_json, chain
+from fairwatch.audit.roots import ChainHead, SignedRoot
 from fairwatch.errors import Duplicate, StaleWrite, StoreUnavailable
 from fairwatch.model import (
     Alarm,
@@ -40,7 +41,7 @@ from fairwatch.model import (
     Role,
     Severity,
 )
-from fairwatch.store import alarm_sql, failures, kiosk_sql, outbox, schema
+from fairwatch.store import alarm_sql, audit_chains, failures, kiosk_sql, outbox, schema
 from fairwatch.store.base import check_version_step
 from fairwatch.store.incident_sql import IncidentSqlReads, IncidentSqlTxn
 from fairwatch.store.rows import (
@@ -91,8 +92,9 @@ def _configure_sqlite(engine: Engine) -> None:
 class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
     """Store on one SQLAlchemy engine. Writes are serialised by the caller's single writer task."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, chain: str = "") -> None:
         self.url = url
+        self.chain = chain  # the audit chain this store's writes append to ("" = the single process's chain)
         self.dialect = url.split(":", 1)[0].split("+", 1)[0]
         try:
             if self.dialect == "sqlite":
@@ -106,6 +108,7 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
             else:
                 self.engine = create_engine(url, pool_size=4, pool_pre_ping=True)
             schema.metadata.create_all(self.engine)
+            audit_chains.migrate(self.engine, self.dialect)
         except SQLAlchemyError as exc:
             raise StoreUnavailable(f"cannot open store {self._safe_url()}: {exc}") from exc
         self._read = self.engine.connect() if self.dialect == "sqlite" else None
@@ -146,14 +149,14 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
         if not self._one_writer:
             try:
                 with self.engine.begin() as conn:
-                    yield SqlTxn(conn, self.dialect)
+                    yield SqlTxn(conn, self.dialect, self.chain)
             except SQLAlchemyError as exc:
                 raise failures.translate(exc) from exc
             return
         try:
             conn = self._writer()
             with conn.begin():
-                yield SqlTxn(conn, self.dialect)
+                yield SqlTxn(conn, self.dialect, self.chain)
         except SQLAlchemyError as exc:
             self._reset_writer()
             raise failures.translate(exc) from exc
@@ -178,7 +181,7 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
             self._reset_writer()
             raise failures.translate(exc) from exc
         try:
-            yield SqlTxn(conn, self.dialect)
+            yield SqlTxn(conn, self.dialect, self.chain)
         except BaseException as exc:
             self._abandon(trans)
             if isinstance(exc, SQLAlchemyError):
@@ -325,11 +328,13 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
             rows = conn.execute(select(schema.audit).where(a.object == obj).order_by(a.seq))
             return [_audit(r) for r in rows]
 
-    def iter_audit(self, start_seq: int = 1) -> Iterator[AuditRecord]:
+    def iter_audit(self, start_seq: int = 1, chain: str | None = None) -> Iterator[AuditRecord]:
+        """The records of chain `chain` (default: this store's) from `start_seq`, in seq order, paged."""
         a = schema.audit.c
+        name = self.chain if chain is None else chain
         last = start_seq - 1
         while True:
-            q = select(schema.audit).where(a.seq > last).order_by(a.seq).limit(5000)
+            q = select(schema.audit).where(a.chain == name, a.seq > last).order_by(a.seq).limit(5000)
             with self._reader() as conn:
                 rows = list(conn.execute(q))
             if not rows:
@@ -339,8 +344,22 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
 
     def audit_head(self) -> AuditRecord | None:
         with self._reader() as conn:
-            row = conn.execute(select(schema.audit).order_by(schema.audit.c.seq.desc()).limit(1)).first()
+            row = conn.execute(_head_query(self.chain)).first()
         return _audit(row) if row else None
+
+    def audit_chain_heads(self) -> list[ChainHead]:
+        """Every audit chain's size and head hash, in chain-name order."""
+        with self._reader() as conn:
+            return audit_chains.chain_heads(conn)
+
+    def list_roots(self) -> list[SignedRoot]:
+        """Every signed root over the chain heads, oldest first."""
+        with self._reader() as conn:
+            return audit_chains.list_roots(conn)
+
+    def latest_root(self) -> SignedRoot | None:
+        with self._reader() as conn:
+            return audit_chains.latest_root(conn)
 
     # -- access ---------------------------------------------------------------------------------------------
     def token_role(self, token_hash: str) -> Role | None:
@@ -402,7 +421,8 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
         raw = self.engine.raw_connection()
         try:
             while last < end_seq:
-                q = select(a.seq, a.hash).where(a.seq > last, a.seq <= end_seq).order_by(a.seq).limit(20_000)
+                q = select(a.seq, a.hash).where(a.chain == self.chain, a.seq > last, a.seq <= end_seq)
+                q = q.order_by(a.seq).limit(20_000)
                 sql = str(q.compile(dialect=self.engine.dialect, compile_kwargs={"literal_binds": True}))
                 cur = raw.cursor()
                 cur.execute(sql)
@@ -515,9 +535,10 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
 class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
     """The write side of one transaction."""
 
-    def __init__(self, conn: Connection, dialect: str) -> None:
+    def __init__(self, conn: Connection, dialect: str, chain: str = "") -> None:
         self.conn = conn
         self.dialect = dialect
+        self.chain = chain
         self._head: AuditRecord | None = None
         self._head_loaded = False
 
@@ -607,9 +628,11 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
 
     def append_audit(self, entry: AuditEntry) -> AuditRecord:
         if not self._head_loaded:
-            if self.dialect == "postgresql":
-                self.conn.exec_driver_sql("SELECT pg_advisory_xact_lock(4242470)")
-            row = self.conn.execute(select(schema.audit).order_by(schema.audit.c.seq.desc()).limit(1)).first()
+            if self.dialect == "postgresql":  # one lock per chain: appends to other chains do not wait
+                self.conn.exec_driver_sql(
+                    f"SELECT pg_advisory_xact_lock({audit_chains.chain_lock_key(self.chain)})"
+                )
+            row = self.conn.execute(_head_query(self.chain)).first()
             self._head = _audit(row) if row else None
             self._head_loaded = True
         rec = chain(self._head, entry)
@@ -623,10 +646,15 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
                 details=canonical_json(rec.details).decode(),
                 prev_hash=rec.prev_hash,
                 hash=rec.hash,
+                chain=self.chain,
             )
         )
         self._head = rec
         return rec
+
+    def insert_root(self, signed: SignedRoot) -> None:
+        """Store a signed root over the chain heads (cluster/checkpointer.py)."""
+        audit_chains.insert_root(self.conn, signed)
 
     def insert_token(self, name: str, role: Role, token_hash: str, now: float) -> int:
         with _unique(f"token {name!r}: its hash is in use already"):
@@ -917,6 +945,11 @@ def _alarm(r: Row[Any]) -> Alarm:
         explanation=r.explanation,
         sources=orjson.loads(r.sources_json),
     )
+
+
+def _head_query(chain: str) -> Any:
+    a = schema.audit.c
+    return select(schema.audit).where(a.chain == chain).order_by(a.seq.desc()).limit(1)
 
 
 def _audit(r: Row[Any]) -> AuditRecord:

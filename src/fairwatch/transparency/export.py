@@ -21,6 +21,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from fairwatch.audit import Checkpoint, canonical_json, key_id
+from fairwatch.audit.roots import SignedRoot
 from fairwatch.model import AuditRecord
 
 FORMAT = "fairwatch-alarm-taxonomy/v1"
@@ -67,9 +68,11 @@ def body(
     checkpoint: Checkpoint | None,
     compliance: Mapping[str, Any],
     configuration: Mapping[str, Any] | None = None,
+    root: SignedRoot | None = None,
 ) -> dict[str, Any]:
-    """The export without its link to the previous one (and without its signature)."""
-    return {
+    """The export without its link to the previous one (and without its signature). A cluster's export also
+    carries `root`, the latest signed root over its audit chains' heads (absent for the single process)."""
+    doc = {
         "format": FORMAT,
         "deployment": dict(deployment),
         "policy": dict(policy),
@@ -83,6 +86,9 @@ def body(
             "consistency": "/api/v1/transparency/consistency?from={from}&to={to}",
         },
     }
+    if root is not None:
+        doc["root"] = root.as_dict()
+    return doc
 
 
 def signed_bytes(doc: Mapping[str, Any]) -> bytes:

@@ -12,9 +12,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fairwatch.audit import CompactRange, LogReport, load_key, public_key_from_b64, verify_chain, verify_log
 from fairwatch.audit.history import label
+from fairwatch.audit.roots import ChainsReport, verify_chains
 from fairwatch.errors import ConfigError
 from fairwatch.settings import Settings
-from fairwatch.store import Store, StoredCheckpoint
+from fairwatch.store import SqlStore, Store, StoredCheckpoint
 from fairwatch.transparency.service import key_path
 
 
@@ -57,3 +58,15 @@ def _tree_state_problem(number: int, stored: StoredCheckpoint) -> str | None:
     if root == cp.root:
         return None
     return f"{label(number, cp)}: the stored tree state does not reproduce its signed root (altered)"
+
+
+def has_chains(store: SqlStore) -> bool:
+    """True when the log is a cluster's: chains other than the single process's "", or signed roots."""
+    return any(h.chain != "" for h in store.audit_chain_heads()) or store.latest_root() is not None
+
+
+def check_chains(store: SqlStore, public_key: Ed25519PublicKey | None, key_source: str) -> ChainsReport:
+    """Verify every audit chain from seq 1 and every signed root against the chains' records and the key."""
+    heads = store.audit_chain_heads()
+    chains = ((h.chain, store.iter_audit(1, chain=h.chain)) for h in heads)
+    return verify_chains(chains, store.list_roots(), public_key, key_source)

@@ -53,6 +53,9 @@ def router(svc: Transparency) -> APIRouter:
     async def head(_request: Request) -> Response:
         return _json(await svc.head())
 
+    async def heads(_request: Request) -> Response:
+        return _json(await svc.heads())
+
     async def inclusion(request: Request) -> Response:
         seq = _required(request, "seq", 1)
         return _json(await svc.inclusion(seq, _optional(request, "size", 1)))
@@ -78,6 +81,7 @@ def router(svc: Transparency) -> APIRouter:
     table: list[tuple[str, Handler, str]] = [
         (EXPORT_PATH, alarm_taxonomy, "Every alarm type ever defined, policy, signed checkpoint, compliance"),
         ("/api/v1/transparency/head", head, "The live audit log's size and Merkle root (unsigned)"),
+        ("/api/v1/transparency/heads", heads, "Every audit chain's live size and head hash (unsigned)"),
         ("/api/v1/transparency/inclusion", inclusion, "RFC 6962 inclusion proof: ?seq=N&size=M"),
         ("/api/v1/transparency/consistency", consistency, "RFC 6962 consistency proof: ?from=M&to=N"),
     ]

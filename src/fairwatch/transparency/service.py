@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from fairwatch.alarms import AlarmService
 from fairwatch.audit import Checkpoint, key_id, load_or_create_key, public_key_b64
+from fairwatch.audit.roots import SignedRoot
 from fairwatch.errors import InvalidInput, NotFound, Problem
 from fairwatch.hosting import HostBase
 from fairwatch.model import AuditEntry
@@ -54,8 +55,8 @@ class Host(HostBase, Protocol):
 
 
 def key_path(settings: Settings) -> Path:
-    """Where the deployment's signing key lives."""
-    return settings.data / "keys" / "deployment.key"
+    """Where the deployment's signing key lives: `--key-file` (FAIRWATCH_KEY_FILE), else in the data directory."""
+    return settings.key_file if settings.key_file is not None else settings.data / "keys" / "deployment.key"
 
 
 class Transparency:
@@ -229,9 +230,20 @@ class Transparency:
         }
         configuration = definitions.published(self.configuration or {})
         doc = export.body(
-            self.types, policy, deployment, self.latest, self.compliance.as_dict(), configuration
+            self.types,
+            policy,
+            deployment,
+            self.latest,
+            self.compliance.as_dict(),
+            configuration,
+            self._root(),
         )
         return export.sign(doc, key) if key is not None else doc
+
+    def _root(self) -> SignedRoot | None:
+        """The latest signed root over the audit chains' heads, where the store keeps them (a cluster's)."""
+        latest_root = getattr(self.host.store, "latest_root", None)
+        return latest_root() if latest_root is not None else None
 
     async def document(self) -> bytes:
         """The export's bytes; when its content changed, the new link is stored first. A configuration change
@@ -254,6 +266,12 @@ class Transparency:
         """How many audit records there are now."""
         head = self.host.store.audit_head()
         return head.seq if head else 0
+
+    async def heads(self) -> dict[str, Any]:
+        """Every audit chain's live size and head hash (unsigned), where the store keeps chains."""
+        reads = getattr(self.host.store, "audit_chain_heads", None)
+        found = await asyncio.to_thread(reads) if reads is not None else []
+        return {"heads": [h.as_dict() for h in found]}
 
     async def head(self) -> dict[str, Any]:
         """The live log's size and (unsigned) Merkle root, computed from the records themselves."""

@@ -20,8 +20,10 @@ from typing import Any
 
 import httpx
 import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from fairwatch.audit import Checkpoint, key_id, public_key_from_b64, verify_checkpoint, verify_consistency
+from fairwatch.audit.roots import ChainHead, SignedRoot, chain_label, root_problem
 from fairwatch.transparency.definitions import SECTIONS, type_digest
 from fairwatch.transparency.export import REMOVED, signature_valid
 
@@ -44,6 +46,7 @@ class State:
     definitions: dict[str, dict[str, str]] = field(default_factory=dict)
     in_force: dict[str, list[str]] = field(default_factory=dict)
     exists: bool = False
+    roots: list[dict[str, Any]] = field(default_factory=list)  # a cluster's signed roots over chain heads
 
     @classmethod
     def load(cls, directory: Path) -> State:
@@ -63,6 +66,7 @@ class State:
             {str(s): dict(v) for s, v in dict(data.get("definitions", {})).items()},
             {str(s): list(v) for s, v in dict(data.get("in_force", {})).items()},
             exists=True,
+            roots=list(data.get("roots", [])),
         )
 
     def save(self, directory: Path) -> None:
@@ -75,6 +79,8 @@ class State:
             "definitions": self.definitions,
             "in_force": self.in_force,
         }
+        if self.roots:  # the single process's state file stays as it was
+            data["roots"] = self.roots
         tmp = directory / f".{STATE_FILE}.{os.getpid()}.tmp"
         tmp.write_bytes(orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
         os.replace(tmp, directory / STATE_FILE)
@@ -182,9 +188,13 @@ class _Check:
             self.problems.append(f"the export's signature does not verify with key {key_id(key)}")
         raw = self.doc.get("checkpoint")
         cp = Checkpoint.from_dict(raw) if raw else None
-        if cp is None:
+        raw_root = self.doc.get("root")
+        signed_root = SignedRoot.from_dict(raw_root) if raw_root else None
+        if signed_root is not None:
+            self._root(signed_root, key)
+        if cp is None and signed_root is None:
             self.problems.append("the export carries no signed checkpoint")
-        elif not verify_checkpoint(key, cp):
+        elif cp is not None and not verify_checkpoint(key, cp):
             self.problems.append(
                 f"the export's checkpoint of size {cp.size} does not verify with key {key_id(key)} "
                 "(forged or altered)"
@@ -198,8 +208,74 @@ class _Check:
         self._compliance()
         if self.problems:
             return Report(self.problems, flags=self.flags)
-        assert cp is not None and live is not None
-        return Report([], self._save(trusted, cp, live), self.flags)
+        if cp is None:
+            assert signed_root is not None
+            return Report(
+                [], f"OK: key {signed_root.key_id}, {self._save_root(trusted, signed_root)}", self.flags
+            )
+        assert live is not None
+        summary = self._save(trusted, cp, live)
+        if signed_root is not None:
+            summary += f"; {self._save_root(trusted, signed_root)}"
+        return Report([], summary, self.flags)
+
+    def _root(self, signed: SignedRoot, key: Ed25519PublicKey) -> None:
+        """A cluster's signed root over its chains' heads: it verifies, and no chain seen before shrank, was
+        rewritten at a size seen before, or vanished."""
+        problem = root_problem(key, signed)
+        if problem is not None:
+            self.problems.append(f"the export's signed root over {len(signed.heads)} chains: {problem}")
+            return
+        now = {h.chain: h for h in signed.heads}
+        for old in self.state.roots:
+            seen = f"the root seen at time {old['time']}"
+            for head in (ChainHead.from_dict(h) for h in old["heads"]):
+                found = now.get(head.chain)
+                name = chain_label(head.chain)
+                if found is None:
+                    self.problems.append(
+                        f"{name} deleted: {seen} covered {head.size} records, the export none"
+                    )
+                elif found.size < head.size:
+                    self.problems.append(
+                        f"{name} truncated: {seen} covered {head.size} records, the export's root {found.size}"
+                    )
+                elif found.size == head.size and found.hash != head.hash:
+                    self.problems.append(f"{name} rewritten: {seen} has another head at seq {head.size}")
+        if not self.problems:
+            self._live_heads(signed)
+
+    def _live_heads(self, signed: SignedRoot) -> None:
+        """The chains as the deployment holds them now must reach the signed heads."""
+        live = self.remote.get(f"{self.remote.base}/api/v1/transparency/heads")
+        now = {h.chain: h for h in (ChainHead.from_dict(d) for d in live["heads"])}
+        for head in signed.heads:
+            found, name = now.get(head.chain), chain_label(head.chain)
+            have = found.size if found is not None else 0
+            if have < head.size:
+                self.problems.append(
+                    f"{name} truncated: the signed root covers {head.size} records but the chain now has only {have}"
+                )
+            elif found is not None and found.size == head.size and found.hash != head.hash:
+                self.problems.append(
+                    f"{name} rewritten: its live head at seq {head.size} is not the signed one"
+                )
+
+    def _save_root(self, trusted: str, signed: SignedRoot) -> str:
+        state = self.state
+        state.public_key = trusted
+        saved = len(state.roots)
+        if not any(r["root"] == signed.root and r["time"] == signed.time for r in state.roots):
+            state.roots.append(signed.as_dict())
+        state.types.update(self.types_now)
+        for section, now in self.definitions_now.items():
+            state.definitions.setdefault(section, {}).update(now)
+            state.in_force[section] = sorted(now)
+        records = sum(h.size for h in signed.heads)
+        return (
+            f"signed root over {len(signed.heads)} chains ({records} records) consistent with {saved} saved "
+            f"before; {len(state.types)} alarm types, none vanished"
+        )
 
     def _is_trusted(self, public_key: str) -> bool:
         return public_key in self.trusted or key_id(public_key_from_b64(public_key)) in self.trusted
