@@ -156,6 +156,33 @@ def _run_server(
         lock.release()
 
 
+_ROLE_HELP = "all (one process, the default), edge or worker of a cluster (FAIRWATCH_ROLE)."
+NatsOpt = Annotated[
+    str | None,
+    typer.Option("--nats", help="NATS server URLs of the cluster, comma-separated (FAIRWATCH_NATS)."),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file", help="The deployment's signing key, one file for every process (FAIRWATCH_KEY_FILE)."
+    ),
+]
+
+
+def _run_edge(settings: Settings) -> None:
+    """`serve --role edge`: no data lock (edges share the database and hold no state); start-up errors exit 2."""
+    from fairwatch.cluster.edge import build_edge
+
+    edge = _or_exit(lambda: build_edge(settings))
+    try:
+        sock = _or_exit(lambda: server.bind(settings.host, settings.port))
+    except typer.Exit:
+        edge.app.store.close()
+        raise
+    lines = [f"Fairwatch edge listening on http://{settings.host}:{settings.port}/ (NATS {settings.nats})"]
+    _or_exit(lambda: server.run(edge.app, sock, lines))
+
+
 _MQTT_HELP = (
     "MQTT broker to ingest from, like mqtt://user:pass@host:1883 or mqtts://host (FAIRWATCH_MQTT_URL)."
 )
@@ -186,6 +213,9 @@ def serve(
             help="HTTP worker processes; 0 or unset: one per core; 1: one process (FAIRWATCH_WORKERS)."
         ),
     ] = None,
+    role: Annotated[str | None, typer.Option("--role", help=_ROLE_HELP)] = None,
+    nats: NatsOpt = None,
+    key_file: KeyFileOpt = None,
 ) -> None:
     """Run the server."""
     settings = _settings(
@@ -203,7 +233,13 @@ def serve(
         notify=notify,
         cards=cards,
         workers=workers,
+        role=role,
+        nats=nats,
+        key_file=key_file,
     )
+    if settings.role == "edge":
+        _run_edge(settings)
+        return
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
     if count > 1:
@@ -664,6 +700,66 @@ def transparency_verify(
     for problem in report.problems:
         typer.echo(f"FAILED: {problem}", err=True)
     raise typer.Exit(1)
+
+
+cluster_cli = typer.Typer(
+    help="A cluster on NATS JetStream and PostgreSQL: set it up, see its partitions (docs/deploy.md).",
+    no_args_is_help=True,
+)
+cli.add_typer(cluster_cli, name="cluster")
+
+
+@cluster_cli.command("init")
+def cluster_init(nats: NatsOpt = None, database_url: DatabaseOpt = None, key_file: KeyFileOpt = None) -> None:
+    """Create the streams, key-value buckets, the schema and (if FILE does not exist) the deployment key;
+    idempotent: prints what it made."""
+    from fairwatch.cluster import status as cluster_status
+
+    settings = _settings(nats=nats, database_url=database_url, key_file=key_file)
+    made = _or_exit(lambda: asyncio.run(cluster_status.init(settings)))
+    for line in made:
+        typer.echo(f"made {line}")
+    typer.echo("cluster ready" if made else "cluster ready: nothing to make")
+
+
+@cluster_cli.command("status")
+def cluster_status_command(
+    nats: NatsOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Partitions, their owners and epochs, lag and last commit."""
+    from fairwatch.cluster import status as cluster_status
+
+    settings = _settings(nats=nats, database_url=database_url)
+    rows = _or_exit(lambda: asyncio.run(cluster_status.status(settings)))
+    if as_json:
+        typer.echo(cluster_status.as_json(rows))
+        return
+    from rich.console import Console as RichConsole
+    from rich.table import Table
+
+    table = Table("partition", "site", "owner", "epoch", "lag", "last seq", "committed")
+    for r in rows:
+        at = "-" if r.committed_at is None else _rfc3339(r.committed_at)
+        table.add_row(
+            r.partition,
+            r.site or "-",
+            r.owner or "(none)",
+            "-" if r.epoch is None else str(r.epoch),
+            "-" if r.lag is None else str(r.lag),
+            "-" if r.last_seq is None else str(r.last_seq),
+            at,
+        )
+    RichConsole(width=120).print(table)
+    if not rows:
+        typer.echo("no partitions yet: no edge has published an event")
+
+
+def _rfc3339(when: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(when, datetime.UTC).isoformat(timespec="seconds")
 
 
 def main() -> None:

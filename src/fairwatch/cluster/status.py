@@ -1,0 +1,179 @@
+"""`fairwatch cluster init` and `fairwatch cluster status`.
+
+`init` makes what a cluster needs and is idempotent: the streams and key-value buckets (`streams.ensure`), the
+PostgreSQL schema (the store's tables and the cluster's fencing and offset tables) and, if the file does not exist,
+the deployment key. It returns what it made, so a second run says nothing was made.
+
+`status` reads, without changing anything: the partitions edges have registered (`fw_partitions`), each one's owner
+and epoch (`fw_leases`: the value names the owner, its revision is the epoch), its lag (messages of the partition
+not yet acknowledged by its owner's consumer) and its last commit (the offset row: stream sequence and time).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from nats.js import JetStreamContext
+from nats.js.errors import NoKeysError, NotFoundError
+from sqlalchemy import MetaData, Table, create_engine, inspect, select
+from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
+
+from fairwatch.audit.keys import key_id, load_or_create_key
+from fairwatch.cluster import names, streams
+from fairwatch.errors import ConfigError, StoreUnavailable
+from fairwatch.settings import Settings
+from fairwatch.store import SqlStore
+from fairwatch.store import schema as store_schema
+
+
+def _needs(settings: Settings) -> tuple[str, str]:
+    missing = [n for n, v in (("--nats", settings.nats), ("--database-url", settings.database_url)) if not v]
+    if missing:
+        raise ConfigError(
+            [f"cluster: needs {' and '.join(missing)} (or FAIRWATCH_NATS, FAIRWATCH_DATABASE_URL)"]
+        )
+    assert settings.nats is not None and settings.database_url is not None
+    if settings.database_url.startswith("sqlite"):
+        raise ConfigError(["cluster: --database-url must be PostgreSQL (postgresql+psycopg://...)"])
+    return settings.nats, settings.database_url
+
+
+async def init(settings: Settings) -> list[str]:
+    """Create what is missing; returns one line per thing made (empty: everything was there)."""
+    urls, url = _needs(settings)
+    if settings.key_file is None:
+        raise ConfigError(["cluster init: needs --key-file (or FAIRWATCH_KEY_FILE)"])
+    made: list[str] = []
+    nc = await streams.connect(urls, "fairwatch-cluster-init")
+    try:
+        layout = streams.Layout(replicas=settings.stream_replicas, lease_seconds=settings.lease_seconds)
+        made += await streams.ensure(nc.jetstream(), layout)
+    finally:
+        await nc.close()
+    made += _schema(url)
+    if not settings.key_file.exists():
+        key = load_or_create_key(settings.key_file)
+        made.append(f"key {settings.key_file} (key id {key_id(key)})")
+    return made
+
+
+def _schema(url: str) -> list[str]:
+    try:
+        before = set(inspect(create_engine(url)).get_table_names())
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"cannot open store: {exc}") from exc
+    store = SqlStore(url)  # creates the store's tables
+    try:
+        # the cluster's own tables (fencing, offsets), when this build has them
+        create_cluster_tables = getattr(store_schema, "create_cluster_tables", None)
+        if create_cluster_tables is not None:
+            create_cluster_tables(store.engine)
+        after = set(inspect(store.engine).get_table_names())
+    finally:
+        store.close()
+    return [f"table {t}" for t in sorted(after - before)]
+
+
+@dataclass(frozen=True, slots=True)
+class PartitionStatus:
+    partition: str
+    site: str
+    owner: str | None
+    epoch: int | None
+    lag: int | None  # messages not yet acknowledged by the owner's consumer; None: no consumer
+    last_seq: int | None
+    committed_at: float | None
+
+
+async def status(settings: Settings) -> list[PartitionStatus]:
+    """The state of every registered partition (and `_global` when it has a lease)."""
+    urls, url = _needs(settings)
+    nc = await streams.connect(urls, "fairwatch-cluster-status")
+    try:
+        js = nc.jetstream()
+        registered = await _bucket(js, names.PARTITIONS_BUCKET)
+        leases = await _bucket(js, names.LEASES_BUCKET)
+        lags = await _lags(js)
+    finally:
+        await nc.close()
+    offsets = _offsets(url)
+    parts = sorted(set(registered) | {p for p in leases if p in (names.GLOBAL, names.CHECKPOINTER)})
+    out: list[PartitionStatus] = []
+    for p in parts:
+        site = registered[p][0].decode(errors="replace") if p in registered else ""
+        owner, epoch = (_owner(leases[p][0]), leases[p][1]) if p in leases else (None, None)
+        seq, at = offsets.get(p, (None, None))
+        out.append(PartitionStatus(p, site, owner, epoch, lags.get(p), seq, at))
+    return out
+
+
+async def _bucket(js: JetStreamContext, bucket: str) -> dict[str, tuple[bytes, int]]:
+    """Every live key of a bucket: value and revision."""
+    try:
+        kv = await js.key_value(bucket)
+        keys = await kv.keys()
+    except NoKeysError:
+        return {}
+    except NotFoundError:
+        raise ConfigError([f"bucket {bucket} is missing: run `fairwatch cluster init` first"]) from None
+    found: dict[str, tuple[bytes, int]] = {}
+    for key in keys:
+        try:
+            entry = await kv.get(key)
+        except NotFoundError:
+            continue  # expired or deleted meanwhile
+        found[key] = (entry.value or b"", int(entry.revision or 0))
+    return found
+
+
+def _owner(value: bytes) -> str:
+    """The owner named in a lease's value (JSON with `owner`, or the plain name)."""
+    text = value.decode(errors="replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    return str(data.get("owner", text)) if isinstance(data, dict) else text
+
+
+async def _lags(js: JetStreamContext) -> dict[str, int]:
+    """Per partition: messages its consumers have not had acknowledged (pending + waiting for an ack)."""
+    try:
+        consumers = await js.consumers_info(names.EVENTS_STREAM)
+    except NotFoundError:
+        return {}
+    prefix = names.EVENTS_PREFIX + "."
+    lags: dict[str, int] = {}
+    for info in consumers:
+        subject = info.config.filter_subject or ""
+        if not subject.startswith(prefix):
+            continue
+        partition = subject[len(prefix) :]
+        lag = int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+        lags[partition] = max(lags.get(partition, 0), lag)
+    return lags
+
+
+def _offsets(url: str) -> dict[str, tuple[int, float | None]]:
+    """The offset table: partition -> (last committed stream sequence, when); empty if it does not exist."""
+    engine = create_engine(url)
+    try:
+        table = Table(names.OFFSET_TABLE, MetaData(), autoload_with=engine)
+        cols = table.c
+        at: Any = cols.committed_at if "committed_at" in cols else None
+        query = select(cols.partition, cols.seq, *([at] if at is not None else []))
+        with engine.connect() as conn:
+            rows = conn.execute(query).all()
+    except NoSuchTableError:
+        return {}
+    except SQLAlchemyError as exc:
+        raise StoreUnavailable(f"cannot read {names.OFFSET_TABLE}: {exc}") from exc
+    finally:
+        engine.dispose()
+    return {str(r[0]): (int(r[1]), float(r[2]) if len(r) > 2 and r[2] is not None else None) for r in rows}
+
+
+def as_json(rows: list[PartitionStatus]) -> str:
+    return json.dumps({"partitions": [asdict(r) for r in rows]}, indent=2)
