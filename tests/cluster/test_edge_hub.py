@@ -3,11 +3,11 @@ message after its Last-Event-ID once, and a message at or below it never again."
 
 from __future__ import annotations
 
-from fairwatch.stream import Hub
+from fairwatch.stream import Hub, Message
 
 
-def _ids(messages: list[object]) -> list[str]:
-    return [m.id for m in messages]  # type: ignore[attr-defined]
+def _ids(messages: list[Message]) -> list[str]:
+    return [m.id for m in messages]
 
 
 async def test_ids_are_sequences_and_a_resume_replays_exactly_what_follows() -> None:
