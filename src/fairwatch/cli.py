@@ -183,6 +183,18 @@ def _run_edge(settings: Settings) -> None:
     _or_exit(lambda: server.run(edge.app, sock, lines))
 
 
+def _run_worker(settings: Settings) -> None:
+    """`serve --role worker` (fairwatch.cluster.worker, when this build has it)."""
+    import importlib
+
+    try:
+        worker = importlib.import_module("fairwatch.cluster.worker")
+    except ModuleNotFoundError:
+        typer.echo("serve --role worker: this build has no cluster worker", err=True)
+        raise typer.Exit(2) from None
+    _or_exit(lambda: worker.run(settings))
+
+
 _MQTT_HELP = (
     "MQTT broker to ingest from, like mqtt://user:pass@host:1883 or mqtts://host (FAIRWATCH_MQTT_URL)."
 )
@@ -239,6 +251,9 @@ def serve(
     )
     if settings.role == "edge":
         _run_edge(settings)
+        return
+    if settings.role == "worker":
+        _run_worker(settings)
         return
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
@@ -754,6 +769,34 @@ def cluster_status_command(
     RichConsole(width=120).print(table)
     if not rows:
         typer.echo("no partitions yet: no edge has published an event")
+
+
+_CLUSTER_ROOT = Path("build/cluster")
+
+
+@cluster_cli.command("up")
+def cluster_up(
+    root: Annotated[Path, typer.Option(help="Where the cluster's state, data and logs go.")] = _CLUSTER_ROOT,
+    port: Annotated[
+        int, typer.Option(help="The first edge's port; the second edge takes the next one.")
+    ] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 3,
+) -> None:
+    """Start a local cluster on loopback: 3 NATS nodes, a throwaway PostgreSQL, 2 edges, workers and the
+    Riverside simulator (`make cluster`); prints the console URLs."""
+    from fairwatch.cluster import local
+
+    _or_exit(lambda: local.up(root, port=port, workers=workers, say=typer.echo))
+
+
+@cluster_cli.command("down")
+def cluster_down(
+    root: Annotated[Path, typer.Option(help="The folder `cluster up` used.")] = _CLUSTER_ROOT,
+) -> None:
+    """Stop everything `cluster up` started (`make cluster-stop`) and remove its throwaway data."""
+    from fairwatch.cluster import local
+
+    local.down(root, say=typer.echo)
 
 
 def _rfc3339(when: float) -> str:
