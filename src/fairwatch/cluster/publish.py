@@ -106,7 +106,7 @@ def _plain(exc: BaseException) -> str:
 
 
 class EdgePipeline(Pipeline):
-    """What an edge's app has instead of a writer: `submit` publishes (see the module), nothing else writes here.
+    """What an edge's app has instead of a writer: `submit` publishes (see the module); `call` only serves reads' side effects.
     Operator writes never reach it: the edge forwards them to the partition's owner (`cluster.forward`)."""
 
     publisher: Publisher | None = None
