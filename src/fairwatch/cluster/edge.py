@@ -10,26 +10,30 @@ Reads go straight to PostgreSQL. Nothing on an edge holds state of its own, so r
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import cast
 
 from fastapi import FastAPI
 from nats.aio.client import Client
+from nats.js.errors import NotFoundError, ServiceUnavailableError
 
 from fairwatch.app import App
 from fairwatch.audit.keys import load_key
 from fairwatch.clock import Clock
-from fairwatch.cluster import streams
 from fairwatch.cluster.changes import ChangeFeed
 from fairwatch.cluster.forward import Forwarder
 from fairwatch.cluster.publish import EdgePipeline, Publisher
+from fairwatch.cluster.status import reach
 from fairwatch.errors import ConfigError
 from fairwatch.settings import Settings
 
 log = logging.getLogger("fairwatch.edge")
+START_S = 30.0  # how long an edge waits for JetStream to answer when it starts
 
 
 @dataclass
@@ -57,10 +61,22 @@ class Edge:
         """Connect to NATS, fill the hub from the change stream, then take ingest (and MQTT, when configured)."""
         s = self.app.settings
         assert s.nats is not None
-        self.nc = await streams.connect(s.nats, f"fairwatch-edge-{s.host}:{s.port}")
+        self.nc = await reach(s.nats, f"fairwatch-edge-{s.host}:{s.port}")
         js = self.nc.jetstream()
         self.feed = ChangeFeed(js, self.app.hub)
-        await self.feed.start()
+        deadline = time.monotonic() + START_S
+        while True:
+            try:
+                await self.feed.start()
+                break
+            except NotFoundError:
+                raise ConfigError(
+                    ["stream FW_CHANGES not found: run `fairwatch cluster init` first"]
+                ) from None
+            except ServiceUnavailableError:  # JetStream is electing leaders (a cluster that just started)
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
         self.pipeline.publisher = Publisher(self.nc, js)
         self.forwarder.nc = self.nc
         if self.app.mqtt is not None:

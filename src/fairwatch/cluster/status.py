@@ -11,10 +11,16 @@ not yet acknowledged by its owner's consumer) and its last commit (the offset ro
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import nats
+import nats.errors
+from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NoKeysError, NotFoundError
 from sqlalchemy import MetaData, Table, create_engine, inspect, select
@@ -26,6 +32,43 @@ from fairwatch.errors import ConfigError, StoreUnavailable
 from fairwatch.settings import Settings
 from fairwatch.store import SqlStore
 from fairwatch.store import schema as store_schema
+
+log = logging.getLogger("fairwatch.cluster")
+
+
+REACH_S = 15.0  # how long a process waits for NATS when it starts
+
+
+async def reach(urls: str | list[str], name: str, timeout: float = REACH_S) -> Client:
+    """A client connected to any of `urls` (reconnecting forever afterwards, like `streams.connect`), or a
+    ConfigError naming the URLs when none answers within `timeout` seconds. Connection errors are logged as one
+    line, at most every 10 s, instead of a traceback per attempt."""
+    servers = [u.strip() for u in urls.split(",")] if isinstance(urls, str) else urls
+    last = 0.0
+
+    async def quiet(exc: Exception) -> None:
+        nonlocal last
+        now = time.monotonic()
+        if now - last >= 10:
+            last = now
+            log.warning("nats %s: %s", name, exc or type(exc).__name__)
+
+    try:
+        return await asyncio.wait_for(
+            nats.connect(
+                servers=servers,
+                name=name,
+                max_reconnect_attempts=-1,
+                reconnect_time_wait=0.25,
+                connect_timeout=2,
+                error_cb=quiet,
+            ),
+            timeout,
+        )
+    except (TimeoutError, nats.errors.Error, OSError):
+        raise ConfigError(
+            [f"NATS: none of {', '.join(servers)} answered within {timeout:.0f} s: check --nats"]
+        ) from None
 
 
 def _needs(settings: Settings) -> tuple[str, str]:
@@ -46,7 +89,7 @@ async def init(settings: Settings) -> list[str]:
     if settings.key_file is None:
         raise ConfigError(["cluster init: needs --key-file (or FAIRWATCH_KEY_FILE)"])
     made: list[str] = []
-    nc = await streams.connect(urls, "fairwatch-cluster-init")
+    nc = await reach(urls, "fairwatch-cluster-init")
     try:
         layout = streams.Layout(replicas=settings.stream_replicas, lease_seconds=settings.lease_seconds)
         made += await streams.ensure(nc.jetstream(), layout)
@@ -90,7 +133,7 @@ class PartitionStatus:
 async def status(settings: Settings) -> list[PartitionStatus]:
     """The state of every registered partition (and `_global` when it has a lease)."""
     urls, url = _needs(settings)
-    nc = await streams.connect(urls, "fairwatch-cluster-status")
+    nc = await reach(urls, "fairwatch-cluster-status")
     try:
         js = nc.jetstream()
         registered = await _bucket(js, names.PARTITIONS_BUCKET)
