@@ -190,7 +190,8 @@ async def test_an_operator_write_goes_to_the_partition_owner_and_its_reply_is_re
     try:
         async with serving(settings) as (_edge, url), httpx.AsyncClient(base_url=url, timeout=30) as http:
             auth = {"Authorization": f"Bearer {operator}"}
-            r = await http.post(f"/api/v1/alarms/{alarm_id}/ack?note=x", json={"version": 1}, headers=auth)
+            forged = auth | {"x-fairwatch-peer": "10.9.9.9:1"}  # only the edge says where a caller is
+            r = await http.post(f"/api/v1/alarms/{alarm_id}/ack?note=x", json={"version": 1}, headers=forged)
             assert r.status_code == 409
             assert r.json() == {"error": "stale_write", "message": "alarm changed"}
             assert r.headers["x-owner"] == "w1"
@@ -205,6 +206,8 @@ async def test_an_operator_write_goes_to_the_partition_owner_and_its_reply_is_re
     command = received[0][1]
     assert (command.method, command.path) == ("POST", f"/api/v1/alarms/{alarm_id}/ack?note=x")
     assert ("authorization", f"Bearer {operator}") in command.headers
+    peers = [v for k, v in command.headers if k == "x-fairwatch-peer"]
+    assert len(peers) == 1 and peers[0].startswith("127.0.0.1:")
     assert orjson.loads(command.body) == {"version": 1}
 
 

@@ -6,7 +6,8 @@ rights guard), so the edge checks nothing itself; the caller's credentials (sess
 in the command's headers. The partition is that of the object's site, read from PostgreSQL: an alarm
 (`/alarms/<id>/...`), an incident (`/incidents/<id>/...`) or a welfare case (`/welfare/cases/<id>/...`);
 everything else (users, tokens, silences, phases, kiosks, sign-in) goes to `_global`. No responder within
-`timeout` seconds is a 503 with Retry-After.
+`timeout` seconds is a 503 with Retry-After. The caller's address travels in `x-fairwatch-peer` (any such header
+from the caller is dropped), as the relay of `serve --workers` passes it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.types import Message, Receive, Scope, Send
 from fairwatch.cluster import names, wire
 from fairwatch.ingest.http import EVENTS_PATH, Entry
 from fairwatch.ingest.install import ALERTMANAGER_PATH
+from fairwatch.ingest.proxy import PEER_HEADER
 from fairwatch.store import SqlStore
 from fairwatch.store import schema as tables
 
@@ -50,22 +52,19 @@ class Forwarder(Entry):
         body = await _body(receive)
         path = scope["path"]
         query = scope.get("query_string", b"")
-        command = wire.Command(
-            scope["method"],
-            path + ("?" + query.decode("latin-1") if query else ""),
-            [
-                (k.decode("latin-1"), v.decode("latin-1"))
-                for k, v in scope["headers"]
-                if k.decode() not in _DROP
-            ],
-            body,
-        )
+        sent = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        headers = [(k, v) for k, v in sent if k.lower() not in _DROP and k.lower() != PEER_HEADER]
+        client = scope.get("client")
+        if (
+            client
+        ):  # the caller's address (sign-in limits, audit), as the relay of `serve --workers` passes it
+            headers.append((PEER_HEADER, f"{client[0]}:{client[1]}"))
+        target = path + ("?" + query.decode("latin-1") if query else "")
+        command = wire.Command(scope["method"], target, headers, body)
         reply = await self.forward(self.partition(path), command)
-        headers = [
-            (k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers if k.lower() not in _DROP
-        ]
-        headers.append((b"content-length", str(len(reply.body)).encode()))
-        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        out = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers if k.lower() not in _DROP]
+        out.append((b"content-length", str(len(reply.body)).encode()))
+        await send({"type": "http.response.start", "status": reply.status, "headers": out})
         await send({"type": "http.response.body", "body": reply.body})
 
     def partition(self, path: str) -> str:
