@@ -93,3 +93,60 @@ async def test_no_quorum_and_no_cluster_are_503_and_a_retry_is_stored_once(
         assert sum(again.json().values()) == 3
     stored = [wire.decode_event(m.data) for m in await _count(cluster, "outage")]
     assert sorted(e.id for e in stored) == ["o0", "o1", "o2", "w"]  # each event once
+
+
+async def test_sse_goes_on_without_gap_when_the_edges_nats_node_dies(
+    cluster: LocalNats, pg_url: str, tmp_path: Path
+) -> None:
+    await status.init(
+        Settings(database_url=pg_url, nats=",".join(cluster.urls), key_file=tmp_path / "deploy.key")
+    )
+    viewer = token(pg_url, Role.VIEWER, "outage-viewer")
+    async with (
+        serving(edge_settings(cluster, pg_url, tmp_path)) as (edge, url),
+        httpx.AsyncClient(base_url=url, timeout=60) as http,
+    ):
+        assert edge.nc is not None and edge.nc.connected_url is not None
+        port = edge.nc.connected_url.port
+        node = next(i for i, n in enumerate(cluster.nodes) if n.port == port)
+        others = [n.url for i, n in enumerate(cluster.nodes) if i != node]
+        received: list[str] = []
+        seqs: list[int] = []
+
+        async def read() -> None:
+            headers = {"Authorization": f"Bearer {viewer}"}
+            async with http.stream("GET", "/api/v1/stream", headers=headers) as response:
+                async for line in response.aiter_lines():
+                    if line.startswith("id: "):
+                        received.append(line[4:])
+                        if len(received) == 6:
+                            return
+
+        reading = asyncio.create_task(read())
+        await asyncio.sleep(0.5)
+        nc = await streams.connect(others, "test-owner")
+        try:
+            js = nc.jetstream()
+
+            async def change(n: int) -> None:
+                payload = wire.encode(wire.Change("alarm", b'{"n": %d}' % n))
+                for _ in range(60):
+                    try:
+                        ack = await js.publish(
+                            names.change_subject("x"), payload, headers={names.MSG_ID: f"x:{n}"}
+                        )
+                        seqs.append(int(ack.seq))
+                        return
+                    except Exception:  # a leader election after the kill
+                        await asyncio.sleep(0.5)
+                raise AssertionError("the change stream did not take a message")
+
+            for n in range(3):
+                await change(n)
+            cluster.kill(node)  # the node this edge is connected to: it reconnects and its consumer resumes
+            for n in range(3, 6):
+                await change(n)
+            await asyncio.wait_for(reading, 60)
+        finally:
+            await nc.close()
+    assert [int(i) for i in received] == seqs  # every change once, in order
