@@ -183,8 +183,8 @@ def _run_edge(settings: Settings) -> None:
     _or_exit(lambda: server.run(edge.app, sock, lines))
 
 
-def _run_worker(settings: Settings) -> None:
-    """`serve --role worker` (fairwatch.cluster.worker, when this build has it)."""
+def _run_worker(settings: Settings, health_port: int | None) -> None:
+    """`serve --role worker` (fairwatch.cluster.worker, when this build has it); /healthz on an explicit --port."""
     import importlib
 
     try:
@@ -192,7 +192,7 @@ def _run_worker(settings: Settings) -> None:
     except ModuleNotFoundError:
         typer.echo("serve --role worker: this build has no cluster worker", err=True)
         raise typer.Exit(2) from None
-    _or_exit(lambda: worker.run(settings))
+    _or_exit(lambda: worker.run(settings, health_port))
 
 
 _MQTT_HELP = (
@@ -253,7 +253,7 @@ def serve(
         _run_edge(settings)
         return
     if settings.role == "worker":
-        _run_worker(settings)
+        _run_worker(settings, port)
         return
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
