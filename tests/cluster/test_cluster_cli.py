@@ -8,7 +8,7 @@ import json
 import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from typer.testing import CliRunner
 
 from fairwatch.audit.keys import key_id, load_key
@@ -84,12 +84,44 @@ async def _partition_with_owner(nats: LocalNats, site: str) -> int:
         await nc.close()
 
 
-def test_status_shows_a_partition_its_owner_epoch_and_lag(
+def _worker_rows(pg_url: str, partition: str, epoch: int, seq: int, at: float) -> None:
+    """The fencing and offset rows an owner writes (the tables as the worker makes them)."""
+    engine = create_engine(pg_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS {names.FENCE_TABLE} (partition VARCHAR(128) PRIMARY KEY,"
+                " epoch BIGINT NOT NULL, owner VARCHAR(128) NOT NULL, since FLOAT NOT NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                f"CREATE TABLE IF NOT EXISTS {names.OFFSET_TABLE} (partition VARCHAR(128) PRIMARY KEY,"
+                " seq BIGINT NOT NULL, committed_at FLOAT NOT NULL, epoch BIGINT NOT NULL)"
+            )
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO {names.FENCE_TABLE} (partition, epoch, owner, since) VALUES (:p, :e, 'worker-7', :t)"
+            ),
+            {"p": partition, "e": epoch, "t": at},
+        )
+        conn.execute(
+            text(
+                f"INSERT INTO {names.OFFSET_TABLE} (partition, seq, committed_at, epoch) VALUES (:p, :s, :t, :e)"
+            ),
+            {"p": partition, "s": seq, "t": at, "e": epoch},
+        )
+    engine.dispose()
+
+
+def test_status_shows_a_partition_its_owner_epoch_lag_and_last_commit(
     nats_cluster: LocalNats, pg_url: str, tmp_path: Path
 ) -> None:
     _init(nats_cluster, pg_url, tmp_path / "deploy.key")
     site = "st" + uuid.uuid4().hex[:8]
     epoch = asyncio.run(_partition_with_owner(nats_cluster, site))
+    _worker_rows(pg_url, site, epoch, 41, 1_780_000_000.0)
     base = ["cluster", "status", "--nats", ",".join(nats_cluster.urls), "--database-url", pg_url]
 
     as_json = runner.invoke(cli, [*base, "--json"])
@@ -101,11 +133,11 @@ def test_status_shows_a_partition_its_owner_epoch_and_lag(
         "owner": "worker-7",
         "epoch": epoch,
         "lag": 1,
-        "last_seq": None,
-        "committed_at": None,
+        "last_seq": 41,
+        "committed_at": 1_780_000_000.0,
     }
 
     table = runner.invoke(cli, base)
     assert table.exit_code == 0, table.output
     line = next(row for row in table.output.splitlines() if site in row)
-    assert "worker-7" in line and str(epoch) in line
+    assert "worker-7" in line and str(epoch) in line and "2026-05-28T20:26:40+00:00" in line

@@ -5,8 +5,9 @@ PostgreSQL schema (the store's tables and the cluster's fencing and offset table
 the deployment key. It returns what it made, so a second run says nothing was made.
 
 `status` reads, without changing anything: the partitions edges have registered (`fw_partitions`), each one's owner
-and epoch (`fw_leases`: the value names the owner, its revision is the epoch), its lag (messages of the partition
-not yet acknowledged by its owner's consumer) and its last commit (the offset row: stream sequence and time).
+(the value of its lease in `fw_leases`) and epoch (the lease revision the owner acquired, as it stored it in the
+fencing row), its lag (messages of the partition not yet acknowledged by its owner's consumer) and its last commit
+(the offset row: stream sequence and time).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import nats.errors
 from nats.aio.client import Client
 from nats.js import JetStreamContext
 from nats.js.errors import NoKeysError, NotFoundError
-from sqlalchemy import MetaData, Table, create_engine, inspect, select
+from sqlalchemy import MetaData, Table, create_engine, inspect, literal, select
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
 from fairwatch.audit.keys import key_id, load_or_create_key
@@ -141,14 +142,28 @@ async def status(settings: Settings) -> list[PartitionStatus]:
         lags = await _lags(js)
     finally:
         await nc.close()
-    offsets = _offsets(url)
+    offsets = _rows(url, names.OFFSET_TABLE, ("seq", "committed_at"))
+    fences = _rows(url, names.FENCE_TABLE, ("epoch", "owner"))
     parts = sorted(set(registered) | {p for p in leases if p in (names.GLOBAL, names.CHECKPOINTER)})
     out: list[PartitionStatus] = []
     for p in parts:
         site = registered[p][0].decode(errors="replace") if p in registered else ""
-        owner, epoch = (_owner(leases[p][0]), leases[p][1]) if p in leases else (None, None)
+        owner = _owner(leases[p][0]) if p in leases else None
+        epoch, fenced_owner = fences.get(p, (None, None))
+        if owner is not None and fenced_owner is not None and str(fenced_owner) != owner:
+            epoch = None  # a new owner holds the lease and has not fenced the partition yet
         seq, at = offsets.get(p, (None, None))
-        out.append(PartitionStatus(p, site, owner, epoch, lags.get(p), seq, at))
+        out.append(
+            PartitionStatus(
+                p,
+                site,
+                owner,
+                None if epoch is None else int(epoch),
+                lags.get(p),
+                None if seq is None else int(seq),
+                None if at is None else float(at),
+            )
+        )
     return out
 
 
@@ -199,23 +214,22 @@ async def _lags(js: JetStreamContext) -> dict[str, int]:
     return lags
 
 
-def _offsets(url: str) -> dict[str, tuple[int, float | None]]:
-    """The offset table: partition -> (last committed stream sequence, when); empty if it does not exist."""
+def _rows(url: str, name: str, columns: tuple[str, str]) -> dict[str, tuple[Any, Any]]:
+    """partition -> two columns of a cluster table (the workers' fencing or offset rows); empty if the table is
+    not there (no worker has run yet) and None for a column it lacks."""
     engine = create_engine(url)
     try:
-        table = Table(names.OFFSET_TABLE, MetaData(), autoload_with=engine)
-        cols = table.c
-        at: Any = cols.committed_at if "committed_at" in cols else None
-        query = select(cols.partition, cols.seq, *([at] if at is not None else []))
+        table = Table(name, MetaData(), autoload_with=engine)
+        picked = [table.c[c] if c in table.c else literal(None) for c in columns]
         with engine.connect() as conn:
-            rows = conn.execute(query).all()
+            rows = conn.execute(select(table.c.partition, *picked)).all()
     except NoSuchTableError:
         return {}
     except SQLAlchemyError as exc:
-        raise StoreUnavailable(f"cannot read {names.OFFSET_TABLE}: {exc}") from exc
+        raise StoreUnavailable(f"cannot read {name}: {exc}") from exc
     finally:
         engine.dispose()
-    return {str(r[0]): (int(r[1]), float(r[2]) if len(r) > 2 and r[2] is not None else None) for r in rows}
+    return {str(r[0]): (r[1], r[2]) for r in rows}
 
 
 def as_json(rows: list[PartitionStatus]) -> str:
