@@ -141,3 +141,21 @@ def test_status_shows_a_partition_its_owner_epoch_lag_and_last_commit(
     assert table.exit_code == 0, table.output
     line = next(row for row in table.output.splitlines() if site in row)
     assert "worker-7" in line and str(epoch) in line and "2026-05-28T20:26:40+00:00" in line
+
+
+def test_an_edge_without_its_cluster_settings_is_one_clear_line(tmp_path: Path) -> None:
+    result = runner.invoke(
+        cli, ["serve", "--role", "edge", "--data", str(tmp_path)], env={"FAIRWATCH_NATS": ""}
+    )
+    assert result.exit_code == 2
+    assert "role edge: needs nats, database_url and key_file" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_edge_with_a_missing_key_file_is_one_clear_line(
+    nats_cluster: LocalNats, pg_url: str, tmp_path: Path
+) -> None:
+    args = ["serve", "--role", "edge", "--nats", ",".join(nats_cluster.urls), "--database-url", pg_url]
+    result = runner.invoke(cli, [*args, "--key-file", str(tmp_path / "missing.key"), "--data", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'missing.key'}: cannot read the deployment key" in result.output
