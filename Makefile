@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench bench-tools profile clean setup browser services screenshots
+.PHONY: run test check bench bench-tools profile clean setup browser services screenshots cluster cluster-stop
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,14 @@ services:
 
 run: $(STAMP)
 	$(BIN)/fairwatch demo
+
+# A whole cluster on loopback (3 NATS nodes, a throwaway PostgreSQL, 2 edges, 3 workers, the Riverside simulator);
+# state and logs in build/cluster/. `make cluster-stop` ends every process it started.
+cluster: $(STAMP) services
+	$(BIN)/fairwatch cluster up --root build/cluster
+
+cluster-stop:
+	$(BIN)/fairwatch cluster down --root build/cluster
 
 test: $(STAMP) browser services
 	$(BIN)/python -m pytest -q -p no:cacheprovider

@@ -173,6 +173,45 @@ def _run_server(
         lock.release()
 
 
+_ROLE_HELP = "all (one process, the default), edge or worker of a cluster (FAIRWATCH_ROLE)."
+NatsOpt = Annotated[
+    str | None,
+    typer.Option("--nats", help="NATS server URLs of the cluster, comma-separated (FAIRWATCH_NATS)."),
+]
+KeyFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--key-file", help="The deployment's signing key, one file for every process (FAIRWATCH_KEY_FILE)."
+    ),
+]
+
+
+def _run_edge(settings: Settings) -> None:
+    """`serve --role edge`: no data lock (edges share the database and hold no state); start-up errors exit 2."""
+    from fairwatch.cluster.edge import build_edge
+
+    edge = _or_exit(lambda: build_edge(settings))
+    try:
+        sock = _or_exit(lambda: server.bind(settings.host, settings.port))
+    except typer.Exit:
+        edge.app.store.close()
+        raise
+    lines = [f"Fairwatch edge listening on http://{settings.host}:{settings.port}/ (NATS {settings.nats})"]
+    _or_exit(lambda: server.run(edge.app, sock, lines))
+
+
+def _run_worker(settings: Settings, health_port: int | None) -> None:
+    """`serve --role worker` (fairwatch.cluster.worker, when this build has it); /healthz on an explicit --port."""
+    import importlib
+
+    try:
+        worker = importlib.import_module("fairwatch.cluster.worker")
+    except ModuleNotFoundError:
+        typer.echo("serve --role worker: this build has no cluster worker", err=True)
+        raise typer.Exit(2) from None
+    _or_exit(lambda: worker.run(settings, health_port))
+
+
 _MQTT_HELP = (
     "MQTT broker to ingest from, like mqtt://user:pass@host:1883 or mqtts://host (FAIRWATCH_MQTT_URL)."
 )
@@ -204,6 +243,8 @@ def serve(
         ),
     ] = None,
     operations: OperationsOpt = None,
+    role: Annotated[str | None, typer.Option("--role", help=_ROLE_HELP)] = None,
+    nats: NatsOpt = None,
     key_file: KeyFileOpt = None,
 ) -> None:
     """Run the server."""
@@ -223,8 +264,16 @@ def serve(
         cards=cards,
         workers=workers,
         operations=operations,
+        role=role,
+        nats=nats,
         key_file=key_file,
     )
+    if settings.role == "edge":
+        _run_edge(settings)
+        return
+    if settings.role == "worker":
+        _run_worker(settings, port)
+        return
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
     if count > 1:
@@ -711,6 +760,94 @@ def transparency_verify(
     for problem in report.problems:
         typer.echo(f"FAILED: {problem}", err=True)
     raise typer.Exit(1)
+
+
+cluster_cli = typer.Typer(
+    help="A cluster on NATS JetStream and PostgreSQL: set it up, see its partitions (docs/deploy.md).",
+    no_args_is_help=True,
+)
+cli.add_typer(cluster_cli, name="cluster")
+
+
+@cluster_cli.command("init")
+def cluster_init(nats: NatsOpt = None, database_url: DatabaseOpt = None, key_file: KeyFileOpt = None) -> None:
+    """Create the streams, key-value buckets, the schema and (if FILE does not exist) the deployment key;
+    idempotent: prints what it made."""
+    from fairwatch.cluster import status as cluster_status
+
+    settings = _settings(nats=nats, database_url=database_url, key_file=key_file)
+    made = _or_exit(lambda: asyncio.run(cluster_status.init(settings)))
+    for line in made:
+        typer.echo(f"made {line}")
+    typer.echo("cluster ready" if made else "cluster ready: nothing to make")
+
+
+@cluster_cli.command("status")
+def cluster_status_command(
+    nats: NatsOpt = None,
+    database_url: DatabaseOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Partitions, their owners and epochs, lag and last commit."""
+    from fairwatch.cluster import status as cluster_status
+
+    settings = _settings(nats=nats, database_url=database_url)
+    rows = _or_exit(lambda: asyncio.run(cluster_status.status(settings)))
+    if as_json:
+        typer.echo(cluster_status.as_json(rows))
+        return
+    from rich.console import Console as RichConsole
+    from rich.table import Table
+
+    table = Table("partition", "site", "owner", "epoch", "lag", "last seq", "committed")
+    for r in rows:
+        at = "-" if r.committed_at is None else _rfc3339(r.committed_at)
+        table.add_row(
+            r.partition,
+            r.site or "-",
+            r.owner or "(none)",
+            "-" if r.epoch is None else str(r.epoch),
+            "-" if r.lag is None else str(r.lag),
+            "-" if r.last_seq is None else str(r.last_seq),
+            at,
+        )
+    RichConsole(width=120).print(table)
+    if not rows:
+        typer.echo("no partitions yet: no edge has published an event")
+
+
+_CLUSTER_ROOT = Path("build/cluster")
+
+
+@cluster_cli.command("up")
+def cluster_up(
+    root: Annotated[Path, typer.Option(help="Where the cluster's state, data and logs go.")] = _CLUSTER_ROOT,
+    port: Annotated[
+        int, typer.Option(help="The first edge's port; the second edge takes the next one.")
+    ] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 3,
+) -> None:
+    """Start a local cluster on loopback: 3 NATS nodes, a throwaway PostgreSQL, 2 edges, workers and the
+    Riverside simulator (`make cluster`); prints the console URLs."""
+    from fairwatch.cluster import local
+
+    _or_exit(lambda: local.up(root, port=port, workers=workers, say=typer.echo))
+
+
+@cluster_cli.command("down")
+def cluster_down(
+    root: Annotated[Path, typer.Option(help="The folder `cluster up` used.")] = _CLUSTER_ROOT,
+) -> None:
+    """Stop everything `cluster up` started (`make cluster-stop`) and remove its throwaway data."""
+    from fairwatch.cluster import local
+
+    local.down(root, say=typer.echo)
+
+
+def _rfc3339(when: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(when, datetime.UTC).isoformat(timespec="seconds")
 
 
 def main() -> None:

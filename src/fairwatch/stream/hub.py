@@ -55,6 +55,7 @@ class Subscription:
     queue: asyncio.Queue[Message] = field(default_factory=lambda: asyncio.Queue(10_000))
     dropped: bool = False
     ended: Ended | None = None
+    after: int = 0  # with stream ids: the client has every message up to this sequence already
 
     def end(self, why: Ended) -> None:
         """Mark the stream ended and wake it, even when its queue is full (what it missed no longer matters)."""
@@ -69,22 +70,36 @@ class Subscription:
 
 
 class Hub:
-    """Publishes messages to subscribers; a slow subscriber is dropped rather than slowing the writer."""
+    """Publishes messages to subscribers; a slow subscriber is dropped rather than slowing the writer.
 
-    def __init__(self, epoch: int, history: int = 10_000) -> None:
+    With `stream_ids` (a cluster's edge) the ids are not the hub's own but the sequences of the replicated change
+    stream the messages come from (`publish(..., seq=)`), so a client can resume on any edge: `Last-Event-ID` is a
+    plain sequence number, a message at or below it is never sent again, and one already published is ignored."""
+
+    def __init__(self, epoch: int, history: int = 10_000, *, stream_ids: bool = False) -> None:
         self.epoch = epoch
+        self.stream_ids = stream_ids
         self._n = 0
         self._history: deque[tuple[int, Message]] = deque(maxlen=history)
         self._subscribers: set[Subscription] = set()
         self._emptied = asyncio.Event()
         self.accepting = True  # False after shutdown(): new streams are refused with 503
 
-    def publish(self, event: str, data: bytes) -> Message:
-        """Number and fan out one message."""
-        self._n += 1
-        msg = Message(f"{self.epoch}-{self._n}", event, data)
+    def publish(self, event: str, data: bytes, seq: int | None = None) -> Message:
+        """Number and fan out one message; `seq` (with `stream_ids`): the change stream's sequence of it, its id.
+        A sequence at or below the last one published is not sent again (a consumer that restarted)."""
+        if seq is None:
+            self._n += 1
+            msg = Message(f"{self.epoch}-{self._n}", event, data)
+        else:
+            msg = Message(str(seq), event, data)
+            if seq <= self._n:
+                return msg
+            self._n = seq
         self._history.append((self._n, msg))
         for sub in list(self._subscribers):
+            if sub.after >= self._n:
+                continue  # a client that resumed here already has it
             try:
                 sub.queue.put_nowait(msg)
             except asyncio.QueueFull:
@@ -102,7 +117,10 @@ class Hub:
             return sub, [], False
         self._subscribers.add(sub)
         self._emptied.clear()
-        missed, reset = self._since(last_event_id)
+        if self.stream_ids:
+            missed, reset = self._since_seq(sub, last_event_id)
+        else:
+            missed, reset = self._since(last_event_id)
         return sub, missed, reset
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -147,6 +165,28 @@ class Hub:
         if n + 1 < oldest:
             return [], True  # too far behind: the client must reload its view
         return [m for i, m in self._history if i > n], False
+
+    def _since_seq(self, sub: Subscription, last_event_id: str | None) -> tuple[list[Message], bool]:
+        """The missed messages after a stream sequence. A client ahead of this hub (it was on an edge whose
+        consumer was further along) gets nothing now and no message up to its sequence later."""
+        if not last_event_id:
+            return [], False
+        if not last_event_id.isdigit():
+            return [], True  # an id of a single process: reload
+        n = int(last_event_id)
+        if n >= self._n:
+            sub.after = n
+            return [], False
+        oldest = self._history[0][0] if self._history else self._n + 1
+        if n + 1 < oldest:
+            return [], True
+        sub.after = n
+        return [m for i, m in self._history if i > n], False
+
+    @property
+    def last(self) -> int:
+        """The number (with `stream_ids`: the stream sequence) of the last message published."""
+        return self._n
 
     @property
     def subscribers(self) -> int:
