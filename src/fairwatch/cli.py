@@ -98,7 +98,8 @@ KeyFileOpt = Annotated[
     Path | None,
     typer.Option(
         "--key-file",
-        help="The deployment's Ed25519 key (FAIRWATCH_KEY_FILE); default <data>/keys/deployment.key.",
+        help="The deployment's Ed25519 key, one file for every process of a cluster (FAIRWATCH_KEY_FILE);"
+        " default <data>/keys/deployment.key.",
     ),
 ]
 
@@ -177,12 +178,6 @@ _ROLE_HELP = "all (one process, the default), edge or worker of a cluster (FAIRW
 NatsOpt = Annotated[
     str | None,
     typer.Option("--nats", help="NATS server URLs of the cluster, comma-separated (FAIRWATCH_NATS)."),
-]
-KeyFileOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--key-file", help="The deployment's signing key, one file for every process (FAIRWATCH_KEY_FILE)."
-    ),
 ]
 
 
