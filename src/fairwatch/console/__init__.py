@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from fairwatch.console import limits
+from fairwatch.console import i18n, limits
 from fairwatch.console.render import STATIC
 from fairwatch.console.routes import Console, build_router
 from fairwatch.console.sessions import ConsoleContext
@@ -22,6 +22,8 @@ def install(asgi: FastAPI, ctx: ConsoleContext, site: Site | None) -> Console:
     _run_sign_in_flusher(ctx, console)
     asgi.include_router(build_router(console))
     asgi.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
+    # Each page's language: ?lang=xx (remembered in a cookie), else the browser's, else English (console/i18n.py).
+    asgi.add_middleware(i18n.LanguageMiddleware, secure=ctx.settings.secure_cookies)
     return console
 
 
