@@ -21,6 +21,8 @@ function say(kind, text) {
 
 const DONE = { ack: t("Acknowledged."), assign: t("Assigned."), comment: t("Comment added."), resolve: t("Resolved."), reopen: t("Reopened.") };
 
+const notified = (d) => t("notified {names}", { names: (d.receivers || []).join(", ") }) + (d.silenced_by ? " " + t("(held by a silence)") : "");
+
 function summary(h) {
   const d = h.details || {};
   switch (h.action) {
@@ -28,15 +30,15 @@ function summary(h) {
     case "alarm-acknowledged": return [t("Acknowledged"), ""];
     case "alarm-assigned": return [t("Assigned"), t("to {name}", { name: d.to })];
     case "alarm-commented": return [t("Comment"), d.text || ""];
-    case "alarm-resolved": return [t("Resolved"), `${t("as {disposition}", { disposition: t(String(d.disposition || "").replaceAll("_", " ")) })}${d.note ? ` — ${d.note}` : ""}`];
+    case "alarm-resolved": return [t("Resolved"), t("as {disposition}", { disposition: t(String(d.disposition || "").replaceAll("_", " ")) }) + (d.note ? ` — ${d.note}` : "")];
     case "alarm-reopened": return [t("Reopened"), d.reason || ""];
-    case "alarm-shelved": return [t("Shelved"), `${t("for {n} min", { n: d.minutes })} — ${d.reason || ""}`];
+    case "alarm-shelved": return [t("Shelved"), t("for {n} min", { n: d.minutes }) + ` — ${d.reason || ""}`];
     case "alarm-unshelved": return [t("Back from the shelf"), d.why === "expired" ? t("its time was up") : ""];
     case "alarm-escalated": return [t("Escalated"), t("from {from} to {to}", { from: word(d.from), to: word(d.to) })];
     case "alarm-cleared": return [t("Condition cleared"), ""];
     case "alarm-reactivated": return [t("Condition active again"), ""];
-    case "alarm-escalation-notified": return [t("Escalation level {level}", { level: d.level }), `${t("notified {names}", { names: (d.receivers || []).join(", ") })}${d.silenced_by ? ` ${t("(held by a silence)")}` : ""}`];
-    case "alarm-ack-timeout": return [t("Acknowledged too long"), `${t("notified {names}", { names: (d.receivers || []).join(", ") })}${d.silenced_by ? ` ${t("(held by a silence)")}` : ""}`];
+    case "alarm-escalation-notified": return [t("Escalation level {level}", { level: d.level }), notified(d)];
+    case "alarm-ack-timeout": return [t("Acknowledged too long"), notified(d)];
     default: return [h.action, ""];
   }
 }
@@ -76,7 +78,8 @@ function render(a) {
   $("alarm-title").textContent = `#${a.id} ${humanType(a.type)}`;
   $("a-state").className = `state state-${a.state}`;
   $("a-state").textContent = a.state === "open" ? t("Unacknowledged") : capital(word(a.state));
-  $("a-sub").textContent = `${zoneName(a.zone)} · ${t("first seen {time}", { time: fmtTime(a.first_seen) })} · ${a.count}×`;
+  const seen = t("first seen {time}", { time: fmtTime(a.first_seen) });
+  $("a-sub").textContent = `${zoneName(a.zone)} · ${seen} · ${a.count}×`;
   $("a-esc").hidden = !a.escalation_level;
   $("a-esc").textContent = a.escalation_level ? t("Escalation level {level}", { level: a.escalation_level }) : "";
   document.title = `#${a.id} ${humanType(a.type)} · Fairwatch`;

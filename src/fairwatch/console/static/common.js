@@ -21,7 +21,7 @@ const N_ = (text) => text;
 export const WORDS = [
   N_("critical"), N_("high"), N_("medium"), N_("low"), N_("info"),
   N_("open"), N_("acknowledged"), N_("shelved"), N_("resolved"),
-  N_("handled"), N_("false alarm"), N_("duplicate"), N_("test"),
+  N_("handled"), N_("false alarm"), N_("duplicate"), N_("test"), N_("active"), N_("expired"),
 ];
 export const sevRank = (s) => { const i = SEVERITIES.indexOf(s); return i < 0 ? 99 : i; };
 
