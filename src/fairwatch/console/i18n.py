@@ -89,6 +89,12 @@ SHOWN_MESSAGES = (
     N_("on scene"),
     N_("clear"),
     N_("off duty"),
+    # roles, shown beside the signed-in user's name
+    N_("viewer"),
+    N_("welfare"),
+    N_("operator"),
+    N_("supervisor"),
+    N_("admin"),
 )
 
 
@@ -106,7 +112,7 @@ def normalize(code: str | None) -> str | None:
     """`de`, `de-AT`, `zh-Hans`, `zh_CN`, `AR` -> a language the console has, or None."""
     if not code:
         return None
-    cleaned = code.strip().replace("_", "-")
+    cleaned = code.strip().replace("_", "-").lower()
     if not cleaned or len(cleaned) > 35:
         return None
     return negotiate_locale([cleaned], list(LANGUAGES), sep="-")
