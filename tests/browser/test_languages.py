@@ -84,6 +84,10 @@ def test_lang_de_is_german_and_remembered_on_the_next_page(page: Page) -> None:
     assert html_attrs(page) == ("de", "ltr")
     expect(page.get_by_role("heading", name="Schichtübergabe")).to_be_visible()
     expect(page.get_by_role("button", name="Notiz hinzufügen")).to_be_visible()
+    page.locator("#langs summary").click()  # the menu beside the user's name switches to another language
+    page.locator("#langs").get_by_role("link", name="Français").click()
+    expect(page.get_by_role("heading", name="Relève")).to_be_visible()
+    assert html_attrs(page) == ("fr", "ltr")
 
 
 def test_an_unknown_language_falls_back_to_english_and_says_so(page: Page) -> None:
@@ -181,7 +185,6 @@ def test_the_field_app_in_spanish(browser: Browser, srv: Server) -> None:
         )
         page.locator("#help").click()
         expect(page.locator("#help")).to_have_text("TOQUE OTRA VEZ PARA ENVIAR")  # a script string
-        shot(page, "field-es.png")
         # The service worker keeps the page it serves offline, and the Spanish catalogue travels inside it.
         page.wait_for_function(
             """async () => {
