@@ -65,7 +65,14 @@ def test_the_template_holds_every_message_the_sources_mark() -> None:
     """Templates, scripts and i18n.py extracted now give exactly the .pot's messages (`make i18n` was run)."""
     with (ROOT / "babel.cfg").open(encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle)  # type: ignore[no-untyped-call]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "t": None, "N_": None}
+    keywords = {
+        "_": None,
+        "gettext": None,
+        "ngettext": (1, 2),
+        "pgettext": ((1, "c"), 2),
+        "t": None,
+        "N_": None,
+    }
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=keywords

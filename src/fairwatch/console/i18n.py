@@ -194,6 +194,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` in the request's language where the same English word means two things (the Log page, to log)."""
+    return translations(current()).pgettext(context, message)
+
+
+def isolated(text: str) -> str:
+    """`text` kept left to right inside a right-to-left page (a time and its zone stay in order)."""
+    return f"\u2066{text}\u2069" if direction(current()) == "rtl" else text
+
+
 @cache
 def script_catalogue(lang: str) -> dict[str, str]:
     """The scripts' JSON catalogue for `lang` (English: empty, the keys are the text); embedded in each page."""

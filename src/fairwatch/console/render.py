@@ -48,7 +48,7 @@ class Pages:
             extensions=["jinja2.ext.i18n"],
         )
         self.env.install_gettext_callables(  # type: ignore[attr-defined]
-            gettext=i18n.gettext, ngettext=i18n.ngettext, newstyle=True
+            gettext=i18n.gettext, ngettext=i18n.ngettext, pgettext=i18n.pgettext, newstyle=True
         )
         self.env.filters["clock"] = self.clock
         self.env.filters["stamp"] = self.stamp
@@ -62,12 +62,12 @@ class Pages:
     def clock(self, when: float) -> str:
         """HH:MM and the zone's abbreviation, in the site's timezone: a printed time says which clock it is."""
         local = datetime.fromtimestamp(when, UTC).astimezone(self.zone)
-        return f"{local:%H:%M} {local.tzname()}"
+        return i18n.isolated(f"{local:%H:%M} {local.tzname()}")
 
     def stamp(self, when: float) -> str:
         """A full local date and time with the zone's abbreviation."""
         local = datetime.fromtimestamp(when, UTC).astimezone(self.zone)
-        return f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
+        return i18n.isolated(f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}")
 
     def render(self, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         """A page with the console's security headers."""

@@ -14,6 +14,8 @@ export function t(text, values = {}) {
   const found = catalogue[text] || text;
   return found.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
+// A time and its zone keep their order inside a right-to-left page (Unicode isolates: invisible, not copied oddly).
+export const isolated = (text) => (document.documentElement.dir === "rtl" ? `\u2066${text}\u2069` : text);
 // A severity or alarm state as a word in the page's language ("critical", "acknowledged").
 export const word = (value) => t(String(value || ""));
 // Words the scripts show from data values, marked with N_ so that `make i18n` puts them in the JSON catalogues.
@@ -50,7 +52,7 @@ export function fmtTime(iso) {
   if (Number.isNaN(d.getTime())) return "—";
   const sameDay = dateFmt.format(d) === dateFmt.format(new Date(now()));
   const time = `${clockFmt.format(d)} ${zoneAbbr(d)}`;
-  return sameDay ? time : `${dateFmt.format(d)} ${time}`;
+  return isolated(sameDay ? time : `${dateFmt.format(d)} ${time}`);
 }
 
 // An alarm type's name: the taxonomy's name in the page's language, or the English words of its id.

@@ -2,7 +2,7 @@
 // current by the event stream. Sound and desktop notifications are sound.js's (every page has them).
 
 import {
-  ApiError, SEVERITIES, act, activeAlarms, announce, api, askResolve, can, config, el, fmtAge, humanType,
+  ApiError, SEVERITIES, act, activeAlarms, announce, api, askResolve, can, config, el, fmtAge, humanType, isolated,
   live, now, onKeys, sevRank, t, word, zoneAbbr, zoneName,
 } from "./common.js";
 import { VenueMap } from "./map.js";
@@ -19,7 +19,7 @@ const bulk = config.bulk || [];
 const sinceFmt = new Intl.DateTimeFormat("en-GB", { timeZone: config.timezone || undefined, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 function sinceText(iso) {
   const d = new Date(iso);
-  return `${sinceFmt.format(d)} ${zoneAbbr(d)}`;
+  return isolated(`${sinceFmt.format(d)} ${zoneAbbr(d)}`);
 }
 
 const body = document.getElementById("queue-body");
