@@ -196,7 +196,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 def pgettext(context: str, message: str) -> str:
     """`message` in the request's language where the same English word means two things (the Log page, to log)."""
-    return translations(current()).pgettext(context, message)
+    return str(translations(current()).pgettext(context, message))
 
 
 def isolated(text: str) -> str:
