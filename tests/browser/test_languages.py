@@ -174,6 +174,9 @@ def test_the_field_app_in_spanish(browser: Browser, srv: Server) -> None:
     try:
         page.goto(link)
         expect(page).to_have_url(f"{srv.url}/field")
+        page.wait_for_function(
+            "() => navigator.serviceWorker.controller !== null"
+        )  # the shell is kept from now
         page.goto("/field?lang=es")
         assert html_attrs(page) == ("es", "ltr")
         expect(page.locator("#help")).to_have_text("AYUDA YA")
@@ -186,13 +189,19 @@ def test_the_field_app_in_spanish(browser: Browser, srv: Server) -> None:
         page.locator("#help").click()
         expect(page.locator("#help")).to_have_text("TOQUE OTRA VEZ PARA ENVIAR")  # a script string
         # The service worker keeps the page it serves offline, and the Spanish catalogue travels inside it.
-        page.wait_for_function(
-            """async () => {
-                const cached = await (await caches.open("fairwatch-field-v1")).match("/field");
-                return Boolean(cached) && (await cached.text()).includes('"Report sent":"Aviso enviado"');
-            }""",
-            polling=200,
-        )
+        cached_catalogue = """async () => {
+            const cached = await (await caches.open("fairwatch-field-v1")).match("/field");
+            if (!cached) return null;
+            const html = new DOMParser().parseFromString(await cached.text(), "text/html");
+            return JSON.parse(html.getElementById("fw-i18n").textContent)["Report sent"] || null;
+        }"""
+        found = None
+        for _ in range(50):
+            found = page.evaluate(cached_catalogue)
+            if found == "Aviso enviado":
+                break
+            page.wait_for_timeout(200)
+        assert found == "Aviso enviado", f"the cached /field carries {found!r}"
     finally:
         context.close()
 
