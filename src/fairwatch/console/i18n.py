@@ -89,6 +89,12 @@ SHOWN_MESSAGES = (
     N_("on scene"),
     N_("clear"),
     N_("off duty"),
+    # kinds of field unit, on the phone's top bar
+    N_("steward"),
+    N_("security"),
+    N_("medic"),
+    N_("fire"),
+    N_("police liaison"),
     # roles, shown beside the signed-in user's name
     N_("viewer"),
     N_("welfare"),
