@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 
 from fairwatch.console import auth, i18n
 from fairwatch.console.i18n import Choice, accepted, choose, normalize
+from fairwatch.console.render import Pages
 
 ROOT = Path(__file__).parents[2]
 STATIC = ROOT / "src" / "fairwatch" / "console" / "static"
@@ -151,3 +152,10 @@ def test_gettext_follows_the_request_language() -> None:
     assert i18n.translations("de").gettext("Alarm queue") == "Alarmliste"
     assert i18n.translations("ar").gettext("Sign in") == "تسجيل الدخول"
     assert i18n.translations("zh").gettext("Shift handover") == "交接班"
+
+
+def test_a_value_shown_as_a_word_is_never_formatted() -> None:
+    """`| tr` translates a value (a state, a title) without %-formatting: a stray % is text, not a crash."""
+    env = Pages().env
+    assert env.from_string("{{ text | tr }}").render(text="100% full") == "100% full"
+    assert env.from_string("{{ state | tr }}").render(state="acknowledged") == "acknowledged"

@@ -53,6 +53,9 @@ class Pages:
         self.env.filters["clock"] = self.clock
         self.env.filters["stamp"] = self.stamp
         self.env.filters["humantype"] = self.type_name
+        self.env.filters["tr"] = (
+            i18n.gettext
+        )  # a value shown as a word (a state, a role, a title): no %-formatting
 
     def type_name(self, alarm_type: str) -> str:
         """The taxonomy's name of `alarm_type` in the page's language (English when it has none there)."""
