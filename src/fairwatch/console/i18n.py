@@ -95,12 +95,13 @@ SHOWN_MESSAGES = (
     N_("medic"),
     N_("fire"),
     N_("police liaison"),
-    # roles, shown beside the signed-in user's name
+    # roles, shown beside the signed-in user's name and on the Users page
     N_("viewer"),
     N_("welfare"),
     N_("operator"),
     N_("supervisor"),
     N_("admin"),
+    N_("device"),
 )
 
 
