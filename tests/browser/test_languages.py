@@ -213,7 +213,9 @@ def test_the_printed_handover_in_chinese(page: Page) -> None:
     assert html_attrs(page) == ("zh", "ltr")
     page.get_by_label("交接备注").fill("3 号门护栏已修好。")
     page.get_by_role("button", name="添加备注").click()
-    expect(page.locator("#notes-panel .timeline li").first).to_contain_text("olga 记录")
+    note = page.locator("#notes-panel .timeline li").first
+    expect(note.locator(".act")).to_have_text("交接")
+    expect(note).to_contain_text("olga 记录")
     page.emulate_media(media="print")
     expect(page.locator(".topbar")).to_be_hidden()
     expect(page.get_by_role("heading", name=re.compile("^交接班"))).to_be_visible()

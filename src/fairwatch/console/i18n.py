@@ -89,6 +89,11 @@ SHOWN_MESSAGES = (
     N_("on scene"),
     N_("clear"),
     N_("off duty"),
+    # kinds of note in the shift handover
+    N_("comment"),
+    N_("resolution"),
+    N_("reopen"),
+    N_("handover"),
     # kinds of field unit, on the phone's top bar
     N_("steward"),
     N_("security"),
