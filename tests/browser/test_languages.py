@@ -224,3 +224,5 @@ def test_the_printed_handover_in_chinese(page: Page) -> None:
     expect(row).to_contain_text("危急")
     expect(row).to_contain_text("Fire suspected")  # the taxonomy has no Chinese name: its English one
     expect(page.get_by_role("heading", name=re.compile(r"变化情况（最近 \d+ 小时）"))).to_be_visible()
+    changes = page.locator("#changes-title").locator("xpath=../..")
+    expect(changes).to_contain_text("触发：危急 fire.suspected")  # the record's line, in the page's words

@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from fairwatch.console import auth, i18n
+from fairwatch.console import auth, handover, i18n
 from fairwatch.console.i18n import Choice, accepted, choose, normalize
 from fairwatch.console.render import Pages
 
@@ -159,3 +159,17 @@ def test_a_value_shown_as_a_word_is_never_formatted() -> None:
     env = Pages().env
     assert env.from_string("{{ text | tr }}").render(text="100% full") == "100% full"
     assert env.from_string("{{ state | tr }}").render(state="acknowledged") == "acknowledged"
+
+
+def test_the_handover_lines_speak_the_page_language() -> None:
+    raised = {"severity": "critical", "type": "fire.suspected", "explanation": "smoke"}
+    assert handover.summarise("alarm-raised", raised) == "raised: critical fire.suspected (smoke)"
+    zh = i18n.translations("zh").gettext
+    assert handover.summarise("alarm-raised", raised, zh) == "触发：危急 fire.suspected (smoke)"
+    de = i18n.translations("de").gettext
+    assert (
+        handover.summarise("alarm-resolved", {"disposition": "false_alarm"}, de) == "erledigt als Fehlalarm"
+    )
+    assert handover.summarise("alarm-escalated", {"from": "high", "to": "critical"}, de) == (
+        "eskaliert von hoch auf kritisch"
+    )

@@ -323,7 +323,7 @@ def _handover_routes(router: APIRouter, console: Console) -> None:
         now = console.ctx.clock.now()
         store = console.ctx.store
         open_alarms = store.list_alarms(AlarmQuery(states=_ACTIVE, limit=500))
-        view = handover.build(open_alarms, store.audit_since(now - hours * 3600), now, hours)
+        view = handover.build(open_alarms, store.audit_since(now - hours * 3600), now, hours, i18n.gettext)
         return console.page(
             "handover.html",
             user,

@@ -94,7 +94,7 @@ for (const b of document.querySelectorAll(".status-btn")) {
   });
 }
 $("accept").addEventListener("click", async () => {
-  try { await call(`/api/v1/units/${unit.id}/accept`); await refresh(); say("Assignment accepted", "ok"); } catch (e) { say(e.message, "error"); }
+  try { await call(`/api/v1/units/${unit.id}/accept`); await refresh(); say(t("Assignment accepted"), "ok"); } catch (e) { say(e.message, "error"); }
 });
 $("check-in").addEventListener("click", async () => {
   try {
@@ -142,7 +142,7 @@ function checkItem(list, item) {
     b.setAttribute("aria-label", `${item.text}: ${state === "ok" ? t("OK") : t("Failed")}`);
     b.setAttribute("aria-pressed", String(item.state === state));
     b.addEventListener("click", async () => {
-      try { await call(`/api/v1/checklists/${list.id}/items/${item.id}`, { state }); await loadChecks(); say(`${item.text}: ${state}`, "ok"); }
+      try { await call(`/api/v1/checklists/${list.id}/items/${item.id}`, { state }); await loadChecks(); say(`${item.text}: ${t(state)}`, "ok"); }
       catch (e) { say(e.message, "error"); }
     });
     row.append(b);
