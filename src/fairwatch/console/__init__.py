@@ -23,6 +23,7 @@ def install(asgi: FastAPI, ctx: ConsoleContext, site: Site | None) -> Console:
     asgi.include_router(build_router(console))
     asgi.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
     # Each page's language: ?lang=xx (remembered in a cookie), else the browser's, else English (console/i18n.py).
+    i18n.load_all()
     asgi.add_middleware(i18n.LanguageMiddleware, secure=ctx.settings.secure_cookies)
     return console
 

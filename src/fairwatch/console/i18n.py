@@ -190,6 +190,13 @@ def translations(lang: str) -> NullTranslations:
     return compiled(catalog)
 
 
+def load_all() -> None:
+    """Compile every language's catalogues now (at start-up): a broken .po stops the start, not a page."""
+    for lang in LANGUAGES:
+        translations(lang)
+        script_catalogue(lang)
+
+
 def compiled(catalog: Catalog) -> Translations:
     buffer = io.BytesIO()
     write_mo(buffer, catalog)
