@@ -19,7 +19,7 @@ let asked = 0; // the latest search asked for: an older answer arriving late is 
 function fill(select, values) {
   select.append(...values.map(([v, text]) => el("option", { value: v, text })));
 }
-fill(form.severity, SEVERITIES.map((s) => [s, s[0].toUpperCase() + s.slice(1)]));
+fill(form.severity, SEVERITIES.map((s) => [s, word(s)[0].toUpperCase() + word(s).slice(1)]));
 fill(form.zone, (config.site?.zones || []).map((z) => [z.id, z.name]));
 
 // The form is kept in the URL, so a search can be shared and survives a reload.

@@ -1,7 +1,7 @@
 // The incident stack: every incident of the chosen states, most urgent first, kept current by the event stream;
 // j/k move, Enter opens, n starts a new incident.
 
-import { ApiError, announce, api, config, el, fmtAge, humanType, live, now, onKeys, t, zoneName } from "./common.js";
+import { ApiError, announce, api, config, el, fmtAge, humanType, lang, live, now, onKeys, t, zoneName } from "./common.js";
 import { clearOnEdit, clearProblems, showProblems } from "./logform.js";
 
 const body = document.getElementById("inc-body");
@@ -117,7 +117,7 @@ async function fillTypes() {
     const doc = await api("/.well-known/alarm-taxonomy.json");
     const types = (doc.types || []).filter((t) => t.status === "active")
       .sort((a, b) => a.id.localeCompare(b.id));
-    select.append(...types.map((t) => el("option", { value: t.id, text: `${humanType(t.id)} — ${t.names?.en || t.id}` })));
+    select.append(...types.map((k) => el("option", { value: k.id, text: lang === "en" ? `${humanType(k.id)} — ${k.names?.en || k.id}` : `${humanType(k.id)} (${k.id})` })));
   } catch (err) {
     showProblems(form, err);
   }
