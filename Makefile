@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench bench-tools profile clean setup browser services screenshots cluster cluster-stop
+.PHONY: run test check bench bench-tools profile clean setup browser services screenshots cluster cluster-stop i18n
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -68,3 +68,14 @@ profile: $(STAMP) bench-tools
 
 clean:
 	rm -rf $(VENV) fairwatch-data build .pytest_cache .mypy_cache .ruff_cache
+
+# The console's languages (docs/console.md, "Languages"): extract new strings from templates, scripts and
+# console/i18n.py into the .pot, merge them into each language's .po, and write the scripts' JSON catalogues.
+LOCALES := src/fairwatch/console/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k t -k N_ --no-wrap --sort-by-file --project Fairwatch \
+	  --copyright-holder "Fairwatch contributors" -o $(LOCALES)/messages.pot .
+	for lang in de fr es zh ar; do \
+	  $(BIN)/pybabel update -i $(LOCALES)/messages.pot -d $(LOCALES) -l $$lang --init-missing --no-wrap \
+	    --no-fuzzy-matching --ignore-obsolete || exit 1; done
+	$(BIN)/python -c 'from fairwatch.console.i18n import main; main()'

@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from fairwatch.console import limits
+from fairwatch.console import i18n, limits
 from fairwatch.console.geo import mount_leaflet
 from fairwatch.console.render import STATIC
 from fairwatch.console.routes import Console, build_router
@@ -24,6 +24,9 @@ def install(asgi: FastAPI, ctx: ConsoleContext, site: Site | None) -> Console:
     asgi.include_router(build_router(console))
     asgi.mount("/static/console", StaticFiles(directory=STATIC), name="console-static")
     mount_leaflet(asgi)
+    # Each page's language: ?lang=xx (remembered in a cookie), else the browser's, else English (console/i18n.py).
+    i18n.load_all()
+    asgi.add_middleware(i18n.LanguageMiddleware, secure=ctx.settings.secure_cookies)
     return console
 
 

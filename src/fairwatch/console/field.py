@@ -16,7 +16,7 @@ from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from fairwatch.access import Principal
-from fairwatch.console import auth
+from fairwatch.console import auth, i18n
 from fairwatch.console.render import HERE
 from fairwatch.console.routes import Console
 from fairwatch.console.sessions import SAFE_METHODS, ConsoleUser
@@ -77,7 +77,7 @@ class FieldApp:
         """What the phone's script needs: its unit, the report types and zones, the statuses."""
         unit = self.store.get_unit(unit_id)
         types = [
-            {"id": t.id, "name": t.name(), "hazard_class": t.hazard_class}
+            {"id": t.id, "name": t.name(i18n.current()), "hazard_class": t.hazard_class}
             for t in self.taxonomy.active()
             if not t.id.startswith("technical.") and t.id != "other_safety.field_help_now"
         ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +13,12 @@ from fairwatch.model import Alarm, AlarmState, AuditRecord
 DEFAULT_HOURS = 8
 MAX_HOURS = 72
 MAX_NOTE = 4000
+# Translates a line's English words (console/i18n.py's gettext for the page's language); the default keeps English.
+Say = Callable[[str], str]
+
+
+def _same(text: str) -> str:
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,11 +78,13 @@ def check_note(text: str) -> str:
     return text
 
 
-def build(open_alarms: Sequence[Alarm], records: Sequence[AuditRecord], now: float, hours: int) -> Handover:
-    """The handover view of the open alarms and the audit records of the last `hours`."""
+def build(
+    open_alarms: Sequence[Alarm], records: Sequence[AuditRecord], now: float, hours: int, gettext: Say = _same
+) -> Handover:
+    """The handover view of the open alarms and the audit records of the last `hours`, its lines in `gettext`'s words."""
     since = now - hours * 3600
     recent = [r for r in records if r.time >= since]
-    changes = [_change(r) for r in recent if r.object.startswith("alarm:")]
+    changes = [_change(r, gettext) for r in recent if r.object.startswith("alarm:")]
     notes = [n for n in (_note(r) for r in recent) if n is not None]
     # As the queue orders them: most severe, then unacknowledged before acknowledged, then oldest.
     ordered = sorted(
@@ -99,32 +107,50 @@ def _alarm_id(obj: str) -> int | None:
     return int(tail) if tail.isdigit() else None
 
 
-def _change(r: AuditRecord) -> Change:
-    return Change(r.time, r.actor, r.action, _alarm_id(r.object), summarise(r.action, r.details))
+def _change(r: AuditRecord, gettext: Say) -> Change:
+    return Change(r.time, r.actor, r.action, _alarm_id(r.object), summarise(r.action, r.details, gettext))
 
 
-def summarise(action: str, d: dict[str, Any]) -> str:
-    """One line saying what an alarm audit record means."""
+def summarise(action: str, d: dict[str, Any], gettext: Say = _same) -> str:
+    """One line saying what an alarm audit record means (the record itself stays as written)."""
+
+    def word(value: object) -> str:  # a severity or a disposition as a word
+        return gettext(str(value))
+
     if action == "alarm-raised":
-        return f"raised: {d.get('severity', '?')} {d.get('type', '?')}" + (
-            f" ({d['explanation']})" if d.get("explanation") else ""
-        )
+        line = gettext("raised: %(severity)s %(type)s") % {
+            "severity": word(d.get("severity", "?")),
+            "type": d.get("type", "?"),
+        }
+        return line + (f" ({d['explanation']})" if d.get("explanation") else "")
     if action == "alarm-escalated":
-        return f"escalated from {d.get('from')} to {d.get('to')}"
+        return gettext("escalated from %(from)s to %(to)s") % {
+            "from": word(d.get("from")),
+            "to": word(d.get("to")),
+        }
     if action == "alarm-assigned":
-        return f"assigned to {d.get('to')}"
+        return gettext("assigned to %(name)s") % {"name": d.get("to")}
     if action == "alarm-resolved":
-        return f"resolved as {str(d.get('disposition', '?')).replace('_', ' ')}"
+        disposition = str(d.get("disposition", "?")).replace("_", " ")
+        return gettext("resolved as %(disposition)s") % {"disposition": word(disposition)}
     if action == "alarm-reopened":
-        return f"reopened: {d.get('reason', '')}"
+        return gettext("reopened: %(reason)s") % {"reason": d.get("reason", "")}
     if action == "alarm-commented":
-        return "commented"
+        return gettext("commented")
     if action in ("alarm-escalation-notified", "alarm-ack-timeout"):
         what = (
-            "acknowledged too long" if action == "alarm-ack-timeout" else f"escalation level {d.get('level')}"
+            gettext("acknowledged too long")
+            if action == "alarm-ack-timeout"
+            else gettext("escalation level %(level)s") % {"level": d.get("level")}
         )
-        return f"{what}: notified {', '.join(d.get('receivers') or [])}"
-    fixed = {"alarm-cleared": "condition cleared", "alarm-reactivated": "condition active again"}
+        return gettext("%(what)s: notified %(names)s") % {
+            "what": what,
+            "names": ", ".join(d.get("receivers") or []),
+        }
+    fixed = {
+        "alarm-cleared": gettext("condition cleared"),
+        "alarm-reactivated": gettext("condition active again"),
+    }
     return fixed.get(action, action.removeprefix("alarm-"))
 
 

@@ -24,7 +24,7 @@ from fairwatch.access import (
     save_user,
     set_user_disabled,
 )
-from fairwatch.console import auth, guide, handover, incidents, welfare
+from fairwatch.console import auth, guide, handover, i18n, incidents, welfare
 from fairwatch.console.auth import SessionState
 from fairwatch.console.geo import basemap_json, geo_routes
 from fairwatch.console.history import history_routes
@@ -54,11 +54,17 @@ class Console:
         self.ctx = ctx
         self.site = site
         self.sessions = Sessions(ctx, site.timezone if site is not None else "UTC")
-        self.pages = Pages(site.timezone if site is not None else "UTC")
+        self.pages = Pages(site.timezone if site is not None else "UTC", self.type_name)
         self.site_json: dict[str, Any] | None = self.site.as_json() if self.site is not None else None
         self.zone_names: dict[str, str] = (
             {z.id: z.name for z in self.site.zones} if self.site is not None else {}
         )
+
+    def type_name(self, alarm_type: str, lang: str) -> str | None:
+        """The taxonomy's name of a type in `lang` for a page in another language than English (None in English:
+        the console writes English type names from the id, as it always has)."""
+        kind = self.ctx.incidents.taxonomy.get(alarm_type) if lang != "en" else None
+        return kind.name(lang) if kind is not None else None
 
     def signed_in(self, role: Role, touch: bool = True) -> Callable[[Request], Awaitable[ConsoleUser]]:
         """A dependency admitting session users whose role is at least `role` (declares it for deny-by-default)."""
@@ -94,6 +100,8 @@ class Console:
             "severities": [s.value for s in Severity],
             "heartbeat": self.ctx.settings.stream_heartbeat,
             "sound": (self.site.sound if self.site is not None else SoundPolicy()).as_json(),
+            "lang": i18n.current(),
+            "local_type_names": guide.local_type_names(self.ctx.incidents.taxonomy, i18n.current()),
             **extra,
         }
 
@@ -276,7 +284,9 @@ def _page_routes(router: APIRouter, console: Console) -> None:
         if found is None:
             raise NotFound(f"alarm {alarm_id} not found")
         desk = console.ctx.incidents
-        body = guide.guide(found, console.ctx.pipeline.engine.ruleset, desk.taxonomy, desk.cards)
+        body = guide.guide(
+            found, console.ctx.pipeline.engine.ruleset, desk.taxonomy, desk.cards, i18n.current()
+        )
         return Response(
             orjson.dumps(body), media_type="application/json", headers={"Cache-Control": "no-store"}
         )
@@ -316,7 +326,7 @@ def _handover_routes(router: APIRouter, console: Console) -> None:
         now = console.ctx.clock.now()
         store = console.ctx.store
         open_alarms = store.list_alarms(AlarmQuery(states=_ACTIVE, limit=500))
-        view = handover.build(open_alarms, store.audit_since(now - hours * 3600), now, hours)
+        view = handover.build(open_alarms, store.audit_since(now - hours * 3600), now, hours, i18n.gettext)
         return console.page(
             "handover.html",
             user,

@@ -1,7 +1,7 @@
 // One alarm: its facts, what to do about it (the rule's description and the action card of its type), the events
 // that raised it, its full history, and the actions its state and your role allow.
 
-import { ApiError, act, api, can, config, el, fmtTime, humanType, live, onKeys, zoneName } from "./common.js";
+import { ApiError, act, api, can, config, el, fmtTime, humanType, live, onKeys, t, word, zoneName } from "./common.js";
 import { VenueMap } from "./map.js";
 
 const id = config.alarm_id;
@@ -9,7 +9,9 @@ let alarm = null;
 const $ = (x) => document.getElementById(x);
 const message = $("act-message");
 const map = config.site ? new VenueMap($("map"), config.site, { planUrl: config.plan_url }) : null;
-if (!map) $("map").replaceChildren(el("p", { class: "empty", text: "No site plan is configured." }));
+if (!map) $("map").replaceChildren(el("p", { class: "empty", text: t("No site plan is configured.") }));
+
+const capital = (text) => (text ? text[0].toUpperCase() + text.slice(1) : text);
 
 function say(kind, text) {
   message.className = `message ${kind}`;
@@ -17,76 +19,79 @@ function say(kind, text) {
   message.hidden = false;
 }
 
-const DONE = { ack: "Acknowledged.", assign: "Assigned.", comment: "Comment added.", resolve: "Resolved.", reopen: "Reopened." };
+const DONE = { ack: t("Acknowledged."), assign: t("Assigned."), comment: t("Comment added."), resolve: t("Resolved."), reopen: t("Reopened.") };
+
+const notified = (d) => t("notified {names}", { names: (d.receivers || []).join(", ") }) + (d.silenced_by ? " " + t("(held by a silence)") : "");
 
 function summary(h) {
   const d = h.details || {};
   switch (h.action) {
-    case "alarm-raised": return ["Raised", d.explanation || ""];
-    case "alarm-acknowledged": return ["Acknowledged", ""];
-    case "alarm-assigned": return ["Assigned", `to ${d.to}`];
-    case "alarm-commented": return ["Comment", d.text || ""];
-    case "alarm-resolved": return ["Resolved", `as ${String(d.disposition || "").replaceAll("_", " ")}${d.note ? ` — ${d.note}` : ""}`];
-    case "alarm-reopened": return ["Reopened", d.reason || ""];
-    case "alarm-shelved": return ["Shelved", `for ${d.minutes} min — ${d.reason || ""}`];
-    case "alarm-unshelved": return ["Back from the shelf", d.why === "expired" ? "its time was up" : ""];
-    case "alarm-escalated": return ["Escalated", `from ${d.from} to ${d.to}`];
-    case "alarm-cleared": return ["Condition cleared", ""];
-    case "alarm-reactivated": return ["Condition active again", ""];
-    case "alarm-escalation-notified": return [`Escalation level ${d.level}`, `notified ${(d.receivers || []).join(", ")}${d.silenced_by ? " (held by a silence)" : ""}`];
-    case "alarm-ack-timeout": return ["Acknowledged too long", `notified ${(d.receivers || []).join(", ")}${d.silenced_by ? " (held by a silence)" : ""}`];
+    case "alarm-raised": return [t("Raised"), d.explanation || ""];
+    case "alarm-acknowledged": return [t("Acknowledged"), ""];
+    case "alarm-assigned": return [t("Assigned"), t("to {name}", { name: d.to })];
+    case "alarm-commented": return [t("Comment"), d.text || ""];
+    case "alarm-resolved": return [t("Resolved"), t("as {disposition}", { disposition: t(String(d.disposition || "").replaceAll("_", " ")) }) + (d.note ? ` — ${d.note}` : "")];
+    case "alarm-reopened": return [t("Reopened"), d.reason || ""];
+    case "alarm-shelved": return [t("Shelved"), t("for {n} min", { n: d.minutes }) + ` — ${d.reason || ""}`];
+    case "alarm-unshelved": return [t("Back from the shelf"), d.why === "expired" ? t("its time was up") : ""];
+    case "alarm-escalated": return [t("Escalated"), t("from {from} to {to}", { from: word(d.from), to: word(d.to) })];
+    case "alarm-cleared": return [t("Condition cleared"), ""];
+    case "alarm-reactivated": return [t("Condition active again"), ""];
+    case "alarm-escalation-notified": return [t("Escalation level {level}", { level: d.level }), notified(d)];
+    case "alarm-ack-timeout": return [t("Acknowledged too long"), notified(d)];
     default: return [h.action, ""];
   }
 }
 
 function facts(a) {
   const rows = [
-    ["Type", el("span", { class: "mono", text: a.type })],
-    ["Severity", el("span", { class: `sev sev-${a.severity}`, text: a.severity })],
-    ["State", `${a.state === "open" ? "unacknowledged" : a.state}${a.disposition ? ` (${a.disposition.replaceAll("_", " ")})` : ""}`],
-    ["Condition", a.active ? "still present" : "cleared"],
-    ["Zone", zoneName(a.zone)],
-    ["First seen", fmtTime(a.first_seen)],
-    ["Last seen", fmtTime(a.last_seen)],
-    ["Count", String(a.count)],
-    ["Escalation", a.escalation_level ? `level ${a.escalation_level}` : "not escalated"],
-    ["Assignee", a.assignee || "—"],
-    ["Rule", el("span", { class: "mono", text: a.rule })],
-    ...(a.site ? [["Site", a.site]] : []),
-    ["Sources", a.sources.length ? a.sources.join(", ") : "—"],
-    ["Why", a.explanation || "—"],
+    [t("Type"), el("span", { class: "mono", text: a.type })],
+    [t("Severity"), el("span", { class: `sev sev-${a.severity}`, text: word(a.severity) })],
+    [t("State"), `${a.state === "open" ? t("unacknowledged") : word(a.state)}${a.disposition ? ` (${t(a.disposition.replaceAll("_", " "))})` : ""}`],
+    [t("Condition"), a.active ? t("still present") : t("cleared")],
+    [t("Zone"), zoneName(a.zone)],
+    [t("First seen"), fmtTime(a.first_seen)],
+    [t("Last seen"), fmtTime(a.last_seen)],
+    [t("Count"), String(a.count)],
+    [t("Escalation"), a.escalation_level ? t("level {level}", { level: a.escalation_level }) : t("not escalated")],
+    [t("Assignee"), a.assignee || "—"],
+    [t("Rule"), el("span", { class: "mono", text: a.rule })],
+    ...(a.site ? [[t("Site"), a.site]] : []),
+    [t("Sources"), a.sources.length ? a.sources.join(", ") : "—"],
+    [t("Why"), a.explanation || "—"],
   ];
-  const wide = new Set(["Sources", "Why"]); // long values take the whole row
+  const wide = new Set([t("Sources"), t("Why")]); // long values take the whole row
   $("facts").replaceChildren(...rows.flatMap(([k, v]) => [el("dt", { text: k, class: wide.has(k) ? "wide" : null }), el("dd", { class: wide.has(k) ? "wide" : null }, v)]));
 }
 
 function timeline(list, items) {
   list.replaceChildren(...items.map(([time, what, by, text]) => el("li", {},
     el("time", { datetime: time, text: fmtTime(time) }),
-    el("div", {}, el("span", { class: "act", text: what }), " ", el("span", { class: "by", text: `by ${by}` }),
+    el("div", {}, el("span", { class: "act", text: what }), " ", el("span", { class: "by", text: t("by {name}", { name: by }) }),
       text ? el("div", { class: "txt", text }) : null))));
 }
 
 function render(a) {
   $("alarm-head").className = `detail-head sev-${a.severity}`;
   $("a-sev").className = `sev sev-${a.severity}`;
-  $("a-sev").textContent = a.severity;
+  $("a-sev").textContent = word(a.severity);
   $("alarm-title").textContent = `#${a.id} ${humanType(a.type)}`;
   $("a-state").className = `state state-${a.state}`;
-  $("a-state").textContent = a.state === "open" ? "Unacknowledged" : a.state[0].toUpperCase() + a.state.slice(1);
-  $("a-sub").textContent = `${zoneName(a.zone)} · first seen ${fmtTime(a.first_seen)} · ${a.count}×`;
+  $("a-state").textContent = a.state === "open" ? t("Unacknowledged") : capital(word(a.state));
+  const seen = t("first seen {time}", { time: fmtTime(a.first_seen) });
+  $("a-sub").textContent = `${zoneName(a.zone)} · ${seen} · ${a.count}×`;
   $("a-esc").hidden = !a.escalation_level;
-  $("a-esc").textContent = a.escalation_level ? `Escalation level ${a.escalation_level}` : "";
+  $("a-esc").textContent = a.escalation_level ? t("Escalation level {level}", { level: a.escalation_level }) : "";
   document.title = `#${a.id} ${humanType(a.type)} · Fairwatch`;
   facts(a);
   renderActions(a);
   timeline($("history"), a.history.map((h) => [h.time, ...summaryRow(h)]));
-  timeline($("comments"), a.comments.map((c) => [c.time, "Comment", c.actor, c.text]));
-  if (!a.comments.length) $("comments").replaceChildren(el("li", { class: "muted", text: "No comments yet." }));
+  timeline($("comments"), a.comments.map((c) => [c.time, t("Comment"), c.actor, c.text]));
+  if (!a.comments.length) $("comments").replaceChildren(el("li", { class: "muted", text: t("No comments yet.") }));
   $("events").replaceChildren(...a.events.map((e) => el("tr", {},
     el("td", { text: fmtTime(e.time) }), el("td", { class: "mono", text: e.source }), el("td", { class: "mono", text: e.type }),
     el("td", { class: "num", text: e.value ?? "—" }), el("td", { text: zoneName(e.zone) }))));
-  if (!a.events.length) $("events").replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted", text: "No stored events (they may have been purged)." })));
+  if (!a.events.length) $("events").replaceChildren(el("tr", {}, el("td", { colspan: 5, class: "muted", text: t("No stored events (they may have been purged).") })));
   if (map) {
     map.update([a], a.id);
     map.focus(a);
@@ -107,8 +112,8 @@ function renderActions(a) {
   const none = $("act-none");
   none.hidden = any;
   none.textContent = config.actions.length
-    ? `No actions are possible on a ${a.state} alarm.`
-    : `Your role (${config.role}) can look at alarms but not act on them.`;
+    ? t("No actions are possible on a {state} alarm.", { state: word(a.state) })
+    : t("Your role ({role}) can look at alarms but not act on them.", { role: config.role });
   const select = $("assign-to");
   if (!select) return;
   const people = [...new Set([...(config.users || []), ...(a.assignee ? [a.assignee] : [])])];
@@ -120,7 +125,7 @@ async function loadGuide() {
   try {
     const g = await api(`/console/alarms/${id}/guide`);
     const rule = g.rule?.description;
-    $("g-rule").textContent = rule || (g.rule ? "The rule has no description." : "The rule that raised it is no longer in force.");
+    $("g-rule").textContent = rule || (g.rule ? t("The rule has no description.") : t("The rule that raised it is no longer in force."));
     $("g-type").textContent = g.type.description || "";
     $("g-type").hidden = !g.type.description;
     $("g-type-name").textContent = g.type.name || humanType(g.type.id);

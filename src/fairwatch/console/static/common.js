@@ -5,6 +5,26 @@ export const config = JSON.parse(document.getElementById("fw-config").textConten
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 
 export const SEVERITIES = ["critical", "high", "medium", "low", "info"];
+
+// -- language: the page's JSON catalogue (static/i18n/<lang>.json, embedded by the server); English is the key --
+const catalogue = JSON.parse(document.getElementById("fw-i18n")?.textContent || "{}");
+export const lang = document.documentElement.lang || "en";
+// t("Alarm {id} acknowledged", { id }) -> the text in the page's language with its {names} filled in.
+export function t(text, values = {}) {
+  const found = catalogue[text] || text;
+  return found.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+// A time and its zone keep their order inside a right-to-left page (Unicode isolates: invisible, not copied oddly).
+export const isolated = (text) => (document.documentElement.dir === "rtl" ? `\u2066${text}\u2069` : text);
+// A severity or alarm state as a word in the page's language ("critical", "acknowledged").
+export const word = (value) => t(String(value || ""));
+// Words the scripts show from data values, marked with N_ so that `make i18n` puts them in the JSON catalogues.
+const N_ = (text) => text;
+export const WORDS = [
+  N_("critical"), N_("high"), N_("medium"), N_("low"), N_("info"),
+  N_("open"), N_("acknowledged"), N_("shelved"), N_("resolved"),
+  N_("handled"), N_("false alarm"), N_("duplicate"), N_("test"), N_("active"), N_("expired"),
+];
 export const sevRank = (s) => { const i = SEVERITIES.indexOf(s); return i < 0 ? 99 : i; };
 
 // -- time: the server's clock, not the workstation's --------------------------------------------------------
@@ -32,12 +52,15 @@ export function fmtTime(iso) {
   if (Number.isNaN(d.getTime())) return "—";
   const sameDay = dateFmt.format(d) === dateFmt.format(new Date(now()));
   const time = `${clockFmt.format(d)} ${zoneAbbr(d)}`;
-  return sameDay ? time : `${dateFmt.format(d)} ${time}`;
+  return isolated(sameDay ? time : `${dateFmt.format(d)} ${time}`);
 }
 
-export function humanType(t) {
-  const parts = String(t || "").split(".").map((p) => p.replaceAll("_", " "));
-  if (!parts.length || !parts[0]) return "alarm";
+// An alarm type's name: the taxonomy's name in the page's language, or the English words of its id.
+export function humanType(type) {
+  const local = config.local_type_names?.[type];
+  if (local) return local;
+  const parts = String(type || "").split(".").map((p) => p.replaceAll("_", " "));
+  if (!parts.length || !parts[0]) return t("alarm");
   parts[0] = parts[0][0].toUpperCase() + parts[0].slice(1);
   return parts.join(" · ");
 }
@@ -91,9 +114,9 @@ export async function api(path, { method = "GET", body } = {}) {
   try {
     response = await fetch(path, { method, headers, credentials: "same-origin", body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (err) {
-    throw new ApiError(0, { message: "The server cannot be reached; check the connection and try again." });
+    throw new ApiError(0, { message: t("The server cannot be reached; check the connection and try again.") });
   }
-  if (response.status === 401) { toSignIn(); throw new ApiError(401, { message: "Signed out" }); }
+  if (response.status === 401) { toSignIn(); throw new ApiError(401, { message: t("Signed out") }); }
   const isJson = (response.headers.get("content-type") || "").includes("json");
   const data = isJson ? await response.json() : null;
   if (!response.ok) throw new ApiError(response.status, data || { message: response.statusText });
@@ -146,10 +169,10 @@ export function live({ onChange: pageChange, onReset: pageReset, on = {} }) {
     lastBeat = Date.now();
     if (lost) {
       lost = false;
-      show("ok", "Live connection restored. The queue is up to date.");
+      show("ok", t("Live connection restored. The queue is up to date."));
       onReset();
     }
-    setPill("up", "Live");
+    setPill("up", t("Live"));
   };
   const down = (pillText, bannerText) => {
     lost = true;
@@ -171,16 +194,16 @@ export function live({ onChange: pageChange, onReset: pageReset, on = {} }) {
     for (const [name, fn] of Object.entries(on)) source.addEventListener(name, (e) => { beat(); fn(JSON.parse(e.data)); });
     source.addEventListener("reset", () => onReset());
     source.addEventListener("shutdown", () => {
-      down("Server stopped", "The server is stopping — reconnecting. What you see may be out of date.");
+      down(t("Server stopped"), t("The server is stopping — reconnecting. What you see may be out of date."));
       reopen(3000);
     });
     source.addEventListener("access-ended", () => {
-      down("Signed out", "Your access has ended.");
+      down(t("Signed out"), t("Your access has ended."));
       source.close();
       checkSession().finally(() => reopen(2000)); // a 401 goes to sign-in; otherwise try again
     });
     source.onerror = () => {
-      if (!lost) down("Reconnecting", "Live connection lost — reconnecting. What you see may be out of date.");
+      if (!lost) down(t("Reconnecting"), t("Live connection lost — reconnecting. What you see may be out of date."));
       if (source && source.readyState === EventSource.CLOSED) {
         source.close();
         checkSession().finally(() => reopen(2000)); // the browser gave up (e.g. 401 or 503): retry ourselves
@@ -189,7 +212,7 @@ export function live({ onChange: pageChange, onReset: pageReset, on = {} }) {
   }
   setInterval(() => {
     if (!source || Date.now() - lastBeat <= 2 * BEAT_MS + 500) return;
-    if (!lost) down("Reconnecting", "No heartbeat from the server — reconnecting. What you see may be out of date.");
+    if (!lost) down(t("Reconnecting"), t("No heartbeat from the server — reconnecting. What you see may be out of date."));
     reopen(0); // a stream that went silent may be a dead connection the browser has not noticed; open() resets
   }, 250); //    lastBeat, so a stream that stays silent is retried every two heartbeats
   open();
@@ -243,12 +266,12 @@ function renderMute() {
   if (!btn) return;
   const muted = isMuted();
   btn.setAttribute("aria-pressed", String(muted));
-  btn.textContent = muted ? "Sound off" : "Sound on";
+  btn.textContent = muted ? t("Sound off") : t("Sound on");
 }
 export function toggleMute() {
   localStorage.setItem("fw-muted", isMuted() ? "0" : "1");
   renderMute();
-  announce(isMuted() ? "Sound cue muted" : "Sound cue on");
+  announce(isMuted() ? t("Sound cue muted") : t("Sound cue on"));
 }
 
 // -- dialogs ----------------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // kept current by the event stream (a shelf that runs out disappears from the list by itself).
 
 import {
-  ApiError, SEVERITIES, act, announce, api, config, el, fmtTime, humanType, live, siteTimeToIso, zoneName,
+  ApiError, SEVERITIES, act, announce, api, config, el, fmtTime, humanType, live, siteTimeToIso, t, word, zoneName,
 } from "./common.js";
 
 const form = document.getElementById("history-form");
@@ -19,7 +19,7 @@ let asked = 0; // the latest search asked for: an older answer arriving late is 
 function fill(select, values) {
   select.append(...values.map(([v, text]) => el("option", { value: v, text })));
 }
-fill(form.severity, SEVERITIES.map((s) => [s, s[0].toUpperCase() + s.slice(1)]));
+fill(form.severity, SEVERITIES.map((s) => [s, word(s)[0].toUpperCase() + word(s).slice(1)]));
 fill(form.zone, (config.site?.zones || []).map((z) => [z.id, z.name]));
 
 // The form is kept in the URL, so a search can be shared and survives a reload.
@@ -44,14 +44,14 @@ function apiQuery() {
 }
 
 function outcome(a) {
-  const state = a.state === "open" ? "unacknowledged" : a.state;
-  return a.disposition ? `${state} (${a.disposition.replaceAll("_", " ")})` : state;
+  const state = a.state === "open" ? t("unacknowledged") : word(a.state);
+  return a.disposition ? `${state} (${t(a.disposition.replaceAll("_", " "))})` : state;
 }
 
 function row(a) {
   return el("tr", { "data-alarm-id": a.id, "data-state": a.state, "data-severity": a.severity },
     el("td", { class: "mono" }, el("a", { href: `/alarms/${a.id}`, text: String(a.id) })),
-    el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: a.severity })),
+    el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: word(a.severity) })),
     el("td", { class: "what" }, el("a", { href: `/alarms/${a.id}`, text: humanType(a.type) }),
       a.explanation ? el("div", { class: "expl", text: a.explanation }) : null),
     el("td", { text: zoneName(a.zone) }),
@@ -81,7 +81,7 @@ async function search(again = false) {
   }
   empty.hidden = shown > 0;
   more.hidden = !next;
-  count.textContent = `${shown} ${shown === 1 ? "alarm" : "alarms"}${next ? " so far" : ""}`;
+  count.textContent = shown === 1 ? (next ? t("1 alarm so far") : t("1 alarm")) : t(next ? "{n} alarms so far" : "{n} alarms", { n: shown });
   announce(count.textContent);
 }
 
@@ -106,11 +106,11 @@ function shelvedRow(a) {
   const shelf = a.shelf || {};
   const cell = el("td", { class: "actions" });
   if (config.can_unshelve && (a.allowed_actions || []).includes("unshelve")) {
-    cell.append(el("button", { type: "button", class: "btn small", text: "Unshelve", "aria-label": `Unshelve alarm ${a.id}`,
+    cell.append(el("button", { type: "button", class: "btn small", text: t("Unshelve"), "aria-label": t("Unshelve alarm {id}", { id: a.id }),
       onclick: (e) => unshelve(a.id, e.currentTarget) }));
   }
   return el("tr", { "data-alarm-id": a.id, "data-state": a.state, "data-severity": a.severity },
-    el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: a.severity }), " ",
+    el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: word(a.severity) }), " ",
       el("a", { href: `/alarms/${a.id}`, text: `#${a.id} ${humanType(a.type)}` })),
     el("td", { text: zoneName(a.zone) }),
     el("td", {}, shelf.until ? el("time", { datetime: shelf.until, text: fmtTime(shelf.until) }) : "—"),
@@ -136,10 +136,10 @@ async function unshelve(id, button) {
   button.disabled = true;
   try {
     await act(id, "unshelve");
-    announce(`Alarm ${id} is back in the queue`);
+    announce(t("Alarm {id} is back in the queue", { id }));
     await loadShelved();
   } catch (err) {
-    if (err instanceof ApiError) showError(`Alarm ${id}: ${err.detail}`);
+    if (err instanceof ApiError) showError(`${t("Alarm {id}", { id })}: ${err.detail}`);
     button.disabled = false;
   }
 }

@@ -1,15 +1,15 @@
 // One incident: facts, the timeline (by occurred or entered time), the quick log, decisions, M/ETHANE,
 // corrections, tasks of the action card, merged alarms and the state actions; kept current by the event stream.
 
-import { ApiError, announce, api, config, el, fmtTime, humanType, live, onKeys, zoneName } from "./common.js";
+import { ApiError, announce, api, config, el, fmtTime, humanType, live, onKeys, t, word, zoneName } from "./common.js";
 import { clearOnEdit, clearProblems, orderToggle, quickLog, renderTimeline, showProblems } from "./logform.js";
 
 const id = config.incident_id;
 const $ = (x) => document.getElementById(x);
 let incident = null;
 
-const STATE_NAMES = { open: "Open", on_hold: "On hold", closed: "Closed" };
-const TASK_NAMES = { todo: "To do", doing: "Doing", done: "Done", skipped: "Skipped" };
+const STATE_NAMES = { open: t("Open"), on_hold: t("On hold"), closed: t("Closed") };
+const TASK_NAMES = { todo: t("To do"), doing: t("Doing"), done: t("Done"), skipped: t("Skipped") };
 const order = orderToggle(() => load());
 
 function say(box, kind, text) {
@@ -25,7 +25,7 @@ function render(i) {
   $("i-prio").className = `prio prio-${i.priority}`;
   $("i-state").textContent = STATE_NAMES[i.state] || i.state;
   $("i-state").className = `state state-${i.state}`;
-  $("i-sub").textContent = `${humanType(i.type)} · ${zoneName(i.zone)} · ${i.severity}`;
+  $("i-sub").textContent = `${humanType(i.type)} · ${zoneName(i.zone)} · ${word(i.severity)}`;
   $("i-exercise").hidden = !i.exercise;
   document.title = `${i.number} ${i.title} · Fairwatch`;
   facts(i);
@@ -64,20 +64,20 @@ function changes(form, i) {
 }
 
 function facts(i) {
-  const time = (t) => (t ? fmtTime(t) : "—");
+  const time = (at) => (at ? fmtTime(at) : "—");
   const rows = [
-    ["Number", i.number], ["State", `${STATE_NAMES[i.state] || i.state}${i.disposition ? ` (${i.disposition.replaceAll("_", " ")})` : ""}`],
-    ["Type", el("span", { class: "mono", text: i.type })], ["Severity", el("span", { class: `sev sev-${i.severity}`, text: i.severity })],
-    ["Priority", `P${i.priority}`], ["Zone", zoneName(i.zone)],
-    ["Owner", i.owner || "—"], ["Reporter", i.reporter],
-    ["Lead agency", i.lead_agency || "—"], ["Agencies", i.agencies.length ? i.agencies.join(", ") : "—"],
-    ["Occurred", time(i.occurred_at)], ["Reported", time(i.reported_at)],
-    ["First dispatch", time(i.first_dispatch_at)], ["Closed", time(i.closed_at)],
-    ["Major incident", i.major_incident.replaceAll("_", " ")], ["Exercise", i.exercise ? "yes" : "no"],
-    ...(i.location ? [["Location", Object.entries(i.location).map(([k, v]) => `${k} ${v}`).join(", ")]] : []),
-    ...(i.closing_note ? [["Closing note", i.closing_note]] : []),
+    [t("Number"), i.number], [t("State"), `${STATE_NAMES[i.state] || i.state}${i.disposition ? ` (${t(i.disposition.replaceAll("_", " "))})` : ""}`],
+    [t("Type"), el("span", { class: "mono", text: i.type })], [t("Severity"), el("span", { class: `sev sev-${i.severity}`, text: word(i.severity) })],
+    [t("Priority"), `P${i.priority}`], [t("Zone"), zoneName(i.zone)],
+    [t("Owner"), i.owner || "—"], [t("Reporter"), i.reporter],
+    [t("Lead agency"), i.lead_agency || "—"], [t("Agencies"), i.agencies.length ? i.agencies.join(", ") : "—"],
+    [t("Occurred"), time(i.occurred_at)], [t("Reported"), time(i.reported_at)],
+    [t("First dispatch"), time(i.first_dispatch_at)], [t("Closed"), time(i.closed_at)],
+    [t("Major incident"), t(i.major_incident.replaceAll("_", " "))], [t("Exercise"), i.exercise ? t("yes") : t("no")],
+    ...(i.location ? [[t("Location"), Object.entries(i.location).map(([k, v]) => `${k} ${v}`).join(", ")]] : []),
+    ...(i.closing_note ? [[t("Closing note"), i.closing_note]] : []),
   ];
-  const wide = new Set(["Closing note", "Location"]);
+  const wide = new Set([t("Closing note"), t("Location")]);
   $("facts").replaceChildren(...rows.flatMap(([k, v]) => [
     el("dt", { text: k, class: wide.has(k) ? "wide" : null }), el("dd", { class: wide.has(k) ? "wide" : null }, v)]));
 }
@@ -90,7 +90,7 @@ function renderActions(i) {
     any = any || !row.hidden;
   }
   $("state-none").hidden = any;
-  $("state-none").textContent = i.state === "closed" ? "Closed. A supervisor can reopen it." : "";
+  $("state-none").textContent = i.state === "closed" ? t("Closed. A supervisor can reopen it.") : "";
 }
 
 // A live re-render must lose neither a skip reason being typed nor a refusal being shown: both live here by task id.
@@ -98,67 +98,67 @@ const skipDrafts = new Map();
 const taskErrors = new Map();
 
 function renderTasks(i) {
-  const cards = [...new Set(i.tasks.map((t) => t.card).filter(Boolean))];
-  $("card-name").textContent = cards.length ? `Action card: ${cards.map(humanType).join(", ")}` : "";
+  const cards = [...new Set(i.tasks.map((task) => task.card).filter(Boolean))];
+  $("card-name").textContent = cards.length ? t("Action card: {names}", { names: cards.map(humanType).join(", ") }) : "";
   const list = $("tasks");
   const focused = list.contains(document.activeElement) ? document.activeElement.getAttribute("aria-label") : null;
-  list.replaceChildren(...i.tasks.map((t) => taskItem(t, i)));
-  if (!i.tasks.length) list.replaceChildren(el("li", { class: "muted", text: "No tasks." }));
+  list.replaceChildren(...i.tasks.map((task) => taskItem(task, i)));
+  if (!i.tasks.length) list.replaceChildren(el("li", { class: "muted", text: t("No tasks.") }));
   if (focused) [...list.querySelectorAll("[aria-label]")].find((x) => x.getAttribute("aria-label") === focused)?.focus();
 }
 
-function taskItem(t, i) {
-  const li = el("li", { class: `task task-${t.state}`, "data-id": t.id },
-    el("span", { class: `tstate tstate-${t.state}`, text: TASK_NAMES[t.state] || t.state }),
-    el("span", { class: "ttitle", text: t.title }),
-    t.assignee ? el("span", { class: "muted", text: `→ ${t.assignee}` }) : null,
-    t.reason ? el("div", { class: "treason muted", text: `Skipped: ${t.reason}` }) : null);
+function taskItem(task, i) {
+  const li = el("li", { class: `task task-${task.state}`, "data-id": task.id },
+    el("span", { class: `tstate tstate-${task.state}`, text: TASK_NAMES[task.state] || task.state }),
+    el("span", { class: "ttitle", text: task.title }),
+    task.assignee ? el("span", { class: "muted", text: `→ ${task.assignee}` }) : null,
+    task.reason ? el("div", { class: "treason muted", text: t("Skipped: {reason}", { reason: task.reason }) }) : null);
   if (!config.can_write || i.state === "closed") return li;
   const tools = el("div", { class: "ttools no-print" });
   const move = (state, label, extra = {}) => el("button", { type: "button", class: "btn small", text: label,
-    "aria-label": `${label}: ${t.title}`, onclick: () => taskState(t, { state, ...extra }, li) });
-  if (t.state === "todo") tools.append(move("doing", "Start"));
-  if (t.state === "todo" || t.state === "doing") {
-    tools.append(move("done", "Done"));
-    const reason = el("input", { class: "skip-reason", maxlength: "4000", placeholder: "Why skip?", "aria-label": `Reason to skip: ${t.title}`,
-      oninput: () => { skipDrafts.set(t.id, reason.value); taskErrors.delete(t.id); } });
-    reason.value = skipDrafts.get(t.id) || "";
-    tools.append(reason, el("button", { type: "button", class: "btn small ghost", text: "Skip", "aria-label": `Skip: ${t.title}`,
-      onclick: () => taskState(t, { state: "skipped", ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) }, li) }));
+    "aria-label": `${label}: ${task.title}`, onclick: () => taskState(task, { state, ...extra }, li) });
+  if (task.state === "todo") tools.append(move("doing", t("Start")));
+  if (task.state === "todo" || task.state === "doing") {
+    tools.append(move("done", t("Done")));
+    const reason = el("input", { class: "skip-reason", maxlength: "4000", placeholder: t("Why skip?"), "aria-label": t("Reason to skip: {title}", { title: task.title }),
+      oninput: () => { skipDrafts.set(task.id, reason.value); taskErrors.delete(task.id); } });
+    reason.value = skipDrafts.get(task.id) || "";
+    tools.append(reason, el("button", { type: "button", class: "btn small ghost", text: t("Skip"), "aria-label": `${t("Skip")}: ${task.title}`,
+      onclick: () => taskState(task, { state: "skipped", ...(reason.value.trim() ? { reason: reason.value.trim() } : {}) }, li) }));
   }
-  if (t.state === "done" || t.state === "skipped") tools.append(move("todo", "Undo"));
-  tools.append(el("span", { class: "field-error", "data-for": "reason", hidden: !taskErrors.has(t.id), text: taskErrors.get(t.id) }));
+  if (task.state === "done" || task.state === "skipped") tools.append(move("todo", t("Undo")));
+  tools.append(el("span", { class: "field-error", "data-for": "reason", hidden: !taskErrors.has(task.id), text: taskErrors.get(task.id) }));
   li.append(tools);
   return li;
 }
 
-async function taskState(t, body, li) {
+async function taskState(task, body, li) {
   try {
-    await api(`/api/v1/tasks/${t.id}/state`, { method: "POST", body });
-    skipDrafts.delete(t.id);
-    taskErrors.delete(t.id);
-    announce(`Task ${TASK_NAMES[body.state]}: ${t.title}`);
+    await api(`/api/v1/tasks/${task.id}/state`, { method: "POST", body });
+    skipDrafts.delete(task.id);
+    taskErrors.delete(task.id);
+    announce(t("Task {state}: {title}", { state: TASK_NAMES[body.state], title: task.title }));
     await load();
   } catch (e) {
     const problem = (e.body?.problems || [])[0];
-    taskErrors.set(t.id, problem ? `${problem.field}: ${problem.message}` : e.detail || String(e));
-    const err = $("tasks").querySelector(`li[data-id="${t.id}"] .field-error`) || li.querySelector(".field-error");
-    err.textContent = taskErrors.get(t.id);
+    taskErrors.set(task.id, problem ? `${problem.field}: ${problem.message}` : e.detail || String(e));
+    const err = $("tasks").querySelector(`li[data-id="${task.id}"] .field-error`) || li.querySelector(".field-error");
+    err.textContent = taskErrors.get(task.id);
     err.hidden = false;
-    $("tasks").querySelector(`li[data-id="${t.id}"] .skip-reason`)?.focus();
+    $("tasks").querySelector(`li[data-id="${task.id}"] .skip-reason`)?.focus();
   }
 }
 
 function renderAlarms(i) {
   const body = $("alarms");
   body.replaceChildren(...i.alarms.map((a) => el("tr", { "data-id": a.id },
-    el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: a.severity }), " ",
+    el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: word(a.severity) }), " ",
       el("a", { href: `/alarms/${a.id}`, text: `#${a.id} ${humanType(a.type)}` })),
     el("td", { text: zoneName(a.zone) }),
-    el("td", {}, el("span", { class: `state state-${a.state}`, text: a.state === "open" ? "unacknowledged" : a.state })),
+    el("td", {}, el("span", { class: `state state-${a.state}`, text: a.state === "open" ? t("unacknowledged") : word(a.state) })),
     el("td", { class: "no-print" }, config.can_write && i.state !== "closed" ? el("button", { type: "button", class: "btn small ghost",
-      text: "Detach", "aria-label": `Detach alarm ${a.id}`, onclick: () => detach(a.id) }) : null))));
-  if (!i.alarms.length) body.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "muted", text: "No alarms merged." })));
+      text: t("Detach"), "aria-label": t("Detach alarm {id}", { id: a.id }), onclick: () => detach(a.id) }) : null))));
+  if (!i.alarms.length) body.replaceChildren(el("tr", {}, el("td", { colspan: 4, class: "muted", text: t("No alarms merged.") })));
 }
 
 function pickForCorrection(entry) {
@@ -208,13 +208,13 @@ function wire() {
   $("edit-facts").addEventListener("submit", async (e) => {
     e.preventDefault();
     const body = changes(e.target, incident);
-    if (!Object.keys(body).length) { say(e.target.querySelector('[data-role="message"]'), "ok", "Nothing changed."); return; }
+    if (!Object.keys(body).length) { say(e.target.querySelector('[data-role="message"]'), "ok", t("Nothing changed.")); return; }
     try {
       await api(`/api/v1/incidents/${id}`, { method: "PATCH", body });
       clearProblems(e.target);
       editing = false;
       document.activeElement?.blur();
-      announce("Saved.");
+      announce(t("Saved."));
       await load();
     } catch (err) { showProblems(e.target, err); }
   });
@@ -251,7 +251,7 @@ function logForm(form, read) {
       await postLog(body);
       clearProblems(form);
       form.reset();
-      announce("Logged.");
+      announce(t("Logged."));
       await load();
     } catch (err) { showProblems(form, err); }
   });
@@ -271,7 +271,7 @@ async function act(action, button) {
     await api(`/api/v1/incidents/${id}/${action}`, { method: "POST", body });
     clearProblems(row);
     for (const input of row.querySelectorAll("input")) input.value = "";
-    say(box, "ok", { hold: "On hold.", resume: "Resumed.", close: "Closed.", reopen: "Reopened." }[action]);
+    say(box, "ok", { hold: t("On hold."), resume: t("Resumed."), close: t("Closed."), reopen: t("Reopened.") }[action]);
     await load();
   } catch (err) {
     showProblems(row, err, box);
@@ -283,7 +283,7 @@ async function act(action, button) {
 async function detach(alarmId) {
   try {
     await api(`/api/v1/incidents/${id}/alarms/${alarmId}`, { method: "DELETE" });
-    announce(`Alarm ${alarmId} detached`);
+    announce(t("Alarm {id} detached", { id: alarmId }));
     await load();
   } catch (err) { say($("alarm-message"), "error", err.detail || String(err)); }
 }

@@ -1,7 +1,7 @@
 // The incident stack: every incident of the chosen states, most urgent first, kept current by the event stream;
 // j/k move, Enter opens, n starts a new incident.
 
-import { ApiError, announce, api, config, el, fmtAge, humanType, live, now, onKeys, zoneName } from "./common.js";
+import { ApiError, announce, api, config, el, fmtAge, humanType, lang, live, now, onKeys, t, zoneName } from "./common.js";
 import { clearOnEdit, clearProblems, showProblems } from "./logform.js";
 
 const body = document.getElementById("inc-body");
@@ -12,7 +12,7 @@ const form = document.getElementById("new-incident");
 let incidents = [];
 let selected = null;
 
-const STATE_NAMES = { open: "Open", on_hold: "On hold", closed: "Closed" };
+const STATE_NAMES = { open: t("Open"), on_hold: t("On hold"), closed: t("Closed") };
 const STATE_RANK = { open: 0, on_hold: 1, closed: 2 };
 
 // -- the filter, kept in the URL ----------------------------------------------------------------------------
@@ -47,7 +47,7 @@ function row(i) {
   el("td", { class: "num" }, el("span", { class: `prio prio-${i.priority}`, text: `P${i.priority}` })),
   el("td", { class: "what" }, el("div", { class: "title", text: i.title }),
     el("div", { class: "muted small", text: humanType(i.type) }),
-    i.exercise ? el("span", { class: "exercise", text: "Exercise" }) : null),
+    i.exercise ? el("span", { class: "exercise", text: t("Exercise") }) : null),
   el("td", { class: "zone", text: zoneName(i.zone) }),
   el("td", { class: "owner", text: i.owner || "—", title: i.owner || "" }),
   el("td", { class: "age", "data-since": Date.parse(i.reported_at), text: fmtAge(now() - Date.parse(i.reported_at)) }),
@@ -67,8 +67,8 @@ function render() {
   const open = incidents.filter((i) => i.state === "open").length;
   const held = incidents.filter((i) => i.state === "on_hold").length;
   document.getElementById("inc-tally").replaceChildren(
-    el("span", { class: "chip" }, "Open ", el("b", { text: String(open) })),
-    el("span", { class: "chip" }, "On hold ", el("b", { text: String(held) })));
+    el("span", { class: "chip" }, `${t("Open")} `, el("b", { text: String(open) })),
+    el("span", { class: "chip" }, `${t("On hold")} `, el("b", { text: String(held) })));
   if (hadFocus && selected !== null) body.querySelector(`tr[data-id="${selected}"]`)?.focus();
 }
 
@@ -117,7 +117,7 @@ async function fillTypes() {
     const doc = await api("/.well-known/alarm-taxonomy.json");
     const types = (doc.types || []).filter((t) => t.status === "active")
       .sort((a, b) => a.id.localeCompare(b.id));
-    select.append(...types.map((t) => el("option", { value: t.id, text: `${humanType(t.id)} — ${t.names?.en || t.id}` })));
+    select.append(...types.map((k) => el("option", { value: k.id, text: lang === "en" ? `${humanType(k.id)} — ${k.names?.en || k.id}` : `${humanType(k.id)} (${k.id})` })));
   } catch (err) {
     showProblems(form, err);
   }
@@ -162,7 +162,7 @@ async function load() {
 
 let timer = null;
 function onIncident(msg) {
-  if (msg.kind === "created") announce(`New incident ${msg.incident.number}: ${humanType(msg.incident.type)}`);
+  if (msg.kind === "created") announce(t("New incident {number}: {what}", { number: msg.incident.number, what: humanType(msg.incident.type) }));
   clearTimeout(timer);
   timer = setTimeout(load, 150); // a burst of changes becomes one reload (the stream carries no log text)
 }

@@ -1,7 +1,7 @@
 // The control log in the console, shared by the incident page and the site log: the quick entry that keeps the
 // keyboard in its text box, a refused write's problems shown by their fields, and the timeline. Text only.
 
-import { ApiError, config, el, fmtTime, now } from "./common.js";
+import { ApiError, config, el, fmtTime, now, t } from "./common.js";
 
 const LATE_MS = 5 * 60 * 1000; // an entry about something longer ago needs late_reason (docs/incidents.md)
 
@@ -99,11 +99,11 @@ export function quickLog(form, post, onLogged) {
 }
 
 // -- the timeline: entries with both times; a correction and the entry it corrects both stay ----------------------
-const KIND_NAMES = { radio: "Radio", phone: "Phone", note: "Note", decision: "Decision", methane: "M/ETHANE",
-  status: "Status", system: "System", correction: "Correction" };
-const METHANE_NAMES = { major_incident: "Major incident", exact_location: "Exact location",
-  type_of_incident: "Type", hazards: "Hazards", access: "Access", casualties: "Casualties",
-  emergency_services: "Emergency services" };
+const KIND_NAMES = { radio: t("Radio"), phone: t("Phone"), note: t("Note"), decision: t("Decision"), methane: "M/ETHANE",
+  status: t("Status"), system: t("System"), correction: t("Correction") };
+const METHANE_NAMES = { major_incident: t("Major incident"), exact_location: t("Exact location"),
+  type_of_incident: t("Type"), hazards: t("Hazards"), access: t("Access"), casualties: t("Casualties"),
+  emergency_services: t("Emergency services") };
 
 // `onCorrect(entry)`, when given, adds a "Correct" button to each entry a person wrote.
 export function renderTimeline(list, entries, order, { alarmLinks = true, onCorrect = null } = {}) {
@@ -112,12 +112,12 @@ export function renderTimeline(list, entries, order, { alarmLinks = true, onCorr
   list.replaceChildren(...entries.map((e) => {
     const li = entryItem(e, order, correctedBy.get(e.id) || [], alarmLinks);
     if (onCorrect && e.id && e.kind !== "system") {
-      li.lastChild.append(el("button", { type: "button", class: "linkish correct no-print", text: "Correct",
-        "aria-label": `Correct entry ${e.id}`, onclick: () => onCorrect(e) }));
+      li.lastChild.append(el("button", { type: "button", class: "linkish correct no-print", text: t("Correct"),
+        "aria-label": t("Correct entry {id}", { id: e.id }), onclick: () => onCorrect(e) }));
     }
     return li;
   }));
-  if (!entries.length) list.replaceChildren(el("li", { class: "muted", text: "Nothing logged yet." }));
+  if (!entries.length) list.replaceChildren(el("li", { class: "muted", text: t("Nothing logged yet.") }));
 }
 
 function entryItem(e, order, corrections, alarmLinks) {
@@ -129,19 +129,19 @@ function entryItem(e, order, corrections, alarmLinks) {
   const head = el("div", { class: "entry-head" },
     el("span", { class: "kind", text: KIND_NAMES[e.kind] || e.kind }),
     e.id ? el("span", { class: "muted ref", text: `#${e.id}` }) : null,
-    " ", el("span", { class: "by", text: `by ${e.author}` }),
-    differs ? el("span", { class: "muted other-time", text: ` · ${order === "entered" ? "happened" : "written"} ${fmtTime(other)}` }) : null);
+    " ", el("span", { class: "by", text: t("by {name}", { name: e.author }) }),
+    differs ? el("span", { class: "muted other-time", text: " · " + (order === "entered" ? t("happened {time}", { time: fmtTime(other) }) : t("written {time}", { time: fmtTime(other) })) }) : null);
   const body = el("div", {}, head);
   if (e.text) body.append(el("div", { class: "txt", text: e.text }));
-  if (e.reason) body.append(el("div", { class: "reason" }, el("b", { text: "Reason: " }), e.reason));
-  if (e.late_reason) body.append(el("div", { class: "late-reason muted" }, el("b", { text: "Logged late: " }), e.late_reason));
+  if (e.reason) body.append(el("div", { class: "reason" }, el("b", { text: `${t("Reason:")} ` }), e.reason));
+  if (e.late_reason) body.append(el("div", { class: "late-reason muted" }, el("b", { text: `${t("Logged late:")} ` }), e.late_reason));
   if (e.methane) body.append(methane(e.methane));
-  if (e.corrects) body.append(el("div", { class: "corrects" }, "Corrects ", el("a", { href: `#entry-${e.corrects}`, text: `#${e.corrects}` })));
+  if (e.corrects) body.append(el("div", { class: "corrects" }, `${t("Corrects")} `, el("a", { href: `#entry-${e.corrects}`, text: `#${e.corrects}` })));
   if (corrections.length) {
-    body.append(el("div", { class: "corrected-by" }, "Corrected by ",
+    body.append(el("div", { class: "corrected-by" }, `${t("Corrected by")} `,
       ...corrections.flatMap((id, i) => [i ? ", " : "", el("a", { href: `#entry-${id}`, text: `#${id}` })])));
   }
-  if (alarmLinks && e.alarm_id) body.append(el("a", { class: "alarm-link", href: `/alarms/${e.alarm_id}`, text: `Alarm ${e.alarm_id}` }));
+  if (alarmLinks && e.alarm_id) body.append(el("a", { class: "alarm-link", href: `/alarms/${e.alarm_id}`, text: t("Alarm {id}", { id: e.alarm_id }) }));
   li.append(el("time", { datetime: shown, text: fmtTime(shown) }), body);
   return li;
 }

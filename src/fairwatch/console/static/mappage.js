@@ -2,7 +2,7 @@
 // measures (GET /api/v1/zones) are polled every few seconds. A site with a base map also has a Geo view
 // (mapgeo.js, `?view=geo`); the plan view is the default.
 
-import { activeAlarms, announce, api, beep, config, el, fmtAge, fmtTime, humanType, live, now, sevRank, zoneName } from "./common.js";
+import { activeAlarms, announce, api, beep, config, el, fmtAge, fmtTime, humanType, live, now, sevRank, t, word, zoneName } from "./common.js";
 import { VenueMap } from "./map.js";
 import { GeoMap, geoStyles } from "./mapgeo.js";
 import { zoneRows } from "./mapzones.js";
@@ -77,7 +77,7 @@ function render() {
   list.replaceChildren(...rows.map((a) => el("li", { class: `sev-${a.severity}` },
     el("a", { href: `/alarms/${a.id}` },
       el("span", { class: "dotlg", "aria-hidden": "true" }),
-      el("span", {}, `${humanType(a.type)}`, el("small", { text: `${zoneName(a.zone)} · ${a.state === "open" ? "unacknowledged" : a.state}` })),
+      el("span", {}, `${humanType(a.type)}`, el("small", { text: `${zoneName(a.zone)} · ${a.state === "open" ? t("unacknowledged") : word(a.state)}` })),
       el("span", { class: "muted num", text: fmtAge(now() - Date.parse(a.first_seen)) })))));
   document.getElementById("map-empty").hidden = rows.length > 0;
 }
@@ -106,7 +106,7 @@ live({
     const a = change.alarm;
     if (a.state === "resolved" || a.state === "shelved") alarms.delete(a.id); else alarms.set(a.id, a);
     if (change.change === "raised" || change.change === "escalated") {
-      announce(`New ${a.severity} alarm: ${humanType(a.type)} in ${zoneName(a.zone)}`, a.severity === "critical");
+      announce(t("New {severity} alarm: {what} in {zone}", { severity: word(a.severity), what: humanType(a.type), zone: zoneName(a.zone) }), a.severity === "critical");
       if (a.severity === "critical") beep();
     }
     schedule();

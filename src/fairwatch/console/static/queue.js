@@ -2,8 +2,8 @@
 // current by the event stream. Sound and desktop notifications are sound.js's (every page has them).
 
 import {
-  ApiError, SEVERITIES, act, activeAlarms, announce, api, askResolve, can, config, el, fmtAge, humanType,
-  live, now, onKeys, sevRank, zoneAbbr, zoneName,
+  ApiError, SEVERITIES, act, activeAlarms, announce, api, askResolve, can, config, el, fmtAge, humanType, isolated,
+  live, now, onKeys, sevRank, t, word, zoneAbbr, zoneName,
 } from "./common.js";
 import { VenueMap } from "./map.js";
 import { attention } from "./sound.js";
@@ -19,7 +19,7 @@ const bulk = config.bulk || [];
 const sinceFmt = new Intl.DateTimeFormat("en-GB", { timeZone: config.timezone || undefined, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
 function sinceText(iso) {
   const d = new Date(iso);
-  return `${sinceFmt.format(d)} ${zoneAbbr(d)}`;
+  return isolated(`${sinceFmt.format(d)} ${zoneAbbr(d)}`);
 }
 
 const body = document.getElementById("queue-body");
@@ -27,7 +27,7 @@ const empty = document.getElementById("queue-empty");
 const message = document.getElementById("queue-message");
 const form = document.getElementById("filters");
 const map = config.site ? new VenueMap(document.getElementById("map"), config.site, { planUrl: config.plan_url }) : null;
-if (!map) document.getElementById("map").replaceChildren(el("p", { class: "empty", text: "No site plan is configured." }));
+if (!map) document.getElementById("map").replaceChildren(el("p", { class: "empty", text: t("No site plan is configured.") }));
 
 // -- filters (kept in the URL so a view can be shared) ------------------------------------------------------
 const fields = ["zone", "severity", "state", "type"];
@@ -39,7 +39,8 @@ function fillSelect(select, values, label) {
   if (label) select.options[0].textContent = label;
 }
 fillSelect(form.zone, (config.site?.zones || []).map((z) => [z.id, z.name]));
-fillSelect(form.severity, SEVERITIES.map((s) => [s, s[0].toUpperCase() + s.slice(1)]));
+fillSelect(form.severity, SEVERITIES.map((s) => [s, capital(word(s))]));
+function capital(text) { return text ? text[0].toUpperCase() + text.slice(1) : text; }
 const params = new URLSearchParams(location.search);
 const wanted = Object.fromEntries(fields.map((f) => [f, params.get(f) || ""]));
 for (const f of ["zone", "severity", "state"]) form[f].value = wanted[f];
@@ -111,33 +112,33 @@ function row(a) {
     tabindex: a.id === selected ? "0" : "-1", "aria-selected": String(a.id === selected),
   });
   if (bulk.length) {
-    const box = el("input", { type: "checkbox", "aria-label": `Select alarm ${a.id}` });
+    const box = el("input", { type: "checkbox", "aria-label": t("Select alarm {id}", { id: a.id }) });
     box.checked = picked.has(a.id);
     box.addEventListener("click", (e) => { e.stopPropagation(); togglePick(a.id, box.checked); });
     tr.append(el("td", { class: "check" }, box));
   }
   tr.append(
-    el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: a.severity })),
+    el("td", {}, el("span", { class: `sev sev-${a.severity}`, text: word(a.severity) })),
     el("td", { class: "what" },
       el("a", { href: `/alarms/${a.id}`, text: humanType(a.type) }),
-      related ? el("button", { type: "button", class: "related", text: `+${related} related`,
-        "aria-expanded": String(expanded.has(a.id)), title: "Alarms of the same type and zone grouped under this one",
+      related ? el("button", { type: "button", class: "related", text: t("+{n} related", { n: related }),
+        "aria-expanded": String(expanded.has(a.id)), title: t("Alarms of the same type and zone grouped under this one"),
         onclick: (e) => { e.stopPropagation(); toggleChildren(a.id); } }) : null,
       a.explanation ? el("div", { class: "expl", text: a.explanation, title: a.explanation }) : null),
     el("td", { class: "zone", text: zoneName(a.zone), title: zoneName(a.zone) }),
     el("td", { class: "age-cell" },
       el("span", { class: "age", "data-since": Date.parse(a.first_seen), text: fmtAge(now() - Date.parse(a.first_seen)) }),
-      el("time", { class: "since", datetime: a.first_seen, title: "First seen", text: sinceText(a.first_seen) })),
+      el("time", { class: "since", datetime: a.first_seen, title: t("First seen"), text: sinceText(a.first_seen) })),
     el("td", { class: "num", text: String(a.count) }),
     el("td", { class: "state-cell" },
-      el("span", { class: `state state-${a.state}`, text: unacked ? "Unacknowledged" : "Acknowledged" }),
-      a.escalation_level ? el("span", { class: "esc", text: `L${a.escalation_level}`, "aria-label": `Escalation level ${a.escalation_level}`,
-        title: `Escalation level ${a.escalation_level}: more people were told because it waited` }) : null,
+      el("span", { class: `state state-${a.state}`, text: unacked ? t("Unacknowledged") : t("Acknowledged") }),
+      a.escalation_level ? el("span", { class: "esc", text: `L${a.escalation_level}`, "aria-label": t("Escalation level {level}", { level: a.escalation_level }),
+        title: t("Escalation level {level}: more people were told because it waited", { level: a.escalation_level }) }) : null,
       a.assignee ? el("div", { class: "assignee", text: `→ ${a.assignee}` }) : null),
   );
   const cell = el("td", { class: "actions" });
   if (can(a, "ack")) {
-    cell.append(el("button", { type: "button", class: "btn small", text: "Ack", "aria-label": `Acknowledge alarm ${a.id}`,
+    cell.append(el("button", { type: "button", class: "btn small", text: t("Ack"), "aria-label": t("Acknowledge alarm {id}", { id: a.id }),
       onclick: (e) => { e.stopPropagation(); acknowledge(a.id); } }));
   }
   tr.append(cell);
@@ -166,13 +167,13 @@ function renderTally() {
   const all = [...alarms.values()];
   const chips = SEVERITIES.map((s) => {
     const n = all.filter((a) => a.severity === s).length;
-    return el("span", { class: `chip sev-${s}${n && sevRank(s) <= 1 ? " hot" : ""}`, title: `${n} ${s}` },
-      el("i", { "aria-hidden": "true" }), `${s[0].toUpperCase()}${s.slice(1)} `, el("b", { text: String(n) }));
+    return el("span", { class: `chip sev-${s}${n && sevRank(s) <= 1 ? " hot" : ""}`, title: `${n} ${word(s)}` },
+      el("i", { "aria-hidden": "true" }), `${capital(word(s))} `, el("b", { text: String(n) }));
   });
   const unacked = all.filter((a) => a.state === "open").length;
-  chips.push(el("span", { class: "chip unack" }, "Unacknowledged ", el("b", { id: "unacked-count", text: String(unacked) })));
+  chips.push(el("span", { class: "chip unack" }, `${t("Unacknowledged")} `, el("b", { id: "unacked-count", text: String(unacked) })));
   document.getElementById("tally").replaceChildren(...chips);
-  document.title = `${unacked ? `(${unacked}) ` : ""}Alarm queue · Fairwatch`;
+  document.title = `${unacked ? `(${unacked}) ` : ""}${t("Alarm queue")} · Fairwatch`;
 }
 
 // Every zone of the site with its active alarms: the worst first, quiet zones last.
@@ -190,9 +191,9 @@ function renderZones() {
   }
   const ordered = [...stats.entries()].sort(([, a], [, b]) => sevRank(a.worst) - sevRank(b.worst) || b.n - a.n);
   tbody.replaceChildren(...ordered.map(([id, z]) => el("tr", { class: z.n ? "" : "calm", "data-zone": id },
-    el("td", {}, el("button", { type: "button", class: "linkish", text: z.name, title: `Show only ${z.name}`,
+    el("td", {}, el("button", { type: "button", class: "linkish", text: z.name, title: t("Show only {zone}", { zone: z.name }),
       onclick: () => { form.zone.value = id; form.dispatchEvent(new Event("change")); } })),
-    el("td", {}, z.worst ? el("span", { class: `sev sev-${z.worst}`, text: z.worst }) : "—"),
+    el("td", {}, z.worst ? el("span", { class: `sev sev-${z.worst}`, text: word(z.worst) }) : "—"),
     el("td", { class: "num", text: String(z.n) }),
     el("td", { class: "num", text: String(z.unacked) }))));
 }
@@ -234,14 +235,14 @@ async function acknowledge(id) {
   if (!a || !can(a, "ack")) return;
   try {
     merge(await act(id, "ack"));
-    announce(`Alarm ${id} acknowledged`);
-  } catch (err) { if (err instanceof ApiError) showError(`Alarm ${id}: ${err.detail}`); }
+    announce(t("Alarm {id} acknowledged", { id }));
+  } catch (err) { if (err instanceof ApiError) showError(`${t("Alarm {id}", { id })}: ${err.detail}`); }
 }
 
 async function resolve(ids) {
   const list = ids.map((id) => alarms.get(id)).filter((a) => a && can(a, "resolve"));
   if (!list.length) return;
-  const what = list.length === 1 ? `#${list[0].id} ${humanType(list[0].type)} in ${zoneName(list[0].zone)}` : `${list.length} alarms`;
+  const what = list.length === 1 ? t("#{id} {what} in {zone}", { id: list[0].id, what: humanType(list[0].type), zone: zoneName(list[0].zone) }) : t("{n} alarms", { n: list.length });
   const choice = await askResolve(what);
   if (!choice) return;
   const failures = [];
@@ -249,7 +250,7 @@ async function resolve(ids) {
     try { merge(await act(a.id, "resolve", choice)); } catch (err) { failures.push(`#${a.id}: ${err.detail || err.message}`); }
   }
   if (failures.length) showError(failures.join(" · "));
-  else announce(`${list.length === 1 ? "Alarm" : `${list.length} alarms`} resolved`);
+  else announce(list.length === 1 ? t("Alarm resolved") : t("{n} alarms resolved", { n: list.length }));
 }
 
 async function acknowledgeMany(ids) {
@@ -259,7 +260,7 @@ async function acknowledgeMany(ids) {
     try { merge(await act(a.id, "ack")); } catch (err) { failures.push(`#${a.id}: ${err.detail || err.message}`); }
   }
   if (failures.length) showError(failures.join(" · "));
-  else if (list.length) announce(`${list.length === 1 ? "Alarm" : `${list.length} alarms`} acknowledged`);
+  else if (list.length) announce(list.length === 1 ? t("Alarm acknowledged") : t("{n} alarms acknowledged", { n: list.length }));
 }
 
 // `i`: an incident from the picked alarms (or the focused one); its type and severity are the first one's.
@@ -276,7 +277,7 @@ async function openIncident() {
     const incident = await api("/api/v1/incidents", { method: "POST", body });
     picked.clear();
     location.assign(`/incidents/${incident.id}`);
-  } catch (err) { if (err instanceof ApiError) showError(`Incident: ${err.detail}`); }
+  } catch (err) { if (err instanceof ApiError) showError(`${t("Incident")}: ${err.detail}`); }
 }
 
 function togglePick(id, on) {
@@ -288,7 +289,7 @@ function renderBulk() {
   if (!bar) return;
   for (const id of [...picked]) if (!alarms.has(id)) picked.delete(id);
   bar.hidden = picked.size === 0;
-  document.getElementById("bulk-count").textContent = `${picked.size} selected`;
+  document.getElementById("bulk-count").textContent = t("{n} selected", { n: picked.size });
 }
 document.getElementById("bulk")?.addEventListener("click", async (e) => {
   const kind = e.target.closest("button")?.dataset.bulk;
@@ -337,7 +338,7 @@ function onChange(change) {
   const isNew = ["raised", "reopened", "escalated", "unshelved"].includes(change.change) && (a.state === "open" || a.state === "acknowledged");
   if (!isNew) return;
   fresh.add(a.id);
-  const text = `New ${a.severity} alarm: ${humanType(a.type)} in ${zoneName(a.zone)}`;
+  const text = t("New {severity} alarm: {what} in {zone}", { severity: word(a.severity), what: humanType(a.type), zone: zoneName(a.zone) });
   announce(text, a.severity === "critical");
 }
 

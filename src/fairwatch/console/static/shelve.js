@@ -2,7 +2,7 @@
 // alarm's state allows and reloads the alarm when the change arrives on the stream; this script wires the buttons
 // and says, while the alarm is shelved, until when, by whom and why.
 
-import { ApiError, act, api, config, fmtTime } from "./common.js";
+import { ApiError, act, api, config, fmtTime, t } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const id = config.alarm_id;
@@ -19,7 +19,7 @@ async function run(action, body, button) {
   button.disabled = true;
   try {
     await act(id, action, body);
-    say("ok", action === "shelve" ? "Shelved: it leaves the queue until its time is up." : "Unshelved: back in the queue.");
+    say("ok", action === "shelve" ? t("Shelved: it leaves the queue until its time is up.") : t("Unshelved: back in the queue."));
     return true;
   } catch (err) {
     say("error", err instanceof ApiError ? err.detail : String(err));
@@ -39,7 +39,7 @@ async function showShelf() {
   if (info.closest(".action-row").hidden) return;
   try {
     const shelf = (await api(`/api/v1/alarms/${id}`)).shelf;
-    info.textContent = shelf ? `Shelved until ${fmtTime(shelf.until)} by ${shelf.by}: ${shelf.reason}` : "";
+    info.textContent = shelf ? t("Shelved until {time} by {name}: {reason}", { time: fmtTime(shelf.until), name: shelf.by, reason: shelf.reason }) : "";
   } catch { /* the page says what is wrong with the connection */ }
 }
 new MutationObserver(showShelf).observe(info.closest(".action-row"), { attributes: true, attributeFilter: ["hidden"] });

@@ -4,7 +4,7 @@
 // `sound` setting (docs/sites.md#sound): critical and high by default, and a staff panic alarm always.
 // WebAudio oscillators only: no audio files. `window.fwSound` counts what was played, for tests and diagnosis.
 
-import { ApiError, activeAlarms, announce, config, humanType, onKeys, onLive, sevRank, zoneName } from "./common.js";
+import { ApiError, activeAlarms, announce, config, humanType, onKeys, onLive, sevRank, t, word, zoneName } from "./common.js";
 
 const policy = config.sound || { severities: ["critical", "high"], types: ["violence.panic_alarm"], mute_minutes: 5 };
 
@@ -43,7 +43,7 @@ function setMuted(on) {
   else localStorage.removeItem(MUTE_KEY);
   lastPlay = -Infinity;
   renderControls();
-  announce(on ? `Alarm sound muted for ${policy.mute_minutes} minutes` : "Alarm sound on");
+  announce(on ? t("Alarm sound muted for {n} minutes", { n: policy.mute_minutes }) : t("Alarm sound on"));
 }
 export const toggleMute = () => setMuted(!muted());
 
@@ -120,7 +120,8 @@ const canNotify = () => "Notification" in globalThis;
 const notifyOn = () => canNotify() && localStorage.getItem(NOTIFY_KEY) === "1" && Notification.permission === "granted";
 function notify(a) {
   if (!notifyOn() || document.visibilityState !== "hidden") return;
-  const title = `${a.severity[0].toUpperCase()}${a.severity.slice(1)} alarm: ${humanType(a.type)}`;
+  const sev = word(a.severity);
+  const title = t("{Severity} alarm: {what}", { Severity: sev[0].toUpperCase() + sev.slice(1), what: humanType(a.type) });
   try {
     const n = new Notification(title, { body: `${zoneName(a.zone)} · #${a.id}`, tag: `fairwatch-alarm-${a.id}`, requireInteraction: a.severity === "critical" });
     n.onclick = () => { globalThis.focus(); location.assign(`/alarms/${a.id}`); };
@@ -133,7 +134,7 @@ async function toggleNotify() {
   } else if ((await Notification.requestPermission()) === "granted") {
     localStorage.setItem(NOTIFY_KEY, "1");
   } else {
-    announce("The browser refused desktop notifications; allow them in its site settings.");
+    announce(t("The browser refused desktop notifications; allow them in its site settings."));
   }
   renderControls();
 }
@@ -147,20 +148,20 @@ function renderControls() {
     const waiting = !prompt.hidden && Boolean(loudest());
     prompt.classList.toggle("urgent", waiting);
     const why = document.getElementById("sound-why");
-    if (why) why.textContent = waiting ? "An unacknowledged alarm cannot sound until you click on this page."
-      : "The browser holds alarm sounds back until you click on this page.";
+    if (why) why.textContent = waiting ? t("An unacknowledged alarm cannot sound until you click on this page.")
+      : t("The browser holds alarm sounds back until you click on this page.");
   }
   const mute = document.getElementById("sound-mute");
   if (mute) {
     const on = muted();
     mute.setAttribute("aria-pressed", String(on));
-    mute.textContent = on ? `Muted until ${clock.format(new Date(mutedUntil()))}` : `Mute ${policy.mute_minutes} min`;
+    mute.textContent = on ? t("Muted until {time}", { time: clock.format(new Date(mutedUntil())) }) : t("Mute {n} min", { n: policy.mute_minutes });
   }
   const alerts = document.getElementById("notify-toggle");
   if (alerts) {
     alerts.hidden = !canNotify();
     alerts.setAttribute("aria-pressed", String(notifyOn()));
-    alerts.textContent = notifyOn() ? "Desktop alerts on" : "Desktop alerts off";
+    alerts.textContent = notifyOn() ? t("Desktop alerts on") : t("Desktop alerts off");
   }
 }
 

@@ -5,6 +5,13 @@
 const config = JSON.parse(document.getElementById("fw-config").textContent || "{}");
 const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
 const $ = (id) => document.getElementById(id);
+// The page's language: its JSON catalogue (static/i18n/<lang>.json) comes embedded in the page the service worker keeps.
+const catalogue = JSON.parse(document.getElementById("fw-i18n")?.textContent || "{}");
+// Words shown from data values (unit statuses, checklist states), marked with N_ for `make i18n`.
+const N_ = (text) => text;
+const WORDS = [N_("available"), N_("dispatched"), N_("en route"), N_("on scene"), N_("clear"), N_("off duty"),
+  N_("pending"), N_("ok"), N_("failed"), N_("resolved")];
+const t = (text, values = {}) => (catalogue[text] || text).replace(/\{(\w+)\}/g, (w, k) => (k in values ? String(values[k]) : w));
 let unit = config.unit;
 // The server's clock, not the phone's: a report's time is the server's time when it was made (a phone with a wrong
 // clock would otherwise have its reports refused as too far in the future or the past).
@@ -20,7 +27,7 @@ function say(text, kind = "info") {
 function setNet(online) {
   const pill = $("net");
   pill.className = `net ${online ? "up" : "down"}`;
-  pill.textContent = online ? "Online" : "Offline";
+  pill.textContent = online ? t("Online") : t("Offline");
 }
 
 async function call(path, body, method = "POST") {
@@ -57,7 +64,7 @@ $("share-position").addEventListener("change", (e) => localStorage.setItem("fw-s
 function render(u) {
   if (!u) return;
   unit = u;
-  $("status").textContent = u.status.replaceAll("_", " ");
+  $("status").textContent = t(u.status.replaceAll("_", " "));
   document.body.dataset.status = u.status;
   for (const b of document.querySelectorAll(".status-btn")) b.setAttribute("aria-pressed", String(b.dataset.status === u.status));
   const box = $("assignment");
@@ -65,7 +72,7 @@ function render(u) {
   box.hidden = !a;
   if (a) {
     const d = u.assignment_detail;
-    const what = d ? `${d.kind === "incident" ? `Incident ${d.number}` : `Alarm ${d.id}`}: ${d.title}${d.zone ? ` · ${d.zone}` : ""}` : a.incident ? `Incident ${a.incident}` : `Alarm ${a.alarm}`;
+    const what = d ? `${d.kind === "incident" ? t("Incident {n}", { n: d.number }) : t("Alarm {id}", { id: d.id })}: ${d.title}${d.zone ? ` · ${d.zone}` : ""}` : a.incident ? t("Incident {n}", { n: a.incident }) : t("Alarm {id}", { id: a.alarm });
     $("assignment-text").textContent = what;
     $("accept").hidden = Boolean(a.accepted_at);
   }
@@ -82,19 +89,19 @@ for (const b of document.querySelectorAll(".status-btn")) {
       if (loc) body.location = loc;
       render(await call(`/api/v1/units/${unit.id}/status`, body));
       await refresh();
-      say(`Status: ${b.dataset.status.replaceAll("_", " ")}`, "ok");
+      say(`${t("Status:")} ${t(b.dataset.status.replaceAll("_", " "))}`, "ok");
     } catch (e) { say(e.message, "error"); }
   });
 }
 $("accept").addEventListener("click", async () => {
-  try { await call(`/api/v1/units/${unit.id}/accept`); await refresh(); say("Assignment accepted", "ok"); } catch (e) { say(e.message, "error"); }
+  try { await call(`/api/v1/units/${unit.id}/accept`); await refresh(); say(t("Assignment accepted"), "ok"); } catch (e) { say(e.message, "error"); }
 });
 $("check-in").addEventListener("click", async () => {
   try {
     const loc = await position();
     render(await call("/api/v1/field/check-in", loc ? { location: loc } : {}));
     await refresh();
-    say("Checked in", "ok");
+    say(t("Checked in"), "ok");
   } catch (e) { say(e.message, "error"); }
 });
 
@@ -104,19 +111,19 @@ $("help").addEventListener("click", async () => {
   const btn = $("help");
   if (!armed) {
     btn.classList.add("armed");
-    btn.textContent = "TAP AGAIN TO SEND";
-    armed = setTimeout(() => { armed = null; btn.classList.remove("armed"); btn.textContent = "HELP NOW"; }, 4000);
+    btn.textContent = t("TAP AGAIN TO SEND");
+    armed = setTimeout(() => { armed = null; btn.classList.remove("armed"); btn.textContent = t("HELP NOW"); }, 4000);
     return;
   }
   clearTimeout(armed);
   armed = null;
   btn.classList.remove("armed");
-  btn.textContent = "HELP NOW";
+  btn.textContent = t("HELP NOW");
   try {
     const loc = await position();
     await call("/api/v1/field/help", loc ? { location: loc } : {});
-    say("Help requested: the control room has been alerted.", "ok");
-  } catch (e) { say(`Help not sent: ${e.message}. Use the radio.`, "error"); }
+    say(t("Help requested: the control room has been alerted."), "ok");
+  } catch (e) { say(t("Help not sent: {reason}. Use the radio.", { reason: e.message }), "error"); }
 });
 
 // -- readiness checks assigned to this unit: one tap per item, ok or failed ---------------------------------------
@@ -125,17 +132,17 @@ function checkItem(list, item) {
   row.className = `check st-${item.state}`;
   row.dataset.item = `${list.id}/${item.id}`;
   const label = document.createElement("p");
-  label.textContent = `${item.text} · ${item.state}`;
+  label.textContent = `${item.text} · ${t(item.state)}`;
   row.append(label);
   for (const state of ["ok", "failed"]) {
     const b = document.createElement("button");
     b.type = "button";
     b.className = `big check-${state}`;
-    b.textContent = state === "ok" ? "OK" : "Failed";
-    b.setAttribute("aria-label", `${item.text}: ${state === "ok" ? "OK" : "Failed"}`);
+    b.textContent = state === "ok" ? t("OK") : t("Failed");
+    b.setAttribute("aria-label", `${item.text}: ${state === "ok" ? t("OK") : t("Failed")}`);
     b.setAttribute("aria-pressed", String(item.state === state));
     b.addEventListener("click", async () => {
-      try { await call(`/api/v1/checklists/${list.id}/items/${item.id}`, { state }); await loadChecks(); say(`${item.text}: ${state}`, "ok"); }
+      try { await call(`/api/v1/checklists/${list.id}/items/${item.id}`, { state }); await loadChecks(); say(`${item.text}: ${t(state)}`, "ok"); }
       catch (e) { say(e.message, "error"); }
     });
     row.append(b);
@@ -202,7 +209,7 @@ function newId() {
 
 async function showOutbox() {
   const n = (await queued()).length;
-  $("outbox").textContent = n ? `${n} report${n === 1 ? "" : "s"} waiting to be sent` : "";
+  $("outbox").textContent = n ? (n === 1 ? t("1 report waiting to be sent") : t("{n} reports waiting to be sent", { n })) : "";
 }
 
 let flushing = false;
@@ -215,11 +222,11 @@ async function flush() {
         await call("/api/v1/field/reports", report);
         await dequeue(report.id);
         setNet(true);
-        say("Report sent", "ok");
+        say(t("Report sent"), "ok");
       } catch (e) {
         if (!e.status || e.status >= 500 || e.status === 429 || e.status === 401) { setNet(Boolean(e.status)); break; }
         await dequeue(report.id); // refused for what it holds: retrying would not help
-        say(`Report refused: ${e.message}`, "error");
+        say(t("Report refused: {reason}", { reason: e.message }), "error");
       }
     }
   } finally {
@@ -231,7 +238,7 @@ async function flush() {
 $("report-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const type = $("report-type").value;
-  if (!type) { say("Choose what you report", "error"); return; }
+  if (!type) { say(t("Choose what you report"), "error"); return; }
   const report = { id: newId(), type, time: serverNow().toISOString() };
   const zone = $("report-zone").value;
   const severity = $("report-severity").value;
@@ -246,7 +253,7 @@ $("report-form").addEventListener("submit", async (e) => {
   counts[type] = (counts[type] || 0) + 1;
   localStorage.setItem("fw-used-types", JSON.stringify(counts));
   $("report-text").value = "";
-  say(navigator.onLine ? "Sending report..." : "Offline: the report will be sent when the connection returns", "info");
+  say(navigator.onLine ? t("Sending report...") : t("Offline: the report will be sent when the connection returns"), "info");
   await showOutbox();
   await flush();
 });
