@@ -58,7 +58,7 @@ def test_as_dict_is_the_public_form() -> None:
     assert found is not None and found.as_dict() == {
         "id": "fire.suspected",
         "names": {"en": "Fire suspected", "de": "Brandverdacht", "fr": "Suspicion d'incendie",
-                  "es": "Sospecha de incendio"},
+                  "es": "Sospecha de incendio", "zh": "疑似火情", "ar": "اشتباه حريق"},
         "description": "Signs of fire (heat, flame or a report) not yet confirmed by staff.",
         "severity": "high",
         "hazard_class": "fire",

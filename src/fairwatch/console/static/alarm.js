@@ -39,6 +39,11 @@ function summary(h) {
     case "alarm-reactivated": return [t("Condition active again"), ""];
     case "alarm-escalation-notified": return [t("Escalation level {level}", { level: d.level }), notified(d)];
     case "alarm-ack-timeout": return [t("Acknowledged too long"), notified(d)];
+    case "unit-dispatched": { // a police liaison sent by the system when a welfare case escalated (field/service.py)
+      const escalated = /^welfare case (\d+) escalated$/.exec(d.reason || "");
+      const why = escalated ? t("welfare case {n} escalated", { n: escalated[1] }) : d.reason || "";
+      return [t("Unit dispatched"), t("{unit} sent to this alarm", { unit: d.unit || `#${d.unit_id}` }) + (why ? ` — ${why}` : "")];
+    }
     default: return [h.action, ""];
   }
 }

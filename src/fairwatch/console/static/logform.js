@@ -99,7 +99,7 @@ export function quickLog(form, post, onLogged) {
 }
 
 // -- the timeline: entries with both times; a correction and the entry it corrects both stay ----------------------
-const KIND_NAMES = { radio: t("Radio"), phone: t("Phone"), note: t("Note"), decision: t("Decision"), methane: "M/ETHANE",
+export const KIND_NAMES = { radio: t("Radio"), phone: t("Phone"), note: t("Note"), decision: t("Decision"), methane: "M/ETHANE",
   status: t("Status"), system: t("System"), correction: t("Correction") };
 const METHANE_NAMES = { major_incident: t("Major incident"), exact_location: t("Exact location"),
   type_of_incident: t("Type"), hazards: t("Hazards"), access: t("Access"), casualties: t("Casualties"),

@@ -4,7 +4,7 @@
 // zone laid out so that labels never overlap or leave their zone (maplabels.js). Zoom and pan: mapzoom.js.
 // Plan y points north; SVG y points down.
 
-import { fmtAge, humanType, now, sevRank, zoneName } from "./common.js";
+import { fmtAge, humanType, now, sevRank, t, word, zoneName } from "./common.js";
 import { deviceNode, deviceStates, iconDefs, setDeviceState } from "./mapdevices.js";
 import { boxInside, layoutLabels, overlaps } from "./maplabels.js";
 import { Zoom } from "./mapzoom.js";
@@ -18,13 +18,18 @@ function svg(tag, attrs = {}, text) {
   return node;
 }
 
+// Link kinds, shown in the links' tooltips; marked with N_ for `make i18n`.
+const N_ = (text) => text;
+export const LINK_WORDS = [N_("gate"), N_("corridor"), N_("stairs down"), N_("stairs up"), N_("turnstile"), N_("outside")];
+const linkWord = (kind) => t(String(kind).replaceAll("_", " "));
+
 // "full in ~8 min" from seconds (null: not filling).
 export function fullIn(seconds) {
   if (seconds === null || seconds === undefined) return null;
-  if (seconds <= 0) return "full now";
-  if (seconds < 60) return "full in < 1 min";
+  if (seconds <= 0) return t("full now");
+  if (seconds < 60) return t("full in < 1 min");
   const min = Math.round(seconds / 60);
-  return min < 90 ? `full in ~${min} min` : `full in ~${Math.round(min / 60)} h`;
+  return min < 90 ? t("full in ~{n} min", { n: min }) : t("full in ~{n} h", { n: Math.round(min / 60) });
 }
 
 export class VenueMap {
@@ -41,7 +46,7 @@ export class VenueMap {
       viewBox: `0 0 ${this.W} ${this.H}`,
       preserveAspectRatio: "xMidYMid meet",
       role: "group",
-      "aria-label": `Venue map of ${site.name}`,
+      "aria-label": t("Venue map of {site}", { site: site.name }),
     });
     this.root.append(iconDefs());
     this.root.append(svg("rect", { class: "ground", x: 0, y: 0, width: this.W, height: this.H }));
@@ -79,7 +84,7 @@ export class VenueMap {
   drawZone(z) {
     const points = z.polygon.map(([x, y]) => `${x},${this.y(y)}`).join(" ");
     const poly = svg("polygon", { points, class: "zone", "data-zone": z.id });
-    poly.append(svg("title", {}, `${z.name} — capacity ${z.capacity.toLocaleString("en-GB")}`));
+    poly.append(svg("title", {}, t("{zone} — capacity {n}", { zone: z.name, n: z.capacity.toLocaleString("en-GB") })));
     this.zoneLayer.append(poly);
     this.polygons.set(z.id, poly);
     const outline = svg("polygon", { points, class: "los-outline", "data-los-zone": z.id }); // `polygon[data-zone]` stays the zone itself
@@ -105,7 +110,7 @@ export class VenueMap {
     const [x1, y1, x2, y2] = [at[0] - dx * half, at[1] - dy * half, at[0] + dx * half, at[1] + dy * half];
     const head = 7 * this.u;
     const g = svg("g", { class: "link los-none", "data-link": link.id });
-    g.append(svg("title", {}, `${link.kind} ${link.id} (${link.width_m} m): no count yet`));
+    g.append(svg("title", {}, `${linkWord(link.kind)} ${link.id} (${link.width_m} m): ${t("no count yet")}`));
     g.append(svg("line", { x1, y1, x2, y2 }));
     const tip = [x2 + dx * head, y2 + dy * head];
     const side = [-dy * head * 0.7, dx * head * 0.7];
@@ -225,9 +230,11 @@ export class VenueMap {
       g.setAttribute("class", `link los-${l.los || "none"}`);
       g.setAttribute("data-los", l.los || "");
       const spec = (this.site.links || []).find((s) => s.id === l.id);
-      const text = l.total === null ? "no count yet"
-        : `${l.forward} p/m/min ${zoneName(spec.from)} → ${spec.to === "outside" ? "outside" : zoneName(spec.to)}, ${l.backward} back · level of service ${l.los}`;
-      g.querySelector("title").textContent = `${spec.kind} ${l.id} (${spec.width_m} m): ${text}`;
+      const text = l.total === null ? t("no count yet")
+        : t("{forward} p/m/min {from} → {to}, {backward} back · level of service {los}", {
+          forward: l.forward, from: zoneName(spec.from), to: spec.to === "outside" ? t("outside") : zoneName(spec.to), backward: l.backward, los: l.los,
+        });
+      g.querySelector("title").textContent = `${linkWord(spec.kind)} ${l.id} (${spec.width_m} m): ${text}`;
     }
     this.lastSeen = Object.fromEntries(data.devices.map((d) => [d.id, d.last_seen]));
     this.paintDevices();
@@ -303,12 +310,12 @@ export class VenueMap {
   marker(a, x, y, selected) {
     const r = (a.severity === "critical" ? 13 : 11) * this.u;
     const unacked = a.state === "open";
-    const label = `${a.severity} ${humanType(a.type)} in ${zoneName(a.zone)}, ${unacked ? "unacknowledged" : a.state}`;
+    const label = t("{severity} {what} in {zone}, {state}", { severity: word(a.severity), what: humanType(a.type), zone: zoneName(a.zone), state: unacked ? t("unacknowledged") : word(a.state) });
     const link = svg("a", {
       href: `/alarms/${a.id}`,
       class: `marker sev-${a.severity} ${unacked ? "unacked" : "acked"}${selected ? " selected" : ""}`,
       "data-id": a.id,
-      "aria-label": `Alarm ${a.id}: ${label}`,
+      "aria-label": `${t("Alarm {id}", { id: a.id })}: ${label}`,
     });
     link.append(svg("title", {}, `#${a.id} ${label}`));
     link.append(svg("circle", { class: "ring", cx: x, cy: y, r }));

@@ -1,6 +1,8 @@
 // The device layer: one icon per device kind, and a state per device — offline (an open alarm that says the
 // device is unreachable names it), alarming (another open alarm names it) or ok.
 
+import { t } from "./common.js";
+
 const NS = "http://www.w3.org/2000/svg";
 
 // Site device kinds -> the icon (and word) the map shows.
@@ -51,7 +53,11 @@ export function iconDefs() {
   return defs;
 }
 
-const word = (kind) => (ICONS[kind] || kind).replaceAll("_", " ");
+// The icons' words and the device states, shown in tooltips; marked with N_ for `make i18n`.
+const N_ = (text) => text;
+export const DEVICE_WORDS = [N_("counter"), N_("smoke"), N_("heat"), N_("panic"), N_("camera"), N_("gate"), N_("heartbeat"),
+  N_("line counter"), N_("weather"), N_("queue"), N_("ok"), N_("alarming"), N_("offline")];
+const word = (kind) => t((ICONS[kind] || kind).replaceAll("_", " "));
 
 // Per device id: "offline", "alarming" or "ok", from the active alarms naming it: among their sources, or as
 // the source they are grouped by (an absence alarm has no source event, only its group).
@@ -77,7 +83,7 @@ export function deviceNode(device, [x, y], r) {
     "data-kind": icon,
     "data-state": "ok",
   });
-  g.append(svg("title", {}, `${word(device.kind)} ${device.id}: ok`));
+  g.append(svg("title", {}, `${word(device.kind)} ${device.id}: ${t("ok")}`));
   g.append(svg("circle", { class: "device-bg", r }));
   g.append(svg("use", { href: `#fw-icon-${icon}`, x: -r * 0.72, y: -r * 0.72, width: r * 1.44, height: r * 1.44 }));
   return g;
@@ -86,8 +92,8 @@ export function deviceNode(device, [x, y], r) {
 export function setDeviceState(node, device, state, lastSeen, fmtAgo) {
   node.setAttribute("data-state", state);
   node.setAttribute("class", `device kind-${node.dataset.kind} state-${state}`);
-  const heard = lastSeen === null || lastSeen === undefined ? "not heard from yet" : `last heard ${fmtAgo(lastSeen)} ago`;
-  node.querySelector("title").textContent = `${word(device.kind)} ${device.id}: ${state} · ${heard}`;
+  const heard = lastSeen === null || lastSeen === undefined ? t("not heard from yet") : t("last heard {age} ago", { age: fmtAgo(lastSeen) });
+  node.querySelector("title").textContent = `${word(device.kind)} ${device.id}: ${t(state)} · ${heard}`;
 }
 
 // A stand-alone <svg> of a device's icon (for the geo view's markers, which live outside the plan's <svg>).

@@ -4,7 +4,7 @@
 // `zone.geo`, converted on the server with the site's georef), the devices with their state, and one marker per
 // active alarm. Loaded only when the operator opens the view; the plan view stays the default.
 
-import { fmtAge, humanType, now, sevRank, zoneName } from "./common.js";
+import { fmtAge, humanType, now, sevRank, t, word, zoneName } from "./common.js";
 import { deviceStates, deviceWord, iconSvg } from "./mapdevices.js";
 
 let loading = null;
@@ -45,7 +45,7 @@ export class GeoMap {
     this.site = site;
     this.container = container;
     this.map = L.map(container, { zoomControl: false, attributionControl: false, zoomSnap: 0.25, zoomDelta: 0.5 });
-    container.setAttribute("aria-label", `Geo map of ${site.name}`);
+    container.setAttribute("aria-label", t("Geo map of {site}", { site: site.name }));
     // The view first (Leaflet adds layers only to a map that has one): the zones with a margin, else the base map.
     const corners = site.zones.flatMap((z) => z.geo || []);
     this.home = corners.length ? L.latLngBounds(corners).pad(0.05) : L.latLngBounds(basemap.bounds || [[-85, -180], [85, 180]]);
@@ -101,7 +101,7 @@ export class GeoMap {
 
   drawDevice(d) {
     const icon = this.L.divIcon({ className: "geo-device state-ok", html: iconSvg(d.kind), iconSize: [22, 22] });
-    const marker = this.L.marker(d.geo, { icon, keyboard: false, title: `${deviceWord(d.kind)} ${d.id}: ok` });
+    const marker = this.L.marker(d.geo, { icon, keyboard: false, title: `${deviceWord(d.kind)} ${d.id}: ${t("ok")}` });
     marker.addTo(this.deviceLayer);
     const node = marker.getElement();
     node.setAttribute("data-device", d.id);
@@ -146,12 +146,12 @@ export class GeoMap {
 
   marker(a, at, n) {
     const unacked = a.state === "open";
-    const label = `${a.severity} ${humanType(a.type)} in ${zoneName(a.zone)}, ${unacked ? "unacknowledged" : a.state}`;
+    const label = t("{severity} {what} in {zone}, {state}", { severity: word(a.severity), what: humanType(a.type), zone: zoneName(a.zone), state: unacked ? t("unacknowledged") : word(a.state) });
     const link = document.createElement("a");
     link.href = `/alarms/${a.id}`;
     link.className = `geo-alarm sev-${a.severity} ${unacked ? "unacked" : "acked"}`;
     link.setAttribute("data-id", String(a.id));
-    link.setAttribute("aria-label", `Alarm ${a.id}: ${label}`);
+    link.setAttribute("aria-label", `${t("Alarm {id}", { id: a.id })}: ${label}`);
     link.title = `#${a.id} ${label}`;
     link.textContent = unacked ? "!" : "";
     const size = a.severity === "critical" ? 26 : 22;
@@ -165,11 +165,11 @@ export class GeoMap {
     for (const [id, { device, node }] of this.devices) {
       const state = states.get(id) || "ok";
       const seen = this.lastSeen[id];
-      const heard = seen === null || seen === undefined ? "not heard from yet" : `last heard ${fmtAge(now() - seen * 1000)} ago`;
+      const heard = seen === null || seen === undefined ? t("not heard from yet") : t("last heard {age} ago", { age: fmtAge(now() - seen * 1000) });
       node.setAttribute("data-state", state);
       node.classList.remove("state-ok", "state-alarming", "state-offline");
       node.classList.add(`state-${state}`);
-      node.title = `${deviceWord(device.kind)} ${id}: ${state} · ${heard}`;
+      node.title = `${deviceWord(device.kind)} ${id}: ${t(state)} · ${heard}`;
     }
   }
 

@@ -11,7 +11,7 @@ const POLL_MS = 5000;
 const alarms = new Map();
 const container = document.getElementById("map");
 const map = config.site ? new VenueMap(container, config.site, { planUrl: config.plan_url, interactive: true }) : null;
-if (!map) container.replaceChildren(el("p", { class: "empty", text: "No site plan is configured (set FAIRWATCH_SITE)." }));
+if (!map) container.replaceChildren(el("p", { class: "empty", text: t("No site plan is configured (set FAIRWATCH_SITE).") }));
 const list = document.getElementById("map-list");
 let pending = false;
 
@@ -42,7 +42,7 @@ async function showView(wantGeo) {
       try {
         geo = await GeoMap.open(geoBox, config.site, config.basemap);
       } catch (err) {
-        geoBox.replaceChildren(el("p", { class: "empty", text: `The geo view could not start: ${err.message}` }));
+        geoBox.replaceChildren(el("p", { class: "empty", text: t("The geo view could not start: {reason}", { reason: err.message }) }));
         return;
       }
       geo.showDevices(devicesBox.checked);
@@ -97,7 +97,7 @@ async function measures() {
     map.updateMeasures(data);
     geo?.updateMeasures(data);
     document.getElementById("zone-rows").replaceChildren(...zoneRows(data.zones));
-    document.getElementById("zones-updated").textContent = `updated ${fmtTime(new Date(data.time * 1000).toISOString())}`;
+    document.getElementById("zones-updated").textContent = t("updated {time}", { time: fmtTime(new Date(data.time * 1000).toISOString()) });
   } catch { /* the connection banner says when the server is unreachable; the next poll tries again */ }
 }
 

@@ -1,7 +1,7 @@
 // The zone table beside the map: people against capacity, density and its level of service, sparklines of
 // occupancy and net flow over the last 15 minutes, and the projected time to capacity.
 
-import { el, zoneName } from "./common.js";
+import { el, t, zoneName } from "./common.js";
 import { fullIn } from "./map.js";
 
 const NS = "http://www.w3.org/2000/svg";
@@ -15,7 +15,7 @@ export function sparkline(points, { label, zero = false, unit = "" } = {}) {
   box.setAttribute("class", "spark");
   box.setAttribute("role", "img");
   if (points.length < 1) {
-    box.setAttribute("aria-label", `${label}: no readings yet`);
+    box.setAttribute("aria-label", t("{label}: no readings yet", { label }));
     box.setAttribute("data-points", "0");
     return box;
   }
@@ -41,7 +41,9 @@ export function sparkline(points, { label, zero = false, unit = "" } = {}) {
   line.setAttribute("points", points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(" "));
   box.append(line);
   const last = values[values.length - 1];
-  box.setAttribute("aria-label", `${label}, last 15 minutes: ${fmt(Math.min(...values))} to ${fmt(Math.max(...values))}${unit}, now ${fmt(last)}${unit}`);
+  box.setAttribute("aria-label", t("{label}, last 15 minutes: {low} to {high}, now {now}", {
+    label, low: fmt(Math.min(...values)), high: `${fmt(Math.max(...values))}${unit}`, now: `${fmt(last)}${unit}`,
+  }));
   box.setAttribute("data-points", String(points.length));
   return box;
 }
@@ -62,10 +64,10 @@ export function zoneRows(zones) {
       el("td", {},
         el("span", { class: "zone-name", text: zoneName(z.id) }),
         full ? el("span", { class: "full-in-text", text: full }) : null),
-      el("td", { class: "num", text: people + pct, title: z.source === "density" ? "estimated: density × area" : null }),
+      el("td", { class: "num", text: people + pct, title: z.source === "density" ? t("estimated: density × area") : null }),
       el("td", { class: "num", text: z.density === null ? "—" : `${z.density.toFixed(2)}` }),
-      el("td", {}, losBadge(z.los, "standing level of service (persons per m²)")),
-      el("td", { class: "spark-cell" }, sparkline(z.history.occupancy, { label: `Occupancy of ${zoneName(z.id)}`, unit: " people" })),
-      el("td", { class: "spark-cell" }, sparkline(z.history.flow, { label: `Net flow into ${zoneName(z.id)}`, zero: true, unit: " per minute" })));
+      el("td", {}, losBadge(z.los, t("standing level of service (persons per m²)"))),
+      el("td", { class: "spark-cell" }, sparkline(z.history.occupancy, { label: t("Occupancy of {zone}", { zone: zoneName(z.id) }), unit: ` ${t("people")}` })),
+      el("td", { class: "spark-cell" }, sparkline(z.history.flow, { label: t("Net flow into {zone}", { zone: zoneName(z.id) }), zero: true, unit: ` ${t("per minute")}` })));
   });
 }

@@ -1,7 +1,7 @@
 // The site-wide control log: what belongs to no incident, read live, with the quick entry for operators.
 
-import { ApiError, announce, api, config, live, onKeys } from "./common.js";
-import { clearOnEdit, orderToggle, quickLog, renderTimeline } from "./logform.js";
+import { ApiError, announce, api, config, live, onKeys, t } from "./common.js";
+import { KIND_NAMES, clearOnEdit, orderToggle, quickLog, renderTimeline } from "./logform.js";
 
 const list = document.getElementById("timeline");
 const form = document.getElementById("quick-log");
@@ -38,7 +38,7 @@ live({
   on: {
     incident: (msg) => {
       if (msg.kind !== "logged" || msg.entry?.incident_id != null) return;
-      if (msg.entry.author !== config.user) announce(`New ${msg.entry.kind} entry by ${msg.entry.author}`);
+      if (msg.entry.author !== config.user) announce(t("New log entry ({kind}) by {name}", { kind: KIND_NAMES[msg.entry.kind] || msg.entry.kind, name: msg.entry.author }));
       soon();
     },
   },

@@ -1,10 +1,11 @@
 // Field units on the venue map: an icon per kind (a letter in a square), its colour per status. Units whose phone
 // shared a position (plan {x, y}, or {lat, lon} on a georeferenced site) are drawn; read again every few seconds.
-import { api, config } from "/static/console/common.js";
+import { api, config, t } from "/static/console/common.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const LETTER = { steward: "S", security: "X", medic: "M", fire: "F", police_liaison: "P" };
 const plan = config.site?.plan;
+const says = (value) => t(String(value).replaceAll("_", " "));
 
 function node(tag, attrs, text) {
   const n = document.createElementNS(NS, tag);
@@ -41,8 +42,8 @@ async function draw() {
   g.replaceChildren(...placed.map(([u, [px, py]]) => {
     const x = px;
     const y = plan.height - py;
-    const icon = node("g", { class: `unit-icon st-${u.status}`, "data-unit": String(u.id), role: "img", "aria-label": `${u.name}, ${u.kind.replaceAll("_", " ")}, ${u.status.replaceAll("_", " ")}` });
-    icon.append(node("title", {}, `${u.name} (${u.kind.replaceAll("_", " ")}): ${u.status.replaceAll("_", " ")}`));
+    const icon = node("g", { class: `unit-icon st-${u.status}`, "data-unit": String(u.id), role: "img", "aria-label": `${u.name}, ${says(u.kind)}, ${says(u.status)}` });
+    icon.append(node("title", {}, `${u.name} (${says(u.kind)}): ${says(u.status)}`));
     icon.append(node("rect", { x: x - size / 2, y: y - size / 2, width: size, height: size, rx: size / 5 }));
     icon.append(node("text", { x, y: y + size * 0.32, "font-size": size * 0.8 }, LETTER[u.kind] || "?"));
     return icon;

@@ -2,6 +2,9 @@
 // picks the zone under the finger (point in polygon; the smallest zone holding the point, as a unit's position is
 // placed). The plan and the pick list beside it stay in step: either one selects, both show it.
 const NS = "http://www.w3.org/2000/svg";
+// The page's language: the JSON catalogue the field page embeds (as field.js reads it).
+const catalogue = JSON.parse(document.getElementById("fw-i18n")?.textContent || "{}");
+const t = (text, values = {}) => (catalogue[text] || text).replace(/\{(\w+)\}/g, (w, k) => (k in values ? String(values[k]) : w));
 
 function el(tag, attrs = {}) {
   const node = document.createElementNS(NS, tag);
@@ -35,7 +38,7 @@ export function zoneAt(zones, x, y) {
 
 function mount(plan, select, container, status) {
   const H = plan.height;
-  const root = el("svg", { viewBox: `0 0 ${plan.width} ${H}`, preserveAspectRatio: "xMidYMid meet", role: "group", "aria-label": "Venue plan: tap a zone" });
+  const root = el("svg", { viewBox: `0 0 ${plan.width} ${H}`, preserveAspectRatio: "xMidYMid meet", role: "group", "aria-label": t("Venue plan: tap a zone") });
   root.append(el("rect", { class: "ground", x: 0, y: 0, width: plan.width, height: H }));
   const shapes = new Map();
   const size = Math.max(plan.width, plan.height) / 34;
@@ -56,7 +59,7 @@ function mount(plan, select, container, status) {
   const names = new Map(plan.zones.map((z) => [z.id, z.name]));
   const show = () => {
     for (const [id, poly] of shapes) poly.classList.toggle("picked", id === select.value);
-    status.textContent = select.value ? `Selected: ${names.get(select.value) || select.value}` : "Tap the plan to pick a zone";
+    status.textContent = select.value ? t("Selected: {zone}", { zone: names.get(select.value) || select.value }) : t("Tap the plan to pick a zone");
   };
   root.addEventListener("click", (e) => {
     const matrix = root.getScreenCTM();
