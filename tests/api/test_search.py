@@ -1,5 +1,5 @@
 """Free-text search and the time range of GET /api/v1/alarms, through real HTTP against a real SQLite file, with the
-Riverside site (zone names) and the built-in taxonomy (type names in six languages)."""
+Riverside site (zone names) and the built-in taxonomy (type names in four languages)."""
 
 from __future__ import annotations
 

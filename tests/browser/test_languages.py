@@ -1,7 +1,7 @@
 """The console, the field app and the handover in six languages (issue 14): `?lang=xx` chooses and remembers, the
 browser's Accept-Language is the default, an unknown code falls back to English, Arabic is laid out right to left,
-script strings come from the JSON catalogues, alarm type names from the taxonomy. Screenshots go to
-build/screenshots/ (`make screenshots`: docs/img/)."""
+script strings come from the JSON catalogues, alarm type names from the taxonomy, the alarm history's lines from
+alarm.js. Screenshots (queue-rtl.png, map-rtl.png) go to build/screenshots/ (`make screenshots`: docs/img/)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from fairwatch.clock import FakeClock
 from fairwatch.model import Role
+from fairwatch.welfare import ESCALATION_TYPE
 from tests.browser.conftest import IMG, PASSWORD, SITE, VIEWPORT, add_user, sign_in
 from tests.harness import Server
+from tests.welfare.conftest import open_case
 
 pytestmark = pytest.mark.browser
 
@@ -146,6 +148,12 @@ def test_arabic_is_right_to_left_and_the_layout_is_mirrored(page: Page) -> None:
     assert plan is not None and alarms is not None and plan["x"] > alarms["x"], (
         "the alarm list sits on the left"
     )
+    # what map.js draws speaks Arabic too: the plan's label, the alarm marker, the zone table's sparklines
+    expect(page.locator("#map svg").first).to_have_attribute("aria-label", re.compile("^مخطط موقع "))
+    expect(page.locator("#map a.marker").first).to_have_attribute("aria-label", re.compile(r"^الإنذار \d+: "))
+    expect(page.locator("#zone-rows svg.spark").first).to_have_attribute("aria-label", re.compile("^إشغال "))
+    expect(page.locator("#view-plan")).to_have_text("المخطط")
+    shot(page, "map-rtl.png")
 
 
 @pytest.mark.usefixtures("smoke")
@@ -188,6 +196,9 @@ def test_the_field_app_in_spanish(browser: Browser, srv: Server) -> None:
         )
         page.locator("#help").click()
         expect(page.locator("#help")).to_have_text("TOQUE OTRA VEZ PARA ENVIAR")  # a script string
+        expect(page.locator("#zone-picked")).to_have_text("Toque el plano para elegir una zona")  # plan.js
+        page.locator("#report-zone").select_option("food-court")
+        expect(page.locator("#zone-picked")).to_have_text(re.compile(r"^Seleccionada: \S"))
         # The service worker keeps the page it serves offline, and the Spanish catalogue travels inside it.
         cached_catalogue = """async () => {
             const name = (await caches.keys()).find((k) => k.startsWith("fairwatch-field-"));
@@ -224,7 +235,35 @@ def test_the_printed_handover_in_chinese(page: Page) -> None:
     expect(page.locator(".print-only")).to_contain_text("由 olga 打印于")
     row = page.locator("#open-title").locator("xpath=../..").locator("tbody tr").first
     expect(row).to_contain_text("危急")
-    expect(row).to_contain_text("Fire suspected")  # the taxonomy has no Chinese name: its English one
+    expect(row).to_contain_text("疑似火情")  # the taxonomy's `names.zh`
     expect(page.get_by_role("heading", name=re.compile(r"变化情况（最近 \d+ 小时）"))).to_be_visible()
     changes = page.locator("#changes-title").locator("xpath=../..")
     expect(changes).to_contain_text("触发：危急 fire.suspected")  # the record's line, in the page's words
+
+
+def test_the_units_board_in_german_and_the_liaison_the_system_sent_on_the_alarm_history(
+    page: Page, srv: Server
+) -> None:
+    """Runs last: the escalation alarm it raises would come first in the other tests' queue."""
+    with srv.client(Role.SUPERVISOR) as sup:
+        r = sup.post("/api/v1/units", json={"name": "PL 9", "kind": "police_liaison", "members": 2})
+        assert r.status_code == 201, r.text
+    sign_in(page, "olga", path="/units")
+    page.goto("/units?lang=de")
+    row = page.locator("#units-body tr", has_text="PL 9")
+    expect(row).to_contain_text("Polizeiverbindung")  # kind and status from the script, in German
+    expect(row).to_contain_text("verfügbar")
+    expect(row.get_by_role("button", name="Alarmieren")).to_be_visible()
+    # A vulnerable missing person's case escalates at once, and the writer's tick sends the free liaison.
+    with srv.client(Role.WELFARE) as welfare:
+        case = open_case(welfare, vulnerable=True)
+    srv.tick()
+    with srv.client(Role.OPERATOR) as op:
+        [alarm] = op.get("/api/v1/alarms", params={"type": ESCALATION_TYPE}).json()["alarms"]
+    page.goto(f"/alarms/{alarm['id']}")
+    line = page.locator("#history li", has_text="Einheit alarmiert")
+    expect(line).to_contain_text(f"PL 9 zu diesem Alarm geschickt — Personensuchfall {case['id']} eskaliert")
+    expect(line).to_contain_text("system")
+    expect(page.locator("#history")).not_to_contain_text("unit-dispatched")
+    page.goto("/units")
+    expect(page.locator("#units-body tr", has_text="PL 9")).to_contain_text(f"Alarm {alarm['id']}")
