@@ -5,6 +5,7 @@ calls this."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -55,6 +57,18 @@ from fairwatch.writer import Pipeline
 log = logging.getLogger("fairwatch")
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One partition of a cluster, for which a worker builds an App (fairwatch/cluster/partition.py): its name,
+    which sites are its own (their events are warmed up, their open alarms loaded), the fencing check run first
+    in every write transaction, and the audit chain its records go to."""
+
+    name: str
+    sites: Callable[[str | None], bool]
+    guard: Callable[[Connection], None]
+    chain: str = ""
+
+
 @dataclass
 class App:
     """A running Fairwatch: store, writer, stream hub, the ASGI app and the extensions' services."""
@@ -89,10 +103,11 @@ class App:
         return self.phases.info() if self.phases is not None else self.config.rules_info
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> App:
-        """Assemble an app; raises ConfigError (after auditing it) when a configuration file is invalid."""
+    def build(cls, settings: Settings, clock: Clock | None = None, part: Part | None = None) -> App:
+        """Assemble an app; raises ConfigError (after auditing it) when a configuration file is invalid.
+        `part`: the app of one cluster partition (fenced store, its own alarms and rule state)."""
         clock = clock or SystemClock()
-        store = open_store(settings)
+        store = open_store(settings, part)
         try:
             cfg = config.load(settings)
         except ConfigRejected as exc:
@@ -102,16 +117,27 @@ class App:
             store.close()
             raise
         try:
-            return cls._assemble(settings, cfg, store, clock)
+            return cls._assemble(settings, cfg, store, clock, part)
         except BaseException:
             store.close()
             raise
 
     @classmethod
-    def _assemble(cls, settings: Settings, cfg: Config, store: SqlStore, clock: Clock) -> App:
+    def _assemble(
+        cls, settings: Settings, cfg: Config, store: SqlStore, clock: Clock, part: Part | None = None
+    ) -> App:
         metrics = Metrics()
         hub = Hub(epoch=int(clock.now() * 1000))
-        alarms = AlarmService(store, settings.flood_threshold, settings.flood_window)
+        if part is None:
+            alarms = AlarmService(store, settings.flood_threshold, settings.flood_window)
+        else:
+            alarms = AlarmService(
+                store,
+                settings.flood_threshold,
+                settings.flood_window,
+                sites=part.sites,
+                key_prefix=f"{part.name}|",
+            )
         listeners: list[Callable[[list[AlarmChange]], None]] = []
 
         def publish(changes: list[AlarmChange]) -> None:
@@ -134,6 +160,9 @@ class App:
             queue_limit=settings.queue_limit,
             batch_max=settings.batch_max,
         )
+        if part is not None:
+            sites = part.sites
+            pipeline.warm_filter = lambda ev: sites(ev.site)
         ctx = Context(
             store=store,
             pipeline=pipeline,
@@ -246,15 +275,22 @@ class App:
         self.store.close()
 
 
-def open_store(settings: Settings) -> SqlStore:
-    """The store `settings` name; an unusable data directory is a ConfigError naming it and the fix."""
+def open_store(settings: Settings, part: Part | None = None) -> SqlStore:
+    """The store `settings` name; an unusable data directory is a ConfigError naming it and the fix. For a
+    cluster partition (`part`): fenced by its guard, its audit records on its own chain."""
     try:
         settings.data.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(
             [f"data directory {settings.data}: {exc.strerror}: set --data or FAIRWATCH_DATA"]
         ) from None
-    return SqlStore(settings.database_url or sqlite_url(settings.data))
+    url = settings.database_url or sqlite_url(settings.data)
+    if part is None:
+        return SqlStore(url)
+    options: dict[str, Any] = {"guard": part.guard}
+    if "chain" in inspect.signature(SqlStore).parameters:  # one audit chain per partition (docs/audit.md)
+        options["chain"] = part.chain or part.name
+    return SqlStore(url, **options)
 
 
 async def ingest_request(request: Request) -> Response:

@@ -186,6 +186,17 @@ def serve(
             help="HTTP worker processes; 0 or unset: one per core; 1: one process (FAIRWATCH_WORKERS)."
         ),
     ] = None,
+    role: Annotated[
+        str | None, typer.Option("--role", help="all (one process), edge or worker (FAIRWATCH_ROLE).")
+    ] = None,
+    nats: Annotated[
+        str | None,
+        typer.Option("--nats", help="NATS server URLs of a cluster, comma-separated (FAIRWATCH_NATS)."),
+    ] = None,
+    key_file: Annotated[
+        Path | None,
+        typer.Option("--key-file", help="The deployment's signing key file (FAIRWATCH_KEY_FILE)."),
+    ] = None,
 ) -> None:
     """Run the server."""
     settings = _settings(
@@ -203,7 +214,15 @@ def serve(
         notify=notify,
         cards=cards,
         workers=workers,
+        role=role,
+        nats=nats,
+        key_file=key_file,
     )
+    if settings.role == "worker":  # owns cluster partitions; /healthz only on an explicit --port
+        from fairwatch.cluster import worker as cluster_worker
+
+        _or_exit(lambda: cluster_worker.run(settings, port))
+        return
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]
     if count > 1:

@@ -72,6 +72,11 @@ class Pipeline:
         self._fresh: list[Event] = []
         # Timers of other packages (field units' check-ins), fired by the tick in the same transaction as the rules'.
         self.timers: list[TimerHook] = []
+        # Called in each event batch's transaction with its submissions, after their events are inserted (a
+        # cluster worker records its stream offset there, so the offset commits with the events).
+        self.batch_hooks: list[Callable[[Txn, Sequence[Sequence[Event]]], None]] = []
+        # Which stored events warm-up replays (a cluster partition replays only its own sites); None: all.
+        self.warm_filter: Callable[[Event], bool] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -86,7 +91,10 @@ class Pipeline:
 
         def counted() -> Any:
             nonlocal count
+            keep = self.warm_filter
             for ev in self.store.iter_events(since=now - engine.horizon()):
+                if keep is not None and not keep(ev):
+                    continue
                 count += 1
                 yield ev
 
@@ -395,6 +403,8 @@ class Pipeline:
                     out.accepted += 1
             outcomes.append(out)
         txn.insert_events(fresh)
+        for hook in self.batch_hooks:
+            hook(txn, submissions)
         self._fresh = fresh
         started = time.perf_counter()
         decisions: list[tuple[Decision, str | None]] = []

@@ -1,0 +1,289 @@
+"""One owned partition: today's single writer (`App` with its `Pipeline`, alarms, rules, audit, outbox) built for
+the partition, fed from its event stream, answering its commands and publishing its committed changes.
+
+Start (after the lease is ours): raise the fencing epoch (nothing raised: a newer owner exists, give up), build
+the partition's `App` (fenced store, only this partition's open alarms, rule state warmed from the partition's
+stored events within the rules' horizon), recreate the partition's durable pull consumer to start right after
+the stored offset, subscribe to `fw.cmd.<partition>`, and start forwarding the hub's committed changes to
+`fw.ch.<partition>`. Stop (lease lost or released): refuse further commits at once, unsubscribe, stop the app.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+
+import orjson
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription as NatsSubscription
+from nats.errors import Error as NatsError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import NotFoundError
+from sqlalchemy import Engine
+
+from fairwatch.app import App, Part
+from fairwatch.cluster import commands_server, names, wire
+from fairwatch.cluster.fence import Fence, record_offset, stored_offset
+from fairwatch.errors import FairwatchError, Fenced, Overloaded, StoreUnavailable
+from fairwatch.model import Event
+from fairwatch.settings import Settings
+from fairwatch.store import Txn
+from fairwatch.store.sql import SqlTxn
+from fairwatch.stream.hub import Message, Subscription
+
+log = logging.getLogger(__name__)
+
+FETCH_BATCH = 1000  # messages per pull; the pipeline commits them as one group
+ACK_WAIT_S = 60.0  # longer than any batch's commit; a new owner recreates the consumer anyway
+CLAIM_S = 60.0  # a claimed notification job is not due for others for this long (store/outbox.py claim_due)
+
+
+def durable_name(partition: str) -> str:
+    return f"fw-worker-{partition}"
+
+
+def sites_of(partition: str) -> Callable[[str | None], bool]:
+    """Which sites belong to `partition` (none for `_global`)."""
+    if partition == names.GLOBAL:
+        return lambda _site: False
+    return lambda site: names.partition_of(site) == partition
+
+
+def change_msg_id(partition: str, kind: str, data: bytes) -> str:
+    """`<partition>:<kind>:<object id>:<version>` of a committed change (a republish is dropped by the stream);
+    a payload without an id and version is named by its digest instead."""
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        doc = None
+    obj = doc.get(kind) if isinstance(doc, dict) else None
+    if not isinstance(obj, dict):
+        obj = doc if isinstance(doc, dict) else {}
+    oid, version = obj.get("id"), obj.get("version")
+    if oid is not None and version is not None:
+        change = doc.get("change") if isinstance(doc, dict) else None
+        suffix = f":{change}" if isinstance(change, str) and kind == "alarm" and change == "commented" else ""
+        return f"{partition}:{kind}:{oid}:{version}{suffix}"
+    return f"{partition}:{kind}:#{hashlib.sha256(data).hexdigest()[:32]}"
+
+
+class PartitionRunner:
+    """The writer of one partition while this worker holds its lease."""
+
+    def __init__(
+        self,
+        partition: str,
+        epoch: int,
+        owner: str,
+        settings: Settings,
+        nc: Client,
+        js: JetStreamContext,
+        engine: Engine,
+        on_lost: Callable[[str], None],
+    ) -> None:
+        self.partition = partition
+        self.engine = engine  # the worker's own connection pool for fencing and offsets
+        self.settings = settings
+        self.nc = nc
+        self.js = js
+        self.on_lost = on_lost
+        self.fence = Fence(partition, epoch, owner)
+        self.app: App | None = None
+        self.offset = 0
+        self._seqs: dict[int, int] = {}  # id(submission) -> its highest stream sequence
+        self._tasks: list[asyncio.Task[None]] = []
+        self._commands: NatsSubscription | None = None
+        self._pull: JetStreamContext.PullSubscription | None = None
+        self._stopping = False
+        self.started_at = 0.0
+
+    # -- life cycle ------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Claim the fence, build and start the partition's app, consume, serve commands, forward changes.
+        Raises `Fenced` when a newer owner already claimed the partition."""
+        settings = self.settings
+        if not await asyncio.to_thread(self.fence.claim, self.engine):
+            raise Fenced(f"partition {self.partition}: a newer owner holds it", 1)
+        # Built only now: after the claim nothing older commits, so the alarms and events read here are final.
+        part = Part(self.partition, sites_of(self.partition), self.fence.guard)
+        app = await asyncio.to_thread(App.build, settings, None, part)
+        try:
+            app.store.claim_seconds = CLAIM_S
+            app.pipeline.batch_hooks.append(self._record)
+            await app.start()
+        except BaseException:
+            app.store.close()
+            raise
+        self.app = app
+        self.offset = await asyncio.to_thread(stored_offset, self.engine, self.partition)
+        sub, missed, _reset = app.hub.subscribe(None)
+        for msg in missed:  # published by start() (none so far; kept for completeness)
+            sub.queue.put_nowait(msg)
+        self._tasks.append(asyncio.create_task(self._forward(sub), name=f"changes {self.partition}"))
+        if self.partition != names.GLOBAL:
+            pull = self._pull = await self._consumer()
+            self._tasks.append(asyncio.create_task(self._consume(pull), name=f"events {self.partition}"))
+        self._commands = await self.nc.subscribe(names.command_subject(self.partition), cb=self._on_command)
+        self.started_at = time.time()
+        log.info(
+            "partition %s: owned at epoch %d from offset %d", self.partition, self.fence.epoch, self.offset
+        )
+
+    async def stop(self, lost: bool) -> None:
+        """Stop the partition. `lost`: the lease is gone, so nothing more may commit (the guard refuses)."""
+        if self._stopping:
+            return
+        self._stopping = True
+        if lost:
+            self.fence.revoked = True
+        if self._commands is not None:
+            with contextlib.suppress(NatsError, TimeoutError):
+                await self._commands.unsubscribe()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self._pull is not None:
+            with contextlib.suppress(NatsError, TimeoutError):
+                await self._pull.unsubscribe()
+        if self.app is not None:
+            try:
+                await self.app.stop()
+            except Exception:
+                log.exception("partition %s: stopping the app failed", self.partition)
+        log.info("partition %s: %s", self.partition, "lost" if lost else "released")
+
+    # -- events in -------------------------------------------------------------------------------------------
+    async def _consumer(self) -> JetStreamContext.PullSubscription:
+        """The partition's durable pull consumer, made afresh to start right after the stored offset (a dead
+        owner's unacknowledged messages are thus not held back for the ack wait)."""
+        durable = durable_name(self.partition)
+        with contextlib.suppress(NotFoundError):
+            await self.js.delete_consumer(names.EVENTS_STREAM, durable)
+        config = ConsumerConfig(
+            durable_name=durable,
+            filter_subject=f"{names.EVENTS_PREFIX}.{self.partition}",
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=ACK_WAIT_S,
+            max_ack_pending=20_000,
+            deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+            opt_start_seq=self.offset + 1,
+        )
+        await self.js.add_consumer(names.EVENTS_STREAM, config)
+        return await self.js.pull_subscribe_bind(durable, stream=names.EVENTS_STREAM)
+
+    async def _consume(self, pull: JetStreamContext.PullSubscription) -> None:
+        while not self._stopping:
+            try:
+                msgs = await pull.fetch(FETCH_BATCH, timeout=1.0)
+            except TimeoutError:
+                continue
+            except NatsError as exc:
+                log.warning("partition %s: fetch failed: %s", self.partition, exc)
+                await asyncio.sleep(0.5)
+                continue
+            if not await self._handle(msgs):
+                return
+
+    async def _handle(self, msgs: Sequence[Msg]) -> bool:
+        """Store the messages' events (skipping those at or below the stored offset), then acknowledge them.
+        False when the partition must stop (fenced)."""
+        events: list[Event] = []
+        top = self.offset
+        log.debug("partition %s: %d messages after offset %d", self.partition, len(msgs), self.offset)
+        for m in msgs:
+            seq = m.metadata.sequence.stream
+            if seq <= self.offset:
+                continue  # committed before: a redelivery
+            top = max(top, seq)
+            try:
+                events.append(wire.decode_event(m.data))
+            except Exception as exc:  # an edge validated it; a message nobody can read is dropped, logged
+                log.error("partition %s: undecodable message %d dropped: %s", self.partition, seq, exc)
+        assert self.app is not None
+        if events:
+            self._seqs[id(events)] = top
+            try:
+                await self.app.pipeline.submit(events)
+            except Fenced:
+                self._lost()
+                return False
+            except (StoreUnavailable, Overloaded) as exc:  # not stored: offered again shortly
+                log.warning("partition %s: batch not stored (%s); redelivering", self.partition, exc)
+                for m in msgs:
+                    with contextlib.suppress(NatsError):
+                        await m.nak(delay=1.0)
+                await asyncio.sleep(1.0)
+                return not self.fence.fenced
+            except FairwatchError as exc:  # some events refused by the store; the honest ones are stored
+                log.warning("partition %s: events refused: %s", self.partition, exc)
+            finally:
+                self._seqs.pop(id(events), None)
+        self.offset = max(self.offset, top)
+        for m in msgs:
+            with contextlib.suppress(NatsError):
+                await m.ack()
+        return True
+
+    def _record(self, txn: Txn, submissions: Sequence[Sequence[Event]]) -> None:
+        """The pipeline's batch hook: the batch's highest stream sequence, in its transaction."""
+        seqs = [self._seqs[id(s)] for s in submissions if id(s) in self._seqs]
+        if seqs and isinstance(txn, SqlTxn):
+            record_offset(txn.conn, self.partition, max(seqs), self.fence.epoch, time.time())
+
+    def _lost(self) -> None:
+        if not self._stopping:
+            self.on_lost(self.partition)
+
+    # -- changes out -----------------------------------------------------------------------------------------
+    async def _forward(self, sub: Subscription) -> None:
+        """Publish every committed change the partition's hub sees to `fw.ch.<partition>`, in order."""
+        assert self.app is not None
+        hub = self.app.hub
+        subject = names.change_subject(self.partition)
+        last: str | None = None
+        while True:
+            if sub.dropped:  # fell behind: pick up from the hub's history
+                hub.unsubscribe(sub)
+                sub, missed, _ = hub.subscribe(last)
+                for m in missed:
+                    await self._publish_change(subject, m)
+                    last = m.id
+                continue
+            msg = await sub.queue.get()
+            await self._publish_change(subject, msg)
+            last = msg.id
+
+    async def _publish_change(self, subject: str, msg: Message) -> None:
+        payload = wire.encode(wire.Change(msg.event, msg.data))
+        headers = {names.MSG_ID: change_msg_id(self.partition, msg.event, msg.data)}
+        while True:
+            try:
+                await self.js.publish(subject, payload, headers=headers)
+                return
+            except (NatsError, TimeoutError) as exc:
+                log.warning("partition %s: change not published yet: %s", self.partition, exc)
+                await asyncio.sleep(0.5)
+
+    # -- commands --------------------------------------------------------------------------------------------
+    async def _on_command(self, msg: Msg) -> None:
+        app = self.app
+        if app is None or self._stopping:
+            return  # not answering: the edge answers 503 after its timeout
+        try:
+            command = wire.decode_command(msg.data)
+        except Exception:
+            reply = wire.Reply(400, [("content-type", "application/json")], b'{"error":"unreadable command"}')
+        else:
+            reply = await commands_server.call(app.asgi, command)
+        with contextlib.suppress(NatsError):
+            await msg.respond(wire.encode(reply))
+        if self.fence.fenced:
+            self._lost()
