@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
+import orjson
 import pytest
 
 from fairwatch.cluster import names, wire
@@ -85,4 +87,150 @@ async def test_published_events_become_events_and_alarms_once_and_changes_go_out
             assert [c.kind for c in got if c.kind == "alarm"] == ["alarm"]
             assert b'"raised"' in next(c.data for c in got if c.kind == "alarm")
     finally:
+        await nc.close()
+
+
+async def test_two_workers_split_the_partitions_and_never_both_own_one(
+    nats_cluster: LocalNats, pg_url: str, db: Db, tmp_path: Path
+) -> None:
+    urls = ",".join(nats_cluster.urls)
+    nc, js = await connect(urls)
+    try:
+        await forget_partitions(js)
+        sites = [new_site() for _ in range(6)]
+        await register(js, *sites)
+        every = {*sites, names.GLOBAL}
+        first = Worker(worker_settings(tmp_path / "1", urls, pg_url))
+        second = Worker(worker_settings(tmp_path / "2", urls, pg_url))
+        overlaps: list[set[str]] = []
+
+        def split() -> bool:
+            one, two = set(first.owned()), set(second.owned())
+            if one & two:
+                overlaps.append(one & two)
+            return one | two == every and len(one) == 4 and len(two) == 3 or len(one) == 3 and len(two) == 4
+
+        async with running(first):
+            await until(lambda: set(first.owned()) == every, 30, "the first worker to own everything")
+            async with running(second):
+                await until(split, 40, "the partitions split 4 + 3")
+                for site in sites:  # every partition evaluates, whoever owns it
+                    for i in range(3):
+                        await publish(js, medical(site, i))
+                for _ in range(10):
+                    split()
+                    await asyncio.sleep(0.2)
+                await until(lambda: all(len(db.alarms(s)) == 1 for s in sites), 30, "an alarm in every site")
+                assert overlaps == []
+    finally:
+        await nc.close()
+
+
+async def test_commands_run_through_the_owners_api_and_a_stale_version_is_a_409(
+    nats_cluster: LocalNats, pg_url: str, db: Db, tmp_path: Path
+) -> None:
+    from fairwatch.access import create_token
+    from fairwatch.model import Role
+    from fairwatch.store import SqlStore
+
+    urls = ",".join(nats_cluster.urls)
+    nc, js = await connect(urls)
+    store = SqlStore(pg_url)
+    try:
+        with store.transaction() as txn:
+            token = create_token(txn, "op-" + new_site(), Role.OPERATOR, "test", time.time())
+        await forget_partitions(js)
+        site = new_site()
+        await register(js, site)
+        async with running(Worker(worker_settings(tmp_path, urls, pg_url))):
+            for i in range(3):
+                await publish(js, medical(site, i))
+            await until(lambda: len(db.alarms(site)) == 1, 30, "the alarm")
+            alarm = db.alarms(site)[0]
+            auth = ("authorization", f"Bearer {token}")
+
+            async def command(path: str, version: int, body: bytes = b"") -> wire.Reply:
+                headers = [auth, ("if-match", f'"{version}"')]
+                if body:
+                    headers += [("content-type", "application/json"), ("content-length", str(len(body)))]
+                msg = await nc.request(
+                    names.command_subject(site),
+                    wire.encode(wire.Command("POST", path, headers, body)),
+                    timeout=5,
+                )
+                return wire.decode_reply(msg.data)
+
+            acked = await command(f"/api/v1/alarms/{alarm.id}/ack", alarm.version)
+            assert acked.status == 200, acked.body
+            assert orjson.loads(acked.body)["state"] == "acknowledged"
+            stale = await command(f"/api/v1/alarms/{alarm.id}/comment", alarm.version, b'{"text": "late"}')
+            assert stale.status == 409, stale.body
+            assert orjson.loads(stale.body)["found_version"] == alarm.version + 1
+            assert db.alarms(site)[0].version == alarm.version + 1  # nothing written by the stale one
+            bad = wire.Command("POST", f"/api/v1/alarms/{alarm.id}/ack", [], b"")
+            unauth = wire.decode_reply(
+                (await nc.request(names.command_subject(site), wire.encode(bad), timeout=5)).data
+            )
+            assert unauth.status == 401
+    finally:
+        store.close()
+        await nc.close()
+
+
+async def test_a_fenced_owner_commits_nothing_and_gives_the_partition_up(
+    nats_cluster: LocalNats, pg_url: str, db: Db, tmp_path: Path
+) -> None:
+    """The old owner is paused past its lease (it simply stops renewing), a new one takes the lease and claims
+    the fence; when the old one resumes, its writes are refused and it reports the loss."""
+    from sqlalchemy import create_engine
+
+    from fairwatch.cluster.lease import Leases
+    from fairwatch.cluster.partition import PartitionRunner
+    from fairwatch.errors import Fenced
+
+    urls = ",".join(nats_cluster.urls)
+    nc, js = await connect(urls)
+    engine = create_engine(pg_url)
+    settings = worker_settings(tmp_path, urls, pg_url)
+    site = new_site()
+    kv = await js.key_value(names.LEASES_BUCKET)
+    lost: list[str] = []
+    old = new = None
+    try:
+        held = await Leases(kv, "old", 2.0).acquire(site)
+        assert held is not None
+        old = PartitionRunner(site, held.epoch, "old", settings, nc, js, engine, lost.append)
+        await old.start()
+        for i in range(2):
+            await publish(js, medical(site, i))
+        await until(lambda: len(db.events(site)) == 2, 20, "the old owner's events")
+        # paused: no renewal; the lease expires and another worker takes it
+        taken = None
+        while taken is None:
+            await asyncio.sleep(0.3)
+            taken = await Leases(kv, "new", 2.0).acquire(site)
+        assert taken.epoch > held.epoch
+        new = PartitionRunner(site, taken.epoch, "new", settings, nc, js, engine, lambda _p: None)
+        await new.start()
+        assert db.fence(site) == taken.epoch
+        # the old owner resumes with work in hand: an event batch and a redelivered message
+        late = medical(site, 7)
+        with pytest.raises(Fenced):
+            await old.app.pipeline.submit([late])  # type: ignore[union-attr]
+        assert (f"{site}-m7", "steward-7") not in db.events(site)
+        seq = await publish(js, medical(site, 2))
+        sub = await js.pull_subscribe(
+            f"{names.EVENTS_PREFIX}.{site}", durable=None, stream=names.EVENTS_STREAM
+        )
+        msgs = await sub.fetch(10, timeout=2)
+        assert await old._handle(msgs) is False and lost == [site]
+        # the new owner stores the event once, with its epoch on the offset; the alarm is its
+        await until(lambda: (db.offset(site) or (0, 0)) == (seq, taken.epoch), 20, "the new owner's offset")
+        assert sorted(db.events(site)) == sorted((f"{site}-m{i}", f"steward-{i}") for i in range(3))
+        await until(lambda: len(db.alarms(site)) == 1, 20, "the alarm raised by the new owner")
+    finally:
+        for runner in (old, new):
+            if runner is not None:
+                await runner.stop(lost=runner is old)
+        engine.dispose()
         await nc.close()

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import orjson
 from nats.js import JetStreamContext
 from sqlalchemy import create_engine, func, select
 
@@ -140,3 +147,54 @@ class Db:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+class WorkerProcess:
+    """`python -m fairwatch serve --role worker ...` as a child process with /healthz on a free port."""
+
+    def __init__(self, settings: Settings, log: Path) -> None:
+        from fairwatch.cluster.localnats import free_port
+
+        self.settings = settings
+        self.port = free_port()
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> WorkerProcess:
+        s = self.settings
+        assert s.nats and s.database_url and s.key_file and s.rules and s.schemas
+        args = [sys.executable, "-m", "fairwatch", "serve", "--role", "worker", "--nats", s.nats]
+        args += ["--database-url", s.database_url, "--key-file", str(s.key_file), "--port", str(self.port)]
+        args += ["--rules", str(s.rules), "--schemas", str(s.schemas), "--data", str(s.data)]
+        env = dict(os.environ, FAIRWATCH_LEASE_SECONDS=str(s.lease_seconds))
+        out = open(self.log, "ab")  # noqa: SIM115 - the child keeps it
+        self.process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env)
+        out.close()
+        return self
+
+    def owned(self) -> list[str] | None:
+        """The partitions /healthz names, or None while it does not answer."""
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/healthz", timeout=1) as r:
+                return list(orjson.loads(r.read())["partitions"])
+        except (OSError, ValueError):
+            return None
+
+    def signal(self, sig: int) -> None:
+        assert self.process is not None
+        os.kill(self.process.pid, sig)
+
+    def stop(self) -> None:
+        p = self.process
+        if p is None:
+            return
+        if p.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(p.pid, signal.SIGCONT)
+            p.terminate()
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        self.process = None

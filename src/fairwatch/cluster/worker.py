@@ -52,12 +52,14 @@ class Worker:
     leases: dict[str, leasing.Lease] = field(default_factory=dict)
     _lost: set[str] = field(default_factory=set)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)  # the main loop's turn: now
 
     def owned(self) -> list[str]:
         return sorted(self.runners)
 
     def request_stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     async def run(self) -> None:
         s = self.settings
@@ -75,17 +77,11 @@ class Worker:
         workers_kv = await leasing.workers_bucket(js, s.lease_seconds, s.stream_replicas)
         health = await self._serve_health(self.health_port) if self.health_port else None
         step = s.lease_seconds / 6
-        renew_every = s.lease_seconds / 3
-        last_renew = 0.0
         last_reload = time.monotonic()
+        renewer = asyncio.create_task(self._renew_loop(kv, workers_kv), name="lease renewal")
         log.info("worker %s started", self.id)
         try:
             while not self._stop.is_set():
-                now = time.monotonic()
-                if now - last_renew >= renew_every:
-                    last_renew = now
-                    await self._heartbeat(workers_kv)
-                    await self._renew_all(kv)
                 for partition in list(self._lost):
                     await self._drop(kv, partition, lost=True)
                 self._lost.clear()
@@ -93,12 +89,16 @@ class Worker:
                     await self._balance(kv, parts_kv, workers_kv, js, nc, engine)
                 except (NatsError, TimeoutError) as exc:
                     log.warning("worker %s: balancing skipped: %s", self.id, exc)
-                if now - last_reload >= RELOAD_S:
-                    last_reload = now
+                if time.monotonic() - last_reload >= RELOAD_S:
+                    last_reload = time.monotonic()
                     self._reload()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stop.wait(), step)
+                    await asyncio.wait_for(self._wake.wait(), step)
+                self._wake.clear()
         finally:
+            renewer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewer
             for partition in list(self.runners):
                 await self._drop(kv, partition, lost=False)
             with contextlib.suppress(NatsError, TimeoutError, Exception):
@@ -115,13 +115,24 @@ class Worker:
         with contextlib.suppress(NatsError, TimeoutError):
             await workers_kv.put(self.id, str(self.health_port or 0).encode())
 
+    async def _renew_loop(self, kv: leasing.Leases, workers_kv: KeyValue) -> None:
+        """Every third of the lease, whatever else the worker is doing (starting a partition takes a while):
+        announce this worker and renew every owned lease; a lost one is stopped by the main loop at once."""
+        every = self.settings.lease_seconds / 3
+        while True:
+            began = time.monotonic()
+            await self._heartbeat(workers_kv)
+            await self._renew_all(kv)
+            await asyncio.sleep(max(0.05, every - (time.monotonic() - began)))
+
     async def _renew_all(self, kv: leasing.Leases) -> None:
         owned = list(self.leases.values())
         results = await asyncio.gather(*(kv.renew(lease) for lease in owned), return_exceptions=True)
         for lease, ok in zip(owned, results, strict=True):
-            if ok is not True:
+            if ok is not True and self.leases.get(lease.partition) is lease:
                 log.warning("partition %s: lease lost (%s)", lease.partition, ok)
-                self._lost.add(lease.partition)
+                self._on_lost(lease.partition)
+                self._wake.set()
 
     def _on_lost(self, partition: str) -> None:
         """A partition's writer found itself fenced: no further commits; stopped on the loop's next turn."""
