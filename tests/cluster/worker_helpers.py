@@ -36,10 +36,10 @@ rules:
 """
 
 
-def worker_settings(tmp: Path, nats_urls: str, pg_url: str, **over: Any) -> Settings:
+def worker_settings(tmp: Path, nats_urls: str, pg_url: str, rules_text: str = RULES, **over: Any) -> Settings:
     tmp.mkdir(parents=True, exist_ok=True)
     rules = tmp / "rules.yaml"
-    rules.write_text(RULES)
+    rules.write_text(rules_text)
     key = tmp / "deploy.key"
     load_or_create_key(key)
     base: dict[str, Any] = {

@@ -14,6 +14,7 @@ carried (`record_offset`, called by the pipeline's batch hook), so a redelivered
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.dialects.postgresql import insert
@@ -28,10 +29,13 @@ _O = schema.cluster_offsets
 class Fence:
     """The fencing state of one owned partition: its epoch and whether the lease is known to be lost."""
 
-    def __init__(self, partition: str, epoch: int, owner: str) -> None:
+    def __init__(
+        self, partition: str, epoch: int, owner: str, on_fenced: Callable[[], None] | None = None
+    ) -> None:
         self.partition = partition
         self.epoch = epoch
         self.owner = owner
+        self.on_fenced = on_fenced  # told (once per refusal) that a newer owner exists: stop the partition
         self.revoked = False  # set when the lease is lost: refuse at once, before the database is asked
         self.fenced = False  # set when a transaction found a newer epoch
 
@@ -56,6 +60,8 @@ class Fence:
         found = conn.execute(q).scalar_one_or_none()
         if found != self.epoch:
             self.fenced = True
+            if self.on_fenced is not None:
+                self.on_fenced()
             raise Fenced(f"partition {self.partition}: epoch {self.epoch} was fenced off by epoch {found}", 1)
 
 

@@ -93,7 +93,7 @@ class PartitionRunner:
         self.nc = nc
         self.js = js
         self.on_lost = on_lost
-        self.fence = Fence(partition, epoch, owner)
+        self.fence = Fence(partition, epoch, owner, self._lost)
         self.app: App | None = None
         self.offset = 0
         self._seqs: dict[int, int] = {}  # id(submission) -> its highest stream sequence
@@ -140,6 +140,7 @@ class PartitionRunner:
         if self._stopping:
             return
         self._stopping = True
+        lost = lost or self.fence.fenced or self.fence.revoked
         if lost:
             self.fence.revoked = True
         if self._commands is not None:

@@ -145,6 +145,7 @@ class Worker:
         runner = self.runners.pop(partition, None)
         lease = self.leases.pop(partition, None)
         if runner is not None:
+            lost = lost or runner.fence.fenced or runner.fence.revoked
             await runner.stop(lost)
         if lease is not None and not lost:
             await kv.release(lease)
