@@ -234,3 +234,77 @@ async def test_a_fenced_owner_commits_nothing_and_gives_the_partition_up(
                 await runner.stop(lost=runner is old)
         engine.dispose()
         await nc.close()
+
+
+async def test_changes_committed_but_never_published_are_published_by_the_successor_once(
+    nats_cluster: LocalNats, pg_url: str, db: Db, tmp_path: Path
+) -> None:
+    """The owner commits an alarm and dies before publishing it (its forwarding task is gone); the successor
+    publishes it from the outbox, once; a change both published is on the stream once (same Nats-Msg-Id)."""
+    from sqlalchemy import create_engine
+
+    from fairwatch.cluster.lease import Leases
+    from fairwatch.cluster.partition import PartitionRunner
+    from fairwatch.store import schema
+
+    urls = ",".join(nats_cluster.urls)
+    nc, js = await connect(urls)
+    engine = create_engine(pg_url)
+    settings = worker_settings(tmp_path, urls, pg_url)
+    site = new_site()
+    kv = await js.key_value(names.LEASES_BUCKET)
+    old = new = None
+
+    def outbox() -> int:
+        return db.count(
+            schema.cluster_changes.select().where(schema.cluster_changes.c.partition == site).subquery()
+        )
+
+    async def on_stream() -> list[wire.Change]:
+        sub = await js.pull_subscribe(
+            f"{names.CHANGES_PREFIX}.{site}", durable=None, stream=names.CHANGES_STREAM
+        )
+        try:
+            return [wire.decode_change(m.data) for m in await sub.fetch(100, timeout=2)]
+        except TimeoutError:
+            return []
+        finally:
+            await sub.unsubscribe()
+
+    try:
+        held = await Leases(kv, "old", 2.0).acquire(site)
+        assert held is not None
+        old = PartitionRunner(site, held.epoch, "old", settings, nc, js, engine, lambda _p: None)
+        await old.start()
+        # a first alarm goes out as usual and leaves no outbox row
+        for i in range(3):
+            await publish(js, medical(site, i, zone="north"))
+        await until(lambda: len(db.alarms(site)) == 1, 20, "the first alarm")
+        await until(lambda: outbox() == 0, 10, "the outbox swept")
+        assert [c.kind for c in await on_stream()] == ["alarm"]
+        # the owner dies between commit and publish: it still consumes and commits, but publishes nothing
+        for task in old._tasks:
+            if not task.get_name().startswith("events"):
+                task.cancel()
+        for i in range(3, 6):
+            await publish(js, medical(site, i, zone="south"))
+        await until(lambda: len(db.alarms(site)) == 2, 20, "the second alarm, committed")
+        assert outbox() == 1 and len(await on_stream()) == 1
+        old.fence.revoked = True  # dead: it commits nothing more
+        taken = None
+        while taken is None:
+            await asyncio.sleep(0.3)
+            taken = await Leases(kv, "new", 2.0).acquire(site)
+        new = PartitionRunner(site, taken.epoch, "new", settings, nc, js, engine, lambda _p: None)
+        await new.start()
+        got = await on_stream()
+        assert len(got) == 2 and all(c.kind == "alarm" for c in got)
+        zones = [orjson.loads(c.data)["alarm"]["zone"] for c in got]
+        assert zones == ["north", "south"]
+        await until(lambda: outbox() == 0, 10, "the outbox emptied by the successor")
+    finally:
+        for runner in (old, new):
+            if runner is not None:
+                await runner.stop(lost=runner is old)
+        engine.dispose()
+        await nc.close()

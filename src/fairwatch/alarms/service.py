@@ -363,6 +363,11 @@ class AlarmService:
         self._staged = _Staged()
         return changes
 
+    def staged_changes(self) -> list[AlarmChange]:
+        """The changes of the transaction in progress, as `commit_staged` will return them (a cluster worker
+        writes them to its outbox in the same transaction)."""
+        return list(self._staged.changes)
+
     def discard_staged(self) -> None:
         """After a rollback: forget staged work."""
         self._staged = _Staged()

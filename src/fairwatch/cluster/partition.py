@@ -16,6 +16,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import orjson
 from nats.aio.client import Client
@@ -25,15 +26,16 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, delete, select
 
+from fairwatch.api.serialize import change_json
 from fairwatch.app import App, Part
 from fairwatch.cluster import commands_server, names, wire
 from fairwatch.cluster.fence import Fence, record_offset, stored_offset
 from fairwatch.errors import FairwatchError, Fenced, Overloaded, StoreUnavailable
 from fairwatch.model import Event
 from fairwatch.settings import Settings
-from fairwatch.store import Txn
+from fairwatch.store import Txn, schema
 from fairwatch.store.sql import SqlTxn
 from fairwatch.stream.hub import Message, Subscription
 
@@ -66,10 +68,8 @@ def change_msg_id(partition: str, kind: str, data: bytes) -> str:
     if not isinstance(obj, dict):
         obj = doc if isinstance(doc, dict) else {}
     oid, version = obj.get("id"), obj.get("version")
-    if oid is not None and version is not None:
-        change = doc.get("change") if isinstance(doc, dict) else None
-        suffix = f":{change}" if isinstance(change, str) and kind == "alarm" and change == "commented" else ""
-        return f"{partition}:{kind}:{oid}:{version}{suffix}"
+    if oid is not None and version is not None:  # every change raises the version: one id per change
+        return f"{partition}:{kind}:{oid}:{version}"
     return f"{partition}:{kind}:#{hashlib.sha256(data).hexdigest()[:32]}"
 
 
@@ -100,6 +100,7 @@ class PartitionRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._commands: NatsSubscription | None = None
         self._pull: JetStreamContext.PullSubscription | None = None
+        self._published: list[str] = []  # Msg-Ids of alarm changes on the stream whose outbox rows may go
         self._stopping = False
         self.started_at = 0.0
 
@@ -113,19 +114,23 @@ class PartitionRunner:
         # Built only now: after the claim nothing older commits, so the alarms and events read here are final.
         part = Part(self.partition, sites_of(self.partition), self.fence.guard)
         app = await asyncio.to_thread(App.build, settings, None, part)
+        self.app = app  # the hooks below use it from the first transaction on
         try:
             app.store.claim_seconds = CLAIM_S
             app.pipeline.batch_hooks.append(self._record)
+            app.pipeline.commit_hooks.append(self._outbox)
             await app.start()
         except BaseException:
+            self.app = None
             app.store.close()
             raise
-        self.app = app
         self.offset = await asyncio.to_thread(stored_offset, self.engine, self.partition)
         sub, missed, _reset = app.hub.subscribe(None)
         for msg in missed:  # published by start() (none so far; kept for completeness)
             sub.queue.put_nowait(msg)
+        await self._republish()  # what the previous owner committed but may not have published
         self._tasks.append(asyncio.create_task(self._forward(sub), name=f"changes {self.partition}"))
+        self._tasks.append(asyncio.create_task(self._sweep(), name=f"outbox {self.partition}"))
         if self.partition != names.GLOBAL:
             pull = self._pull = await self._consumer()
             self._tasks.append(asyncio.create_task(self._consume(pull), name=f"events {self.partition}"))
@@ -263,15 +268,85 @@ class PartitionRunner:
             last = msg.id
 
     async def _publish_change(self, subject: str, msg: Message) -> None:
-        payload = wire.encode(wire.Change(msg.event, msg.data))
-        headers = {names.MSG_ID: change_msg_id(self.partition, msg.event, msg.data)}
+        msg_id = change_msg_id(self.partition, msg.event, msg.data)
+        await self._publish(subject, msg.event, msg.data, msg_id)
+        if msg.event == "alarm":
+            self._published.append(msg_id)
+
+    async def _publish(self, subject: str, kind: str, data: bytes, msg_id: str) -> None:
+        payload = wire.encode(wire.Change(kind, data))
         while True:
             try:
-                await self.js.publish(subject, payload, headers=headers)
+                await self.js.publish(subject, payload, headers={names.MSG_ID: msg_id})
                 return
             except (NatsError, TimeoutError) as exc:
                 log.warning("partition %s: change not published yet: %s", self.partition, exc)
                 await asyncio.sleep(0.5)
+
+    # -- the outbox of committed changes ---------------------------------------------------------------------
+    def _outbox(self, txn: Txn) -> None:
+        """The pipeline's commit hook: the transaction's alarm changes, as the hub will publish them, in the
+        same transaction (published and deleted after the commit; a successor publishes what is left)."""
+        assert self.app is not None
+        changes = self.app.alarms.staged_changes()
+        if not changes or not isinstance(txn, SqlTxn):
+            return
+        rows = []
+        for change in changes:
+            data = orjson.dumps(change_json(change))
+            msg_id = change_msg_id(self.partition, "alarm", data)
+            rows.append(
+                {"partition": self.partition, "msg_id": msg_id, "kind": "alarm", "data": data.decode()}
+            )
+        txn.conn.execute(schema.cluster_changes.insert(), rows)
+
+    async def _republish(self) -> None:
+        """Publish the outbox rows a previous owner left (committed, maybe never published), then delete them;
+        those it did publish are dropped by the stream (same Nats-Msg-Id)."""
+        c = schema.cluster_changes.c
+        q = select(c.id, c.msg_id, c.kind, c.data).where(c.partition == self.partition).order_by(c.id)
+
+        def read() -> list[Any]:
+            with self.engine.connect() as conn:
+                return list(conn.execute(q).all())
+
+        rows = await asyncio.to_thread(read)
+        subject = names.change_subject(self.partition)
+        for row in rows:
+            await self._publish(subject, row.kind, row.data.encode(), row.msg_id)
+        if rows:
+            log.info("partition %s: %d committed changes published again", self.partition, len(rows))
+            self._published.extend(r.msg_id for r in rows)
+            await self._delete_published()
+
+    async def _sweep(self) -> None:
+        """Every second: delete the outbox rows of changes now on the stream."""
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self._delete_published()
+            except Fenced:
+                self._lost()
+                return
+            except FairwatchError as exc:
+                log.warning("partition %s: outbox not swept: %s", self.partition, exc)
+
+    async def _delete_published(self) -> None:
+        if not self._published or self.app is None:
+            return
+        done, self._published = self._published, []
+        c = schema.cluster_changes.c
+        stmt = delete(schema.cluster_changes).where(c.partition == self.partition, c.msg_id.in_(done))
+
+        def write(txn: Txn, _now: float) -> None:
+            if isinstance(txn, SqlTxn):
+                txn.conn.execute(stmt)
+
+        try:
+            await self.app.pipeline.call(write)
+        except BaseException:
+            self._published[:0] = done
+            raise
 
     # -- commands --------------------------------------------------------------------------------------------
     async def _on_command(self, msg: Msg) -> None:

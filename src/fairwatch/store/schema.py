@@ -458,6 +458,20 @@ cluster_offsets = Table(
 )
 
 
+# Committed alarm changes of a partition not yet known to be on FW_CHANGES: written in the transaction that made
+# them, deleted once published; a successor publishes what is left (the stream drops a repeated Nats-Msg-Id).
+cluster_changes = Table(
+    "cluster_changes",
+    cluster_metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("partition", String(128), nullable=False),
+    Column("msg_id", String(300), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+)
+Index("ix_cluster_changes_partition", cluster_changes.c.partition, cluster_changes.c.id)
+
+
 def create_cluster_tables(engine: Any) -> None:
     """Create the cluster's tables if missing (idempotent)."""
     cluster_metadata.create_all(engine)

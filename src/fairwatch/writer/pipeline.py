@@ -75,6 +75,9 @@ class Pipeline:
         # Called in each event batch's transaction with its submissions, after their events are inserted (a
         # cluster worker records its stream offset there, so the offset commits with the events).
         self.batch_hooks: list[Callable[[Txn, Sequence[Sequence[Event]]], None]] = []
+        # Called last in every transaction of the writer (events, tick, call), before its COMMIT (a cluster worker
+        # writes its outbox of committed changes there).
+        self.commit_hooks: list[Callable[[Txn], None]] = []
         # Which stored events warm-up replays (a cluster partition replays only its own sites); None: all.
         self.warm_filter: Callable[[Event], bool] | None = None
 
@@ -266,6 +269,7 @@ class Pipeline:
         try:
             with self.store.transaction() as txn:
                 result = fn(txn, now)
+                self._before_commit(txn)
         except BaseException:
             self._undo()
             raise
@@ -290,6 +294,7 @@ class Pipeline:
                         self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
                     if shelved:
                         self.alarms.return_shelved(txn, now)
+                    self._before_commit(txn)
         except BaseException:
             self._undo()  # the timers fire again on the next tick
             for hook in hooks:
@@ -329,6 +334,7 @@ class Pipeline:
         try:
             async with self.store.group_transaction() as txn:
                 outcomes = self._store_and_evaluate(txn, submissions, now)
+                self._before_commit(txn)
         except BaseException:
             self._undo()
             raise
@@ -416,6 +422,10 @@ class Pipeline:
         if decisions:
             self.alarms.apply_decisions(txn, decisions, now)
         return outcomes
+
+    def _before_commit(self, txn: Txn) -> None:
+        for hook in self.commit_hooks:
+            hook(txn)
 
     def _tell(self, now: float) -> None:
         fresh, self._fresh = self._fresh, []
