@@ -308,3 +308,54 @@ async def test_changes_committed_but_never_published_are_published_by_the_succes
                 await runner.stop(lost=runner is old)
         engine.dispose()
         await nc.close()
+
+
+async def test_a_phase_switched_through_the_global_owner_reaches_every_partition(
+    nats_cluster: LocalNats, pg_url: str, db: Db, tmp_path: Path
+) -> None:
+    from fairwatch.access import create_token
+    from fairwatch.model import Role
+    from fairwatch.store import SqlStore
+
+    calm = "rules:\n  - id: medical-cluster\n    alarm: medical.cluster\n    severity: high\n"
+    calm += "    when: {type: report.medical, count: {gte: 5, within: 10m}}\n    group_by: [zone]\n"
+    (tmp_path / "calm.yaml").write_text(calm)
+    (tmp_path / "busy.yaml").write_text(calm.replace("gte: 5", "gte: 2"))
+    phases = tmp_path / "run-of-show.yaml"
+    phases.write_text("phases:\n  - {id: calm, rules: calm.yaml}\n  - {id: busy, rules: busy.yaml}\n")
+    urls = ",".join(nats_cluster.urls)
+    nc, js = await connect(urls)
+    store = SqlStore(pg_url)
+    try:
+        with store.transaction() as txn:
+            token = create_token(txn, "sup-" + new_site(), Role.SUPERVISOR, "test", time.time())
+        await forget_partitions(js)
+        site = new_site()
+        await register(js, site)
+        settings = worker_settings(tmp_path / "w", urls, pg_url, rules=None, phases=phases)
+        worker = Worker(settings)
+        async with running(worker):
+            await until(lambda: {site, names.GLOBAL} <= set(worker.owned()), 30, "both partitions owned")
+            body = b'{"phase": "busy", "reason": "crowd building"}'
+            headers = [
+                ("authorization", f"Bearer {token}"),
+                ("content-type", "application/json"),
+                ("content-length", str(len(body))),
+            ]
+            command = wire.Command("POST", "/api/v1/phase", headers, body)
+            reply = wire.decode_reply(
+                (await nc.request(names.command_subject(names.GLOBAL), wire.encode(command), timeout=5)).data
+            )
+            assert reply.status == 200, reply.body
+
+            def current() -> str | None:
+                app = worker.runners[site].app
+                return None if app is None or app.phases is None else app.phases.current.id
+
+            await until(lambda: current() == "busy", 15, "the site's partition to take the phase")
+            for i in range(2):
+                await publish(js, medical(site, i))
+            await until(lambda: len(db.alarms(site)) == 1, 20, "an alarm under the busy phase's rules")
+    finally:
+        store.close()
+        await nc.close()

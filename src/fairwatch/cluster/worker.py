@@ -1,12 +1,12 @@
 """`fairwatch serve --role worker`: owns partitions and evaluates them (docs/architecture.md#a-cluster).
 
-The loop, every `lease_seconds / 6`: announce this worker in `fw_workers`; renew every owned lease (every third
-of the lease); stop a partition whose lease is lost; read the partitions edges registered (`fw_partitions`,
-plus `_global`) and the live workers; take free partitions up to the fair share (partitions / live workers,
-rounded up) and give one back when holding more than that (a worker that joins gets its share). Silences are
-re-read from PostgreSQL by every owned partition every `RELOAD_S` (a short poll). `/healthz` on `--port` answers
-`ok` and the owned partitions. SIGTERM/SIGINT: stop every partition and release its lease, so a successor takes
-over at once instead of after the lease.
+The main loop, every `lease_seconds / 6`: stop the partitions whose lease was lost; read the partitions edges
+registered (`fw_partitions`, plus `_global`) and the live workers (`fw_workers`); take free partitions up to the
+fair share (partitions / live workers, rounded up) and give one back when holding more than that (a worker that
+joins gets its share). A task of its own announces the worker and renews every owned lease every third of the
+lease. Silences and the current phase are re-read from PostgreSQL by every owned partition every `RELOAD_S` (a
+short poll). `/healthz` on `--port` answers `ok` and the owned partitions. SIGTERM/SIGINT: stop every partition
+and release its lease, so a successor takes over at once instead of after the lease.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from fairwatch.store import schema
 
 log = logging.getLogger("fairwatch.worker")
 
-RELOAD_S = 2.0  # how often owned partitions re-read silences from PostgreSQL
+RELOAD_S = 2.0  # how often owned partitions re-read silences and the current phase from PostgreSQL
 
 
 @dataclass
@@ -91,7 +91,7 @@ class Worker:
                     log.warning("worker %s: balancing skipped: %s", self.id, exc)
                 if time.monotonic() - last_reload >= RELOAD_S:
                     last_reload = time.monotonic()
-                    self._reload()
+                    await self._reload()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), step)
                 self._wake.clear()
@@ -197,13 +197,19 @@ class Worker:
             log.exception("partition %s: could not start", lease.partition)
             await self._drop(kv, lease.partition, lost=False)
 
-    def _reload(self) -> None:
-        for runner in self.runners.values():
-            if runner.app is not None:
-                try:
-                    runner.app.notify.silences.reload()
-                except Exception:
-                    log.exception("partition %s: reloading silences failed", runner.partition)
+    async def _reload(self) -> None:
+        """Silences and the current phase may have been changed through another partition's owner: read them
+        again (a short poll of PostgreSQL)."""
+        for runner in list(self.runners.values()):
+            app = runner.app
+            if app is None or runner.fence.revoked:
+                continue
+            try:
+                app.notify.silences.reload()
+                if app.phases is not None:
+                    await app.phases.follow()
+            except Exception:
+                log.exception("partition %s: reloading silences and phase failed", runner.partition)
 
     # -- /healthz --------------------------------------------------------------------------------------------
     async def _serve_health(self, port: int) -> asyncio.Server:
