@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import sys
 from collections.abc import Callable
@@ -221,7 +222,8 @@ def serve(
     if settings.role == "worker":  # owns cluster partitions; /healthz only on an explicit --port
         from fairwatch.cluster import worker as cluster_worker
 
-        _or_exit(lambda: cluster_worker.run(settings, port))
+        health = port if port is not None else settings.port if os.environ.get("FAIRWATCH_PORT") else None
+        _or_exit(lambda: cluster_worker.run(settings, health))
         return
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]

@@ -29,6 +29,7 @@ from nats.errors import Error as NatsError
 from nats.js import JetStreamContext
 from nats.js.kv import KeyValue
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from fairwatch.audit.keys import load_key
 from fairwatch.cluster import lease as leasing
@@ -36,10 +37,11 @@ from fairwatch.cluster import names, streams
 from fairwatch.cluster.partition import PartitionRunner
 from fairwatch.errors import ConfigError, Fenced
 from fairwatch.settings import Settings
-from fairwatch.store import schema
+from fairwatch.store import failures, schema
 
 log = logging.getLogger("fairwatch.worker")
 
+CONNECT_S = 30.0  # how long the first connection to NATS may take before the worker gives up (exit 2)
 RELOAD_S = 2.0  # how often owned partitions re-read silences and the current phase from PostgreSQL
 
 
@@ -66,9 +68,23 @@ class Worker:
         if s.nats is None or s.database_url is None or s.key_file is None:
             raise ConfigError(["role worker: needs --nats, --database-url and --key-file"])
         load_key(s.key_file)  # the deployment key must be readable before anything is owned
+        if not s.database_url.startswith("postgresql"):
+            raise ConfigError(
+                [f"role worker: --database-url must be a PostgreSQL URL (got {s.database_url[:40]!r})"]
+            )
         engine = create_engine(s.database_url, pool_size=2, pool_pre_ping=True)
-        await asyncio.to_thread(schema.create_cluster_tables, engine)
-        nc = await streams.connect(s.nats, f"fairwatch-worker-{self.id}")
+        try:
+            await asyncio.to_thread(schema.create_cluster_tables, engine)
+        except SQLAlchemyError as exc:
+            engine.dispose()
+            raise failures.translate(exc) from None
+        try:
+            nc = await asyncio.wait_for(streams.connect(s.nats, f"fairwatch-worker-{self.id}"), CONNECT_S)
+        except (TimeoutError, NatsError, OSError) as exc:
+            engine.dispose()
+            raise ConfigError(
+                [f"nats: cannot reach {s.nats} ({exc or 'timed out'}): check --nats or FAIRWATCH_NATS"]
+            ) from None
         js = nc.jetstream()
         layout = streams.Layout(replicas=s.stream_replicas, lease_seconds=s.lease_seconds)
         await streams.ensure(js, layout)
