@@ -248,9 +248,11 @@ class App:
         finally:
             await self.stop()
 
-    async def start(self) -> None:
-        """Rebuild rule state, start the writer and the timer tick, and audit the start."""
-        replayed = self.pipeline.warm_up()
+    async def start(self, replayed: int | None = None) -> None:
+        """Rebuild rule state, start the writer and the timer tick, and audit the start. `replayed`: the rule
+        state was already rebuilt from that many events (a cluster worker does it off the event loop)."""
+        if replayed is None:
+            replayed = self.pipeline.warm_up()
         if self.ctx.measures is not None:
             self.ctx.measures.warm(self.store.iter_events(since=self.clock.now() - HISTORY_S))
         self.pipeline.start()

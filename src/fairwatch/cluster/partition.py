@@ -113,13 +113,24 @@ class PartitionRunner:
             raise Fenced(f"partition {self.partition}: a newer owner holds it", 1)
         # Built only now: after the claim nothing older commits, so the alarms and events read here are final.
         part = Part(self.partition, sites_of(self.partition), self.fence.guard)
-        app = await asyncio.to_thread(App.build, settings, None, part)
+
+        def build() -> tuple[App, int]:
+            # off the event loop, where the leases are renewed: reading config, open alarms and the events to
+            # warm the rules up from can take a while
+            built = App.build(settings, None, part)
+            try:
+                return built, built.pipeline.warm_up()
+            except BaseException:
+                built.store.close()
+                raise
+
+        app, replayed = await asyncio.to_thread(build)
         self.app = app  # the hooks below use it from the first transaction on
         try:
             app.store.claim_seconds = CLAIM_S
             app.pipeline.batch_hooks.append(self._record)
             app.pipeline.commit_hooks.append(self._outbox)
-            await app.start()
+            await app.start(replayed)
         except BaseException:
             self.app = None
             app.store.close()
