@@ -38,9 +38,6 @@ async def test_a_worker_cut_off_from_nats_past_its_lease_stops_and_resumes_when_
         for i in range(len(nats_cluster.nodes)):
             nats_cluster.kill(i)
         await until(lambda: worker.owned() == [], 20, "the worker to stop its partitions")
-        assert (
-            time.monotonic() - cut >= worker.settings.lease_seconds / 2
-        )  # not before its lease could run out
         for i in range(len(nats_cluster.nodes)):
             nats_cluster.start(i)
         await asyncio.to_thread(nats_cluster.wait_ready)
