@@ -10,9 +10,11 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
+from nats.errors import NoRespondersError
 
 from fairwatch.cluster import names, wire
 from fairwatch.cluster.localnats import LocalNats
@@ -35,6 +37,19 @@ def db(pg_url: str) -> Iterator[Db]:
     d = Db(pg_url)
     yield d
     d.close()
+
+
+async def request(nc: Any, partition: str, command: wire.Command) -> wire.Reply:
+    """A command to the owner of `partition`, as an edge sends it; the owner's subscription may take a moment
+    to reach the NATS node this client is on."""
+    for _ in range(25):
+        try:
+            msg = await nc.request(names.command_subject(partition), wire.encode(command), timeout=5)
+        except NoRespondersError:
+            await asyncio.sleep(0.2)
+            continue
+        return wire.decode_reply(msg.data)
+    raise AssertionError(f"no responder for {partition}")
 
 
 @contextlib.asynccontextmanager
@@ -153,12 +168,7 @@ async def test_commands_run_through_the_owners_api_and_a_stale_version_is_a_409(
                 headers = [auth, ("if-match", f'"{version}"')]
                 if body:
                     headers += [("content-type", "application/json"), ("content-length", str(len(body)))]
-                msg = await nc.request(
-                    names.command_subject(site),
-                    wire.encode(wire.Command("POST", path, headers, body)),
-                    timeout=5,
-                )
-                return wire.decode_reply(msg.data)
+                return await request(nc, site, wire.Command("POST", path, headers, body))
 
             acked = await command(f"/api/v1/alarms/{alarm.id}/ack", alarm.version)
             assert acked.status == 200, acked.body
@@ -168,9 +178,7 @@ async def test_commands_run_through_the_owners_api_and_a_stale_version_is_a_409(
             assert orjson.loads(stale.body)["found_version"] == alarm.version + 1
             assert db.alarms(site)[0].version == alarm.version + 1  # nothing written by the stale one
             bad = wire.Command("POST", f"/api/v1/alarms/{alarm.id}/ack", [], b"")
-            unauth = wire.decode_reply(
-                (await nc.request(names.command_subject(site), wire.encode(bad), timeout=5)).data
-            )
+            unauth = await request(nc, site, bad)
             assert unauth.status == 401
     finally:
         store.close()
@@ -343,9 +351,7 @@ async def test_a_phase_switched_through_the_global_owner_reaches_every_partition
                 ("content-length", str(len(body))),
             ]
             command = wire.Command("POST", "/api/v1/phase", headers, body)
-            reply = wire.decode_reply(
-                (await nc.request(names.command_subject(names.GLOBAL), wire.encode(command), timeout=5)).data
-            )
+            reply = await request(nc, names.GLOBAL, command)
             assert reply.status == 200, reply.body
 
             def current() -> str | None:

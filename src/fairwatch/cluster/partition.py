@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -46,8 +47,14 @@ ACK_WAIT_S = 60.0  # longer than any batch's commit; a new owner recreates the c
 CLAIM_S = 60.0  # a claimed notification job is not due for others for this long (store/outbox.py claim_due)
 
 
-def durable_name(partition: str) -> str:
-    return f"fw-worker-{partition}"
+def durable_name(partition: str, epoch: int) -> str:
+    """The owner's consumer of the partition: one per epoch, so a paused old owner that resumes cannot pull
+    messages from its successor's consumer (its own is deleted)."""
+    return f"fw-worker-{partition}-{epoch}"
+
+
+def _is_durable_of(name: str, partition: str) -> bool:
+    return re.fullmatch(f"fw-worker-{re.escape(partition)}-[0-9]+", name) is not None
 
 
 def sites_of(partition: str) -> Callable[[str | None], bool]:
@@ -146,6 +153,7 @@ class PartitionRunner:
             pull = self._pull = await self._consumer()
             self._tasks.append(asyncio.create_task(self._consume(pull), name=f"events {self.partition}"))
         self._commands = await self.nc.subscribe(names.command_subject(self.partition), cb=self._on_command)
+        await self.nc.flush()  # the server knows the subscription before we say the partition is served
         self.started_at = time.time()
         log.info(
             "partition %s: owned at epoch %d from offset %d", self.partition, self.fence.epoch, self.offset
@@ -179,11 +187,15 @@ class PartitionRunner:
 
     # -- events in -------------------------------------------------------------------------------------------
     async def _consumer(self) -> JetStreamContext.PullSubscription:
-        """The partition's durable pull consumer, made afresh to start right after the stored offset (a dead
-        owner's unacknowledged messages are thus not held back for the ack wait)."""
-        durable = durable_name(self.partition)
-        with contextlib.suppress(NotFoundError):
-            await self.js.delete_consumer(names.EVENTS_STREAM, durable)
+        """The partition's durable pull consumer of this epoch, made to start right after the stored offset (a
+        dead owner's unacknowledged messages are thus not held back for the ack wait); the consumers of earlier
+        epochs are deleted."""
+        durable = durable_name(self.partition, self.fence.epoch)
+        for info in await self.js.consumers_info(names.EVENTS_STREAM):  # the previous owners'
+            name = info.name or ""
+            if _is_durable_of(name, self.partition):
+                with contextlib.suppress(NotFoundError):
+                    await self.js.delete_consumer(names.EVENTS_STREAM, name)
         config = ConsumerConfig(
             durable_name=durable,
             filter_subject=f"{names.EVENTS_PREFIX}.{self.partition}",

@@ -57,7 +57,8 @@ class Worker:
     _wake: asyncio.Event = field(default_factory=asyncio.Event)  # the main loop's turn: now
 
     def owned(self) -> list[str]:
-        return sorted(self.runners)
+        """The partitions this worker serves now (started: consuming and answering commands)."""
+        return sorted(p for p, r in self.runners.items() if r.started_at > 0 and not r.fence.revoked)
 
     def request_stop(self) -> None:
         self._stop.set()
