@@ -94,6 +94,7 @@ def stored(db: Db, sites: list[str]) -> set[tuple[str, tuple[tuple[str, str], ..
     return {(r.rule, tuple(sorted(orjson.loads(r.group_json).items())), bool(r.active)) for r in rows}
 
 
+@pytest.mark.slow
 async def test_kill_9_of_the_owner_another_takes_over_and_the_alarms_equal_a_replay(
     nats_cluster: LocalNats, pg_url: str, db: Db, tmp_path: Path
 ) -> None:
@@ -150,6 +151,7 @@ async def test_kill_9_of_the_owner_another_takes_over_and_the_alarms_equal_a_rep
         await nc.close()
 
 
+@pytest.mark.slow
 async def test_sigstop_past_the_lease_then_sigcont_the_old_owner_commits_nothing(
     nats_cluster: LocalNats, pg_url: str, db: Db, tmp_path: Path
 ) -> None:

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from fairwatch.cluster.localnats import LocalNats
 from fairwatch.cluster.worker import Worker
 from tests.cluster.worker_helpers import (
@@ -21,6 +23,7 @@ from tests.cluster.worker_helpers import (
 )
 
 
+@pytest.mark.slow
 async def test_a_worker_cut_off_from_nats_past_its_lease_stops_and_resumes_when_it_is_back(
     nats_cluster: LocalNats, pg_url: str, tmp_path: Path
 ) -> None:
