@@ -365,3 +365,52 @@ async def test_a_phase_switched_through_the_global_owner_reaches_every_partition
     finally:
         store.close()
         await nc.close()
+
+
+async def test_an_owner_paused_inside_a_transaction_does_not_hold_its_successor_back(
+    nats_cluster: LocalNats, pg_url: str, db: Db, tmp_path: Path
+) -> None:
+    """Paused between its guard and its commit, the old owner holds the fencing row's share lock; PostgreSQL ends
+    its idle transaction after a lease, the successor's claim goes through, and the old write never lands."""
+    from sqlalchemy import create_engine
+
+    from fairwatch.cluster.lease import Leases
+    from fairwatch.cluster.partition import PartitionRunner
+    from fairwatch.errors import StoreUnavailable
+
+    urls = ",".join(nats_cluster.urls)
+    nc, js = await connect(urls)
+    engine = create_engine(pg_url)
+    settings = worker_settings(tmp_path, urls, pg_url)
+    site = new_site()
+    kv = await js.key_value(names.LEASES_BUCKET)
+    old = new = None
+    try:
+        held = await Leases(kv, "old", 2.0).acquire(site)
+        assert held is not None
+        old = PartitionRunner(site, held.epoch, "old", settings, nc, js, engine, lambda _p: None)
+        await old.start()
+        assert old.app is not None
+        paused = old.app.store.transaction()
+        txn = paused.__enter__()  # the guard ran: the share lock is held, and nothing more happens
+        taken = None
+        while taken is None:
+            await asyncio.sleep(0.3)
+            taken = await Leases(kv, "new", 2.0).acquire(site)
+        new = PartitionRunner(site, taken.epoch, "new", settings, nc, js, engine, lambda _p: None)
+        await asyncio.wait_for(new.start(), 30)
+        assert db.fence(site) == taken.epoch
+        with pytest.raises(StoreUnavailable):  # the old owner resumes: its transaction is gone
+            try:
+                txn.set_kv(f"late-{site}", "written by a paused owner")
+            except Exception as exc:
+                paused.__exit__(type(exc), exc, exc.__traceback__)
+                raise AssertionError("the transaction's end did not fail") from exc
+            paused.__exit__(None, None, None)
+        assert new.app is not None and new.app.store.get_kv(f"late-{site}") is None
+    finally:
+        for runner in (old, new):
+            if runner is not None:
+                await runner.stop(lost=runner is old)
+        engine.dispose()
+        await nc.close()

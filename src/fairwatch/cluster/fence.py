@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from fairwatch.errors import Fenced
@@ -30,11 +30,21 @@ class Fence:
     """The fencing state of one owned partition: its epoch and whether the lease is known to be lost."""
 
     def __init__(
-        self, partition: str, epoch: int, owner: str, on_fenced: Callable[[], None] | None = None
+        self,
+        partition: str,
+        epoch: int,
+        owner: str,
+        on_fenced: Callable[[], None] | None = None,
+        lease_seconds: float = 5.0,
     ) -> None:
         self.partition = partition
         self.epoch = epoch
         self.owner = owner
+        # An owner paused in the middle of a transaction holds its share lock and would keep a successor's claim
+        # waiting: PostgreSQL ends such a session after a lease of idleness in the transaction (its work rolls
+        # back), and a claim waits at most three leases for a lock.
+        self.idle_ms = str(int(lease_seconds * 1000))
+        self.claim_wait_ms = str(int(lease_seconds * 3000))
         self.on_fenced = on_fenced  # told (once per refusal) that a newer owner exists: stop the partition
         self.revoked = False  # set when the lease is lost: refuse at once, before the database is asked
         self.fenced = False  # set when a transaction found a newer epoch
@@ -50,14 +60,17 @@ class Fence:
             where=_F.c.epoch < ins.excluded.epoch,
         ).returning(_F.c.partition)
         with engine.begin() as conn:
+            conn.execute(select(func.set_config("lock_timeout", self.claim_wait_ms, True)))
             return conn.execute(stmt).first() is not None
 
     def guard(self, conn: Connection) -> None:
         """First statement of every write transaction of the owner: refuse unless our epoch is the stored one."""
         if self.revoked:
             raise Fenced(f"partition {self.partition}: the lease of epoch {self.epoch} is lost", 1)
-        q = select(_F.c.epoch).where(_F.c.partition == self.partition).with_for_update(read=True)
-        found = conn.execute(q).scalar_one_or_none()
+        idle = func.set_config("idle_in_transaction_session_timeout", self.idle_ms, True)
+        q = select(_F.c.epoch, idle).where(_F.c.partition == self.partition).with_for_update(read=True, of=_F)
+        row = conn.execute(q).first()
+        found = None if row is None else row[0]
         if found != self.epoch:
             self.fenced = True
             if self.on_fenced is not None:

@@ -100,7 +100,7 @@ class PartitionRunner:
         self.nc = nc
         self.js = js
         self.on_lost = on_lost
-        self.fence = Fence(partition, epoch, owner, self._lost)
+        self.fence = Fence(partition, epoch, owner, self._lost, settings.lease_seconds)
         self.app: App | None = None
         self.offset = 0
         self._seqs: dict[int, int] = {}  # id(submission) -> its highest stream sequence
