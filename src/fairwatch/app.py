@@ -203,9 +203,8 @@ class App:
         ctx.session_lookup = console_field.chain(console.sessions.lookup, field_app.lookup)
         ctx.html_error = console.html_error
         transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site, cfg.schemas)
-        if (
-            part is not None
-        ):  # a cluster signs one root over every chain (leased checkpointer), not per partition
+        if part is not None:
+            # a cluster signs one root over every chain (a leased checkpointer), not one per partition
             ctx.on_start.remove(transparency.start)
             ctx.on_stop.remove(transparency.stop)
         mqtt = install_ingest(
