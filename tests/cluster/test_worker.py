@@ -137,6 +137,11 @@ async def test_two_workers_split_the_partitions_and_never_both_own_one(
                     await asyncio.sleep(0.2)
                 await until(lambda: all(len(db.alarms(s)) == 1 for s in sites), 30, "an alarm in every site")
                 assert overlaps == []
+                # the fencing rows agree: each partition's writer is the worker that says it owns it
+                for worker in (first, second):
+                    assert {p for p in worker.owned() if db.fence_owner(p) == worker.id} == set(
+                        worker.owned()
+                    )
     finally:
         await nc.close()
 

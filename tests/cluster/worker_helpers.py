@@ -141,6 +141,11 @@ class Db:
         with self.engine.connect() as conn:
             return conn.execute(select(f.epoch).where(f.partition == partition)).scalar_one_or_none()
 
+    def fence_owner(self, partition: str) -> str | None:
+        f = schema.cluster_fence.c
+        with self.engine.connect() as conn:
+            return conn.execute(select(f.owner).where(f.partition == partition)).scalar_one_or_none()
+
     def count(self, table: Any) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
