@@ -5,6 +5,7 @@ calls this."""
 from __future__ import annotations
 
 import contextlib
+import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 
 import orjson
 from fastapi import FastAPI
+from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -56,6 +58,18 @@ from fairwatch.writer import Pipeline
 log = logging.getLogger("fairwatch")
 
 
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One partition of a cluster, for which a worker builds an App (fairwatch/cluster/partition.py): its name,
+    which sites are its own (their events are warmed up, their open alarms loaded), the fencing check run first
+    in every write transaction, and the audit chain its records go to."""
+
+    name: str
+    sites: Callable[[str | None], bool]
+    guard: Callable[[Connection], None]
+    chain: str = ""
+
+
 @dataclass
 class App:
     """A running Fairwatch: store, writer, stream hub, the ASGI app and the extensions' services."""
@@ -90,10 +104,11 @@ class App:
         return self.phases.info() if self.phases is not None else self.config.rules_info
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> App:
-        """Assemble an app; raises ConfigError (after auditing it) when a configuration file is invalid."""
+    def build(cls, settings: Settings, clock: Clock | None = None, part: Part | None = None) -> App:
+        """Assemble an app; raises ConfigError (after auditing it) when a configuration file is invalid.
+        `part`: the app of one cluster partition (fenced store, its own alarms and rule state)."""
         clock = clock or SystemClock()
-        store = open_store(settings)
+        store = open_store(settings, part)
         try:
             cfg = config.load(settings)
         except ConfigRejected as exc:
@@ -103,16 +118,27 @@ class App:
             store.close()
             raise
         try:
-            return cls._assemble(settings, cfg, store, clock)
+            return cls._assemble(settings, cfg, store, clock, part)
         except BaseException:
             store.close()
             raise
 
     @classmethod
-    def _assemble(cls, settings: Settings, cfg: Config, store: SqlStore, clock: Clock) -> App:
+    def _assemble(
+        cls, settings: Settings, cfg: Config, store: SqlStore, clock: Clock, part: Part | None = None
+    ) -> App:
         metrics = Metrics()
         hub = Hub(epoch=int(clock.now() * 1000))
-        alarms = AlarmService(store, settings.flood_threshold, settings.flood_window)
+        if part is None:
+            alarms = AlarmService(store, settings.flood_threshold, settings.flood_window)
+        else:
+            alarms = AlarmService(
+                store,
+                settings.flood_threshold,
+                settings.flood_window,
+                sites=part.sites,
+                key_prefix=f"{part.name}|",
+            )
         listeners: list[Callable[[list[AlarmChange]], None]] = []
 
         def publish(changes: list[AlarmChange]) -> None:
@@ -135,6 +161,9 @@ class App:
             queue_limit=settings.queue_limit,
             batch_max=settings.batch_max,
         )
+        if part is not None:
+            sites = part.sites
+            pipeline.warm_filter = lambda ev: sites(ev.site)
         ctx = Context(
             store=store,
             pipeline=pipeline,
@@ -176,6 +205,10 @@ class App:
         ctx.session_lookup = console_field.chain(console.sessions.lookup, field_app.lookup)
         ctx.html_error = console.html_error
         transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site, cfg.schemas)
+        if part is not None:
+            # a cluster signs one root over every chain (a leased checkpointer), not one per partition
+            ctx.on_start.remove(transparency.start)
+            ctx.on_stop.remove(transparency.stop)
         mqtt = install_ingest(
             asgi, ctx, requires, cfg.site, cfg.schemas
         )  # MQTT, Frigate, Alertmanager, /metrics
@@ -221,9 +254,11 @@ class App:
         finally:
             await self.stop()
 
-    async def start(self) -> None:
-        """Rebuild rule state, start the writer and the timer tick, and audit the start."""
-        replayed = self.pipeline.warm_up()
+    async def start(self, replayed: int | None = None) -> None:
+        """Rebuild rule state, start the writer and the timer tick, and audit the start. `replayed`: the rule
+        state was already rebuilt from that many events (a cluster worker does it off the event loop)."""
+        if replayed is None:
+            replayed = self.pipeline.warm_up()
         if self.ctx.measures is not None:
             self.ctx.measures.warm(self.store.iter_events(since=self.clock.now() - HISTORY_S))
         self.pipeline.start()
@@ -253,15 +288,22 @@ class App:
         self.store.close()
 
 
-def open_store(settings: Settings) -> SqlStore:
-    """The store `settings` name; an unusable data directory is a ConfigError naming it and the fix."""
+def open_store(settings: Settings, part: Part | None = None) -> SqlStore:
+    """The store `settings` name; an unusable data directory is a ConfigError naming it and the fix. For a
+    cluster partition (`part`): fenced by its guard, its audit records on its own chain."""
     try:
         settings.data.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ConfigError(
             [f"data directory {settings.data}: {exc.strerror}: set --data or FAIRWATCH_DATA"]
         ) from None
-    return SqlStore(settings.database_url or sqlite_url(settings.data))
+    url = settings.database_url or sqlite_url(settings.data)
+    if part is None:
+        return SqlStore(url)
+    options: dict[str, Any] = {"guard": part.guard}
+    if "chain" in inspect.signature(SqlStore).parameters:  # one audit chain per partition (docs/audit.md)
+        options["chain"] = part.chain or part.name
+    return SqlStore(url, **options)
 
 
 async def ingest_request(request: Request) -> Response:

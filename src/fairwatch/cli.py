@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import secrets
 import sys
 from collections.abc import Callable
@@ -196,14 +197,9 @@ def _run_edge(settings: Settings) -> None:
 
 
 def _run_worker(settings: Settings, health_port: int | None) -> None:
-    """`serve --role worker` (fairwatch.cluster.worker, when this build has it); /healthz on an explicit --port."""
-    import importlib
+    """`serve --role worker`: owns cluster partitions (fairwatch.cluster.worker); /healthz only on an explicit --port."""
+    from fairwatch.cluster import worker
 
-    try:
-        worker = importlib.import_module("fairwatch.cluster.worker")
-    except ModuleNotFoundError:
-        typer.echo("serve --role worker: this build has no cluster worker", err=True)
-        raise typer.Exit(2) from None
     _or_exit(lambda: worker.run(settings, health_port))
 
 
@@ -267,7 +263,7 @@ def serve(
         _run_edge(settings)
         return
     if settings.role == "worker":
-        _run_worker(settings, port)
+        _run_worker(settings, port if port is not None else settings.port if os.environ.get("FAIRWATCH_PORT") else None)
         return
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]

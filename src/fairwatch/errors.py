@@ -161,6 +161,11 @@ class StoreUnavailable(FairwatchError):
         super().__init__(message)
 
 
+class Fenced(StoreUnavailable):
+    """A cluster worker lost its partition: a newer owner's epoch is in the fencing row, so this transaction
+    was rolled back and the partition must stop here (fairwatch/cluster/fence.py)."""
+
+
 class Unstorable(FairwatchError):
     """The store refused a value (a constraint, a type or a range it cannot hold). `problems` name the refused
     items; `correlation_id` finds the logged driver error (its text never goes to the caller)."""

@@ -7,7 +7,7 @@ A new alarm that floods its type and zone is grouped under an older one (`flood.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -59,16 +59,32 @@ class _Staged:
 class AlarmService:
     """Applies decisions and actions inside a store transaction."""
 
-    def __init__(self, store: AlarmReads, flood_threshold: int = 3, flood_window: float = 600.0) -> None:
+    def __init__(
+        self,
+        store: AlarmReads,
+        flood_threshold: int = 3,
+        flood_window: float = 600.0,
+        *,
+        sites: Callable[[str | None], bool] | None = None,
+        key_prefix: str = "",
+    ) -> None:
         self.store = store
-        self.open: dict[str, Alarm] = {a.key: a for a in store.open_alarms()}
+        # A cluster partition keeps only the open alarms of its own sites (`sites`) and prefixes the dedup keys
+        # of its decisions (`key_prefix`), so equal rules and groups of two partitions make two alarms.
+        self.key_prefix = key_prefix
+        self.open: dict[str, Alarm] = {
+            a.key: a for a in store.open_alarms() if sites is None or sites(a.site)
+        }
         links = store.alarm_links([a.id for a in self.open.values()])
         # Flood parents of open alarms (alarm id -> parent id); only children are in here.
         self.parents: dict[int, int] = {i: p.parent_id for i, p in links.items() if p.parent_id is not None}
         self.flood_threshold = flood_threshold
         self.flood_window = flood_window
         # Shelved alarms (alarm id -> until when), so the tick knows without a query when one is due back.
-        self.shelves: dict[int, float] = {i: s.until for i, s in store.shelves().items()}
+        mine = {a.id for a in self.open.values()}
+        self.shelves: dict[int, float] = {
+            i: s.until for i, s in store.shelves().items() if sites is None or i in mine
+        }
         self._staged = _Staged()
         # RS-9: types the policy or integrity check at start refused; their RAISE decisions are dropped.
         self.blocked_types: frozenset[str] = frozenset()
@@ -87,9 +103,12 @@ class AlarmService:
         dirty: dict[int, Alarm] = {}
         read_at: dict[int, int] = {}  # alarm id -> its version as stored, for the optimistic check
         blocked = self.blocked_types
+        prefix = self.key_prefix
         for decision, source in decisions:
             if blocked and decision.kind is DecisionKind.RAISE and decision.alarm_type in blocked:
                 continue
+            if prefix:
+                decision = replace(decision, key=prefix + decision.key)
             before = self._current(decision.key)
             if before is not None:
                 read_at.setdefault(before.id, before.version)
@@ -190,16 +209,26 @@ class AlarmService:
 
     # -- actions by people -----------------------------------------------------------------------------------
     def act(
-        self, txn: AlarmTxn, alarm_id: int, action: Action, actor: str, params: dict[str, Any], now: float
+        self,
+        txn: AlarmTxn,
+        alarm_id: int,
+        action: Action,
+        actor: str,
+        params: dict[str, Any],
+        now: float,
+        expected: int | None = None,
     ) -> Alarm:
         """Apply a person's action; Conflict for an illegal transition, InvalidInput for bad parameters.
 
         `{"cascade": true}` on ack or resolve applies the same action to the alarm's flood children that
-        allow it, each audited on its own with `cascade_from`.
+        allow it, each audited on its own with `cascade_from`. `expected`: the version the person saw (the
+        API's `If-Match`); another one stored is `StaleWrite` (409) and nothing is written.
         """
         alarm = txn.get_alarm(alarm_id)
         if alarm is None:
             raise NotFound(f"alarm {alarm_id} not found")
+        if expected is not None and alarm.version != expected:
+            raise StaleWrite(f"alarm {alarm_id}", expected, alarm.version)
         new_state = transition(alarm.state, action)
         details = _details(action, params, now)
         if action is Action.REOPEN and txn.open_alarm_for_key(alarm.key) is not None:
@@ -333,6 +362,11 @@ class AlarmService:
         changes = self._staged.changes
         self._staged = _Staged()
         return changes
+
+    def staged_changes(self) -> list[AlarmChange]:
+        """The changes of the transaction in progress, as `commit_staged` will return them (a cluster worker
+        writes them to its outbox in the same transaction)."""
+        return list(self._staged.changes)
 
     def discard_staged(self) -> None:
         """After a rollback: forget staged work."""

@@ -246,6 +246,19 @@ async def get_alarm(
     return json_response(alarm_detail(ctx_of(request), alarm_id))
 
 
+def _if_match(request: Request) -> int | None:
+    """The alarm version the caller acted on (`If-Match: "3"`), or None when the header is absent."""
+    raw = request.headers.get("if-match")
+    if raw is None:
+        return None
+    value = raw.strip().removeprefix("W/").strip('"')
+    if not value.isdigit() or len(value) > 18:
+        raise InvalidInput(
+            [Problem("If-Match", raw[:50], 'must be an alarm version, like "3"')], "invalid If-Match"
+        )
+    return int(value)
+
+
 async def _act(request: Request, alarm_id: int, action: Action, principal: Principal) -> Response:
     ctx = ctx_of(request)
     params: dict[str, Any] = {}
@@ -257,8 +270,9 @@ async def _act(request: Request, alarm_id: int, action: Action, principal: Princ
             )
         params = doc
     alarms = ctx.pipeline.alarms
+    expected = _if_match(request)
     alarm = await ctx.pipeline.call(
-        lambda txn, now: alarms.act(txn, alarm_id, action, principal.name, params, now)
+        lambda txn, now: alarms.act(txn, alarm_id, action, principal.name, params, now, expected)
     )
     body = alarm_json(alarm, ctx.store.alarm_links([alarm_id]).get(alarm_id))
     return json_response(_with_shelf(body, ctx.store.shelves([alarm_id]).get(alarm_id)))

@@ -243,6 +243,10 @@ class SilenceService:
         self._live = {s.id: (s, compile_matchers(s.matchers)) for s in self.store.live_silences()}
         self._timer.start()
 
+    def reload(self) -> None:
+        """Read the live silences again (a cluster worker does when another process may have changed them)."""
+        self._live = {s.id: (s, compile_matchers(s.matchers)) for s in self.store.live_silences()}
+
     async def stop(self) -> None:
         """Stop our own timer, if we run one."""
         await self._timer.stop()

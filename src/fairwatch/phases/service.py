@@ -124,6 +124,21 @@ class PhaseService:
             await self._switch(phase, actor, reason, scheduled=False)
             return phase
 
+    async def follow(self) -> Phase | None:
+        """Take the phase another process switched to (the stored row says so): swap its rules in between two
+        writes, without recording the switch again (it was recorded where it was made). A cluster worker calls
+        this for every owned partition, so a switch made through the `_global` owner reaches every partition.
+        Returns the phase taken, or None when the stored one is the current one."""
+        async with self._lock:
+            stored_id, since = _stored(self.store.get_kv(KV_KEY))
+            phase = self.plan.get(stored_id) if stored_id is not None else None
+            if phase is None or phase.id == self.current.id:
+                return None
+            await self.writer.replace_engine(Engine(phase.ruleset, self.site), lambda _txn, _now: None)
+            self.current, self.since = phase, since
+            log.info("phase %s taken from the store", phase.id)
+            return phase
+
     def held(self, to: str) -> list[str]:
         """Why the gates hold a switch to phase `to` (nothing: it may switch)."""
         return [why for gate in self.gates for why in gate(to)]

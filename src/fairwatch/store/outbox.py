@@ -72,6 +72,35 @@ def due_notifications(conn: Connection, now: float, limit: int) -> list[Notifica
     return [_notification(r) for r in conn.execute(q)]
 
 
+def claim_due(conn: Connection, now: float, limit: int, claim_seconds: float) -> list[Notification]:
+    """Like `due_notifications`, for several processes on PostgreSQL: the due rows are locked with `FOR UPDATE
+    SKIP LOCKED` (rows another process is claiming are passed over) and their next attempt is pushed
+    `claim_seconds` ahead in the same transaction, so no other process sees them as due while this one sends;
+    the outcome (`update_notifications`) sets the real next attempt. A claimer that dies before recording the
+    outcome leaves the job to be tried again after `claim_seconds`."""
+    earlier = _N.alias("earlier")
+    blocked = exists().where(
+        and_(
+            earlier.c.status == "pending",
+            earlier.c.alarm_id == _N.c.alarm_id,
+            earlier.c.receiver == _N.c.receiver,
+            earlier.c.id < _N.c.id,
+        )
+    )
+    q = (
+        select(_N)
+        .where(_N.c.status == "pending", _N.c.next_attempt <= now, ~blocked)
+        .order_by(_N.c.next_attempt, _N.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=_N)
+    )
+    rows = [_notification(r) for r in conn.execute(q)]
+    if rows:
+        ids = [r.id for r in rows]
+        conn.execute(update(_N).where(_N.c.id.in_(ids)).values(next_attempt=now + claim_seconds))
+    return rows
+
+
 def delete_before(conn: Connection, when: float) -> int:
     """Retention: finished notification rows last updated before `when`, and CAP messages sent before `when`
     whose alarm is gone (purged); returns how many rows were deleted. Pending rows are kept."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -447,3 +449,48 @@ incident_photos = Table(
 )
 Index("ix_incident_photos_incident", incident_photos.c.incident_id, incident_photos.c.id)
 Index("ix_incident_photos_uploaded", incident_photos.c.uploaded_at)
+
+# A cluster (fairwatch/cluster/, PostgreSQL only): kept apart from `metadata` so the embedded default's database
+# stays as it was; `create_cluster_tables` makes them (the worker and `fairwatch cluster init` call it).
+cluster_metadata = MetaData()
+
+# One row per partition: the epoch (lease revision) of its current owner. Every owner transaction reads its row
+# FOR SHARE first and gives up when the epoch is not its own (fairwatch/cluster/fence.py).
+cluster_fence = Table(
+    "cluster_fence",
+    cluster_metadata,
+    Column("partition", String(128), primary_key=True),
+    Column("epoch", BigInteger, nullable=False),
+    Column("owner", String(128), nullable=False),
+    Column("since", Float, nullable=False),
+)
+
+# One row per partition: the last FW_EVENTS stream sequence whose events are committed (written in the same
+# transaction as them), and when; redeliveries at or below it are skipped.
+cluster_offsets = Table(
+    "cluster_offsets",
+    cluster_metadata,
+    Column("partition", String(128), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("committed_at", Float, nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+)
+
+
+# Committed alarm changes of a partition not yet known to be on FW_CHANGES: written in the transaction that made
+# them, deleted once published; a successor publishes what is left (the stream drops a repeated Nats-Msg-Id).
+cluster_changes = Table(
+    "cluster_changes",
+    cluster_metadata,
+    Column("id", _BigPK, primary_key=True, autoincrement=True),
+    Column("partition", String(128), nullable=False),
+    Column("msg_id", String(300), nullable=False),
+    Column("kind", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+)
+Index("ix_cluster_changes_partition", cluster_changes.c.partition, cluster_changes.c.id)
+
+
+def create_cluster_tables(engine: Any) -> None:
+    """Create the cluster's tables if missing (idempotent)."""
+    cluster_metadata.create_all(engine)

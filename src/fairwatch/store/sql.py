@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -92,9 +92,17 @@ def _configure_sqlite(engine: Engine) -> None:
 class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
     """Store on one SQLAlchemy engine. Writes are serialised by the caller's single writer task."""
 
-    def __init__(self, url: str, *, chain: str = "") -> None:
+    def __init__(
+        self, url: str, *, chain: str = "", guard: Callable[[Connection], None] | None = None
+    ) -> None:
         self.url = url
         self.chain = chain  # the audit chain this store's writes append to ("" = the single process's chain)
+        # A cluster owner's fencing check (fairwatch/cluster/fence.py), run first in every write transaction;
+        # it raises (e.g. `errors.Fenced`) to refuse the transaction. None: no check (the embedded default).
+        self.guard = guard
+        # A cluster worker sets this: due notification jobs are claimed (FOR UPDATE SKIP LOCKED, next attempt
+        # pushed this many seconds ahead) so two processes never send one job twice (PostgreSQL only).
+        self.claim_seconds: float | None = None
         self.dialect = url.split(":", 1)[0].split("+", 1)[0]
         try:
             if self.dialect == "sqlite":
@@ -149,6 +157,8 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
         if not self._one_writer:
             try:
                 with self.engine.begin() as conn:
+                    if self.guard is not None:
+                        self.guard(conn)
                     yield SqlTxn(conn, self.dialect, self.chain)
             except SQLAlchemyError as exc:
                 raise failures.translate(exc) from exc
@@ -156,6 +166,8 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
         try:
             conn = self._writer()
             with conn.begin():
+                if self.guard is not None:
+                    self.guard(conn)
                 yield SqlTxn(conn, self.dialect, self.chain)
         except SQLAlchemyError as exc:
             self._reset_writer()
@@ -181,6 +193,8 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
             self._reset_writer()
             raise failures.translate(exc) from exc
         try:
+            if self.guard is not None:
+                self.guard(conn)
             yield SqlTxn(conn, self.dialect, self.chain)
         except BaseException as exc:
             self._abandon(trans)
@@ -488,6 +502,9 @@ class SqlStore(IncidentSqlReads, UnitSqlReads, WelfareSqlReads):
 
     # -- notification log and CAP messages (SQL in store/outbox.py) -----------------------------------------
     def due_notifications(self, now: float, limit: int = 100) -> list[Notification]:
+        if self.claim_seconds is not None and self.dialect == "postgresql":
+            with self.transaction() as txn:
+                return outbox.claim_due(txn.conn, now, limit, self.claim_seconds)
         with self._reader() as conn:
             return outbox.due_notifications(conn, now, limit)
 

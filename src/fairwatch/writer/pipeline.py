@@ -72,6 +72,14 @@ class Pipeline:
         self._fresh: list[Event] = []
         # Timers of other packages (field units' check-ins), fired by the tick in the same transaction as the rules'.
         self.timers: list[TimerHook] = []
+        # Called in each event batch's transaction with its submissions, after their events are inserted (a
+        # cluster worker records its stream offset there, so the offset commits with the events).
+        self.batch_hooks: list[Callable[[Txn, Sequence[Sequence[Event]]], None]] = []
+        # Called last in every transaction of the writer (events, tick, call), before its COMMIT (a cluster worker
+        # writes its outbox of committed changes there).
+        self.commit_hooks: list[Callable[[Txn], None]] = []
+        # Which stored events warm-up replays (a cluster partition replays only its own sites); None: all.
+        self.warm_filter: Callable[[Event], bool] | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -86,7 +94,10 @@ class Pipeline:
 
         def counted() -> Any:
             nonlocal count
+            keep = self.warm_filter
             for ev in self.store.iter_events(since=now - engine.horizon()):
+                if keep is not None and not keep(ev):
+                    continue
                 count += 1
                 yield ev
 
@@ -258,6 +269,7 @@ class Pipeline:
         try:
             with self.store.transaction() as txn:
                 result = fn(txn, now)
+                self._before_commit(txn)
         except BaseException:
             self._undo()
             raise
@@ -282,6 +294,7 @@ class Pipeline:
                         self.alarms.apply_decisions(txn, [(d, None) for d in decisions], now)
                     if shelved:
                         self.alarms.return_shelved(txn, now)
+                    self._before_commit(txn)
         except BaseException:
             self._undo()  # the timers fire again on the next tick
             for hook in hooks:
@@ -321,6 +334,7 @@ class Pipeline:
         try:
             async with self.store.group_transaction() as txn:
                 outcomes = self._store_and_evaluate(txn, submissions, now)
+                self._before_commit(txn)
         except BaseException:
             self._undo()
             raise
@@ -395,6 +409,8 @@ class Pipeline:
                     out.accepted += 1
             outcomes.append(out)
         txn.insert_events(fresh)
+        for hook in self.batch_hooks:
+            hook(txn, submissions)
         self._fresh = fresh
         started = time.perf_counter()
         decisions: list[tuple[Decision, str | None]] = []
@@ -406,6 +422,10 @@ class Pipeline:
         if decisions:
             self.alarms.apply_decisions(txn, decisions, now)
         return outcomes
+
+    def _before_commit(self, txn: Txn) -> None:
+        for hook in self.commit_hooks:
+            hook(txn)
 
     def _tell(self, now: float) -> None:
         fresh, self._fresh = self._fresh, []
