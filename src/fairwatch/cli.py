@@ -263,7 +263,10 @@ def serve(
         _run_edge(settings)
         return
     if settings.role == "worker":
-        _run_worker(settings, port if port is not None else settings.port if os.environ.get("FAIRWATCH_PORT") else None)
+        _run_worker(
+            settings,
+            port if port is not None else settings.port if os.environ.get("FAIRWATCH_PORT") else None,
+        )
         return
     count = supervisor.workers_for(settings)
     lines = [f"Fairwatch listening on http://{settings.host}:{settings.port}/"]

@@ -107,6 +107,7 @@ class PartitionRunner:
         self._tasks: list[asyncio.Task[None]] = []
         self._commands: NatsSubscription | None = None
         self._pull: JetStreamContext.PullSubscription | None = None
+        self._delivered = 0  # the consumer sequence of the last message handled (0: a fresh consumer)
         self._published: list[str] = []  # Msg-Ids of alarm changes on the stream whose outbox rows may go
         self._stopping = False
         self.started_at = 0.0
@@ -150,8 +151,8 @@ class PartitionRunner:
         self._tasks.append(asyncio.create_task(self._forward(sub), name=f"changes {self.partition}"))
         self._tasks.append(asyncio.create_task(self._sweep(), name=f"outbox {self.partition}"))
         if self.partition != names.GLOBAL:
-            pull = self._pull = await self._consumer()
-            self._tasks.append(asyncio.create_task(self._consume(pull), name=f"events {self.partition}"))
+            self._pull = await self._consumer()
+            self._tasks.append(asyncio.create_task(self._consume(), name=f"events {self.partition}"))
         self._commands = await self.nc.subscribe(names.command_subject(self.partition), cb=self._on_command)
         await self.nc.flush()  # the server knows the subscription before we say the partition is served
         self.started_at = time.time()
@@ -206,24 +207,56 @@ class PartitionRunner:
             opt_start_seq=self.offset + 1,
         )
         await self.js.add_consumer(names.EVENTS_STREAM, config)
+        self._delivered = 0
         return await self.js.pull_subscribe_bind(durable, stream=names.EVENTS_STREAM)
 
-    async def _consume(self, pull: JetStreamContext.PullSubscription) -> None:
+    async def _consume(self) -> None:
         while not self._stopping:
+            pull = self._pull
+            if pull is None:
+                await self._restart("no consumer")
+                continue
             try:
                 msgs = await pull.fetch(FETCH_BATCH, timeout=1.0)
             except TimeoutError:
                 continue
             except NatsError as exc:
-                log.warning("partition %s: fetch failed: %s", self.partition, exc)
+                # the answer to a pull may be lost with its messages, which would then come back only after the
+                # ack wait, behind newer ones: start again right after the stored offset instead
                 await asyncio.sleep(0.5)
+                await self._restart(f"fetch failed: {exc}")
                 continue
             if not await self._handle(msgs):
                 return
 
+    async def _restart(self, why: str) -> None:
+        """A new consumer from the stored offset + 1, so events are handled in stream order with none skipped:
+        the offset says "everything up to here is committed" only while nothing after an unacknowledged message
+        is committed."""
+        log.warning("partition %s: consumer restarted after offset %d (%s)", self.partition, self.offset, why)
+        if self._pull is not None:
+            with contextlib.suppress(NatsError, TimeoutError):
+                await self._pull.unsubscribe()
+        self._pull = None
+        while not self._stopping:
+            try:
+                self._pull = await self._consumer()
+                return
+            except (NatsError, TimeoutError) as exc:
+                log.warning("partition %s: no consumer yet: %s", self.partition, exc)
+                await asyncio.sleep(0.5)
+
     async def _handle(self, msgs: Sequence[Msg]) -> bool:
         """Store the messages' events (skipping those at or below the stored offset), then acknowledge them.
         False when the partition must stop (fenced)."""
+        if not msgs:
+            return True
+        if msgs[0].metadata.sequence.consumer != self._delivered + 1 or any(
+            (m.metadata.num_delivered or 1) > 1 for m in msgs
+        ):  # a delivery went missing or comes again out of order: never commit past an unhandled message
+            await self._restart("a delivery out of order")
+            return not self.fence.fenced
+        self._delivered = msgs[-1].metadata.sequence.consumer
         events: list[Event] = []
         top = self.offset
         log.debug("partition %s: %d messages after offset %d", self.partition, len(msgs), self.offset)
@@ -245,11 +278,9 @@ class PartitionRunner:
                 self._lost()
                 return False
             except (StoreUnavailable, Overloaded) as exc:  # not stored: offered again shortly
-                log.warning("partition %s: batch not stored (%s); redelivering", self.partition, exc)
-                for m in msgs:
-                    with contextlib.suppress(NatsError):
-                        await m.nak(delay=1.0)
+                log.warning("partition %s: batch not stored (%s); offered again", self.partition, exc)
                 await asyncio.sleep(1.0)
+                await self._restart("batch not stored")
                 return not self.fence.fenced
             except FairwatchError as exc:  # some events refused by the store; the honest ones are stored
                 log.warning("partition %s: events refused: %s", self.partition, exc)

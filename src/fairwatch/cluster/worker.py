@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from fairwatch.audit.keys import load_key
 from fairwatch.cluster import lease as leasing
 from fairwatch.cluster import names, streams
+from fairwatch.cluster.checkpointer import Checkpointer
 from fairwatch.cluster.partition import PartitionRunner
 from fairwatch.errors import ConfigError, Fenced
 from fairwatch.settings import Settings
@@ -96,6 +97,9 @@ class Worker:
         step = s.lease_seconds / 6
         last_reload = time.monotonic()
         renewer = asyncio.create_task(self._renew_loop(kv, workers_kv), name="lease renewal")
+        # One signed root over every chain head for the whole cluster: whichever worker holds the lease signs.
+        checkpointer = Checkpointer.for_settings(js, s, self.id)
+        checkpointer.start()
         log.info("worker %s started", self.id)
         try:
             while not self._stop.is_set():
@@ -118,6 +122,8 @@ class Worker:
                 await renewer
             for partition in list(self.runners):
                 await self._drop(kv, partition, lost=False)
+            with contextlib.suppress(NatsError, TimeoutError, Exception):
+                await checkpointer.stop()
             with contextlib.suppress(NatsError, TimeoutError, Exception):
                 await workers_kv.delete(self.id)
             if health is not None:
