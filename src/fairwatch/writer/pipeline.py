@@ -420,7 +420,10 @@ class Pipeline:
     def _publish(self) -> None:
         changes = self.alarms.commit_staged()
         if changes:
+            kinds: dict[str, int] = {}
             for ch in changes:
-                self.metrics.alarm_changes.labels(ch.kind).inc()
+                kinds[ch.kind] = kinds.get(ch.kind, 0) + 1
+            for kind, n in kinds.items():  # one metric update per kind, not per change (an alarm storm)
+                self.metrics.alarm_changes.labels(kind).inc(n)
             self.metrics.alarms_open.set(len(self.alarms.open))
             self.on_changes(changes)
