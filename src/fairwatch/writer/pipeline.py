@@ -72,6 +72,8 @@ class Pipeline:
         self._fresh: list[Event] = []
         # Timers of other packages (field units' check-ins), fired by the tick in the same transaction as the rules'.
         self.timers: list[TimerHook] = []
+        self._accepted_total = metrics.events.labels("accepted")
+        self._duplicate_total = metrics.events.labels("duplicate")
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -312,8 +314,13 @@ class Pipeline:
                 fail(job, exc)
             return
         self.metrics.batch_size.observe(size)
+        total = Outcome()
         for job, out in zip(batch, outcomes, strict=True):
-            self._accepted(job, out)
+            total.accepted += out.accepted
+            total.duplicates += out.duplicates
+            if not job.future.done():
+                job.future.set_result((out.accepted, out.duplicates))
+        self._count(total)  # once per commit, not per submission
 
     async def _commit_events(self, submissions: Sequence[Sequence[Event]], now: float) -> list[Outcome]:
         """Store and evaluate the submissions in one transaction; if it fails, nothing of it remains."""
@@ -373,8 +380,8 @@ class Pipeline:
             job.future.set_result((out.accepted, out.duplicates))
 
     def _count(self, out: Outcome) -> None:
-        self.metrics.events.labels("accepted").inc(out.accepted)
-        self.metrics.events.labels("duplicate").inc(out.duplicates)
+        self._accepted_total.inc(out.accepted)
+        self._duplicate_total.inc(out.duplicates)
 
     def _store_and_evaluate(
         self, txn: Txn, submissions: Sequence[Sequence[Event]], now: float
