@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from fairwatch import __version__, config
 from fairwatch.access import Permission, RevocationMarker
-from fairwatch.alarms import AlarmChange, AlarmService
+from fairwatch.alarms import AlarmChange, AlarmService, stream_changes
 from fairwatch.api import Context, create_api
 from fairwatch.api import field as field_api
 from fairwatch.api.auth import authorize, requires
@@ -142,7 +142,7 @@ class App:
         listeners: list[Callable[[list[AlarmChange]], None]] = []
 
         def publish(changes: list[AlarmChange]) -> None:
-            for change in changes:
+            for change in stream_changes(changes):  # of one alarm's repeats in this commit, only the last
                 hub.publish("alarm", orjson.dumps(change_json(change)))
             for listener in listeners:
                 try:

@@ -7,10 +7,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from fairwatch.errors import StoreUnavailable
-from fairwatch.ingest.channel import Answer, ChannelClient, ChannelServer, read_frame
+from fairwatch.ingest.channel import Answer, ChannelClient, ChannelServer, Submit, frame, read_frame
 from fairwatch.model import Event, Location
 
 EVENTS = [
@@ -81,3 +82,49 @@ async def test_a_writer_that_goes_away_fails_what_waits_with_a_503(tmp_path: Pat
     finally:
         await client.close()
         server.close()
+
+
+async def test_submissions_of_one_loop_turn_share_one_frame(tmp_path: Path) -> None:
+    """A worker under load sends every submission waiting at one turn of its loop in one frame; the writer still
+    answers each on its own."""
+    frames: list[list[Submit]] = []
+
+    async def writer_end(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while (body := await read_frame(reader)) is not None:
+            submits = msgspec.msgpack.decode(body, type=list[Submit])
+            frames.append(submits)
+            for s in submits:
+                writer.write(frame(Answer(s.number, 202, s.events[0].id.encode())))
+
+    path = tmp_path / "writer.sock"
+    server = await asyncio.start_unix_server(writer_end, path=str(path))
+    client = ChannelClient(path)
+    await client.connect()
+    try:
+        answers = await asyncio.gather(*(client.submit([ev]) for ev in EVENTS))
+        again = await client.submit(EVENTS[:1])  # a later turn: a frame of its own
+    finally:
+        await client.close()
+        server.close()
+    assert [[s.events for s in f] for f in frames] == [[[ev] for ev in EVENTS], [EVENTS[:1]]]
+    assert [a.body for a in answers] == [ev.id.encode() for ev in EVENTS]
+    assert again.body == b"e1"
+
+
+async def test_a_refused_submission_in_a_shared_frame_fails_only_itself(tmp_path: Path) -> None:
+    async def handle(events: list[Event]) -> Answer:
+        if events[0].id == "e2":
+            return Answer(0, 422, b'{"error":"invalid_events"}')
+        return Answer(0, 202, b'{"accepted":1,"duplicates":0}')
+
+    server = ChannelServer(tmp_path / "writer.sock", handle)
+    await server.start()
+    client = ChannelClient(tmp_path / "writer.sock")
+    await client.connect()
+    try:
+        answers = await asyncio.gather(*(client.submit([ev]) for ev in EVENTS))
+    finally:
+        await client.close()
+        await server.stop()
+    assert [a.status for a in answers] == [202, 422, 202]
+    assert answers[1].body == b'{"error":"invalid_events"}'

@@ -3,6 +3,15 @@ service that is the only writer of alarm rows."""
 
 from fairwatch.alarms.dedupe import Change, apply
 from fairwatch.alarms.lifecycle import Action, allowed_actions, transition
-from fairwatch.alarms.service import AlarmChange, AlarmService
+from fairwatch.alarms.service import AlarmChange, AlarmService, stream_changes
 
-__all__ = ["Action", "AlarmChange", "AlarmService", "Change", "allowed_actions", "apply", "transition"]
+__all__ = [
+    "Action",
+    "AlarmChange",
+    "AlarmService",
+    "Change",
+    "allowed_actions",
+    "apply",
+    "stream_changes",
+    "transition",
+]

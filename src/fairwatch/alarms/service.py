@@ -43,6 +43,27 @@ class AlarmChange:
     parent_id: int | None = None  # the flood parent the alarm is grouped under
 
 
+def stream_changes(changes: Sequence[AlarmChange]) -> list[AlarmChange]:
+    """The changes of one commit as the event stream carries them: of consecutive repeats of one alarm (no other
+    change of that alarm between them) only the last, which has the final count; every other change as it is, in
+    order. The console merges an alarm's state by id, so the dropped repeats carry nothing it still shows; an
+    alarm storm then costs one stream message per alarm per commit instead of one per matching event.
+    Notifications and webhooks get every change (the caller passes them the full list)."""
+    repeated = Change.REPEATED.kind
+    later: dict[int, str] = {}  # alarm id -> the kind of its next change in this commit (walking backwards)
+    kept: list[AlarmChange] = []
+    for change in reversed(changes):
+        alarm_id = change.alarm.id
+        if change.kind == repeated and later.get(alarm_id) == repeated:
+            continue
+        later[alarm_id] = change.kind
+        kept.append(change)
+    if len(kept) == len(changes):
+        return list(changes)
+    kept.reverse()
+    return kept
+
+
 FloodIndex = dict[tuple[str, str | None, str | None], list[FloodMember]]
 
 
@@ -164,6 +185,9 @@ class AlarmService:
     ) -> None:
         """The audit records and the stream change of a change to an existing alarm."""
         actor = f"rule:{d.rule}"
+        if change is Change.REPEATED:  # the alarm storm's change: counted, not audited (kept short)
+            self._emit(change.kind, alarm, actor, now, {"count": alarm.count})
+            return
         severity = {"from": before.severity.value, "to": alarm.severity.value}
         audit_details: dict[str, dict[str, Any]] = {
             "alarm-escalated": severity,

@@ -80,6 +80,8 @@ class Pipeline:
         self.commit_hooks: list[Callable[[Txn], None]] = []
         # Which stored events warm-up replays (a cluster partition replays only its own sites); None: all.
         self.warm_filter: Callable[[Event], bool] | None = None
+        self._accepted_total = metrics.events.labels("accepted")
+        self._duplicate_total = metrics.events.labels("duplicate")
 
     # -- lifecycle -------------------------------------------------------------------------------------------
     def warm_up(self) -> int:
@@ -325,8 +327,13 @@ class Pipeline:
                 fail(job, exc)
             return
         self.metrics.batch_size.observe(size)
+        total = Outcome()
         for job, out in zip(batch, outcomes, strict=True):
-            self._accepted(job, out)
+            total.accepted += out.accepted
+            total.duplicates += out.duplicates
+            if not job.future.done():
+                job.future.set_result((out.accepted, out.duplicates))
+        self._count(total)  # once per commit, not per submission
 
     async def _commit_events(self, submissions: Sequence[Sequence[Event]], now: float) -> list[Outcome]:
         """Store and evaluate the submissions in one transaction; if it fails, nothing of it remains."""
@@ -387,8 +394,8 @@ class Pipeline:
             job.future.set_result((out.accepted, out.duplicates))
 
     def _count(self, out: Outcome) -> None:
-        self.metrics.events.labels("accepted").inc(out.accepted)
-        self.metrics.events.labels("duplicate").inc(out.duplicates)
+        self._accepted_total.inc(out.accepted)
+        self._duplicate_total.inc(out.duplicates)
 
     def _store_and_evaluate(
         self, txn: Txn, submissions: Sequence[Sequence[Event]], now: float
@@ -440,7 +447,10 @@ class Pipeline:
     def _publish(self) -> None:
         changes = self.alarms.commit_staged()
         if changes:
+            kinds: dict[str, int] = {}
             for ch in changes:
-                self.metrics.alarm_changes.labels(ch.kind).inc()
+                kinds[ch.kind] = kinds.get(ch.kind, 0) + 1
+            for kind, n in kinds.items():  # one metric update per kind, not per change (an alarm storm)
+                self.metrics.alarm_changes.labels(kind).inc(n)
             self.metrics.alarms_open.set(len(self.alarms.open))
             self.on_changes(changes)
