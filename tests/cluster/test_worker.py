@@ -360,7 +360,8 @@ async def test_a_phase_switched_through_the_global_owner_reaches_every_partition
             assert reply.status == 200, reply.body
 
             def current() -> str | None:
-                app = worker.runners[site].app
+                runner = worker.runners.get(site)  # a lease lost under load and taken again is a new runner
+                app = None if runner is None else runner.app
                 return None if app is None or app.phases is None else app.phases.current.id
 
             await until(lambda: current() == "busy", 15, "the site's partition to take the phase")

@@ -29,6 +29,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from sqlalchemy import Engine, delete, select
 
+from fairwatch.alarms import stream_changes
 from fairwatch.api.serialize import change_json
 from fairwatch.app import App, Part
 from fairwatch.cluster import commands_server, names, wire
@@ -342,7 +343,7 @@ class PartitionRunner:
         """The pipeline's commit hook: the transaction's alarm changes, as the hub will publish them, in the
         same transaction (published and deleted after the commit; a successor publishes what is left)."""
         assert self.app is not None
-        changes = self.app.alarms.staged_changes()
+        changes = stream_changes(self.app.alarms.staged_changes())  # exactly what the hub will publish
         if not changes or not isinstance(txn, SqlTxn):
             return
         rows = []
