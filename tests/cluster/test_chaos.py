@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import json
 import os
 import signal
 import subprocess
@@ -37,7 +36,7 @@ from fairwatch.cluster.localnats import LocalNats, free_port
 from fairwatch.events.validate import rfc3339
 from fairwatch.model import Role
 from fairwatch.store import SqlStore, schema
-from tests.cluster.worker_helpers import Db, WorkerProcess, worker_settings
+from tests.cluster.worker_helpers import Alarm, Db, WorkerProcess, replayed, worker_settings
 from tests.harness import TEST_SCHEMAS
 
 RULES = """
@@ -57,7 +56,6 @@ rules:
 SITES = [f"venue-{i:02d}" for i in range(20)]
 LEASE_S = 2.0
 RESUME_S = 15.0
-Alarm = tuple[str, tuple[tuple[str, str], ...], bool]
 
 pytestmark = pytest.mark.slow
 
@@ -197,35 +195,6 @@ class SseClient:
                 sock.shutdown(2)
         self.conn.close()
         self.thread.join(timeout=5)
-
-
-def replayed(events: list[dict[str, Any]], rules: Path, tmp: Path) -> set[Alarm]:
-    lines = tmp / "script.jsonl"
-    lines.write_text("".join(json.dumps(e) + "\n" for e in events))
-    env = dict(os.environ, FAIRWATCH_SCHEMAS=str(TEST_SCHEMAS), FAIRWATCH_DATA=str(tmp / "replay-data"))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fairwatch",
-            "replay",
-            "--rules",
-            str(rules),
-            "--events",
-            str(lines),
-            "--json",
-        ],
-        capture_output=True,
-        env=env,
-        check=True,
-    )
-    doc = json.loads(done.stdout.decode().strip().splitlines()[0])
-    # the last state of each (rule, group): a raise after a clear reopens the live alarm, where replay books a
-    # second alarm, so the two are compared per key
-    last: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
-    for a in sorted(doc["alarms"], key=lambda a: str(a["raised_at"])):
-        last[(a["rule"], tuple(sorted(a["group"].items())))] = a["cleared_at"] is None
-    return {(rule, group, active) for (rule, group), active in last.items()}
 
 
 def stored_alarms(db: Db) -> set[Alarm]:

@@ -6,11 +6,7 @@ takeover, SIGCONT -> the old owner commits nothing and gives the partition up.""
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,10 +27,10 @@ from tests.cluster.worker_helpers import (
     new_site,
     publish,
     register,
+    replayed,
     until,
     worker_settings,
 )
-from tests.harness import TEST_SCHEMAS
 
 RULES = """
 rules:
@@ -57,36 +53,6 @@ def db(pg_url: str) -> Iterator[Db]:
 def report(site: str, zone: str, n: int) -> Event:
     t = time.time()
     return Event(f"{site}-{zone}-{n}", f"steward-{zone}-{n}", "report.medical", t, t, site=site, zone=zone)
-
-
-def replayed(
-    events: list[Event], rules: Path, tmp: Path
-) -> set[tuple[str, tuple[tuple[str, str], ...], bool]]:
-    """The alarms `fairwatch replay --json` finds in `events`: (rule, group, still active)."""
-    lines = tmp / "events.jsonl"
-    with lines.open("w") as f:
-        for e in events:
-            item = {"id": e.id, "source": e.source, "type": e.type, "time": rfc3339(e.time)}
-            f.write(json.dumps(item | {"site": e.site, "zone": e.zone}) + "\n")
-    env = dict(os.environ, FAIRWATCH_SCHEMAS=str(TEST_SCHEMAS), FAIRWATCH_DATA=str(tmp / "replay-data"))
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fairwatch",
-            "replay",
-            "--rules",
-            str(rules),
-            "--events",
-            str(lines),
-            "--json",
-        ],
-        capture_output=True,
-        env=env,
-        check=True,
-    )
-    doc = json.loads(done.stdout.decode().strip().splitlines()[0])
-    return {(a["rule"], tuple(sorted(a["group"].items())), a["cleared_at"] is None) for a in doc["alarms"]}
 
 
 def stored(db: Db, sites: list[str]) -> set[tuple[str, tuple[tuple[str, str], ...], bool]]:
@@ -142,7 +108,18 @@ async def test_kill_9_of_the_owner_another_takes_over_and_the_alarms_equal_a_rep
         )
         assert time.monotonic() - killed <= TAKEOVER_S
         await until(lambda: sum(len(db.events(s)) for s in sites) == len(sent), 30, "every event stored once")
-        expected = replayed(sent, workers[0].settings.rules or Path(), tmp_path)
+        lines = [
+            {
+                "id": e.id,
+                "source": e.source,
+                "type": e.type,
+                "time": rfc3339(e.time),
+                "site": e.site,
+                "zone": e.zone,
+            }
+            for e in sent
+        ]
+        expected = replayed(lines, workers[0].settings.rules or Path(), tmp_path)
         assert len(expected) == 2 * len(sites)  # zones a and b of every site
         await until(lambda: stored(db, sites) == expected, 20, "the alarms of a replay")
     finally:

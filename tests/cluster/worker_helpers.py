@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -203,3 +204,35 @@ class WorkerProcess:
                 p.kill()
                 p.wait()
         self.process = None
+
+
+Alarm = tuple[str, tuple[tuple[str, str], ...], bool]  # rule, group, still active
+
+
+def replayed(events: list[dict[str, Any]], rules: Path, tmp: Path) -> set[Alarm]:
+    """What `fairwatch replay --json` finds in `events` (HTTP-contract dicts): the last state of each (rule,
+    group). A raise after a clear reopens the live alarm where replay books a second one, so compare per key."""
+    lines = tmp / "replayed.jsonl"
+    lines.write_text("".join(json.dumps(e) + "\n" for e in events))
+    env = dict(os.environ, FAIRWATCH_SCHEMAS=str(TEST_SCHEMAS), FAIRWATCH_DATA=str(tmp / "replay-data"))
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fairwatch",
+            "replay",
+            "--rules",
+            str(rules),
+            "--events",
+            str(lines),
+            "--json",
+        ],
+        capture_output=True,
+        env=env,
+        check=True,
+    )
+    doc = json.loads(done.stdout.decode().strip().splitlines()[0])
+    last: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
+    for a in sorted(doc["alarms"], key=lambda a: str(a["raised_at"])):
+        last[(a["rule"], tuple(sorted(a["group"].items())))] = a["cleared_at"] is None
+    return {(rule, group, active) for (rule, group), active in last.items()}
