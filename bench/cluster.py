@@ -337,7 +337,9 @@ def run(seconds: float, rounds: int, trials: int) -> dict[str, object]:
                     lag = f", lag {fig.lag[-1]:.1f} s" if fig.lag else ""
                     print(f"round {r + 1} {rnd.name} {target}: {fig.accepted[-1]:,.0f}/s{lag}", flush=True)
         lost = sum(
-            log.read_text(errors="replace").count(": lost") for log in (root / "logs").glob("worker*.log")
+            line.count(": lost") + line.count("lease lost")
+            for log in (root / "logs").glob("worker*.log")
+            for line in log.read_text(errors="replace").splitlines()
         )
         stop = threading.Event()
         light = threading.Thread(target=bench.light_load, args=(stop,))
@@ -398,6 +400,7 @@ def report(f: dict[str, object], seconds: float, rounds: int, trials: int, comma
         "- **accepted**: events/s answered 202 (an edge answers 202 once JetStream has stored the event, before a"
         " worker commits it); for Alertmanager, events/s answered 200.",
         "- **committed**: rows added to PostgreSQL's events table during the load window, per second.",
+        "- **p99 latency**: wrk's; through 2 edges, the higher of the two wrk processes'.",
         "- **lag after the load**: from the end of the load until every partition's committed offset reaches the"
         f" last sequence of its subject in the events stream (given up after {LAG_MAX_S:g} s: `> {LAG_MAX_S:g}`).",
         "",
@@ -417,8 +420,8 @@ def report(f: dict[str, object], seconds: float, rounds: int, trials: int, comma
             )
     lines += [
         "",
-        f"Partitions lost by their worker during the load rounds (a lease renewal that came too late; another"
-        f" worker then takes the partition): {f['lost']}.",
+        "Lease losses logged by the workers during the load rounds (`partition P: lost` or `lease lost`: a renewal"
+        f" that came too late; another worker then takes the partition): {f['lost']}.",
         "",
         f"Failover, under a light load (20 events every 0.1 s through the second edge), {trials} trials each:",
         "",
