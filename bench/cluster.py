@@ -410,6 +410,8 @@ def report(f: dict[str, object], seconds: float, rounds: int, trials: int, comma
     ]
     for rnd in LOADS:
         for target in TARGETS:
+            if (rnd.name, target) not in figures:  # --rounds 0: failover only
+                continue
             fig = figures[(rnd.name, target)]
             note = f" ({'; '.join(sorted(fig.errors))})" if fig.errors else ""
             lag = secs(fig.lag) if fig.lag else "—"
