@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench bench-tools profile clean setup browser services screenshots cluster cluster-stop i18n
+.PHONY: run test check bench bench-tools profile clean setup browser services screenshots cluster cluster-stop i18n bench-cluster
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench-tools:
 bench: $(STAMP) bench-tools
 	$(BIN)/python bench/rules.py
 	$(BIN)/python bench/ingest.py
+
+# The cluster benchmark (issue 12): 3 NATS nodes, PostgreSQL, 3 workers, 2 edges; writes docs/benchmarks-cluster.md.
+bench-cluster: $(STAMP) bench-tools
+	$(BIN)/python bench/cluster.py
 
 # Flame graphs (docs/img/flame-*.svg) of single events, batches of 100 and an alarm storm; needs py-spy.
 profile: $(STAMP) bench-tools

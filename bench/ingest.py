@@ -344,6 +344,14 @@ What limits each figure:
 """
 
 
+CLUSTER = """## A cluster
+
+3 NATS nodes, PostgreSQL, 3 workers and 2 edges on this machine: events/s through 1 and 2 edges, committed
+events/s and lag, and the time to fail over, with Alertmanager as the reference in the same run — in
+[benchmarks-cluster.md](benchmarks-cluster.md) (`make bench-cluster`, bench/cluster.py).
+"""
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -357,6 +365,8 @@ def main() -> None:
     lines = report(run(seconds, rounds), seconds, rounds, command)
     notes = ROOT / "docs" / "benchmarks-notes.md"
     text = "\n".join(lines) + "\n" + PROFILE + "\n" + (notes.read_text() if notes.exists() else "")
+    if (ROOT / "docs" / "benchmarks-cluster.md").exists():  # written by bench/cluster.py (make bench-cluster)
+        text += "\n" + CLUSTER
     out = ROOT / ("build/benchmarks-smoke.md" if args.smoke else "docs/benchmarks.md")
     out.parent.mkdir(exist_ok=True)
     out.write_text(text)

@@ -140,10 +140,45 @@ def _ready(url: str) -> bool:
         return False
 
 
+@dataclass
+class Started:
+    """What `start` brings up, for a caller that drives the cluster itself (bench/cluster.py): the state, the NATS
+    nodes (to find and kill the meta leader), the environment the edges and workers run with, and tokens."""
+
+    state: State
+    nats: LocalNats
+    env: dict[str, str]
+    device: str
+    operator: str
+    password: str
+
+
 def up(
     root: Path, port: int = 8080, workers: int = 3, edges: int = 2, say: Callable[[str], None] = print
 ) -> State:
     """Start everything (see the module); returns the state written to `<root>/state.json`."""
+    started = start(root, port, workers, edges, say, simulator=True)
+    state, nats, password, operator = started.state, started.nats, started.password, started.operator
+    logs = root / "logs"
+    for proc in state.processes:
+        if proc.role == "edge":
+            say(f"console: {proc.url}/  user: operator  password: {password}")
+    say(f"operator token: {operator}")
+    say(f"NATS: {','.join(nats.urls)}   PostgreSQL: {state.database_url}")
+    say(f"status: fairwatch cluster status --nats {','.join(nats.urls)} --database-url {state.database_url}")
+    say(f"logs in {logs}; stop everything with: make cluster-stop")
+    return state
+
+
+def start(
+    root: Path,
+    port: int = 8080,
+    workers: int = 3,
+    edges: int = 2,
+    say: Callable[[str], None] = print,
+    simulator: bool = True,
+) -> Started:
+    """What `up` does without its closing lines; `simulator=False` starts no simulator."""
     from fairwatch.sim import demo_cards_path, demo_checklists_path, demo_rules_path, demo_site_path
 
     old = State.read(root)
@@ -198,21 +233,20 @@ def up(
         state.write()
         say(f"starting {workers} workers and {edges} edges ...")
         _wait(state)
-        first = next(proc.url for proc in state.processes if proc.role == "edge")
-        sim = ["simulate", "--url", first, "--token", device, "--scenario", "riverside"]
-        state.processes.append(_spawn("simulator", sim, env, logs / "simulator.log"))
-        state.write()
+        if simulator:
+            first = next(proc.url for proc in state.processes if proc.role == "edge")
+            sim = ["simulate", "--url", first, "--token", device, "--scenario", "riverside"]
+            state.processes.append(_spawn("simulator", sim, env, logs / "simulator.log"))
+            state.write()
     except BaseException:
         down(root, say=lambda _line: None)
         raise
-    for proc in state.processes:
-        if proc.role == "edge":
-            say(f"console: {proc.url}/  user: operator  password: {password}")
-    say(f"operator token: {operator}")
-    say(f"NATS: {','.join(nats.urls)}   PostgreSQL: {state.database_url}")
-    say(f"status: fairwatch cluster status --nats {','.join(nats.urls)} --database-url {state.database_url}")
-    say(f"logs in {logs}; stop everything with: make cluster-stop")
-    return state
+    return Started(state, nats, env, device, operator, password)
+
+
+def respawn(proc: Proc, env: dict[str, str], args: list[str]) -> Proc:
+    """Start `proc`'s role again with `args` (after it was killed), logging to the same file."""
+    return _spawn(proc.role, args, env, Path(proc.log), proc.url)
 
 
 def _accounts(url: str) -> tuple[str, str, str]:
