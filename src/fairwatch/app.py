@@ -68,6 +68,9 @@ class Part:
     sites: Callable[[str | None], bool]
     guard: Callable[[Connection], None]
     chain: str = ""
+    # Runs the transparency jobs (the public taxonomy export and its hash links, checkpoints of its own chain,
+    # retention purges): the `_global` partition's app, one for the cluster; the others do not.
+    transparency: bool = False
 
 
 @dataclass
@@ -205,8 +208,9 @@ class App:
         ctx.session_lookup = console_field.chain(console.sessions.lookup, field_app.lookup)
         ctx.html_error = console.html_error
         transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site, cfg.schemas)
-        if part is not None:
-            # a cluster signs one root over every chain (a leased checkpointer), not one per partition
+        if part is not None and not part.transparency:
+            # a cluster signs one root over every chain (a leased checkpointer), and the `_global` partition's
+            # app publishes the export and purges (edges forward the export to it); the others do neither
             ctx.on_start.remove(transparency.start)
             ctx.on_stop.remove(transparency.stop)
         mqtt = install_ingest(

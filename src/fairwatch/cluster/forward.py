@@ -26,11 +26,15 @@ from fairwatch.ingest.install import ALERTMANAGER_PATH
 from fairwatch.ingest.proxy import PEER_HEADER
 from fairwatch.store import SqlStore
 from fairwatch.store import schema as tables
+from fairwatch.transparency.routes import EXPORT_PATH
 
 COMMAND_TIMEOUT_S = 5.0
 RETRY_AFTER_S = 2
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
 INGEST = frozenset({EVENTS_PATH, ALERTMANAGER_PATH})  # published by the edge itself
+# Reads that write: the public taxonomy export stores the hash link of each new version of itself, so the
+# `_global` owner serves it (one chain of versions for the cluster).
+WRITING_READS = frozenset({EXPORT_PATH})
 _DROP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade", "content-length"})
 _OBJECT = re.compile(r"/(alarms|incidents|welfare/cases)/(\d{1,18})(?:/|$)")
 _TABLES = {"alarms": tables.alarms, "incidents": tables.incidents, "welfare/cases": tables.welfare_cases}
@@ -46,7 +50,11 @@ class Forwarder(Entry):
         self.nc: Client | None = None  # set when the edge has connected
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in READS or scope["path"] in INGEST:
+        if (
+            scope["type"] != "http"
+            or scope["path"] in INGEST
+            or (scope["method"] in READS and scope["path"] not in WRITING_READS)
+        ):
             await super().__call__(scope, receive, send)
             return
         body = await _body(receive)

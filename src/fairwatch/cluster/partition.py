@@ -121,7 +121,12 @@ class PartitionRunner:
         if not await asyncio.to_thread(self.fence.claim, self.engine):
             raise Fenced(f"partition {self.partition}: a newer owner holds it", 1)
         # Built only now: after the claim nothing older commits, so the alarms and events read here are final.
-        part = Part(self.partition, sites_of(self.partition), self.fence.guard)
+        part = Part(
+            self.partition,
+            sites_of(self.partition),
+            self.fence.guard,
+            transparency=self.partition == names.GLOBAL,
+        )
 
         def build() -> tuple[App, int]:
             # off the event loop, where the leases are renewed: reading config, open alarms and the events to
