@@ -208,6 +208,8 @@ class App:
         ctx.session_lookup = console_field.chain(console.sessions.lookup, field_app.lookup)
         ctx.html_error = console.html_error
         transparency = install_transparency(asgi, ctx, cfg.taxonomy, cfg.site, cfg.schemas)
+        if part is not None:
+            transparency.checkpoints = False
         if part is not None and not part.transparency:
             # a cluster signs one root over every chain (a leased checkpointer), and the `_global` partition's
             # app publishes the export and purges (edges forward the export to it); the others do neither

@@ -77,6 +77,9 @@ class Transparency:
         self.rules = tuple(rules)
         self.site_types = frozenset(i for i, t in self.current.items() if t.get("origin") != "builtin")
         self.key: Ed25519PrivateKey | None = None
+        # False in a cluster's `_global` app: there one signed root covers every chain (cluster/checkpointer.py),
+        # so no single-chain checkpoint is signed here (it would name one chain's records as "the log")
+        self.checkpoints = True
         self.compliance = Compliance(0.0)
         self.types: dict[str, dict[str, Any]] = {}
         self.latest: Checkpoint | None = None
@@ -189,7 +192,7 @@ class Transparency:
         """Sign a checkpoint when one is due, or when anything is new with `force`; never over a log found broken."""
         async with self._signing:
             key, store = self.key, self.host.store
-            if key is None or self.compliance.integrity_problems:
+            if key is None or not self.checkpoints or self.compliance.integrity_problems:
                 return None
             head = store.audit_head()
             at = self.host.clock.now()
