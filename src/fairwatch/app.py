@@ -5,7 +5,6 @@ calls this."""
 from __future__ import annotations
 
 import contextlib
-import inspect
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -306,10 +305,8 @@ def open_store(settings: Settings, part: Part | None = None) -> SqlStore:
     url = settings.database_url or sqlite_url(settings.data)
     if part is None:
         return SqlStore(url)
-    options: dict[str, Any] = {"guard": part.guard}
-    if "chain" in inspect.signature(SqlStore).parameters:  # one audit chain per partition (docs/audit.md)
-        options["chain"] = part.chain or part.name
-    return SqlStore(url, **options)
+    # one audit chain per partition (docs/audit.md)
+    return SqlStore(url, guard=part.guard, chain=part.chain or part.name)
 
 
 async def ingest_request(request: Request) -> Response:

@@ -4,9 +4,6 @@ edge answered 503: the export stores its link, and an edge does not write)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -17,17 +14,7 @@ from fairwatch.cluster.localnats import LocalNats
 from fairwatch.cluster.worker import Worker
 from fairwatch.transparency.routes import EXPORT_PATH
 from tests.cluster.edge_support import edge_settings, serving
-from tests.cluster.worker_helpers import connect, forget_partitions, until, worker_settings
-
-
-@contextlib.asynccontextmanager
-async def running(worker: Worker) -> AsyncIterator[Worker]:
-    task = asyncio.create_task(worker.run())
-    try:
-        yield worker
-    finally:
-        worker.request_stop()
-        await asyncio.wait_for(task, 30)
+from tests.cluster.worker_helpers import connect, forget_partitions, running, until, worker_settings
 
 
 async def test_the_export_through_an_edge_comes_from_the_global_owner(

@@ -6,9 +6,8 @@ owner's API (a stale version is a 409); a fenced owner commits nothing."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +26,7 @@ from tests.cluster.worker_helpers import (
     new_site,
     publish,
     register,
+    running,
     until,
     worker_settings,
 )
@@ -50,16 +50,6 @@ async def request(nc: Any, partition: str, command: wire.Command) -> wire.Reply:
             continue
         return wire.decode_reply(msg.data)
     raise AssertionError(f"no responder for {partition}")
-
-
-@contextlib.asynccontextmanager
-async def running(worker: Worker) -> AsyncIterator[Worker]:
-    task = asyncio.create_task(worker.run())
-    try:
-        yield worker
-    finally:
-        worker.request_stop()
-        await asyncio.wait_for(task, 30)
 
 
 async def test_published_events_become_events_and_alarms_once_and_changes_go_out(
@@ -86,7 +76,8 @@ async def test_published_events_become_events_and_alarms_once_and_changes_go_out
             assert {r.rule for r in alarms} == {"medical-cluster"} and len({r.key for r in alarms}) == 2
             last = (await js.get_last_msg(names.EVENTS_STREAM, f"{names.EVENTS_PREFIX}.{a}")).seq
             await until(lambda: (db.offset(a) or (0, 0))[0] == last, 10, "the offset of the last message")
-            assert set(worker.owned()) >= {a, b, names.GLOBAL}
+            # `_global` starts last and slowest (its app runs the transparency jobs)
+            await until(lambda: set(worker.owned()) >= {a, b, names.GLOBAL}, 20, "every partition served")
             # a redelivery of every message of the partition (as after a lost ack) stores nothing new
             runner = worker.runners[a]
             sub = await js.pull_subscribe(

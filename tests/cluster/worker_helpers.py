@@ -236,3 +236,14 @@ def replayed(events: list[dict[str, Any]], rules: Path, tmp: Path) -> set[Alarm]
     for a in sorted(doc["alarms"], key=lambda a: str(a["raised_at"])):
         last[(a["rule"], tuple(sorted(a["group"].items())))] = a["cleared_at"] is None
     return {(rule, group, active) for (rule, group), active in last.items()}
+
+
+@contextlib.asynccontextmanager
+async def running(worker: Any) -> Any:
+    """An in-process `cluster.worker.Worker` running on the test's loop until the block ends."""
+    task = asyncio.create_task(worker.run())
+    try:
+        yield worker
+    finally:
+        worker.request_stop()
+        await asyncio.wait_for(task, 30)
