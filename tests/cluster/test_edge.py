@@ -23,6 +23,7 @@ from fairwatch.model import Role
 from fairwatch.settings import Settings
 from fairwatch.store import schema
 from tests.cluster.edge_support import edge_settings, serving, token
+from tests.cluster.worker_helpers import fetch
 from tests.harness import TEST_SCHEMAS, Server
 
 
@@ -71,7 +72,7 @@ async def _stored(nc: Client, site: str) -> list[Msg]:
     got: list[Msg] = []
     try:
         while True:
-            got += await sub.fetch(100, timeout=1)
+            got += await fetch(sub, 100, timeout=1)
     except TimeoutError:
         return got
     finally:

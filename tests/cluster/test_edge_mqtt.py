@@ -17,6 +17,7 @@ from fairwatch.cluster.localnats import LocalNats
 from fairwatch.ingest.mqtt import MqttIngest
 from fairwatch.settings import Settings
 from tests.cluster.edge_support import edge_settings, serving
+from tests.cluster.worker_helpers import fetch
 from tests.ingest.broker import Mosquitto
 from tests.ingest.broker import Publisher as MqttPublisher
 
@@ -35,7 +36,7 @@ async def _messages(nats: LocalNats, subject: str, want: int, wait: float = 20) 
         deadline = time.monotonic() + wait
         while len(got) < want and time.monotonic() < deadline:
             try:
-                got += await sub.fetch(want - len(got), timeout=1)
+                got += await fetch(sub, want - len(got), timeout=1)
             except TimeoutError:
                 continue
         return got

@@ -7,6 +7,7 @@ import uuid
 from fairwatch.cluster import names, streams, wire
 from fairwatch.cluster.localnats import LocalNats
 from fairwatch.model import Event
+from tests.cluster.worker_helpers import fetch
 
 
 async def test_ensure_creates_replicated_streams_once_and_dedups_a_retried_publish(
@@ -32,7 +33,19 @@ async def test_ensure_creates_replicated_streams_once_and_dedups_a_retried_publi
         assert acks[0].duplicate is not True and acks[1].duplicate is True
         assert acks[0].seq == acks[1].seq
         sub = await js.pull_subscribe(f"{names.EVENTS_PREFIX}.{site}", durable=None)
-        got = await sub.fetch(10, timeout=2)
+        got = await fetch(sub, 10, timeout=2)
         assert [wire.decode_event(m.data) for m in got] == [event]
     finally:
         await nc.close()
+
+
+def test_a_cluster_still_electing_is_asked_again_and_a_real_refusal_is_not() -> None:
+    from nats.errors import TimeoutError as NatsTimeout
+    from nats.js.errors import BadRequestError, NotFoundError, ServiceUnavailableError
+
+    assert streams.not_ready(NatsTimeout())
+    assert streams.not_ready(ServiceUnavailableError())
+    assert streams.not_ready(BadRequestError(code=400, err_code=10005, description="no suitable peers"))
+    assert not streams.not_ready(BadRequestError(code=400, err_code=10058, description="name in use"))
+    assert not streams.not_ready(NotFoundError(code=404, err_code=10059, description="stream not found"))
+    assert not streams.not_ready(ValueError("bad config"))

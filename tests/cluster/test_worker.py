@@ -21,6 +21,7 @@ from fairwatch.cluster.worker import Worker
 from tests.cluster.worker_helpers import (
     Db,
     connect,
+    fetch,
     forget_partitions,
     medical,
     new_site,
@@ -83,13 +84,13 @@ async def test_published_events_become_events_and_alarms_once_and_changes_go_out
             sub = await js.pull_subscribe(
                 f"{names.EVENTS_PREFIX}.{a}", durable=None, stream=names.EVENTS_STREAM
             )
-            again = await sub.fetch(100, timeout=2)
+            again = await fetch(sub, 100, timeout=2)
             assert len(again) == 4
             assert await runner._handle(again)
             assert sorted(db.events(a)) == [(f"{a}-m{i}", f"steward-{i}") for i in range(3)]
             # the committed alarm changes went out on fw.ch.<partition>
             changes = await js.pull_subscribe(f"{names.CHANGES_PREFIX}.{a}", durable=None)
-            got = [wire.decode_change(m.data) for m in await changes.fetch(100, timeout=2)]
+            got = [wire.decode_change(m.data) for m in await fetch(changes, 100, timeout=2)]
             assert [c.kind for c in got if c.kind == "alarm"] == ["alarm"]
             assert b'"raised"' in next(c.data for c in got if c.kind == "alarm")
     finally:
@@ -226,7 +227,7 @@ async def test_a_fenced_owner_commits_nothing_and_gives_the_partition_up(
         sub = await js.pull_subscribe(
             f"{names.EVENTS_PREFIX}.{site}", durable=None, stream=names.EVENTS_STREAM
         )
-        msgs = await sub.fetch(10, timeout=2)
+        msgs = await fetch(sub, 10, timeout=2)
         assert await old._handle(msgs) is False and set(lost) == {site}
         # the new owner stores the event once, with its epoch on the offset; the alarm is its
         await until(lambda: (db.offset(site) or (0, 0)) == (seq, taken.epoch), 20, "the new owner's offset")
@@ -269,7 +270,7 @@ async def test_changes_committed_but_never_published_are_published_by_the_succes
             f"{names.CHANGES_PREFIX}.{site}", durable=None, stream=names.CHANGES_STREAM
         )
         try:
-            return [wire.decode_change(m.data) for m in await sub.fetch(100, timeout=2)]
+            return [wire.decode_change(m.data) for m in await fetch(sub, 100, timeout=2)]
         except TimeoutError:
             return []
         finally:

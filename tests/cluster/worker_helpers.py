@@ -18,6 +18,7 @@ from typing import Any
 
 import orjson
 from nats.js import JetStreamContext
+from nats.js.errors import ServiceUnavailableError
 from sqlalchemy import create_engine, func, select
 
 from fairwatch.audit.keys import load_or_create_key
@@ -98,6 +99,19 @@ async def connect(urls: str) -> tuple[Any, JetStreamContext]:
     js = nc.jetstream()
     await streams.ensure(js, streams.Layout(replicas=3, lease_seconds=2.0))
     return nc, js
+
+
+async def fetch(sub: Any, batch: int, timeout: float = 2.0, patience: float = 20.0) -> list[Any]:
+    """`sub.fetch(batch, timeout)`, asked again while JetStream answers 503: a new consumer on a replicated
+    stream is not served until its leader is elected, which takes a while on a busy machine."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return list(await sub.fetch(batch, timeout=timeout))
+        except ServiceUnavailableError:
+            if time.monotonic() >= deadline:
+                raise
+            await asyncio.sleep(0.3)
 
 
 async def until(check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout: float, what: str) -> None:

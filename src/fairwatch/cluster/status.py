@@ -93,7 +93,17 @@ async def init(settings: Settings) -> list[str]:
     nc = await reach(urls, "fairwatch-cluster-init")
     try:
         layout = streams.Layout(replicas=settings.stream_replicas, lease_seconds=settings.lease_seconds)
-        made += await streams.ensure(nc.jetstream(), layout)
+        try:
+            made += await streams.ensure(nc.jetstream(), layout)
+        except Exception as exc:
+            if not streams.not_ready(exc):
+                raise
+            raise ConfigError(
+                [
+                    f"cluster init: JetStream at {urls} did not answer for {streams.ENSURE_S:.0f} s "
+                    f"({type(exc).__name__}): are its nodes up and routed to each other?"
+                ]
+            ) from exc
     finally:
         await nc.close()
     made += _schema(url)
