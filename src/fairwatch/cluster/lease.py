@@ -57,7 +57,8 @@ class Leases:
         """The lease of `partition` if nobody holds it, else None."""
         try:
             rev = await self.kv.create(partition, self.worker.encode())
-        except (KeyWrongLastSequenceError, BadRequestError):
+        except (KeyWrongLastSequenceError, BadRequestError, KeyNotFoundError):
+            # held; or (KeyNotFoundError) the holder's entry expired while `create` looked at it: ask again later
             return None
         return Lease(partition, rev, rev)
 
