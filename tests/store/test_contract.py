@@ -25,6 +25,16 @@ def test_events_round_trip_and_dedup_keys(store: Store) -> None:
     assert store.count_events() == 3
 
 
+def test_dedup_keys_of_a_batch_larger_than_one_statement_can_bind(store: Store) -> None:
+    """SQLite binds at most 999 parameters per statement: the look-up goes in chunks, and finds every key."""
+    with store.transaction() as txn:
+        txn.insert_events([ev(i) for i in range(1, 2002)])
+    keys = [(f"e{i}", "s1") for i in range(1, 2102)]
+    with store.transaction() as txn:
+        found = txn.existing_event_keys(keys)
+    assert found == set(keys[:2001])
+
+
 def test_same_id_same_source_is_refused_by_the_database(store: Store) -> None:
     with store.transaction() as txn:
         txn.insert_events([ev(1)])

@@ -41,7 +41,7 @@ from fairwatch.model import (
     Role,
     Severity,
 )
-from fairwatch.store import alarm_sql, audit_chains, failures, kiosk_sql, outbox, schema
+from fairwatch.store import alarm_sql, audit_chains, event_sql, failures, kiosk_sql, outbox, schema
 from fairwatch.store.base import check_version_step
 from fairwatch.store.incident_sql import IncidentSqlReads, IncidentSqlTxn
 from fairwatch.store.rows import (
@@ -565,6 +565,8 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
         e = schema.events.c
         found: set[tuple[str, str]] = set()
         ids = list({k[0] for k in keys})
+        if self.dialect == "sqlite":  # the hot path, through the driver (store/event_sql.py)
+            return event_sql.existing_keys(self.conn, ids)
         for i in range(0, len(ids), 900):
             q = select(e.eid, e.source).where(e.eid.in_(ids[i : i + 900]))
             found.update((r.eid, r.source) for r in self.conn.execute(q))
@@ -572,8 +574,12 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
 
     def insert_events(self, events: Sequence[Event]) -> None:
         if events:
+            rows = [_event_row(ev) for ev in events]
             with _unique("an event with the same (id, source) is stored already"):
-                self.conn.execute(schema.events.insert(), [_event_row(ev) for ev in events])
+                if self.dialect == "sqlite":  # the hot path, through the driver (store/event_sql.py)
+                    event_sql.insert(self.conn, rows)
+                else:
+                    self.conn.execute(schema.events.insert(), rows)
 
     def insert_alarm(self, alarm: Alarm) -> int:
         row = _alarm_row(alarm)
