@@ -33,11 +33,13 @@ def _pick(group: dict[str, str], name: str, fallback: str | None) -> str | None:
 class Evaluator:
     """Grouping, decision building and the tick loop shared by every kind."""
 
-    __slots__ = ("_last", "prefix", "rule")
+    __slots__ = ("_labels", "_last", "prefix", "rule")
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
         self.prefix = f"{rule.id}|"
+        # "zone=", "source=", ...: the key's parts before each value (the first one after the prefix)
+        self._labels = tuple(f"{self.prefix if i == 0 else ','}{k}=" for i, k in enumerate(rule.group_by))
         self._last: tuple[Event, tuple[str, tuple[str, ...]]] | None = None
 
     def group(self, event: Event) -> tuple[str, tuple[str, ...]]:
@@ -48,8 +50,8 @@ class Evaluator:
         last = self._last
         if last is not None and last[0] is event:
             return last[1]  # the engine asked first, to journal the group this event will change
-        values = tuple(_text(get(event)) for get in rule.getters)
-        found = self.prefix + ",".join(f"{k}={v}" for k, v in zip(rule.group_by, values, strict=True)), values
+        values = tuple([_text(get(event)) for get in rule.getters])
+        found = "".join([label + value for label, value in zip(self._labels, values, strict=True)]), values
         self._last = (event, found)
         return found
 
