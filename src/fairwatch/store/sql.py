@@ -41,7 +41,7 @@ from fairwatch.model import (
     Role,
     Severity,
 )
-from fairwatch.store import alarm_sql, audit_chains, event_sql, failures, kiosk_sql, outbox, schema
+from fairwatch.store import alarm_sql, audit_chains, failures, hot_sql, kiosk_sql, outbox, schema
 from fairwatch.store.base import check_version_step
 from fairwatch.store.incident_sql import IncidentSqlReads, IncidentSqlTxn
 from fairwatch.store.rows import (
@@ -565,8 +565,8 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
         e = schema.events.c
         found: set[tuple[str, str]] = set()
         ids = list({k[0] for k in keys})
-        if self.dialect == "sqlite":  # the hot path, through the driver (store/event_sql.py)
-            return event_sql.existing_keys(self.conn, ids)
+        if self.dialect == "sqlite":  # the hot path, through the driver (store/hot_sql.py)
+            return hot_sql.existing_keys(self.conn, ids)
         for i in range(0, len(ids), 900):
             q = select(e.eid, e.source).where(e.eid.in_(ids[i : i + 900]))
             found.update((r.eid, r.source) for r in self.conn.execute(q))
@@ -576,8 +576,8 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
         if events:
             rows = [_event_row(ev) for ev in events]
             with _unique("an event with the same (id, source) is stored already"):
-                if self.dialect == "sqlite":  # the hot path, through the driver (store/event_sql.py)
-                    event_sql.insert(self.conn, rows)
+                if self.dialect == "sqlite":  # the hot path, through the driver (store/hot_sql.py)
+                    hot_sql.insert(self.conn, schema.events, rows)
                 else:
                     self.conn.execute(schema.events.insert(), rows)
 
@@ -627,21 +627,22 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
     def insert_occurrences(self, rows: Sequence[Occurrence]) -> None:
         if not rows:
             return
-        self.conn.execute(
-            schema.occurrences.insert(),
-            [
-                {
-                    "alarm_id": o.alarm_id,
-                    "time": o.time,
-                    "kind": o.kind,
-                    "reason": o.reason,
-                    "value": o.value,
-                    "event_ids": orjson.dumps(list(o.event_ids)).decode(),
-                    "explanation": o.explanation,
-                }
-                for o in rows
-            ],
-        )
+        values = [
+            {
+                "alarm_id": o.alarm_id,
+                "time": o.time,
+                "kind": o.kind,
+                "reason": o.reason,
+                "value": o.value,
+                "event_ids": orjson.dumps(list(o.event_ids)).decode(),
+                "explanation": o.explanation,
+            }
+            for o in rows
+        ]
+        if self.dialect == "sqlite":  # the alarm storm's hot path, through the driver (store/hot_sql.py)
+            hot_sql.insert(self.conn, schema.occurrences, values)
+        else:
+            self.conn.execute(schema.occurrences.insert(), values)
 
     def put_shelf(self, shelf: Shelf) -> None:
         alarm_sql.put_shelf(self.conn, shelf)
