@@ -253,94 +253,108 @@ Flame graphs, recorded with `make profile` (`bench/profile.py`; wrk load of benc
 every process of the server): one process — [single events](img/flame-single.svg),
 [batches of 100](img/flame-batch100.svg), [alarm storm](img/flame-storm.svg); two HTTP workers and the writer —
 [single events](img/flame-single-w2.svg), [batches of 100](img/flame-batch100-w2.svg),
-[alarm storm](img/flame-storm-w2.svg). `bench/profile.py --breakdown` sorts every sample into the part of the
-path it belongs to and divides by the events sent: CPU µs per event. Taken on the shared 2-core machine while other
-work ran (load average 12–13), so absolute figures are inflated; the proportions are what to read. The table and
-the flame graphs were taken before the changes counted in instructions below.
+[alarm storm](img/flame-storm-w2.svg). `bench/profile.py --breakdown [--workers 2]` sorts every sample into the
+part of the path it belongs to and divides by the events sent: CPU µs per event, for the whole server and, with
+workers, for the writer process and for the HTTP workers together. Taken right after the run above, on the same
+machine with nothing else running, on the same build. py-spy's sampling costs CPU itself and its samples count
+time the machine took away (a shared VM), so the µs are larger than the CPU figures of the table above imply
+(one process, single events: 199 µs here, 102 % CPU / 5,872 events/s = 174 µs there); read the proportions.
 
-| part of the path | one process, single events | one process, batches of 100 | 2 workers + writer, single events |
-|---|---|---|---|
-| HTTP parsing, socket I/O, event loop (uvicorn, uvloop) | 39 | 2.0 | 216 |
-| response | 28 | 0.9 | 81 |
-| token check | 24 | 0.2 | 10 |
-| body read | 4.9 | 0.2 | 8.0 |
-| JSON decode and input check | 0.6 | 1.2 | 2.0 |
-| validation and rights guard | 5.7 | 8.1 | 20 |
-| channel to the writer (frames, system calls) | — | — | 115 |
-| store: dedup query and insert | 17 | 11 | 29 |
-| rule evaluation (10 rules) | 3.6 | 5.0 | 8.0 |
-| writer: the rest of the transaction | 23 | 2.0 | 40 |
-| commit (fsync, in a thread) | 32 | 1.4 | 90 |
-| other threads | 46 | 2.8 | 94 |
-| **total CPU per event** | **223** | **34** | **711** |
+| part of the path | 1 process: single | 1 process: batches of 100 | 1 process: storm | 2 workers, single: writer | 2 workers, single: HTTP workers | 2 workers, batches of 100: writer | 2 workers, batches of 100: HTTP workers |
+|---|---|---|---|---|---|---|---|
+| HTTP parsing, socket I/O, event loop (uvicorn, uvloop) | 58.9 | 1.2 | 1.0 | 36.5 | 81.0 | 2.1 | 3.7 |
+| response | 18.4 | 0.2 | 0.3 | — | 38.0 | — | 1.4 |
+| token check | 12.4 | 0.7 | 0.4 | — | 8.4 | — | 0.4 |
+| body read | 10.9 | 0.2 | 0.3 | — | 13.4 | — | 0.3 |
+| JSON decode and input check | 1.8 | 3.4 | 0.4 | — | 2.0 | — | 1.8 |
+| validation and rights guard | 18.0 | 16.4 | 12.8 | — | 35.1 | — | 29.8 |
+| channel to the writer (frames, system calls) | — | — | — | 18.0 | 18.0 | 2.6 | 1.9 |
+| store: dedup query and insert | 14.2 | 10.3 | 12.5 | 15.9 | — | 13.8 | — |
+| rule evaluation (10 rules) | 8.9 | 7.8 | 12.4 | 9.7 | — | 10.7 | — |
+| alarms (dedupe, updates, occurrence rows) | — | — | 26.5 | — | — | — | — |
+| writer: the rest of the transaction | 4.8 | 2.2 | 2.1 | 18.3 | — | 2.5 | — |
+| commit (fsync, in a thread) | 13.4 | 1.9 | 1.8 | 18.6 | — | 1.6 | — |
+| other threads (the commit's thread hand-off, SQLite) | 37.0 | 5.4 | 5.7 | 20.3 | 6.9 | 1.4 | 1.9 |
+| **total CPU per event** | **198.6** | **49.6** | **76.2** | **137.3** | **202.8** | **34.8** | **41.1** |
+
+Per group commit (`fairwatch_commit_batch_events` on `/metrics`, 10 s of the single-event load): one process
+commits 32 events at a time on average, the writer behind two workers 22.
+
+**Against the goal (≥ 1.0× Alertmanager): not reached.** In the run above: single events 0.28× (one process) and
+0.36× (two workers), batches of 100 0.53× and 0.88×, batches of 1,000 0.55× and 0.80×, the alarm storm 0.20× and
+0.22×. A run earlier the same day, before this change's store and rule work (below), gave 0.26× and 0.33×, 0.66×
+and 0.77×, 0.54× and 0.76×, 0.16× and 0.19×. The machine was slower during the later run: Alertmanager's own
+medians fell from 26,217 to 21,165 (single) and from 62,274 to 51,541 events/s (batches of 100), and the
+rule-cost benchmark (best of 3) from 4.7 to 6.4 µs per event on a faster build. So compare ratios within one
+run, and changes by the instruction counts below, which do not depend on the machine's speed.
+
+What limits each figure, from the table:
+- **Single events, one process** (0.28×): 174 µs of CPU per event on one core, against Alertmanager's 78 µs
+  (166 % CPU at 21,165 events/s) spread over both cores: 2.2× the CPU per request on 0.6× the cores. Half of
+  Fairwatch's cost is the HTTP request itself in Python (parsing, event loop and socket I/O, response, body read,
+  token check: 101 of 199 µs in the [flame graph](img/flame-single.svg), under `Runner.run`,
+  `RequestResponseCycle.run_asgi` and `Response.__call__`), before any work on the event; uvicorn already runs on
+  httptools and uvloop. The writer's own work (store, rules, the rest of the transaction and the commit) is 41 µs.
+- **Single events, two workers** (0.36×): the writer process is the serial part and it is saturated: 137 µs per
+  event under py-spy is a ceiling of ~7,300 events/s, and the profiled server made 6,338. Of the writer's 137 µs,
+  55 are the channel (reading each request's submission, answering each request: the event loop and
+  `ChannelServer` in [flame-single-w2](img/flame-single-w2.svg)), 20 the commit's hand-off to its thread, 37 the
+  commit and the rest of a transaction spread over only 22 events, and 26 the store and the rules. The HTTP
+  workers' 203 µs per event run beside it on the other core, which wrk shares.
+- **Batches of 100, two workers** (0.88×): the writer again: 34.8 µs per event, a ceiling of ~28,700 events/s
+  under py-spy, where the profiled server made 26,106. The store (13.8: SQLite's own B-tree inserts into the table
+  and its two indexes are most of it now, see below) and the rules (10.7) are 70 % of it; the HTTP workers'
+  41 µs (30 of it validation and the rights guard) run in parallel. A writer at ~27 µs per event would reach
+  Alertmanager on this machine. One process (0.53×) does both halves on one core: 49.6 µs per event.
+- **Alarm storm** (0.20×, 0.22×): each matching event is an alarm change: the alarm's copy with the new count
+  (`dedupe.apply`, a `dataclasses.replace` of a frozen 19-field dataclass), the `AlarmChange` its listeners get, the
+  occurrence row: 26.5 µs; then the store and the rules. Alertmanager stores nothing for a repeated alert: it
+  updates the alert in memory.
+
+What would move them, not done here: a compiled HTTP front end for the per-request half (not tried: uvicorn is
+the project's server and the whole console, SSE and MQTT run on it); with workers, one answer frame for all the
+requests of a commit (as `Submit` already gathers them on the way in) and the commit without the thread hand-off
+in a writer that serves only workers; more cores, which give the HTTP side more workers but not the writer.
+Durability stays as it is: `synchronous=FULL`, and every 202 is sent after the commit.
 
 Instruction counts on a fixed in-process workload (`bench/instructions.py`; callgrind counts the instructions of
 the measured part only, so the figures do not depend on what else the machine runs; user-space only: system calls,
 fsync and context switches are not in them). Reproduce with
 
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.%p \\
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.%p \\\\
         .venv/bin/python bench/instructions.py LOAD --events 3200
 
-and divide "Collected" by 3,200 (3,200 and 6,400 events give the same count per event within 0.3 %). Before:
-branch `integ` at 75b7a18; after: this change.
+and divide "Collected" by 3,200 (3,200 and 6,400 events give the same count per event within 0.3 %). First
+column: before the storm work of the previous change (branch `integ` at 75b7a18); second: before this change
+(5de9e9f); third: this change.
 
-| load (3,200 events, demo rules, SQLite, synchronous=FULL) | before | after | change |
-|---|---|---|---|
-| storm: panic presses of 8 sources, each alarm open, batches of 100, 16 in flight, to the writer | 539,065 | 354,320 | -34 % |
-| batch100: ordinary events, batches of 100, 16 in flight, to the writer | 173,091 | 172,537 | 0 % |
-| single: one event per `POST /api/v1/events` through the ASGI entry (no uvicorn), 64 in flight | 501,032 | 475,292 | -5 % |
-| workers: one event per submission over the worker -> writer channel, both ends, 64 in flight | 356,895 | 316,144 | -11 % |
+| load (3,200 events, demo rules, SQLite, synchronous=FULL) | 75b7a18 | 5de9e9f | now | change since 5de9e9f |
+|---|---|---|---|---|
+| storm: panic presses of 8 sources, each alarm open, batches of 100, 16 in flight, to the writer | 539,065 | 354,320 | 293,645 | -17 % |
+| batch100: ordinary events, batches of 100, 16 in flight, to the writer | 173,091 | 172,537 | 126,891 | -26 % |
+| single: one event per `POST /api/v1/events` through the ASGI entry (no uvicorn), 64 in flight | 501,032 | 475,292 | 414,957 | -13 % |
+| workers: one event per submission over the worker -> writer channel, both ends, 64 in flight | 356,895 | 316,144 | 257,481 | -19 % |
 
-The single-event path per request (one process), measured natively with `timeit`: the token check is the marker
-`stat` (~1.4 µs), the token's SHA-256 (~0.5 µs) and the header lookup (~1.3 µs); building the 202 response is
-~1.2 µs. These are a small part of a request; the 24 µs and 28 µs of the table above are py-spy samples under load,
-where `Response.__call__` includes uvicorn's socket write and the `stat` waits on a busy kernel. Left as they are:
-the `stat` is what makes a revocation by the CLI (another process) refuse the very next request, and remembering
-it for one loop turn would cost a scheduled callback per turn, about what the `stat` costs. The per-submission
-cost that did go: the writer counted accepted and duplicate events with two labelled-metric look-ups per
-submission; it now counts once per commit.
-
-**Against the goal (≥ 1.0× Alertmanager).** Not reached in any run taken here. In the smoke run of 2026-12-05
-(load average 2–5) one process made 0.33× Alertmanager for single events and 0.58× for batches of 100; two workers
-0.19× and 0.46×. Two workers help the alarm storm (5,600 -> 10,500 events/s: validation and the HTTP side leave
-the writer) and the event -> SSE latency (p99 29 -> 17 ms), not single events: with 64 and with 256 connections
-one process and two workers were within 10 % of each other (5,379 against 5,138, 7,513 against 6,890 events/s),
-the servers' processes together using 70–90 % of the two cores and wrk the rest. On two cores shared with the load
-generator there is no idle core for a second HTTP process to use, and each request pays the hand-off to the
-writer (below). The quiet run of `make bench` gives the figures to judge. Memory: each worker loads the
-configuration and the rights guard's lexicon (~170 MB each), so `--workers 2` takes ~3x the RSS of one process.
-
-What limits each figure:
-- **Single events, one process**: almost all of the cost is per request, not per event: HTTP parsing and socket
-  writes, the response, and one writer transaction per group commit (the commit's fsync runs in a thread). One
-  Python process uses one core; Alertmanager (Go) uses both.
-- **Single events, N workers**: each request now crosses two more process boundaries (worker -> writer -> worker:
-  a frame each way, `StreamWriter.write` in [flame-single-w2](img/flame-single-w2.svg)) and three processes plus
-  wrk share two cores, so each wake-up is a context switch. On two cores the parallel parsing gains less than the
-  hand-off costs; the layout pays where cores outnumber the writer's needs (the writer's share per event is
-  ~100 µs of the 711). Frames of many requests are written in one system call per loop turn (`channel.Outbox`),
-  and every submission waiting at one turn of a worker's loop now goes in one `Submit` frame (one encode, one
-  frame, one write; the writer still answers each request on its own, so a refused one fails only itself): -11 %
-  instructions per event on the in-process channel load below, plus the system calls and wake-ups saved, which
-  instruction counts do not show.
-- **Batches**: per-event work dominates: the SQLite insert through SQLAlchemy's `executemany` (~11 µs, a third
-  of it statement compilation/caching) and validation with the rights guard (~8 µs); JSON decoding (orjson) is
-  ~1 µs. Typed msgspec decoding was not adopted: validation must name every problem with its index, field and
-  value (closed schemas, the person-data ban), which a typed decode that stops at the first error does not give,
-  and the decode share it would replace is small. msgspec carries the validated events to the writer instead.
-  With workers, validation moves off the writer.
-- **Alarm storm** ([flame-storm](img/flame-storm.svg), taken before the change below): each matching event is an
-  alarm change. Occurrence rows are one `executemany` per commit and each alarm is updated once per commit
-  (`AlarmService` collects the touched alarms). The stream now carries, of an alarm's consecutive `repeated`
-  changes in one commit, only the last (`alarms.stream_changes`; the console merges an alarm by id; raised,
-  escalated, reactivated, cleared and every operator action are streamed as before, and notifications and
-  webhooks still get every change), so `change_json` runs once per alarm per commit instead of once per event; a
-  repeat no longer builds audit details it does not write, and the change metrics are counted once per kind per
-  commit: -34 % instructions per storm event (table below). What remains per event is the rule evaluation with
-  its explanation text (`rules/explain.py`), `dedupe.apply` (its `dataclasses.replace` of the alarm is ~14 % of the
-  storm writer under cProfile: 4.9 µs against 2.2 µs for a direct constructor call, left as it is because a direct
-  call would silently reset any field added to `Alarm` later), the `AlarmChange` each listener gets, and the
-  occurrence row (building it is ~0.4 µs; its `executemany` is shared with the commit).
+What this change did:
+- **The SQLite hot path** (`store/hot_sql.py`): the dedup look-up of (id, source) keys, the event insert and the
+  occurrence insert run through the driver, as SQLAlchemy's own compilation of the same statements for SQLite
+  (made once; a column added to a table is in it). Measured on a table growing to 120,000 events: the insert went from
+  13.8 to 8.3 µs per row, the look-up from 5.3 to 1.2 µs per key. What remains of an insert is SQLite's (a row
+  and two index entries: the (id, source) key that makes a retried event a duplicate, and the time index).
+- **Rules**: the group key is joined from labels made once per rule, and the number test checks `type()` before
+  `isinstance` (the evaluator's self time was 16 % of the batch writer).
+- Earlier: of an alarm's consecutive `repeated` changes in one commit, the stream carries only the last
+  (`alarms.stream_changes`; notifications and webhooks still get every change), and a repeat builds no audit
+  details it does not write (-34 % per storm event); every submission waiting at one turn of a worker's loop goes
+  in one `Submit` frame (-11 % on the channel). The token check is the marker `stat` (~1.4 µs), the token's
+  SHA-256 (~0.5 µs) and the header lookup (~1.3 µs) natively: the 12.4 µs of the table is py-spy under load,
+  where the `stat` waits on a busy kernel; the `stat` is what makes a revocation by the CLI (another process)
+  refuse the very next request.
+- Typed msgspec decoding was not adopted: validation must name every problem with its index, field and value
+  (closed schemas, the person-data ban), which a typed decode that stops at the first error does not give, and
+  JSON decoding is 1.8–3.4 µs of an event. msgspec carries the validated events to the writer instead.
+- Memory: each HTTP worker loads the configuration and the rights guard's lexicon (~170 MB each), so
+  `--workers 2` takes ~3× the RSS of one process.
 """
 
 

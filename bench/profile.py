@@ -43,12 +43,16 @@ PARTS = [
 ]
 
 
-def breakdown(raw: Path, rate: int, events: float) -> list[tuple[str, float]]:
-    """µs of CPU per event for each part, from py-spy's raw (collapsed) stacks of `events` events."""
+def breakdown(raw: Path, rate: int, events: float, process: str | None = None) -> list[tuple[str, float]]:
+    """µs of CPU per event for each part, from py-spy's raw (collapsed) stacks of `events` events; of one
+    process only when `process` is given ("writer", or "worker" for the HTTP workers together)."""
     counts: dict[str, int] = {}
     for line in raw.read_text().splitlines():
         stack, _, n = line.rpartition(" ")
-        names = [f.split(" (")[0] for f in stack.split(";")]
+        frames = stack.split(";")
+        if process is not None and _process(frames) != process:
+            continue
+        names = [f.split(" (")[0] for f in frames]
         part = next((p for p, frames in PARTS if any(f.startswith(frames) for f in names)), "other threads")
         counts[part] = counts.get(part, 0) + int(n)
     return [
@@ -56,6 +60,12 @@ def breakdown(raw: Path, rate: int, events: float) -> list[tuple[str, float]]:
         for p, _ in [*PARTS, ("other threads", ())]
         if counts.get(p)
     ]
+
+
+def _process(frames: list[str]) -> str:
+    """py-spy names the process first, and a child process after its parent: the writer is the server's own
+    process, its HTTP workers are its children."""
+    return "writer" if sum(f.startswith("process ") for f in frames) <= 1 else "worker"
 
 
 def profile(name: str, rnd: Round, workers: int, seconds: float, raw: bool = False) -> Path:
@@ -94,9 +104,13 @@ def profile(name: str, rnd: Round, workers: int, seconds: float, raw: bool = Fal
         srv.stop()
     print(f"{rnd.name}: {result.events_per_s:,.0f} events/s under py-spy -> {out.relative_to(ROOT)}")
     if raw:
-        parts = breakdown(out, RATE, result.events_per_s * seconds)
-        total = sum(us for _, us in parts)
-        print(f"  CPU per event: {total:.1f} µs: " + "; ".join(f"{p} {us:.1f}" for p, us in parts))
+        events = result.events_per_s * seconds
+        processes = [None] if workers == 1 else [None, "writer", "worker"]
+        for process in processes:
+            parts = breakdown(out, RATE, events, process)
+            total = sum(us for _, us in parts)
+            who = "" if process is None else f" ({process}{'s together' if process == 'worker' else ''})"
+            print(f"  CPU per event{who}: {total:.1f} µs: " + "; ".join(f"{p} {us:.1f}" for p, us in parts))
     return out
 
 
