@@ -288,34 +288,49 @@ medians fell from 26,217 to 21,165 (single) and from 62,274 to 51,541 events/s (
 rule-cost benchmark (best of 3) from 4.7 to 6.4 µs per event on a faster build. So compare ratios within one
 run, and changes by the instruction counts below, which do not depend on the machine's speed.
 
-What limits each figure, from the table:
-- **Single events, one process** (0.28×): 174 µs of CPU per event on one core, against Alertmanager's 78 µs
-  (166 % CPU at 21,165 events/s) spread over both cores: 2.2× the CPU per request on 0.6× the cores. Half of
-  Fairwatch's cost is the HTTP request itself in Python (parsing, event loop and socket I/O, response, body read,
-  token check: 101 of 199 µs in the [flame graph](img/flame-single.svg), under `Runner.run`,
-  `RequestResponseCycle.run_asgi` and `Response.__call__`), before any work on the event; uvicorn already runs on
-  httptools and uvloop. The writer's own work (store, rules, the rest of the transaction and the commit) is 41 µs.
-- **Single events, two workers** (0.36×): the writer process is the serial part and it is saturated: 137 µs per
-  event under py-spy is a ceiling of ~7,300 events/s, and the profiled server made 6,338. Of the writer's 137 µs,
-  55 are the channel (reading each request's submission, answering each request: the event loop and
-  `ChannelServer` in [flame-single-w2](img/flame-single-w2.svg)), 20 the commit's hand-off to its thread, 37 the
-  commit and the rest of a transaction spread over only 22 events, and 26 the store and the rules. The HTTP
-  workers' 203 µs per event run beside it on the other core, which wrk shares.
-- **Batches of 100, two workers** (0.88×): the writer again: 34.8 µs per event, a ceiling of ~28,700 events/s
-  under py-spy, where the profiled server made 26,106. The store (13.8: SQLite's own B-tree inserts into the table
-  and its two indexes are most of it now, see below) and the rules (10.7) are 70 % of it; the HTTP workers'
-  41 µs (30 of it validation and the rights guard) run in parallel. A writer at ~27 µs per event would reach
-  Alertmanager on this machine. One process (0.53×) does both halves on one core: 49.6 µs per event.
-- **Alarm storm** (0.20×, 0.22×): each matching event is an alarm change: the alarm's copy with the new count
-  (`dedupe.apply`, a `dataclasses.replace` of a frozen 19-field dataclass), the `AlarmChange` its listeners get, the
-  occurrence row: 26.5 µs; then the store and the rules. Alertmanager stores nothing for a repeated alert: it
-  updates the alert in memory.
+What limits each figure. py-spy counts a thread waiting on the GIL or on the disk as busy (its total for two
+workers and single events, 340 µs per event at 6,338 events/s, would be 2.2 cores of a 2-core machine that wrk
+shares), so the CPU each thread really used comes from the kernel: `bench/threads.py` (utime + stime of every
+thread from /proc, under the same wrk load; one run, right after the profiles):
+
+| load | writer: main thread | writer: commit thread | HTTP workers (each) | events/s |
+|---|---|---|---|---|
+| single events, one process | 98 % of a core, 173 µs/event | 6 %, 10 µs | — | 5,685 |
+| single events, two workers | 47 %, 65 µs | 7 %, 10 µs | 53 %, 72 µs; 48 %, 66 µs | 7,306 |
+| batches of 100, one process | 99 %, 42 µs | 2 %, 0.9 µs | — | 23,563 |
+| batches of 100, two workers | 70 %, 24 µs | 3 %, 0.8 µs | 38 %, 13 µs; 44 %, 15 µs | 29,497 |
+
+- **Single events, one process** (0.28×): the one thread that does everything is saturated: ~175 µs of CPU per
+  event on one core, against Alertmanager's 78 µs (166 % CPU at 21,165 events/s) spread over both cores: 2.2×
+  the CPU per request on 0.6× the cores. Half of it is the HTTP request itself in Python (parsing, event loop
+  and socket I/O, response, body read, token check: 101 of 199 µs in the [flame graph](img/flame-single.svg),
+  under `Runner.run`, `RequestResponseCycle.run_asgi` and `Response.__call__`), before any work on the event;
+  uvicorn already runs on httptools and uvloop. The writer's own work (store, rules, the rest of the transaction
+  and the commit) is about a fifth.
+- **Single events, two workers** (0.36×): no process is saturated; the machine is. The server's threads use
+  1.55 cores and wrk the rest, at 213 µs of CPU per event in all: each request is parsed, answered and guarded
+  in a worker (66–72 µs) and crosses to the writer and back (the writer's 65 µs: reading each request's
+  submission and sending its answer, the event loop and `ChannelServer` in
+  [flame-single-w2](img/flame-single-w2.svg), then 22 events per commit). Splitting the work over processes
+  adds that crossing; on two cores shared with the load generator there is no idle core to gain it back.
+- **Batches of 100, two workers** (0.88×): the writer. Its main thread works 70 % of the time (24 µs per event:
+  store 13.8 and rules 10.7 in the py-spy table) and waits for the commit the rest: the next transaction starts
+  when the last one's fsync is done, so CPU and fsync together are the serial cycle. The HTTP workers (13–15 µs
+  per event each, 30 of their 41 µs under py-spy is validation and the rights guard) run beside it. What is
+  left of the insert is SQLite's own B-tree work (see below). One process (0.53×) does both halves on one core:
+  42 µs per event.
+- **Alarm storm** (0.20×, 0.22×): the writer (90–99 % of a core at ~60 µs per event in a run of
+  `bench/threads.py --loads storm`): each matching event is an alarm change: the alarm's copy with the new count
+  (`dedupe.apply`, a `dataclasses.replace` of a frozen 19-field dataclass), the `AlarmChange` its listeners get,
+  the occurrence row: 26.5 µs under py-spy; then the store and the rules. Alertmanager stores nothing for a
+  repeated alert: it updates the alert in memory.
 
 What would move them, not done here: a compiled HTTP front end for the per-request half (not tried: uvicorn is
-the project's server and the whole console, SSE and MQTT run on it); with workers, one answer frame for all the
-requests of a commit (as `Submit` already gathers them on the way in) and the commit without the thread hand-off
-in a writer that serves only workers; more cores, which give the HTTP side more workers but not the writer.
-Durability stays as it is: `synchronous=FULL`, and every 202 is sent after the commit.
+the project's server and the console, SSE and MQTT run on it); with workers, a cheaper crossing (one answer frame
+for all the requests of a commit, as `Submit` already gathers them on the way in, and no task per submission in
+the writer); for batches, a writer whose next transaction's CPU work overlaps the last one's fsync. More cores
+give the HTTP side more workers, not the writer. Durability stays as it is: `synchronous=FULL`, and every 202
+is sent after the commit.
 
 Instruction counts on a fixed in-process workload (`bench/instructions.py`; callgrind counts the instructions of
 the measured part only, so the figures do not depend on what else the machine runs; user-space only: system calls,

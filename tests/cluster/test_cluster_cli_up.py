@@ -43,7 +43,7 @@ def test_up_starts_everything_and_down_ends_it(tmp_path: Path) -> None:
         cli, ["cluster", "up", "--root", str(root), "--port", str(port), "--workers", str(WORKERS)]
     )
     try:
-        assert up.exit_code == 0, up.output
+        assert up.exit_code == 0, f"{up.output}\n{up.exception!r}"
         assert f"console: http://127.0.0.1:{port}/  user: operator  password: " in up.output
         assert f"console: http://127.0.0.1:{port + 1}/" in up.output
         state = json.loads((root / STATE).read_text())

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from fairwatch.errors import ConfigError
 
-READY_S = 30.0
+READY_S = 60.0
 
 
 def free_port() -> int:
@@ -67,10 +67,19 @@ class LocalNats:
 
     def __post_init__(self) -> None:
         if not self.nodes:
-            self.nodes = [
-                Node(f"n{i + 1}", free_port(), free_port(), free_port(), self.root / f"n{i + 1}")
-                for i in range(self.size)
-            ]
+            self.nodes = self._new_nodes()
+
+    def _new_nodes(self) -> list[Node]:
+        """Nodes on free ports, no port used twice (the kernel may hand out a port it just handed out)."""
+        ports: list[int] = []
+        while len(ports) < 3 * self.size:
+            port = free_port()
+            if port not in ports:
+                ports.append(port)
+        return [
+            Node(f"n{i + 1}", ports[3 * i], ports[3 * i + 1], ports[3 * i + 2], self.root / f"n{i + 1}")
+            for i in range(self.size)
+        ]
 
     @property
     def urls(self) -> list[str]:
@@ -102,22 +111,52 @@ class LocalNats:
         )
         log.close()
 
-    def start_all(self) -> None:
-        for i in range(len(self.nodes)):
-            self.start(i)
-        self.wait_ready()
+    def start_all(self, attempts: int = 3) -> None:
+        """Start every node and wait until the cluster is ready. A port "free" when chosen may be taken by the
+        time a node binds it (another program on the machine): then the cluster starts again, on new ports and
+        with empty folders, up to `attempts` times."""
+        for attempt in range(1, attempts + 1):
+            for i in range(len(self.nodes)):
+                self.start(i)
+            try:
+                self.wait_ready()
+                return
+            except ConfigError:
+                if attempt == attempts:
+                    raise
+            self.stop_all()
+            for node in self.nodes:
+                shutil.rmtree(node.folder, ignore_errors=True)
+            self.nodes = self._new_nodes()
 
     def wait_ready(self, timeout: float = READY_S) -> None:
-        """Until every running node answers healthy with JetStream on and a meta leader is elected."""
+        """Until every running node answers healthy with JetStream on and a meta leader is elected; a
+        ConfigError naming the node's log if one exits, or if the cluster is not ready within `timeout`."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
+            for node in self.nodes:
+                if node.process is not None and node.process.poll() is not None:
+                    raise ConfigError(
+                        [f"nats-server {node.name} exited: see {node.folder / 'log'}", *self._tail(node)]
+                    )
             if (
                 all(self._healthy(n) for n in self.nodes if n.process is not None)
                 and self.leader() is not None
             ):
                 return
             time.sleep(0.1)
-        raise RuntimeError(f"NATS cluster under {self.root} not ready after {timeout} s")
+        raise ConfigError(
+            [f"NATS cluster under {self.root} not ready after {timeout:.0f} s"]
+            + [line for n in self.nodes for line in self._tail(n)]
+        )
+
+    @staticmethod
+    def _tail(node: Node, lines: int = 3) -> list[str]:
+        try:
+            text = (node.folder / "log").read_text(errors="replace")
+        except OSError:
+            return []
+        return [f"  {node.name}: {line}" for line in text.strip().splitlines()[-lines:]]
 
     def _healthy(self, node: Node) -> bool:
         try:
