@@ -124,9 +124,8 @@ async def _ensure_stream(js: JetStreamContext, config: StreamConfig) -> bool:
     except NotFoundError:
         try:
             await js.add_stream(config)
-        except (
-            BadRequestError
-        ) as exc:  # made meanwhile, by another process or by an attempt whose answer was lost
+        except BadRequestError as exc:
+            # made meanwhile, by another process or by an attempt whose answer was lost
             if not_ready(exc):
                 raise
             await js.stream_info(config.name)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection
 
 from fairwatch.store import schema
 
-IN_CHUNK = 900  # SQLite allows 999 bound parameters per statement
+IN_CHUNK = 900  # ids per look-up: SQLite allows 999 bound parameters per statement (PostgreSQL more)
 
 
 @functools.cache

@@ -567,8 +567,8 @@ class SqlTxn(IncidentSqlTxn, UnitSqlTxn, WelfareSqlTxn):
         ids = list({k[0] for k in keys})
         if self.dialect == "sqlite":  # the hot path, through the driver (store/hot_sql.py)
             return hot_sql.existing_keys(self.conn, ids)
-        for i in range(0, len(ids), 900):
-            q = select(e.eid, e.source).where(e.eid.in_(ids[i : i + 900]))
+        for i in range(0, len(ids), hot_sql.IN_CHUNK):
+            q = select(e.eid, e.source).where(e.eid.in_(ids[i : i + hot_sql.IN_CHUNK]))
             found.update((r.eid, r.source) for r in self.conn.execute(q))
         return found
 
